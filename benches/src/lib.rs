@@ -1,0 +1,1 @@
+//! Shared helpers of the benches: the workload in `data/` (under construction).

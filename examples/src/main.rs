@@ -1,0 +1,5 @@
+//! The example SCIM server (under construction).
+
+fn main() {
+    println!("scim-example-server: not built yet");
+}

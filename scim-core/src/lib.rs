@@ -1,0 +1,29 @@
+//! SCIM 2.0 (RFC 7643, RFC 7644) for services that receive provisioning from identity
+//! providers such as Microsoft Entra ID and Okta.
+//!
+//! - [`schema`]: attribute definitions and the [`SchemaRegistry`];
+//! - resources ([`User`], [`Group`]) as validated JSON with typed accessors;
+//! - [`ScimError`]: every failure as an RFC 7644 §3.12 error;
+//! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
+//! - [`lifecycle`]: pending → active → suspended (soft delete) → purged.
+
+mod error;
+pub mod lifecycle;
+mod resource;
+pub mod schema;
+mod store;
+pub mod urn;
+
+pub use error::{ERROR_SCHEMA, ScimError, ScimType};
+pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use resource::{Group, Meta, TenantId, User, Version};
+pub use schema::SchemaRegistry;
+pub use store::{
+    DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
+    StoreError, UserStore,
+};
+
+/// Formats a time as SCIM does: RFC 3339 in UTC with a `Z`, to the millisecond.
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,258 @@
+//! Resources: a validated JSON document with typed accessors.
+//!
+//! A [`User`] or [`Group`] is a JSON object whose attribute names are in the schema's
+//! canonical casing. It is cheap to clone (the document sits behind an `Arc` and is copied
+//! on first write), so stores can hand out copies without deep clones.
+
+use crate::lifecycle::Lifecycle;
+use crate::urn;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Arc;
+
+/// A tenant: one customer organisation; every store operation is scoped to one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// Wraps a tenant identifier.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A resource version, rendered as a weak ETag (`W/"3"`), as in `meta.version`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Version(String);
+
+impl Version {
+    /// Wraps an ETag value as sent in `If-Match` or `meta.version` (`W/"3"`, `"3"` or `*`).
+    pub fn new(etag: impl Into<String>) -> Self {
+        Self(etag.into())
+    }
+
+    /// The version for a revision number: `W/"n"`.
+    pub fn from_revision(n: u64) -> Self {
+        Self(format!("W/\"{n}\""))
+    }
+
+    /// The revision number, if this is a `W/"n"` or `"n"` version.
+    pub fn revision(&self) -> Option<u64> {
+        let s = self.0.strip_prefix("W/").unwrap_or(&self.0);
+        s.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+    }
+
+    /// `*`: matches any version in `If-Match`.
+    pub fn is_any(&self) -> bool {
+        self.0.trim() == "*"
+    }
+
+    /// Whether this `If-Match` value matches the stored version `current`
+    /// (weak comparison: `W/"3"` matches `"3"`; `*` matches everything).
+    pub fn matches(&self, current: &Self) -> bool {
+        if self.is_any() {
+            return true;
+        }
+        let strip = |v: &str| v.trim().strip_prefix("W/").unwrap_or(v.trim()).to_owned();
+        strip(&self.0) == strip(&current.0)
+    }
+
+    /// The ETag string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The server-owned `meta` attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// `User` or `Group`.
+    pub resource_type: String,
+    /// When the resource was created.
+    pub created: DateTime<Utc>,
+    /// When it last changed.
+    pub last_modified: DateTime<Utc>,
+    /// Its current version.
+    pub version: Option<Version>,
+}
+
+fn str_at<'a>(doc: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    doc.get(key).and_then(Value::as_str)
+}
+
+fn parse_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v.and_then(Value::as_str).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+macro_rules! resource_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq)]
+        pub struct $name {
+            doc: Arc<Value>,
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("id", &self.id())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $name {
+            /// Wraps a JSON object without validating it (see `SchemaRegistry` for validation).
+            /// Anything but an object becomes an empty object.
+            pub fn from_json(doc: Value) -> Self {
+                let doc = if doc.is_object() { doc } else { Value::Object(Map::new()) };
+                Self { doc: Arc::new(doc) }
+            }
+
+            /// The document.
+            pub fn as_json(&self) -> &Value {
+                &self.doc
+            }
+
+            /// The document as an object.
+            pub fn as_object(&self) -> &Map<String, Value> {
+                self.doc.as_object().expect("resource documents are objects")
+            }
+
+            /// The document, for changing it (copies it first if it is shared).
+            pub fn as_object_mut(&mut self) -> &mut Map<String, Value> {
+                Arc::make_mut(&mut self.doc)
+                    .as_object_mut()
+                    .expect("resource documents are objects")
+            }
+
+            /// The document by value.
+            pub fn into_json(self) -> Value {
+                Arc::try_unwrap(self.doc).unwrap_or_else(|shared| (*shared).clone())
+            }
+
+            /// `id`.
+            pub fn id(&self) -> Option<&str> {
+                str_at(self.as_object(), "id")
+            }
+
+            /// Sets `id`.
+            pub fn set_id(&mut self, id: impl Into<String>) {
+                self.as_object_mut().insert("id".into(), Value::String(id.into()));
+            }
+
+            /// `externalId`.
+            pub fn external_id(&self) -> Option<&str> {
+                str_at(self.as_object(), "externalId")
+            }
+
+            /// `displayName`.
+            pub fn display_name(&self) -> Option<&str> {
+                str_at(self.as_object(), "displayName")
+            }
+
+            /// `meta`, if it is complete enough to read.
+            pub fn meta(&self) -> Option<Meta> {
+                let meta = self.as_object().get("meta")?.as_object()?;
+                Some(Meta {
+                    resource_type: str_at(meta, "resourceType").unwrap_or(stringify!($name)).to_owned(),
+                    created: parse_time(meta.get("created"))?,
+                    last_modified: parse_time(meta.get("lastModified"))?,
+                    version: str_at(meta, "version").map(Version::new),
+                })
+            }
+
+            /// `meta.version`.
+            pub fn version(&self) -> Option<Version> {
+                let meta = self.as_object().get("meta")?.as_object()?;
+                str_at(meta, "version").map(Version::new)
+            }
+
+            /// Sets `meta.version`.
+            pub fn set_version(&mut self, version: &Version) {
+                self.meta_mut().insert("version".into(), Value::String(version.as_str().to_owned()));
+            }
+
+            /// Sets `meta.created` and `meta.resourceType`.
+            pub fn set_created(&mut self, at: DateTime<Utc>) {
+                let meta = self.meta_mut();
+                meta.insert("resourceType".into(), Value::String(stringify!($name).into()));
+                meta.insert("created".into(), Value::String(crate::format_time(at)));
+            }
+
+            /// Sets `meta.lastModified`.
+            pub fn set_last_modified(&mut self, at: DateTime<Utc>) {
+                self.meta_mut().insert("lastModified".into(), Value::String(crate::format_time(at)));
+            }
+
+            fn meta_mut(&mut self) -> &mut Map<String, Value> {
+                let doc = self.as_object_mut();
+                let meta = doc.entry("meta").or_insert_with(|| Value::Object(Map::new()));
+                if !meta.is_object() {
+                    *meta = Value::Object(Map::new());
+                }
+                meta.as_object_mut().expect("just made an object")
+            }
+        }
+    };
+}
+
+resource_type!(
+    /// A SCIM User (RFC 7643 §4.1) with the enterprise and lifecycle extensions.
+    User
+);
+resource_type!(
+    /// A SCIM Group (RFC 7643 §4.2).
+    Group
+);
+
+impl User {
+    /// `userName`.
+    pub fn user_name(&self) -> Option<&str> {
+        str_at(self.as_object(), "userName")
+    }
+
+    /// `active`; an absent `active` counts as `true`.
+    pub fn active(&self) -> bool {
+        self.as_object().get("active").and_then(Value::as_bool).unwrap_or(true)
+    }
+
+    /// The lifecycle state, read from the lifecycle extension (pending when absent).
+    pub fn lifecycle(&self) -> Lifecycle {
+        self.as_object().get(urn::LIFECYCLE_USER).map(Lifecycle::from_json).unwrap_or_default()
+    }
+
+    /// Writes the lifecycle state into the lifecycle extension.
+    pub fn set_lifecycle(&mut self, lifecycle: &Lifecycle) {
+        self.as_object_mut().insert(urn::LIFECYCLE_USER.into(), lifecycle.to_json());
+    }
+}
+
+impl Group {
+    /// The `value` of each member, in order.
+    pub fn member_ids(&self) -> impl Iterator<Item = &str> {
+        self.as_object()
+            .get("members")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("value").and_then(Value::as_str))
+    }
+}

@@ -1,0 +1,300 @@
+//! Schemas (RFC 7643 §2, §7): attribute definitions, resource types and the registry.
+
+pub use scim_filter::AttrType;
+use scim_filter::{AttrFacts, AttrPath, AttributeFacts};
+
+/// `mutability` (RFC 7643 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mutability {
+    /// Clients cannot set it; the server ignores it on input.
+    ReadOnly,
+    /// Clients may read and write it.
+    #[default]
+    ReadWrite,
+    /// Set once (on create, or when empty), never changed after.
+    Immutable,
+    /// Clients may write it; it is never returned.
+    WriteOnly,
+}
+
+/// `returned` (RFC 7643 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Returned {
+    /// Always returned, whatever `attributes`/`excludedAttributes` say.
+    Always,
+    /// Never returned (`password`).
+    Never,
+    /// Returned unless excluded.
+    #[default]
+    Default,
+    /// Returned only when named in `attributes`.
+    Request,
+}
+
+/// `uniqueness` (RFC 7643 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Uniqueness {
+    /// No uniqueness.
+    #[default]
+    None,
+    /// Unique within the server (here: within a tenant).
+    Server,
+    /// Globally unique.
+    Global,
+}
+
+/// One attribute definition, with every RFC 7643 §7 characteristic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeDef {
+    /// Name in canonical casing.
+    pub name: String,
+    /// Data type.
+    pub attr_type: AttrType,
+    /// Whether the value is an array.
+    pub multi_valued: bool,
+    /// Human-readable description.
+    pub description: String,
+    /// Whether a value is required.
+    pub required: bool,
+    /// Whether string comparison is case-sensitive.
+    pub case_exact: bool,
+    /// Mutability.
+    pub mutability: Mutability,
+    /// When it is returned.
+    pub returned: Returned,
+    /// Uniqueness.
+    pub uniqueness: Uniqueness,
+    /// Suggested values (`type` of emails: `work`, `home`, `other`).
+    pub canonical_values: Vec<String>,
+    /// For `reference` attributes: `User`, `Group`, `external`, `uri`.
+    pub reference_types: Vec<String>,
+    /// Sub-attributes of a complex attribute.
+    pub sub_attributes: Vec<Self>,
+}
+
+impl AttributeDef {
+    /// A single-valued, optional, read-write, case-insensitive attribute of `attr_type`.
+    pub fn new(name: impl Into<String>, attr_type: AttrType) -> Self {
+        Self {
+            name: name.into(),
+            attr_type,
+            multi_valued: false,
+            description: String::new(),
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            canonical_values: Vec::new(),
+            reference_types: Vec::new(),
+            sub_attributes: Vec::new(),
+        }
+    }
+
+    /// The sub-attribute named `name`, ignoring case.
+    pub fn sub_attribute(&self, name: &str) -> Option<&Self> {
+        self.sub_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A schema: a URN and its attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The schema URN.
+    pub id: String,
+    /// Short name (`User`).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Top-level attributes.
+    pub attributes: Vec<AttributeDef>,
+}
+
+impl Schema {
+    /// The attribute named `name`, ignoring case.
+    pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
+        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A schema extension of a resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaExtension {
+    /// The extension's schema URN.
+    pub schema: String,
+    /// Whether resources must carry it.
+    pub required: bool,
+}
+
+/// A resource type (RFC 7643 §6): `User` at `/Users`, `Group` at `/Groups`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceType {
+    /// `User`.
+    pub id: String,
+    /// `User`.
+    pub name: String,
+    /// `/Users`.
+    pub endpoint: String,
+    /// Description.
+    pub description: String,
+    /// The core schema URN.
+    pub schema: String,
+    /// Extensions.
+    pub extensions: Vec<SchemaExtension>,
+}
+
+/// An attribute found by path in a resource type's schemas.
+#[derive(Debug, Clone, Copy)]
+pub struct ResolvedAttribute<'a> {
+    /// The schema that defines the top-level attribute.
+    pub schema: &'a Schema,
+    /// Whether that schema is an extension (its attributes sit under the schema URN key).
+    pub is_extension: bool,
+    /// The top-level attribute.
+    pub attribute: &'a AttributeDef,
+    /// The sub-attribute, when the path names one.
+    pub sub_attribute: Option<&'a AttributeDef>,
+}
+
+impl ResolvedAttribute<'_> {
+    /// The definition the path ends at.
+    pub fn target(&self) -> &AttributeDef {
+        self.sub_attribute.unwrap_or(self.attribute)
+    }
+
+    /// The canonical JSON keys from the resource root.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = Vec::with_capacity(3);
+        if self.is_extension {
+            keys.push(self.schema.id.clone());
+        }
+        keys.push(self.attribute.name.clone());
+        if let Some(sub) = self.sub_attribute {
+            keys.push(sub.name.clone());
+        }
+        keys
+    }
+}
+
+/// The schemas and resource types a server supports. Hosts add their own extensions.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaRegistry {
+    schemas: Vec<Schema>,
+    resource_types: Vec<ResourceType>,
+}
+
+impl SchemaRegistry {
+    /// An empty registry.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces, by URN) a schema.
+    pub fn add_schema(&mut self, schema: Schema) {
+        self.schemas.retain(|s| !s.id.eq_ignore_ascii_case(&schema.id));
+        self.schemas.push(schema);
+    }
+
+    /// Adds (or replaces, by name) a resource type.
+    pub fn add_resource_type(&mut self, rt: ResourceType) {
+        self.resource_types.retain(|r| !r.name.eq_ignore_ascii_case(&rt.name));
+        self.resource_types.push(rt);
+    }
+
+    /// Adds an extension schema to a resource type (the schema must be added too).
+    pub fn add_extension(&mut self, resource_type: &str, schema_urn: &str, required: bool) {
+        if let Some(rt) = self.resource_types.iter_mut().find(|r| r.name.eq_ignore_ascii_case(resource_type)) {
+            rt.extensions.retain(|e| !e.schema.eq_ignore_ascii_case(schema_urn));
+            rt.extensions.push(SchemaExtension { schema: schema_urn.to_owned(), required });
+        }
+    }
+
+    /// Every schema.
+    pub fn schemas(&self) -> &[Schema] {
+        &self.schemas
+    }
+
+    /// Every resource type.
+    pub fn resource_types(&self) -> &[ResourceType] {
+        &self.resource_types
+    }
+
+    /// The schema with this URN, ignoring case.
+    pub fn schema(&self, urn: &str) -> Option<&Schema> {
+        self.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
+    }
+
+    /// The resource type with this name (`User`), ignoring case.
+    pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
+        self.resource_types.iter().find(|r| r.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The core schema and the extension schemas of a resource type, core first.
+    pub fn schemas_of<'a>(&'a self, rt: &'a ResourceType) -> impl Iterator<Item = (&'a Schema, bool)> + 'a {
+        self.schema(&rt.schema)
+            .map(|s| (s, false))
+            .into_iter()
+            .chain(rt.extensions.iter().filter_map(|e| self.schema(&e.schema).map(|s| (s, true))))
+    }
+
+    /// Finds the attribute a path names in resource type `rt`.
+    ///
+    /// A URN-qualified path is looked up in that schema only; an unqualified path in the
+    /// core schema first, then in the extensions. Returns `None` for a path naming a whole
+    /// extension (see [`AttrPath::full_urn`]) or an unknown attribute.
+    pub fn resolve<'a>(&'a self, rt: &'a ResourceType, path: &AttrPath) -> Option<ResolvedAttribute<'a>> {
+        let mut candidates = self.schemas_of(rt);
+        let (schema, is_extension, attribute) = match &path.urn {
+            Some(urn) => {
+                let (schema, ext) = candidates.find(|(s, _)| s.id.eq_ignore_ascii_case(urn))?;
+                (schema, ext, schema.attribute(&path.name)?)
+            }
+            None => candidates.find_map(|(s, ext)| s.attribute(&path.name).map(|a| (s, ext, a)))?,
+        };
+        let sub_attribute = match &path.sub_attr {
+            Some(sub) => Some(attribute.sub_attribute(sub)?),
+            None => None,
+        };
+        Some(ResolvedAttribute { schema, is_extension, attribute, sub_attribute })
+    }
+
+    /// The filter facts of a resource type, for compiling filters.
+    pub fn facts<'a>(&'a self, rt: &'a ResourceType) -> ResourceFacts<'a> {
+        ResourceFacts { registry: self, rt }
+    }
+}
+
+/// [`AttributeFacts`] for one resource type, backed by the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceFacts<'a> {
+    registry: &'a SchemaRegistry,
+    rt: &'a ResourceType,
+}
+
+impl AttributeFacts for ResourceFacts<'_> {
+    fn resolve(&self, parent: Option<&AttrPath>, path: &AttrPath) -> Option<AttrFacts> {
+        match parent {
+            None => {
+                let r = self.registry.resolve(self.rt, path)?;
+                let target = r.target();
+                Some(AttrFacts {
+                    keys: r.keys(),
+                    attr_type: target.attr_type,
+                    case_exact: target.case_exact,
+                    multi_valued: target.multi_valued,
+                })
+            }
+            Some(parent) => {
+                // Inside `parent[...]`: `path.name` is a sub-attribute of `parent`.
+                let p = self.registry.resolve(self.rt, parent)?;
+                let sub = p.attribute.sub_attribute(&path.name)?;
+                Some(AttrFacts {
+                    keys: vec![sub.name.clone()],
+                    attr_type: sub.attr_type,
+                    case_exact: sub.case_exact,
+                    multi_valued: sub.multi_valued,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The storage contract: [`UserStore`] and [`GroupStore`], tenant-scoped and object safe.
+
+use crate::{Group, ScimError, TenantId, User, Version};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use scim_filter::{AttrFacts, AttrPath, CompiledFilter, Filter};
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+/// What a store reports when it cannot do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No such resource in this tenant (never created, hard-deleted, or purged).
+    #[error("not found")]
+    NotFound,
+    /// A unique attribute (`userName`, group `displayName`, `id`) is taken in this tenant.
+    #[error("{0}")]
+    Uniqueness(String),
+    /// The `if_match` version is not the stored version.
+    #[error("version mismatch")]
+    PreconditionFailed,
+    /// The backend failed; the source is logged, never shown to clients.
+    #[error("{backend} store error: {source}")]
+    Backend {
+        /// `"memory"`, `"sqlite"`, …
+        backend: &'static str,
+        /// The cause.
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl From<StoreError> for ScimError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found("resource not found"),
+            StoreError::Uniqueness(detail) => Self::uniqueness(detail),
+            StoreError::PreconditionFailed => {
+                Self::precondition_failed("the resource has changed: If-Match does not match its version")
+            }
+            StoreError::Backend { .. } => Self::internal(),
+        }
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Ascending (the default).
+    #[default]
+    Ascending,
+    /// Descending.
+    Descending,
+}
+
+/// A filter in both forms a store may want: the tree (to push parts down to an index or
+/// SQL) and the compiled evaluator (exact semantics, used for anything not pushed down).
+#[derive(Debug, Clone)]
+pub struct QueryFilter {
+    /// The parsed filter.
+    pub filter: Filter,
+    /// The same filter compiled against the resource type's schema.
+    pub compiled: CompiledFilter,
+}
+
+/// The sort key of a list, resolved against the schema.
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    /// As the client wrote it.
+    pub path: AttrPath,
+    /// Resolved facts; `None` for an attribute the schema does not know (sorts as string).
+    pub facts: Option<AttrFacts>,
+}
+
+/// A list request, already validated: `start_index` ≥ 1.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// Only resources matching this filter.
+    pub filter: Option<QueryFilter>,
+    /// Sort by this attribute; unsorted lists come in a stable order (creation order).
+    pub sort_by: Option<SortKey>,
+    /// Sort direction.
+    pub sort_order: SortOrder,
+    /// 1-based index of the first result.
+    pub start_index: usize,
+    /// Page size; `Some(0)` returns only `total_results`.
+    pub count: usize,
+    /// Groups only: whether to load `members` (Entra lists groups with `excludedAttributes=members`).
+    pub include_members: bool,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            filter: None,
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            start_index: 1,
+            count: 100,
+            include_members: true,
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// How many resources match the filter in all.
+    pub total_results: usize,
+    /// The 1-based index of `items[0]` among them.
+    pub start_index: usize,
+    /// The page.
+    pub items: Vec<T>,
+}
+
+/// A change to a group's membership that touches only the named members.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberChange {
+    /// Members to add (`{"value", "display", "type", "$ref"}` objects); already present ones are kept as they are.
+    pub add: Vec<serde_json::Value>,
+    /// Member ids to remove; absent ones are ignored.
+    pub remove: Vec<String>,
+}
+
+/// Storage of users, scoped by tenant.
+///
+/// # Contract
+/// - `create` stores a user whose `id`, `meta.created`, `meta.lastModified` and lifecycle
+///   extension the caller has set; the store sets `meta.version` (`W/"1"`) and returns the stored user.
+///   A `userName` equal, ignoring case, to a stored user's of the same tenant (suspended users
+///   included) is [`StoreError::Uniqueness`]; so is a duplicate `id`.
+/// - `get` returns suspended users too; `groups` is derived from memberships.
+/// - `replace` overwrites the user with the same `id` if `if_match` is `None` or matches the stored
+///   version, in one atomic step, and bumps the version; otherwise [`StoreError::PreconditionFailed`].
+/// - `delete` removes the user at once, and removes it from every group of the tenant.
+/// - `list` filters first, then sorts, then pages; `total_results` counts every match.
+/// - `purge_expired` removes every suspended user with `purge_at <= now`, in every tenant, and
+///   returns them as they were.
+/// - Tenants never see each other's data, even when given each other's ids.
+#[async_trait]
+pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a new user.
+    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError>;
+    /// Reads a user.
+    async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError>;
+    /// Replaces a user (conditional on `if_match`).
+    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError>;
+    /// Deletes a user at once (conditional on `if_match`).
+    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError>;
+    /// Lists users.
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError>;
+    /// Purges suspended users whose `purge_at` has passed.
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError>;
+}
+
+/// Storage of groups, scoped by tenant. The same contract as [`UserStore`], with
+/// `displayName` unique per tenant (ignoring case) and member changes that touch only the
+/// members named.
+#[async_trait]
+pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a new group (with its members).
+    async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError>;
+    /// Reads a group, with its members when `include_members`.
+    async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError>;
+    /// Replaces a group, members included (conditional on `if_match`).
+    async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError>;
+    /// Adds and removes members without rewriting the others; bumps the version and sets
+    /// `meta.lastModified` to `now`. Returns the new version.
+    async fn modify_members(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        change: &MemberChange,
+        now: DateTime<Utc>,
+        if_match: Option<&Version>,
+    ) -> Result<Version, StoreError>;
+    /// Deletes a group at once.
+    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError>;
+    /// Lists groups.
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError>;
+}
+
+/// A user store picked at run time.
+pub type DynUserStore = dyn UserStore;
+/// A group store picked at run time.
+pub type DynGroupStore = dyn GroupStore;
+
+macro_rules! forward_user_store {
+    ($ty:ty) => {
+        #[async_trait]
+        #[deny(clippy::missing_trait_methods)]
+        impl<T: UserStore + ?Sized> UserStore for $ty {
+            async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
+                (**self).create(tenant, user).await
+            }
+            async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
+                (**self).get(tenant, id).await
+            }
+            async fn replace(
+                &self,
+                tenant: &TenantId,
+                user: User,
+                if_match: Option<&Version>,
+            ) -> Result<User, StoreError> {
+                (**self).replace(tenant, user, if_match).await
+            }
+            async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+                (**self).delete(tenant, id, if_match).await
+            }
+            async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
+                (**self).list(tenant, query).await
+            }
+            async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+                (**self).purge_expired(now).await
+            }
+        }
+    };
+}
+
+macro_rules! forward_group_store {
+    ($ty:ty) => {
+        #[async_trait]
+        #[deny(clippy::missing_trait_methods)]
+        impl<T: GroupStore + ?Sized> GroupStore for $ty {
+            async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
+                (**self).create(tenant, group).await
+            }
+            async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
+                (**self).get(tenant, id, include_members).await
+            }
+            async fn replace(
+                &self,
+                tenant: &TenantId,
+                group: Group,
+                if_match: Option<&Version>,
+            ) -> Result<Group, StoreError> {
+                (**self).replace(tenant, group, if_match).await
+            }
+            async fn modify_members(
+                &self,
+                tenant: &TenantId,
+                id: &str,
+                change: &MemberChange,
+                now: DateTime<Utc>,
+                if_match: Option<&Version>,
+            ) -> Result<Version, StoreError> {
+                (**self).modify_members(tenant, id, change, now, if_match).await
+            }
+            async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+                (**self).delete(tenant, id, if_match).await
+            }
+            async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {
+                (**self).list(tenant, query).await
+            }
+        }
+    };
+}
+
+forward_user_store!(Arc<T>);
+forward_user_store!(Box<T>);
+forward_group_store!(Arc<T>);
+forward_group_store!(Box<T>);

@@ -1,0 +1,1 @@
+//! Canonical printing (placeholder; filled in by the scim-filter work).

@@ -1,0 +1,1 @@
+//! Memory store for scim-core (under construction).

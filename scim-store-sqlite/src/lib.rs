@@ -1,0 +1,1 @@
+//! Sqlite store for scim-core (under construction).
