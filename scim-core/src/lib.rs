@@ -9,6 +9,7 @@
 
 mod error;
 pub mod lifecycle;
+mod patch;
 mod resource;
 pub mod schema;
 mod store;
@@ -16,6 +17,7 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use resource::{Group, Meta, TenantId, User, Version};
 pub use schema::SchemaRegistry;
 pub use store::{
