@@ -17,7 +17,7 @@ pub mod urn;
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use resource::{Group, Meta, TenantId, User, Version};
-pub use schema::SchemaRegistry;
+pub use schema::{SchemaRegistry, UnknownAttributes};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,
