@@ -1,12 +1,14 @@
 //! Schemas (RFC 7643 §2, §7): attribute definitions, resource types and the registry.
 
 mod common;
+mod discovery;
 mod enterprise;
 mod group;
 mod lifecycle;
 mod user;
 mod validate;
 
+pub use discovery::ServiceProviderConfig;
 pub use enterprise::enterprise_user_schema;
 pub use group::group_schema;
 pub use lifecycle::lifecycle_user_schema;
