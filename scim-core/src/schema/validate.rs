@@ -338,18 +338,16 @@ impl SchemaRegistry {
         let mut schemas = Vec::with_capacity(1 + extensions.len());
         schemas.push(Value::String(core.id.clone()));
         for ext in &rt.extensions {
-            let Some(pos) = extensions.iter().position(|(s, _)| s.id.eq_ignore_ascii_case(&ext.schema)) else {
-                if ext.required {
-                    return Err(ScimError::invalid_value(format!("the extension '{}' is required", ext.schema)));
-                }
-                continue;
+            let Some(schema) = self.schema(&ext.schema) else { continue };
+            let mut attrs = match extensions.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
+                Some(pos) => extensions.swap_remove(pos).1,
+                None => Map::new(),
             };
-            let (schema, mut attrs) = extensions.swap_remove(pos);
             let existing_ext = existing.and_then(|e| e.get(&schema.id)).and_then(Value::as_object);
             keep_immutable(schema, &mut attrs, existing_ext, Some(&schema.id))?;
             if attrs.is_empty() {
                 if ext.required {
-                    return Err(ScimError::invalid_value(format!("the extension '{}' is required", ext.schema)));
+                    return Err(ScimError::invalid_value(format!("the extension '{}' is required", schema.id)));
                 }
                 continue;
             }
