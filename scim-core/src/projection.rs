@@ -1,28 +1,5 @@
 //! Attribute projection: the `attributes` and `excludedAttributes` query parameters
 //! (RFC 7644 §3.4.2.5, §3.9) and the `returned` characteristic (RFC 7643 §2.2).
-//!
-//! # Rules
-//!
-//! - `returned: never` attributes (`password`) are never in a response.
-//! - `returned: always` attributes (`id`) are always in a response, whatever the parameters say;
-//!   so is `schemas`, which is not an attribute.
-//! - With `attributes`, a response holds only the named attributes plus the `always` ones.
-//!   Naming a sub-attribute (`name.givenName`, `emails.value`) keeps only that sub-attribute of the
-//!   attribute (in every value of a multi-valued one); naming an extension URN keeps the whole
-//!   extension.
-//! - `excludedAttributes` removes the named attributes, sub-attributes or whole extensions,
-//!   except `always` ones.
-//! - `returned: request` attributes appear only when named in `attributes`.
-//! - Names are matched ignoring case; they may be URN-qualified
-//!   (`urn:ietf:params:scim:schemas:core:2.0:User:userName`,
-//!   `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value`). An unqualified
-//!   name is looked up in the core schema first, then in the extensions.
-//! - Names that match no attribute of the resource type are ignored (RFC 7644 does not make them
-//!   an error, and a client asking for an attribute the server does not have gets a resource
-//!   without it). A document key that no schema defines is kept by default, dropped under
-//!   `attributes` unless named exactly (ignoring case), and dropped when excluded by name.
-//! - When a whole extension is removed, its URN is removed from `schemas` too.
-//! - Both parameters may be given: `attributes` selects, then `excludedAttributes` removes.
 
 use crate::error::ScimError;
 use crate::schema::{AttributeDef, ResourceType, Returned, Schema, SchemaRegistry};
@@ -32,6 +9,29 @@ use serde_json::{Map, Value};
 /// A parsed `attributes` / `excludedAttributes` pair, applied to resources with [`Projection::apply`].
 ///
 /// [`Projection::default()`] applies only the `returned` rules.
+///
+/// # Rules
+///
+/// - `returned: never` attributes (`password`) are never in a response.
+/// - `returned: always` attributes (`id`) are always in a response, whatever the parameters say;
+///   so is `schemas`, which is not an attribute.
+/// - With `attributes`, a response holds only the named attributes plus the `always` ones.
+///   Naming a sub-attribute (`name.givenName`, `emails.value`) keeps only that sub-attribute of the
+///   attribute (in every value of a multi-valued one); naming an extension URN keeps the whole
+///   extension.
+/// - `excludedAttributes` removes the named attributes, sub-attributes or whole extensions,
+///   except `always` ones.
+/// - `returned: request` attributes appear only when named in `attributes`.
+/// - Names are matched ignoring case; they may be URN-qualified
+///   (`urn:ietf:params:scim:schemas:core:2.0:User:userName`,
+///   `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value`). An unqualified
+///   name is looked up in the core schema first, then in the extensions.
+/// - Names that match no attribute of the resource type are ignored (RFC 7644 does not make them
+///   an error, and a client asking for an attribute the server does not have gets a resource
+///   without it). A document key that no schema defines is kept by default, dropped under
+///   `attributes` unless named exactly (ignoring case), and dropped when excluded by name.
+/// - When a whole extension is removed, its URN is removed from `schemas` too.
+/// - Both parameters may be given: `attributes` selects, then `excludedAttributes` removes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Projection {
     attributes: Option<Vec<ProjPath>>,
@@ -109,7 +109,7 @@ impl Projection {
     ///
     /// `400 invalidValue` when an item is not an attribute path (it holds spaces, brackets,
     /// quotes or an empty name). Paths naming unknown attributes are not errors (see the
-    /// [module docs](self)).
+    /// [rules](Projection#rules)).
     pub fn from_params(attributes: Option<&str>, excluded_attributes: Option<&str>) -> Result<Self, ScimError> {
         let attributes = match attributes.map(str::trim).filter(|s| !s.is_empty()) {
             Some(a) => Some(parse_list(a, "attributes")?),

@@ -1,4 +1,45 @@
 //! Schemas (RFC 7643 §2, §7): attribute definitions, resource types and the registry.
+//!
+//! [`SchemaRegistry::scim_default`] holds the User (with the enterprise and lifecycle
+//! extensions) and Group resource types; hosts add their own schemas and extensions. The
+//! registry validates client documents, resolves attribute paths for filters
+//! ([`ResourceFacts`]) and renders the discovery documents.
+//!
+//! # Validation
+//!
+//! What [`SchemaRegistry::validate`] does with a client document:
+//!
+//! - **Names** are canonicalised to the schema's casing, at every level: top-level attributes,
+//!   sub-attributes and the attributes inside extension objects. Extension URNs are matched
+//!   ignoring case. An exact match is tried first, so canonical input costs no case folding.
+//! - **Read-only** attributes (`id`, `meta`, `groups`, the lifecycle extension, `manager.displayName`, …)
+//!   are dropped without an error: Okta sends `groups: []` on every create and returns the whole
+//!   resource (with `id` and `meta`) on PUT.
+//! - **Write-only** attributes (`password`) are dropped: this library never stores secrets, and the
+//!   service provider configuration says `changePassword: false`.
+//! - **Unassigned** values are dropped: JSON `null`, empty arrays and complex values left empty
+//!   (`{"value": null}`), as RFC 7643 §2.5 makes them equivalent to an absent attribute.
+//! - **`schemas`** must be a URI or an array of URIs; unknown URIs in it are tolerated (Entra
+//!   sends an extra Microsoft URI on group create) and it may be missing. The output's `schemas`
+//!   is rebuilt: the core schema plus each extension present in the output.
+//! - **Unknown attributes** (including an extension object under a URN the resource type does not
+//!   have, such as Entra's malformed `…:enterprise:2.0User`) follow the registry's
+//!   [`UnknownAttributes`] policy: dropped (the default) or rejected with `400 invalidValue`.
+//! - **Types** are checked (`400 invalidValue` naming the attribute). `"True"`/`"False"` strings (any
+//!   case) become booleans; `dateTime` must be RFC 3339; `binary` must be base64; `integer` must be
+//!   a whole JSON number. Strings are stored exactly as sent.
+//! - **Complex attributes** given a bare simple value become `{"value": …}` when the attribute has a
+//!   `value` sub-attribute: Entra sends `manager` as an id string, and `manager` is always stored
+//!   as an object.
+//! - **Multi-valued attributes** given a single value (not an array) are treated as a one-element
+//!   array. At most one value may have `primary: true`. Where the attribute has a `primary`
+//!   sub-attribute and its `type` has canonical values (`emails`, `phoneNumbers`, `ims`, `photos`,
+//!   `addresses`), at most one value may have each `type` (compared ignoring case); values without
+//!   a `type` are not counted. `roles` and `entitlements` are exempt: Entra sends several roles of
+//!   one type. Canonical values are suggestions (RFC 7643 §7) and are not enforced.
+//! - **Required** attributes must be present and not empty (`userName`, Group `displayName`).
+//! - **Immutable** top-level attributes, on replace (`existing` given), must keep their value
+//!   (`400 mutability`); when the client omits one, the existing value is kept.
 
 mod common;
 mod discovery;

@@ -1,38 +1,5 @@
-//! Validation and canonicalisation of client documents against the registry.
-//!
-//! # What [`SchemaRegistry::validate`] does with a client document
-//!
-//! - **Names** are canonicalised to the schema's casing, at every level: top-level attributes,
-//!   sub-attributes and the attributes inside extension objects. Extension URNs are matched
-//!   ignoring case. An exact match is tried first, so canonical input costs no case folding.
-//! - **Read-only** attributes (`id`, `meta`, `groups`, the lifecycle extension, `manager.displayName`, …)
-//!   are dropped without an error: Okta sends `groups: []` on every create and returns the whole
-//!   resource (with `id` and `meta`) on PUT.
-//! - **Write-only** attributes (`password`) are dropped: this library never stores secrets, and the
-//!   service provider configuration says `changePassword: false`.
-//! - **Unassigned** values are dropped: JSON `null`, empty arrays and complex values left empty
-//!   (`{"value": null}`), as RFC 7643 §2.5 makes them equivalent to an absent attribute.
-//! - **`schemas`** must be a URI or an array of URIs; unknown URIs in it are tolerated (Entra
-//!   sends an extra Microsoft URI on group create) and it may be missing. The output's `schemas`
-//!   is rebuilt: the core schema plus each extension present in the output.
-//! - **Unknown attributes** (including an extension object under a URN the resource type does not
-//!   have, such as Entra's malformed `…:enterprise:2.0User`) follow the registry's
-//!   [`UnknownAttributes`] policy: dropped (the default) or rejected with `400 invalidValue`.
-//! - **Types** are checked (`400 invalidValue` naming the attribute). `"True"`/`"False"` strings (any
-//!   case) become booleans; `dateTime` must be RFC 3339; `binary` must be base64; `integer` must be
-//!   a whole JSON number. Strings are stored exactly as sent.
-//! - **Complex attributes** given a bare simple value become `{"value": …}` when the attribute has a
-//!   `value` sub-attribute: Entra sends `manager` as an id string, and `manager` is always stored
-//!   as an object.
-//! - **Multi-valued attributes** given a single value (not an array) are treated as a one-element
-//!   array. At most one value may have `primary: true`. Where the attribute has a `primary`
-//!   sub-attribute and its `type` has canonical values (`emails`, `phoneNumbers`, `ims`, `photos`,
-//!   `addresses`), at most one value may have each `type` (compared ignoring case); values without
-//!   a `type` are not counted. `roles` and `entitlements` are exempt: Entra sends several roles of
-//!   one type. Canonical values are suggestions (RFC 7643 §7) and are not enforced.
-//! - **Required** attributes must be present and not empty (`userName`, Group `displayName`).
-//! - **Immutable** top-level attributes, on replace (`existing` given), must keep their value
-//!   (`400 mutability`); when the client omits one, the existing value is kept.
+//! Validation and canonicalisation of client documents against the registry; the rules are
+//! documented on the [`schema`](crate::schema) module.
 
 use super::{AttrType, AttributeDef, Mutability, Schema, SchemaRegistry};
 use crate::error::ScimError;
@@ -168,7 +135,7 @@ fn canon_simple(attr_type: AttrType, value: &Value) -> Result<Value, String> {
 
 impl SchemaRegistry {
     /// Checks and canonicalises the value of one attribute, as [`validate`](Self::validate)
-    /// does for each attribute of a document (see the [module docs](self) for the rules).
+    /// does for each attribute of a document (see [the rules](crate::schema#validation)).
     ///
     /// `def` is the target attribute or sub-attribute. For a multi-valued `def`, `value` may be
     /// an array or one element; the result is then always an array. A JSON `null` is returned as
@@ -258,7 +225,7 @@ impl SchemaRegistry {
     /// Validates a client document for a create (`existing` = `None`) or a replace (`existing`
     /// = the stored document) and returns its canonical, client-owned attributes plus `schemas`.
     ///
-    /// See the [module docs](self) for every rule. The result never holds `id`, `meta`,
+    /// See [the rules](crate::schema#validation). The result never holds `id`, `meta`,
     /// read-only or write-only attributes; the caller adds the server-owned ones.
     ///
     /// # Errors
