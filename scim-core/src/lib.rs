@@ -10,6 +10,7 @@
 mod error;
 pub mod lifecycle;
 mod patch;
+mod projection;
 mod resource;
 pub mod schema;
 mod store;
@@ -18,8 +19,9 @@ pub mod urn;
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
-pub use resource::{Group, Meta, TenantId, User, Version};
-pub use schema::SchemaRegistry;
+pub use projection::Projection;
+pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
+pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,
