@@ -72,7 +72,7 @@ mod remove;
 mod select;
 mod write;
 
-use crate::schema::{AttrType, AttributeDef, SchemaRegistry};
+use crate::schema::{AttributeDef, SchemaRegistry};
 use crate::{MemberChange, ScimError};
 use engine::Engine;
 use scim_filter::PatchPath;
@@ -220,67 +220,15 @@ fn at_operation(index: usize, path: Option<&str>, e: &ScimError) -> ScimError {
 
 /// Canonicalizes a value for `def` (coercions, sub-attribute names) through the registry.
 fn canonicalize(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-    let _ = registry;
-    shim::canonicalize(def, value)
+    registry.canonicalize_value(def, value)
 }
 
-/// Canonicalizes one element of the multi-valued `def`.
+/// Canonicalizes one element of the multi-valued `def` (an empty object when nothing is left).
 fn canonical_element(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
     match canonicalize(registry, def, value)? {
         Value::Array(mut a) if a.len() == 1 => Ok(a.pop().unwrap_or(Value::Null)),
+        Value::Array(a) if a.is_empty() => Ok(Value::Object(Map::new())),
         Value::Array(_) => Err(ScimError::invalid_value(format!("one value of \"{}\" was expected", def.name))),
         v => Ok(v),
-    }
-}
-
-mod shim {
-    use super::*;
-
-    pub(super) fn canonicalize(def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-        if def.multi_valued {
-            let items: Vec<&Value> = match value {
-                Value::Array(a) => a.iter().collect(),
-                v => vec![v],
-            };
-            let mut out = Vec::with_capacity(items.len());
-            for v in items {
-                if !v.is_null() {
-                    out.push(single(def, v)?);
-                }
-            }
-            return Ok(Value::Array(out));
-        }
-        single(def, value)
-    }
-
-    fn single(def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-        let bad = || ScimError::invalid_value(format!("\"{}\" has the wrong type", def.name));
-        Ok(match (def.attr_type, value) {
-            (_, Value::Null) => Value::Null,
-            (AttrType::Boolean, Value::Bool(_)) => value.clone(),
-            (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
-            (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
-            (AttrType::Integer | AttrType::Decimal, Value::Number(_)) => value.clone(),
-            (AttrType::String | AttrType::Reference | AttrType::DateTime | AttrType::Binary, Value::String(_)) => {
-                value.clone()
-            }
-            (AttrType::Complex, Value::String(_)) if def.sub_attribute("value").is_some() => {
-                let mut m = Map::new();
-                m.insert("value".to_owned(), value.clone());
-                Value::Object(m)
-            }
-            (AttrType::Complex, Value::Object(m)) => {
-                let mut out = Map::new();
-                for (k, v) in m {
-                    let sub = def.sub_attribute(k).ok_or_else(bad)?;
-                    let v = single(sub, v)?;
-                    if !v.is_null() {
-                        out.insert(sub.name.clone(), v);
-                    }
-                }
-                Value::Object(out)
-            }
-            _ => return Err(bad()),
-        })
     }
 }

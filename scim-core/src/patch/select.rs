@@ -4,14 +4,6 @@ use crate::ScimError;
 use crate::schema::{AttrType, AttributeDef, ResolvedAttribute, ResourceType, Schema, SchemaRegistry};
 use scim_filter::{AttrFacts, AttrPath, AttributeFacts, CompValue, CompareOp, CompiledFilter, Filter, PatchPath};
 use serde_json::{Map, Value};
-use std::sync::LazyLock;
-
-/// `externalId` (RFC 7643 §3.1), for registries whose schemas do not list the common attributes.
-static EXTERNAL_ID: LazyLock<AttributeDef> = LazyLock::new(|| {
-    let mut def = AttributeDef::new("externalId", AttrType::String);
-    def.case_exact = true;
-    def
-});
 
 /// The target of an operation.
 #[derive(Debug, Clone, Copy)]
@@ -22,15 +14,19 @@ pub(super) enum Target<'r, 'p> {
     Extension(&'r Schema),
     /// The common attribute `id` (read-only).
     Id,
-    /// The common attributes `meta` and `schemas` (server-managed).
+    /// `schemas` (server-managed).
     ServerManaged(&'static str),
     /// An attribute, or a sub-attribute of one.
     Attr(ResolvedAttribute<'r>),
+    /// An attribute no schema defines; what happens depends on the registry's
+    /// [`UnknownAttributes`](crate::UnknownAttributes) policy.
+    Unknown { path: &'p AttrPath, sub: Option<&'p str> },
     /// `attr[filter]` or `attr[filter].sub`.
     Filtered { res: ResolvedAttribute<'r>, attr_path: &'p AttrPath, filter: &'p Filter, sub: Option<&'r AttributeDef> },
 }
 
-fn unknown(path: &AttrPath) -> ScimError {
+/// The attribute a path names, for messages.
+pub(super) fn describe(path: &AttrPath, extra_sub: Option<&str>) -> String {
     let mut text = String::new();
     if let Some(urn) = &path.urn {
         text.push_str(urn);
@@ -41,18 +37,24 @@ fn unknown(path: &AttrPath) -> ScimError {
         text.push('.');
         text.push_str(sub);
     }
-    ScimError::invalid_path(format!("no attribute \"{text}\" in the schemas of this resource"))
+    if let Some(sub) = extra_sub {
+        text.push('.');
+        text.push_str(sub);
+    }
+    text
 }
 
-fn core_schema<'r>(registry: &'r SchemaRegistry, rt: &'r ResourceType) -> Result<&'r Schema, ScimError> {
-    registry.schema(&rt.schema).ok_or_else(ScimError::internal)
+/// The error for an unknown attribute under [`UnknownAttributes::Reject`](crate::UnknownAttributes).
+pub(super) fn unknown_error(name: &str, origin_is_path: bool) -> ScimError {
+    let detail = format!("no attribute \"{name}\" in the schemas of this resource");
+    if origin_is_path { ScimError::invalid_path(detail) } else { ScimError::invalid_value(detail) }
 }
 
 /// Resolves an attribute path (no filter).
 fn attr_target<'r, 'p>(
     registry: &'r SchemaRegistry,
     rt: &'r ResourceType,
-    path: &AttrPath,
+    path: &'p AttrPath,
 ) -> Result<Target<'r, 'p>, ScimError> {
     if let Some(full) = path.full_urn() {
         if full.eq_ignore_ascii_case(&rt.schema) {
@@ -64,37 +66,25 @@ fn attr_target<'r, 'p>(
             }
         }
     }
-    if let Some(res) = registry.resolve(rt, path) {
-        return Ok(Target::Attr(res));
-    }
     let core_qualified = path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(&rt.schema));
-    if core_qualified {
+    if core_qualified && path.sub_attr.is_none() {
         if path.name.eq_ignore_ascii_case("id") {
             return Ok(Target::Id);
         }
-        if path.name.eq_ignore_ascii_case("meta") {
-            return Ok(Target::ServerManaged("meta"));
-        }
-        if path.name.eq_ignore_ascii_case("schemas") && path.sub_attr.is_none() {
+        if path.name.eq_ignore_ascii_case("schemas") {
             return Ok(Target::ServerManaged("schemas"));
         }
-        if path.name.eq_ignore_ascii_case("externalId") && path.sub_attr.is_none() {
-            let schema = core_schema(registry, rt)?;
-            return Ok(Target::Attr(ResolvedAttribute {
-                schema,
-                is_extension: false,
-                attribute: &EXTERNAL_ID,
-                sub_attribute: None,
-            }));
-        }
     }
-    Err(unknown(path))
+    if let Some(res) = registry.resolve(rt, path) {
+        return Ok(Target::Attr(res));
+    }
+    Ok(Target::Unknown { path, sub: None })
 }
 
 /// Resolves a PATCH path against the resource type's schemas (attribute names ignore case).
 ///
 /// # Errors
-/// `400 invalidPath` for an unknown attribute, or a value filter on a single-valued attribute.
+/// `400 invalidPath` for a value filter on a single-valued attribute or a sub-attribute.
 pub(super) fn target<'r, 'p>(
     registry: &'r SchemaRegistry,
     rt: &'r ResourceType,
@@ -106,7 +96,7 @@ pub(super) fn target<'r, 'p>(
             if attr.sub_attr.is_some() {
                 return Err(ScimError::invalid_path("a value filter must follow an attribute, not a sub-attribute"));
             }
-            let res = registry.resolve(rt, attr).ok_or_else(|| unknown(attr))?;
+            let Some(res) = registry.resolve(rt, attr) else { return Ok(Target::Unknown { path: attr, sub: None }) };
             if !res.attribute.multi_valued {
                 return Err(ScimError::invalid_path(format!(
                     "\"{}\" is single-valued; a value filter needs a multi-valued attribute",
@@ -114,7 +104,10 @@ pub(super) fn target<'r, 'p>(
                 )));
             }
             let sub = match sub_attr {
-                Some(s) => Some(res.attribute.sub_attribute(s).ok_or_else(|| unknown(&attr.clone().with_sub_attr(s)))?),
+                Some(s) => match res.attribute.sub_attribute(s) {
+                    Some(sub) => Some(sub),
+                    None => return Ok(Target::Unknown { path: attr, sub: Some(s) }),
+                },
                 None => None,
             };
             Ok(Target::Filtered { res, attr_path: attr, filter, sub })

@@ -2,10 +2,10 @@
 
 use super::engine::{Engine, Loc};
 use super::members::{Identity, new_elements};
-use super::select::{Matcher, Target, target, template};
+use super::select::{Matcher, Target, describe, target, template, unknown_error};
 use super::{PatchOpKind, PatchOperation, canonical_element, canonicalize, parse};
-use crate::ScimError;
-use crate::schema::{AttrType, AttributeDef, Mutability, ResolvedAttribute, Returned, Schema};
+use crate::schema::{AttrType, AttributeDef, Mutability, ResolvedAttribute, Schema};
+use crate::{ScimError, UnknownAttributes};
 use scim_filter::{AttrPath, Filter};
 use serde_json::{Map, Value};
 
@@ -28,8 +28,8 @@ pub(super) fn writable(def: &AttributeDef, origin: Origin) -> Result<bool, ScimE
             Origin::Path => Err(ScimError::mutability(format!("\"{}\" is readOnly", def.name))),
             Origin::ValueObject => Ok(false),
         },
-        // Never stored (as on create): `password`.
-        Mutability::WriteOnly if def.returned == Returned::Never => Ok(false),
+        // Never stored (as on create and replace): `password`.
+        Mutability::WriteOnly => Ok(false),
         _ => Ok(true),
     }
 }
@@ -112,6 +112,10 @@ impl<'r> Engine<'r, '_> {
     ) -> Result<(), ScimError> {
         match t {
             Target::Core => self.write_core(kind, value, origin),
+            Target::Unknown { path, sub } => match self.registry.unknown_attributes() {
+                UnknownAttributes::Ignore => Ok(()),
+                _ => Err(unknown_error(&describe(path, sub), origin == Origin::Path)),
+            },
             Target::Extension(schema) => match kind {
                 PatchOpKind::Remove => self.remove_extension(schema),
                 _ => self.write_extension(kind, schema, value, origin),
@@ -175,9 +179,12 @@ impl<'r> Engine<'r, '_> {
             None | Some(Value::Null) => self.remove_extension(schema),
             Some(Value::Object(obj)) => {
                 for (key, v) in obj {
-                    let attribute = schema.attribute(key).ok_or_else(|| {
-                        ScimError::invalid_path(format!("no attribute \"{key}\" in schema \"{}\"", schema.id))
-                    })?;
+                    let Some(attribute) = schema.attribute(key) else {
+                        match self.registry.unknown_attributes() {
+                            UnknownAttributes::Ignore => continue,
+                            _ => return Err(unknown_error(&format!("{}:{key}", schema.id), false)),
+                        }
+                    };
                     let res = ResolvedAttribute { schema, is_extension: true, attribute, sub_attribute: None };
                     self.write_attribute(kind, &res, Some(v), origin)?;
                 }
