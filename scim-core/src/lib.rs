@@ -7,6 +7,8 @@
 //! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
 //! - [`lifecycle`]: pending → active → suspended (soft delete) → purged.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 pub mod lifecycle;
 mod provisioning;
@@ -17,7 +19,7 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
-pub use provisioning::{SortValue, compare_sort_values};
+pub use provisioning::{SortValue, compare_sort_values, fold_case};
 pub use resource::{Group, Meta, TenantId, User, Version};
 pub use schema::SchemaRegistry;
 pub use store::{
