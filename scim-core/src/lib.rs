@@ -11,6 +11,7 @@
 pub mod conformance;
 mod error;
 pub mod lifecycle;
+mod projection;
 mod provisioning;
 mod resource;
 pub mod schema;
@@ -19,9 +20,10 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use projection::Projection;
 pub use provisioning::{SortValue, compare_sort_values, fold_case};
-pub use resource::{Group, Meta, TenantId, User, Version};
-pub use schema::SchemaRegistry;
+pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
+pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,
