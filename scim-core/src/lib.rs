@@ -11,6 +11,7 @@
 pub mod conformance;
 mod error;
 pub mod lifecycle;
+mod patch;
 mod projection;
 mod provisioning;
 mod resource;
@@ -20,6 +21,7 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use provisioning::{SortValue, compare_sort_values, fold_case};
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
