@@ -23,7 +23,9 @@ pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
-pub use provisioning::{SortValue, compare_sort_values, fold_case};
+pub use provisioning::{
+    LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values, fold_case,
+};
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{
