@@ -8,7 +8,7 @@
 //! implementing both traits), starting from an empty store. Cases use tenant ids of their own
 //! (`conformance-<case>-…`), so they also pass on a shared store.
 //!
-//! A backend's `tests/conformance.rs` gets one test per case from [`conformance_tests!`]
+//! A backend's `tests/conformance.rs` gets one test per case from [`conformance_tests!`](crate::conformance_tests)
 //! (its dev-dependencies need `tokio` with the `macros` and `rt-multi-thread` features):
 //!
 //! ```ignore
