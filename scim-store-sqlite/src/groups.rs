@@ -69,7 +69,7 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     let meta = group.meta();
     Ok(Encoded {
         id,
-        display_name_lower: group.display_name().map(str::to_lowercase),
+        display_name_lower: group.display_name().map(pushdown::lower),
         external_id: group.external_id().map(str::to_owned),
         created: meta.as_ref().map(|m| millis(m.created)),
         last_modified: meta.as_ref().map(|m| millis(m.last_modified)),

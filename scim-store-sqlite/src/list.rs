@@ -216,7 +216,7 @@ fn sort_value(doc: &Map<String, Value>, key: &SortKey) -> Option<SortValue> {
                     return Some(SortValue::Time(t.with_timezone(&Utc)));
                 }
             }
-            Some(SortValue::Text(if case_exact { s.clone() } else { s.to_lowercase() }))
+            Some(SortValue::Text(if case_exact { s.clone() } else { crate::pushdown::lower(s) }))
         }
         _ => None,
     }

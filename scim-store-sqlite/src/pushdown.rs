@@ -6,18 +6,28 @@
 //! the caller re-checks each candidate with the compiled filter. What is pushed down:
 //!
 //! - the name attribute (`userName`, or `displayName` for groups; `caseExact = false`):
-//!   `eq`, `sw`, `co`, `ew`, `pr` on a column holding the value lowercased by Rust's
-//!   `str::to_lowercase`, compared with the literal lowercased the same way;
+//!   `eq`, `sw`, `co`, `ew`, `pr` on a column holding the value lowercased by [`lower`] (the
+//!   evaluator's mapping), compared byte-wise with the literal lowercased the same way;
 //! - `externalId` and `id` (`caseExact = true`): `eq`, and `pr` for `externalId`;
 //! - `active` (users): `eq true` / `eq false`, read from the JSON document;
 //! - `and`, `or`, `not` of those.
 //!
-//! String literals that parse as RFC 3339 date-times are never pushed down, since a
-//! schema-less evaluation would compare them as instants.
+//! The translation assumes what `QueryFilter` promises: the filter was compiled against the
+//! resource type's schema (`id` and `externalId` are `caseExact`), and the documents were
+//! validated (`userName` is a string, `active` a boolean or a `"true"`/`"false"` string).
+//! String literals that look like date-times are never pushed down, since a schema-less
+//! evaluation would compare them as instants.
 
 use rusqlite::types::Value as SqlValue;
 use scim_core::urn;
 use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
+
+/// Lowercases as the filter evaluator does: char by char with Unicode's simple lowercase
+/// mapping (unlike `str::to_lowercase`, no context-dependent final sigma). The lowered name
+/// columns use it too, so uniqueness and filters agree on what "ignoring case" means.
+pub(crate) fn lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
 
 /// Which resource table a filter runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,11 +131,15 @@ fn is_core(path: &AttrPath, name: &str, table: Table) -> bool {
         && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(table.core_urn()))
 }
 
-/// A string literal safe to compare as a string (not one a schema-less evaluation would
-/// compare as a date-time).
+/// A string literal safe to compare as a string: not one that looks like a date-time
+/// (`dddd-dd-dd…`, at least 19 bytes), which a schema-less evaluation compares as an instant.
 fn plain_string(value: &CompValue) -> Option<&str> {
     match value {
-        CompValue::Str(s) if chrono::DateTime::parse_from_rfc3339(s).is_err() => Some(s),
+        CompValue::Str(s) => {
+            let b = s.as_bytes();
+            let date_like = b.len() >= 19 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+            (!date_like).then_some(s.as_str())
+        }
         _ => None,
     }
 }
@@ -176,7 +190,7 @@ fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
 
 fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> Pushdown {
     let translated = if is_core(path, table.name_attr(), table) {
-        plain_string(value).and_then(|lit| string_op(table.name_column(), op, lit.to_lowercase()))
+        plain_string(value).and_then(|lit| string_op(table.name_column(), op, lower(lit)))
     } else if is_core(path, "externalId", table) || is_core(path, "id", table) {
         let col = if path.name.eq_ignore_ascii_case("id") { "id" } else { "external_id" };
         match (op, plain_string(value)) {
@@ -185,9 +199,12 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> P
         }
     } else if table == Table::Users && is_core(path, "active", table) {
         match (op, value) {
+            // The evaluator also accepts the strings "true"/"false" in any ASCII case.
             (CompareOp::Eq, CompValue::Bool(b)) => Some(Pushdown::exact(
-                "json_type(doc, '$.active') = ?".to_owned(),
-                vec![SqlValue::Text(if *b { "true" } else { "false" }.to_owned())],
+                "(json_type(doc, '$.active') = ? OR (json_type(doc, '$.active') = 'text' \
+                 AND lower(json_extract(doc, '$.active')) = ?))"
+                    .to_owned(),
+                vec![SqlValue::Text(if *b { "true" } else { "false" }.to_owned()); 2],
             )),
             _ => None,
         }

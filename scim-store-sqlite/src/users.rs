@@ -38,7 +38,7 @@ fn encode(user: &User) -> Result<Encoded, Error> {
     let meta = user.meta();
     Ok(Encoded {
         id,
-        user_name_lower: user.user_name().map(str::to_lowercase),
+        user_name_lower: user.user_name().map(pushdown::lower),
         external_id: user.external_id().map(str::to_owned),
         status: lifecycle.status.as_str(),
         purge_at: (lifecycle.status == UserStatus::Suspended).then_some(lifecycle.purge_at).flatten().map(millis),
