@@ -9,6 +9,7 @@
 
 mod error;
 pub mod lifecycle;
+mod provisioning;
 mod resource;
 pub mod schema;
 mod store;
@@ -16,6 +17,7 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use provisioning::{SortValue, compare_sort_values};
 pub use resource::{Group, Meta, TenantId, User, Version};
 pub use schema::SchemaRegistry;
 pub use store::{

@@ -54,9 +54,10 @@ fn and_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     Ok((i, left))
 }
 
-/// `"(" or ")"` after the opening parenthesis has been consumed.
-fn group_rest(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
-    let ctx = ctx.deeper(i)?;
+/// `"(" or ")"` after the opening parenthesis has been consumed; `start` is where the group
+/// (or its `not`) began, for the nesting error.
+fn group_rest<'a>(start: &'a str, i: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
+    let ctx = ctx.deeper(start)?;
     let (i, inner) = cut(preceded(ws0, |i| or_expr(i, ctx))).parse(i)?;
     let (i, _) = context("')' to close the group", cut(preceded(ws0, char(')')))).parse(i)?;
     Ok((i, inner))
@@ -68,13 +69,13 @@ fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     if let Some(after_not) = keyword(i, "not") {
         let (after_ws, ()) = ws0(after_not)?;
         if let Some(inner) = after_ws.strip_prefix('(') {
-            let (rest, f) = group_rest(inner, ctx)?;
+            let (rest, f) = group_rest(i, inner, ctx)?;
             return Ok((rest, Filter::Not(Box::new(f))));
         }
         // Otherwise `not` is an attribute name such as in `not pr`.
     }
     if let Some(inner) = i.strip_prefix('(') {
-        return group_rest(inner, ctx);
+        return group_rest(i, inner, ctx);
     }
     let (rest, path) = context("a filter (an attribute path, 'not (' or '(')", attr_path).parse(i)?;
     if let Some(inner) = rest.strip_prefix('[') {

@@ -9,7 +9,8 @@ pub(crate) fn attr_name(i: &str) -> PResult<'_, &str> {
     let bytes = i.as_bytes();
     match bytes.first() {
         Some(b) if b.is_ascii_alphabetic() || *b == b'$' => {}
-        _ => return Err(nom::Err::Error(PError::expected(i, "an attribute name"))),
+        // No `expected` here: the caller's context says what kind of path it wanted.
+        _ => return Err(nom::Err::Error(nom::error::ParseError::from_error_kind(i, nom::error::ErrorKind::Alpha))),
     }
     let end = bytes[1..].iter().position(|b| !is_name_byte(*b)).map_or(bytes.len(), |p| p + 1);
     Ok((&i[end..], &i[..end]))
