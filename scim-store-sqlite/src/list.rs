@@ -3,13 +3,10 @@
 
 use crate::error::Error;
 use crate::pushdown::{self, Condition, Table};
-use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
-use scim_core::{ListQuery, SortKey, SortOrder, Version};
-use scim_filter::AttrType;
+use scim_core::{ListQuery, SortKey, SortOrder, SortValue, Version, compare_sort_values};
 use serde_json::{Map, Value};
-use std::cmp::Ordering;
 
 /// Completes a decoded document (adds `groups` or `members`).
 pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut Map<String, Value>) -> Result<(), Error> + 'a;
@@ -28,7 +25,7 @@ pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Erro
     Ok(map)
 }
 
-/// The SQL column a sort key maps to, when SQL orders it exactly as [`compare_docs`] would.
+/// The SQL column a sort key maps to, when SQL orders it as [`compare_sort_values`] does.
 fn sort_column(key: &SortKey, table: Table) -> Option<&'static str> {
     let p = &key.path;
     let core = p.urn.as_deref().is_none_or(|u| {
@@ -95,8 +92,10 @@ pub(crate) fn list(
         if query.count > 0 && offset < total {
             let order = match (column, query.sort_order) {
                 (None, _) => "seq".to_owned(),
+                // As `compare_sort_values`: missing values last ascending, first descending;
+                // ties in creation order either way.
                 (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
-                (Some(c), SortOrder::Descending) => format!("{c} IS NULL, {c} DESC, seq"),
+                (Some(c), SortOrder::Descending) => format!("{c} IS NULL DESC, {c} DESC, seq"),
             };
             params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
             params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
@@ -128,20 +127,27 @@ pub(crate) fn list(
         }
         let doc = Value::Object(doc);
         if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
-            if let Value::Object(doc) = doc {
-                matches.push(doc);
-            }
+            matches.push(doc);
         }
     }
     if let Some(key) = &query.sort_by {
-        let mut keyed: Vec<(Option<SortValue>, Map<String, Value>)> =
-            matches.into_iter().map(|d| (sort_value(&d, key), d)).collect();
-        keyed.sort_by(|a, b| compare_keys(a.0.as_ref(), b.0.as_ref(), query.sort_order));
+        // The shared order of every store; the sort is stable, so ties keep creation order.
+        let mut keyed: Vec<(Option<SortValue>, Value)> =
+            matches.into_iter().map(|d| (key.value_of(&d), d)).collect();
+        keyed.sort_by(|a, b| compare_sort_values(a.0.as_ref(), b.0.as_ref(), query.sort_order));
         matches = keyed.into_iter().map(|(_, d)| d).collect();
     }
     let total = matches.len();
     let offset = query.start_index.saturating_sub(1);
-    let mut items: Vec<_> = matches.into_iter().skip(offset).take(query.count).collect();
+    let mut items: Vec<Map<String, Value>> = matches
+        .into_iter()
+        .skip(offset)
+        .take(query.count)
+        .filter_map(|d| match d {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .collect();
     if attach_page && !attach_for_eval {
         for item in &mut items {
             attach(conn, item)?;
@@ -161,117 +167,9 @@ fn where_clause(tenant: &str, condition: Condition) -> (String, Vec<SqlValue>) {
     (sql, params)
 }
 
-/// A sortable value.
-#[derive(Debug, PartialEq)]
-enum SortValue {
-    Bool(bool),
-    Number(f64),
-    Time(DateTime<Utc>),
-    Text(String),
-}
-
-/// Finds `name` in `obj`: exactly, then ignoring case.
-fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
-}
-
-/// For a multi-valued attribute, the primary value (or the first).
-fn pick(v: &Value) -> Option<&Value> {
-    match v {
-        Value::Array(items) => {
-            items.iter().find(|i| i.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| items.first())
-        }
-        other => Some(other),
-    }
-}
-
-fn sort_value(doc: &Map<String, Value>, key: &SortKey) -> Option<SortValue> {
-    let keys: Vec<String> = match &key.facts {
-        Some(f) => f.keys.clone(),
-        None => {
-            let mut k = Vec::new();
-            if let Some(urn) = &key.path.urn {
-                if get_ci(doc, urn).is_some() {
-                    k.push(urn.clone());
-                }
-            }
-            k.push(key.path.name.clone());
-            k.extend(key.path.sub_attr.clone());
-            k
-        }
-    };
-    let mut current: Option<&Value> = None;
-    for (i, k) in keys.iter().enumerate() {
-        let obj = if i == 0 { doc } else { pick(current?)?.as_object()? };
-        current = Some(get_ci(obj, k)?);
-    }
-    let value = pick(current?)?;
-    let (attr_type, case_exact) = key.facts.as_ref().map_or((None, false), |f| (Some(f.attr_type), f.case_exact));
-    match value {
-        Value::Bool(b) => Some(SortValue::Bool(*b)),
-        Value::Number(n) => n.as_f64().map(SortValue::Number),
-        Value::String(s) => {
-            if matches!(attr_type, Some(AttrType::DateTime) | None) {
-                if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                    return Some(SortValue::Time(t.with_timezone(&Utc)));
-                }
-            }
-            Some(SortValue::Text(if case_exact { s.clone() } else { crate::pushdown::lower(s) }))
-        }
-        _ => None,
-    }
-}
-
-fn rank(v: &SortValue) -> u8 {
-    match v {
-        SortValue::Bool(_) => 0,
-        SortValue::Number(_) => 1,
-        SortValue::Time(_) => 2,
-        SortValue::Text(_) => 3,
-    }
-}
-
-/// Missing values sort last in both directions; ties keep creation order (stable sort).
-fn compare_keys(a: Option<&SortValue>, b: Option<&SortValue>, order: SortOrder) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (Some(a), Some(b)) => {
-            let o = match (a, b) {
-                (SortValue::Bool(x), SortValue::Bool(y)) => x.cmp(y),
-                (SortValue::Number(x), SortValue::Number(y)) => x.total_cmp(y),
-                (SortValue::Time(x), SortValue::Time(y)) => x.cmp(y),
-                (SortValue::Text(x), SortValue::Text(y)) => x.cmp(y),
-                _ => rank(a).cmp(&rank(b)),
-            };
-            match order {
-                SortOrder::Ascending => o,
-                SortOrder::Descending => o.reverse(),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scim_filter::AttrPath;
-    use serde_json::json;
-
-    #[test]
-    fn sort_value_reads_primary_sub_attribute_and_lowercases() {
-        let doc = json!({"emails": [{"value": "B@x"}, {"value": "A@X", "primary": true}]});
-        let key = SortKey { path: AttrPath::new("emails").with_sub_attr("value"), facts: None };
-        assert_eq!(sort_value(doc.as_object().unwrap(), &key), Some(SortValue::Text("a@x".into())));
-    }
-
-    #[test]
-    fn missing_values_sort_last_in_both_orders() {
-        let v = SortValue::Number(1.0);
-        assert_eq!(compare_keys(None, Some(&v), SortOrder::Ascending), Ordering::Greater);
-        assert_eq!(compare_keys(None, Some(&v), SortOrder::Descending), Ordering::Greater);
-    }
 
     #[test]
     fn decode_sets_the_version() {
