@@ -78,7 +78,9 @@ impl Db {
             configure(&conn, options)?;
             let rx = Arc::clone(&read_rx);
             threads.push(
-                std::thread::Builder::new().name(format!("scim-sqlite-reader-{n}")).spawn(move || run_reader(&conn, &rx))?,
+                std::thread::Builder::new()
+                    .name(format!("scim-sqlite-reader-{n}"))
+                    .spawn(move || run_reader(&conn, &rx))?,
             );
         }
         let mut db = Self::start_writer(writer, options.max_batch, threads)?;

@@ -139,7 +139,15 @@ impl GroupStore for SqliteUserStore {
                     "INSERT INTO groups (tenant, id, display_name_lower, external_id, version, created, \
                      last_modified, doc) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
                 )?
-                .execute(params![tenant, e.id, e.display_name_lower, e.external_id, e.created, e.last_modified, e.doc])?;
+                .execute(params![
+                    tenant,
+                    e.id,
+                    e.display_name_lower,
+                    e.external_id,
+                    e.created,
+                    e.last_modified,
+                    e.doc
+                ])?;
                 insert_members(conn, &tenant, &e.id, &e.members)
             })
             .await?;
@@ -168,7 +176,12 @@ impl GroupStore for SqliteUserStore {
         Ok(Group::from_json(Value::Object(doc)))
     }
 
-    async fn replace(&self, tenant: &TenantId, mut group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        mut group: Group,
+        if_match: Option<&Version>,
+    ) -> Result<Group, StoreError> {
         let e = encode(&group)?;
         let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
         let tenant = tenant.as_str().to_owned();
@@ -246,7 +259,8 @@ impl GroupStore for SqliteUserStore {
                 let current = current_group_version(conn, &tenant, &id)?;
                 check_version(if_match.as_ref(), current)?;
                 // The group's own memberships go with it (ON DELETE CASCADE).
-                conn.prepare_cached("DELETE FROM groups WHERE tenant = ?1 AND id = ?2")?.execute(params![tenant, id])?;
+                conn.prepare_cached("DELETE FROM groups WHERE tenant = ?1 AND id = ?2")?
+                    .execute(params![tenant, id])?;
                 remove_memberships_of(conn, &tenant, &id)
             })
             .await?;

@@ -81,11 +81,9 @@ pub(crate) fn list(
     };
 
     if let (true, Some(column), false) = (exact, sql_sort, attach_for_eval) {
-        let total: i64 =
-            conn.prepare_cached(&format!("SELECT count(*) FROM {t} {where_sql}"))?.query_row(
-                params_from_iter(params.iter()),
-                |r| r.get(0),
-            )?;
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM {t} {where_sql}"))?
+            .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
         let total = usize::try_from(total).unwrap_or(0);
         let offset = query.start_index.saturating_sub(1);
         let mut items = Vec::new();
@@ -99,8 +97,9 @@ pub(crate) fn list(
             };
             params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
             params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-            let mut stmt =
-                conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"))?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT version, doc FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+            ))?;
             let mut rows = stmt.query(params_from_iter(params.iter()))?;
             while let Some(row) = rows.next()? {
                 let doc: String = row.get(1)?;
@@ -132,8 +131,7 @@ pub(crate) fn list(
     }
     if let Some(key) = &query.sort_by {
         // The shared order of every store; the sort is stable, so ties keep creation order.
-        let mut keyed: Vec<(Option<SortValue>, Value)> =
-            matches.into_iter().map(|d| (key.value_of(&d), d)).collect();
+        let mut keyed: Vec<(Option<SortValue>, Value)> = matches.into_iter().map(|d| (key.value_of(&d), d)).collect();
         keyed.sort_by(|a, b| compare_sort_values(a.0.as_ref(), b.0.as_ref(), query.sort_order));
         matches = keyed.into_iter().map(|(_, d)| d).collect();
     }

@@ -102,7 +102,8 @@ pub(crate) fn remove_memberships_of(conn: &Connection, tenant: &str, member: &st
          (SELECT group_id FROM memberships WHERE tenant = ?1 AND value = ?2)",
     )?
     .execute(params![tenant, member])?;
-    conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND value = ?2")?.execute(params![tenant, member])?;
+    conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND value = ?2")?
+        .execute(params![tenant, member])?;
     Ok(())
 }
 

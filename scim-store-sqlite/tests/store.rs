@@ -48,10 +48,7 @@ async fn user_name_is_unique_per_tenant_ignoring_unicode_case() {
     UserStore::create(&s, &tenant("b"), user("u1", "änne@x.org")).await.unwrap();
     // A suspended user keeps its userName.
     UserStore::create(&s, &t, suspended("u3", "gone@x.org", t0())).await.unwrap();
-    assert!(matches!(
-        UserStore::create(&s, &t, user("u4", "GONE@x.org")).await,
-        Err(StoreError::Uniqueness(_))
-    ));
+    assert!(matches!(UserStore::create(&s, &t, user("u4", "GONE@x.org")).await, Err(StoreError::Uniqueness(_))));
 }
 
 #[tokio::test]

@@ -68,7 +68,8 @@ pub fn suspended(id: &str, user_name: &str, purge_at: DateTime<Utc>) -> User {
 
 pub fn group(id: &str, display_name: &str, members: &[&str]) -> Group {
     let members: Vec<Value> = members.iter().map(|m| json!({"value": m, "type": "User"})).collect();
-    let mut g = Group::from_json(json!({"schemas": [urn::GROUP], "id": id, "displayName": display_name, "members": members}));
+    let mut g =
+        Group::from_json(json!({"schemas": [urn::GROUP], "id": id, "displayName": display_name, "members": members}));
     g.set_created(t0());
     g.set_last_modified(t0());
     g
