@@ -7,8 +7,12 @@
 //! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
 //! - [`lifecycle`]: pending → active → suspended (soft delete) → purged.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 pub mod lifecycle;
+mod patch;
+mod projection;
 mod provisioning;
 mod resource;
 pub mod schema;
@@ -17,9 +21,11 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
-pub use provisioning::{SortValue, compare_sort_values};
-pub use resource::{Group, Meta, TenantId, User, Version};
-pub use schema::SchemaRegistry;
+pub use patch::{PatchOp, PatchOpKind, PatchOperation};
+pub use projection::Projection;
+pub use provisioning::{SortValue, compare_sort_values, fold_case};
+pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
+pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,

@@ -15,8 +15,8 @@
 //! A filter made of `eq` comparisons on `id`, `userName` (groups: `displayName`) or
 //! `externalId`, joined by `or` (or `and` with anything), is answered from the indexes in time
 //! independent of the tenant's size; every other filter scans the tenant in creation order with
-//! the compiled filter, cloning only the resources of the requested page. Lowercasing is
-//! [`str::to_lowercase`]; index hits are always re-checked with the compiled filter, so the
+//! the compiled filter, cloning only the resources of the requested page. Case folding is
+//! [`scim_core::fold_case`]; index hits are always re-checked with the compiled filter, so the
 //! results are exactly the filter's.
 //!
 //! # Example
@@ -147,7 +147,7 @@ impl UserStore for MemoryUserStore {
     async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
-        let (out, old, new) = t.replace_user(user, if_match)?;
+        let (out, tenant::PurgeMove { old, new }) = t.replace_user(user, if_match)?;
         if old != new {
             if let Some(id) = out.id() {
                 let id: Arc<str> = Arc::from(id);

@@ -1,8 +1,8 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
 use crate::tenant::{GroupRec, Tenant, UserRec, fold, group_view};
-use scim_core::{SortValue, compare_sort_values};
 use scim_core::{Group, ListQuery, Page, User, urn};
+use scim_core::{SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -63,8 +63,8 @@ fn candidates<'t>(
                     if mixed_case_ids > 0 {
                         return None;
                     }
-                    let lower = s.to_lowercase();
-                    if let Some((k, _)) = ids.get_key_value(lower.as_str()) {
+                    let lower = fold(s);
+                    if let Some((k, _)) = ids.get_key_value(&*lower) {
                         out.push(k);
                     }
                 }
@@ -192,11 +192,8 @@ fn list<R: Listed>(
             let mut hits: Vec<(&Arc<str>, &R, Option<SortValue>)> = source
                 .filter(|(id, r)| matches(id, r))
                 .map(|(id, r)| {
-                    let v = if needs_derived {
-                        key.value_of(&r.view(id, tenant, query))
-                    } else {
-                        key.value_of(r.raw())
-                    };
+                    let v =
+                        if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { key.value_of(r.raw()) };
                     (id, r, v)
                 })
                 .collect();

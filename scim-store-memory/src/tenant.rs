@@ -16,6 +16,13 @@ pub(crate) struct UserRec {
     pub(crate) purge_at: Option<DateTime<Utc>>,
 }
 
+/// How a replace moved a user's purge time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PurgeMove {
+    pub(crate) old: Option<DateTime<Utc>>,
+    pub(crate) new: Option<DateTime<Utc>>,
+}
+
 /// A stored group. Its document holds no `members`; they live in `members`.
 #[derive(Debug)]
 pub(crate) struct GroupRec {
@@ -50,11 +57,11 @@ pub(crate) struct Tenant {
 }
 
 pub(crate) fn fold(s: &str) -> Box<str> {
-    s.to_lowercase().into_boxed_str()
+    scim_core::fold_case(s).into_boxed_str()
 }
 
 pub(crate) fn is_mixed_case(id: &str) -> bool {
-    id.chars().any(|c| c.is_uppercase())
+    id.chars().any(|c| c.to_lowercase().ne(std::iter::once(c)))
 }
 
 fn missing_id() -> StoreError {
@@ -152,7 +159,7 @@ impl Tenant {
         &mut self,
         mut user: User,
         if_match: Option<&Version>,
-    ) -> Result<(User, Option<DateTime<Utc>>, Option<DateTime<Utc>>), StoreError> {
+    ) -> Result<(User, PurgeMove), StoreError> {
         let id = user.id().ok_or_else(missing_id)?;
         let (id, rec) = self.users.get_key_value(id).ok_or(StoreError::NotFound)?;
         let id = Arc::clone(id);
@@ -193,7 +200,7 @@ impl Tenant {
             rec.rev = rev;
             rec.purge_at = new_purge;
         }
-        Ok((out, old_purge, new_purge))
+        Ok((out, PurgeMove { old: old_purge, new: new_purge }))
     }
 
     /// Removes a user and its memberships; returns the record.

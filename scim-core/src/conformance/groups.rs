@@ -74,7 +74,13 @@ pub async fn modify_members_adds_and_removes(users: &DynUserStore, groups: &DynG
     let added = g.as_object()["members"].as_array().and_then(|m| m.iter().find(|m| m["value"] == "u002")).cloned();
     assert_eq!(added.and_then(|m| m.get("display").cloned()), Some(json!("Two")), "member attributes kept");
     let v3 = groups
-        .modify_members(&t, "g1", &MemberChange { add: vec![json!({"value": "u003"})], remove: vec![] }, later, Some(&v))
+        .modify_members(
+            &t,
+            "g1",
+            &MemberChange { add: vec![json!({"value": "u003"})], remove: vec![] },
+            later,
+            Some(&v),
+        )
         .await
         .expect("with current version");
     assert!(v3.matches(&Version::from_revision(3)));
@@ -131,7 +137,10 @@ pub async fn user_groups_are_derived_from_memberships(users: &DynUserStore, grou
     // a user with no group has no (or an empty) `groups`
     let mut u = users.get(&t, "u001").await.expect("get");
     assert_eq!(group_values(&u), ["g2"]);
-    groups.modify_members(&t, "g2", &MemberChange { add: vec![], remove: vec!["u001".into()] }, t0(), None).await.expect("rm");
+    groups
+        .modify_members(&t, "g2", &MemberChange { add: vec![], remove: vec!["u001".into()] }, t0(), None)
+        .await
+        .expect("rm");
     u = users.get(&t, "u001").await.expect("get");
     assert!(group_values(&u).is_empty());
 }

@@ -102,20 +102,6 @@ macro_rules! conformance_tests {
             filter_user_name_eq_ignores_case,
             filter_or_of_ids,
             filter_sees_suspended_users,
-            // provisioning service over the store
-            service_create_is_pending_and_invites,
-            service_create_inactive_is_suspended,
-            service_suspend_and_restore_keep_every_attribute,
-            service_restore_returns_active_user_to_active,
-            service_accept_invitation_activates,
-            service_suspended_user_cannot_accept_invitation,
-            service_purge_at_boundary,
-            service_restore_one_second_before_purge,
-            service_delete_is_immediate_and_permanent,
-            service_concurrent_patches_lose_no_update,
-            service_stale_if_match_is_412,
-            service_replace_keeps_id_and_created,
-            service_paging_edges,
         );
     };
 }

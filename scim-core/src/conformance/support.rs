@@ -132,6 +132,7 @@ pub(crate) async fn join_all<'a, T>(futures: Vec<Pin<Box<dyn Future<Output = T> 
         futures: Vec<Option<Pin<Box<dyn Future<Output = T> + Send + 'a>>>>,
         outputs: Vec<Option<T>>,
     }
+    impl<T> Unpin for JoinAll<'_, T> {}
     impl<T> Future for JoinAll<'_, T> {
         type Output = Vec<T>;
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
@@ -148,7 +149,11 @@ pub(crate) async fn join_all<'a, T>(futures: Vec<Pin<Box<dyn Future<Output = T> 
                     }
                 }
             }
-            if pending { Poll::Pending } else { Poll::Ready(this.outputs.iter_mut().filter_map(Option::take).collect()) }
+            if pending {
+                Poll::Pending
+            } else {
+                Poll::Ready(this.outputs.iter_mut().filter_map(Option::take).collect())
+            }
         }
     }
     let outputs = futures.iter().map(|_| None).collect();

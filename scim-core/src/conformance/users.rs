@@ -16,8 +16,14 @@ pub async fn create_get_round_trip(users: &DynUserStore, _groups: &DynGroupStore
     let t = tenant("round_trip", "a");
     let mut u = user("2819c223-7f76-453a-919d-413861904646", "bjensen@example.com");
     u.as_object_mut().insert("emails".into(), json!([{"value": "bjensen@example.com", "type": "work"}]));
-    u.as_object_mut().insert("name".into(), json!({"givenName": "Barbara", "familyName": "Jensen", "formatted": "Ms. Barbara J Jensen III"}));
-    u.as_object_mut().insert(crate::urn::ENTERPRISE_USER.into(), json!({"employeeNumber": "701984", "manager": {"value": "26118915"}}));
+    u.as_object_mut().insert(
+        "name".into(),
+        json!({"givenName": "Barbara", "familyName": "Jensen", "formatted": "Ms. Barbara J Jensen III"}),
+    );
+    u.as_object_mut().insert(
+        crate::urn::ENTERPRISE_USER.into(),
+        json!({"employeeNumber": "701984", "manager": {"value": "26118915"}}),
+    );
     let created = users.create(&t, u.clone()).await.expect("create");
     assert_eq!(content(created.as_json()), content(u.as_json()), "create returns the document");
     let got = users.get(&t, "2819c223-7f76-453a-919d-413861904646").await.expect("get");
@@ -190,7 +196,7 @@ pub async fn concurrent_writers_lose_no_update(users: &DynUserStore, _groups: &D
         .map(|w| {
             let t = t.clone();
             Box::pin(async move {
-                let mut conflicts = 0;
+                let mut conflicts: usize = 0;
                 loop {
                     let mut u = users.get(&t, "u1").await.expect("get");
                     let read = u.version();

@@ -2,4 +2,4 @@
 
 mod sort;
 
-pub use sort::{SortValue, compare_sort_values};
+pub use sort::{SortValue, compare_sort_values, fold_case};

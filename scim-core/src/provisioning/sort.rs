@@ -6,11 +6,20 @@ use scim_filter::AttrType;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
+/// Folds case the way every store compares `userName`, group `displayName` and sort keys
+/// "ignoring case": Unicode simple lowercase mapping, char by char (the mapping the filter
+/// evaluator uses, so an index keyed by `fold_case` finds whatever `eq` matches; unlike
+/// [`str::to_lowercase`] it has no final-sigma rule). SQL `lower()` is not the same: compute
+/// folded keys in Rust.
+pub fn fold_case(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
 /// The value a resource sorts by, extracted with [`SortKey::value_of`].
 ///
 /// Values of different kinds order as booleans < numbers < date-times < strings. Strings of
-/// attributes that are not `caseExact` (and of unknown attributes) are lowercased
-/// ([`str::to_lowercase`]) before comparing; date-times compare as instants.
+/// attributes that are not `caseExact` (and of unknown attributes) are folded
+/// with [`fold_case`] before comparing; date-times compare as instants.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortValue {
     /// A boolean (`false` < `true`).
@@ -19,7 +28,7 @@ pub enum SortValue {
     Number(f64),
     /// A date-time.
     Time(DateTime<Utc>),
-    /// A string, lowercased unless the attribute is `caseExact`.
+    /// A string, folded with [`fold_case`] unless the attribute is `caseExact`.
     Str(String),
 }
 
@@ -61,10 +70,9 @@ fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 /// Of a multi-valued attribute, the primary element, else the first (RFC 7644 §3.4.2.3).
 fn pick(v: &Value) -> Option<&Value> {
     match v {
-        Value::Array(items) => items
-            .iter()
-            .find(|i| i.get("primary").and_then(Value::as_bool) == Some(true))
-            .or_else(|| items.first()),
+        Value::Array(items) => {
+            items.iter().find(|i| i.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| items.first())
+        }
         Value::Null => None,
         other => Some(other),
     }
@@ -115,7 +123,7 @@ impl SortKey {
                         return Some(SortValue::Time(t.with_timezone(&Utc)));
                     }
                 }
-                Some(SortValue::Str(if case_exact { s.clone() } else { s.to_lowercase() }))
+                Some(SortValue::Str(if case_exact { s.clone() } else { fold_case(s) }))
             }
             _ => None,
         }

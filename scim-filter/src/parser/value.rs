@@ -72,7 +72,16 @@ fn json_number(s: &str) -> Option<serde_json::Number> {
     if p != b.len() {
         return None;
     }
-    s.parse().ok()
+    // Integers exactly; everything else through the standard library's correctly rounded
+    // float parser (serde_json's default one may be off by one ulp, which would break the
+    // print/parse round trip).
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n.into());
+    }
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(n.into());
+    }
+    serde_json::Number::from_f64(s.parse::<f64>().ok()?)
 }
 
 /// A JSON string starting at the opening quote, with all JSON escapes.
@@ -165,7 +174,13 @@ mod tests {
         assert_eq!(value("true"), CompValue::Bool(true));
         assert_eq!(value("FALSE"), CompValue::Bool(false));
         assert_eq!(value("Null"), CompValue::Null);
-        assert_eq!(value("-12.5e3"), CompValue::Number("-12.5e3".parse().unwrap()));
+        assert_eq!(value("-12.5e3"), CompValue::Number(serde_json::Number::from_f64(-12500.0).unwrap()));
+        assert_eq!(
+            value("2.539291685845921e-20"),
+            CompValue::Number(serde_json::Number::from_f64(2.539291685845921e-20).unwrap())
+        );
+        assert_eq!(value("18446744073709551615"), CompValue::Number(u64::MAX.into()));
+        assert_eq!(value("1e999"), CompValue::Str("1e999".into()));
         assert_eq!(value("42)"), CompValue::Number(42.into()));
         assert_eq!(value("jyoung"), CompValue::Str("jyoung".into()));
         assert_eq!(value("01"), CompValue::Str("01".into()));
