@@ -48,8 +48,10 @@ fn members_of(values: &[Value]) -> Vec<Member> {
 
 struct Encoded {
     id: String,
+    id_fold: String,
     display_name_lower: Option<String>,
     external_id: Option<String>,
+    external_id_fold: Option<String>,
     created: Option<i64>,
     last_modified: Option<i64>,
     doc: String,
@@ -68,9 +70,11 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     }
     let meta = group.meta();
     Ok(Encoded {
+        id_fold: pushdown::lower(&id),
         id,
         display_name_lower: group.display_name().map(pushdown::lower),
         external_id: group.external_id().map(str::to_owned),
+        external_id_fold: group.external_id().map(pushdown::lower),
         created: meta.as_ref().map(|m| millis(m.created)),
         last_modified: meta.as_ref().map(|m| millis(m.last_modified)),
         doc: serde_json::to_string(&doc)?,
@@ -78,15 +82,17 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     })
 }
 
-fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<(), Error> {
+/// Inserts the members not already present; returns how many were new.
+fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<usize, Error> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO memberships (tenant, group_id, value, display, type, ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT DO NOTHING",
     )?;
+    let mut added = 0;
     for m in members {
-        stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference])?;
+        added += stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference])?;
     }
-    Ok(())
+    Ok(added)
 }
 
 fn load_members(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<Value>, Error> {
@@ -136,19 +142,21 @@ impl GroupStore for SqliteUserStore {
         self.db
             .write(move |conn| {
                 conn.prepare_cached(
-                    "INSERT INTO groups (tenant, id, display_name_lower, external_id, version, created, \
-                     last_modified, doc) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
+                    "INSERT INTO groups (tenant, id, id_fold, display_name_lower, external_id, external_id_fold, \
+                     version, created, last_modified, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)",
                 )?
                 .execute(params![
                     tenant,
                     e.id,
+                    e.id_fold,
                     e.display_name_lower,
                     e.external_id,
+                    e.external_id_fold,
                     e.created,
                     e.last_modified,
                     e.doc
                 ])?;
-                insert_members(conn, &tenant, &e.id, &e.members)
+                insert_members(conn, &tenant, &e.id, &e.members).map(drop)
             })
             .await?;
         group.set_version(&Version::from_revision(1));
@@ -192,14 +200,15 @@ impl GroupStore for SqliteUserStore {
                 let current = current_group_version(conn, &tenant, &e.id)?;
                 check_version(if_match.as_ref(), current)?;
                 conn.prepare_cached(
-                    "UPDATE groups SET display_name_lower = ?3, external_id = ?4, version = ?5, created = ?6, \
-                     last_modified = ?7, doc = ?8 WHERE tenant = ?1 AND id = ?2",
+                    "UPDATE groups SET display_name_lower = ?3, external_id = ?4, external_id_fold = ?5, version = ?6, \
+                     created = ?7, last_modified = ?8, doc = ?9 WHERE tenant = ?1 AND id = ?2",
                 )?
                 .execute(params![
                     tenant,
                     e.id,
                     e.display_name_lower,
                     e.external_id,
+                    e.external_id_fold,
                     current + 1,
                     e.created,
                     e.last_modified,
@@ -234,11 +243,14 @@ impl GroupStore for SqliteUserStore {
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &id)?;
                 check_version(if_match.as_ref(), current)?;
-                insert_members(conn, &tenant, &id, &add)?;
+                let mut changed = insert_members(conn, &tenant, &id, &add)?;
                 let mut delete =
                     conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2 AND value = ?3")?;
                 for value in &remove {
-                    delete.execute(params![tenant, id, value])?;
+                    changed += delete.execute(params![tenant, id, value])?;
+                }
+                if changed == 0 {
+                    return Ok(current);
                 }
                 conn.prepare_cached(
                     "UPDATE groups SET version = ?3, last_modified = ?4, \

@@ -41,10 +41,14 @@ fn sort_column(key: &SortKey, table: Table) -> Option<&'static str> {
         Table::Users => "userName",
         Table::Groups => "displayName",
     };
+    // Strings sort folded unless the schema says `caseExact`.
+    let exact = key.facts.as_ref().is_some_and(|f| f.case_exact);
     match (p.name.as_str(), p.sub_attr.as_deref()) {
-        (n, None) if n.eq_ignore_ascii_case(name_attr) => Some(table.name_column()),
-        (n, None) if n.eq_ignore_ascii_case("id") => Some("id"),
-        (n, None) if n.eq_ignore_ascii_case("externalId") => Some("external_id"),
+        (n, None) if n.eq_ignore_ascii_case(name_attr) => (!exact).then_some(table.name_column()),
+        (n, None) if n.eq_ignore_ascii_case("id") => Some(if exact { "id" } else { "id_fold" }),
+        (n, None) if n.eq_ignore_ascii_case("externalId") => {
+            Some(if exact { "external_id" } else { "external_id_fold" })
+        }
         (n, Some(s)) if n.eq_ignore_ascii_case("meta") && s.eq_ignore_ascii_case("created") => Some("created"),
         (n, Some(s)) if n.eq_ignore_ascii_case("meta") && s.eq_ignore_ascii_case("lastModified") => {
             Some("last_modified")

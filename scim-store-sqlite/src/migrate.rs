@@ -11,8 +11,10 @@ const MIGRATIONS: &[&str] = &[
         seq INTEGER PRIMARY KEY,
         tenant TEXT NOT NULL,
         id TEXT NOT NULL,
+        id_fold TEXT NOT NULL,
         user_name_lower TEXT,
         external_id TEXT,
+        external_id_fold TEXT,
         status TEXT NOT NULL,
         purge_at INTEGER,
         version INTEGER NOT NULL,
@@ -20,18 +22,21 @@ const MIGRATIONS: &[&str] = &[
         last_modified INTEGER,
         doc TEXT NOT NULL
     );
-    CREATE UNIQUE INDEX users_id ON users (tenant, id);
+    -- Unique on (tenant, id); the folded id in between lets a case-insensitive `id eq` use it.
+    CREATE UNIQUE INDEX users_id ON users (tenant, id_fold, id);
     CREATE UNIQUE INDEX users_user_name ON users (tenant, user_name_lower);
     CREATE INDEX users_tenant ON users (tenant);
-    CREATE INDEX users_external_id ON users (tenant, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX users_external_id ON users (tenant, external_id_fold) WHERE external_id_fold IS NOT NULL;
     CREATE INDEX users_purge_at ON users (purge_at) WHERE purge_at IS NOT NULL;
 
     CREATE TABLE groups (
         seq INTEGER PRIMARY KEY,
         tenant TEXT NOT NULL,
         id TEXT NOT NULL,
+        id_fold TEXT NOT NULL,
         display_name_lower TEXT,
         external_id TEXT,
+        external_id_fold TEXT,
         version INTEGER NOT NULL,
         created INTEGER,
         last_modified INTEGER,
@@ -40,7 +45,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX groups_id ON groups (tenant, id);
     CREATE UNIQUE INDEX groups_display_name ON groups (tenant, display_name_lower);
     CREATE INDEX groups_tenant ON groups (tenant);
-    CREATE INDEX groups_external_id ON groups (tenant, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX groups_id_fold ON groups (tenant, id_fold);
+    CREATE INDEX groups_external_id ON groups (tenant, external_id_fold) WHERE external_id_fold IS NOT NULL;
 
     CREATE TABLE memberships (
         tenant TEXT NOT NULL,

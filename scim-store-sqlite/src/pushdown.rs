@@ -8,13 +8,14 @@
 //! - the name attribute (`userName`, or `displayName` for groups; `caseExact = false`):
 //!   `eq`, `sw`, `co`, `ew`, `pr` on a column holding the value lowercased by [`lower`] (the
 //!   evaluator's mapping), compared byte-wise with the literal lowercased the same way;
-//! - `externalId` and `id` (`caseExact = true`): `eq`, and `pr` for `externalId`;
+//! - `externalId` and `id`: `eq` as a superset, on a column folded like the name column (so
+//!   it holds whether the compiled filter compares them exactly, as the schema says, or
+//!   ignoring case, as a schema-less compilation does); `pr` for `externalId`;
 //! - `active` (users): `eq true` / `eq false`, read from the JSON document;
 //! - `and`, `or`, `not` of those.
 //!
-//! The translation assumes what `QueryFilter` promises: the filter was compiled against the
-//! resource type's schema (`id` and `externalId` are `caseExact`), and the documents were
-//! validated (`userName` is a string, `active` a boolean or a `"true"`/`"false"` string).
+//! The translation assumes the documents were validated (`userName` is a string, `active` a
+//! boolean or a `"true"`/`"false"` string) and that the name attribute is not `caseExact`.
 //! String literals that look like date-times are never pushed down, since a schema-less
 //! evaluation would compare them as instants.
 
@@ -22,11 +23,11 @@ use rusqlite::types::Value as SqlValue;
 use scim_core::urn;
 use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
 
-/// Lowercases as the filter evaluator does: char by char with Unicode's simple lowercase
-/// mapping (unlike `str::to_lowercase`, no context-dependent final sigma). The lowered name
-/// columns use it too, so uniqueness and filters agree on what "ignoring case" means.
+/// Lowercases as the filter evaluator does ([`scim_core::fold_case`]: char by char, no
+/// context-dependent final sigma). The lowered name columns use it too, so uniqueness and
+/// filters agree on what "ignoring case" means.
 pub(crate) fn lower(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    scim_core::fold_case(s)
 }
 
 /// Which resource table a filter runs against.
@@ -192,9 +193,13 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> P
     let translated = if is_core(path, table.name_attr(), table) {
         plain_string(value).and_then(|lit| string_op(table.name_column(), op, lower(lit)))
     } else if is_core(path, "externalId", table) || is_core(path, "id", table) {
-        let col = if path.name.eq_ignore_ascii_case("id") { "id" } else { "external_id" };
+        // A superset: equal ignoring case; the compiled filter decides the exact answer.
+        let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
         match (op, plain_string(value)) {
-            (CompareOp::Eq, Some(lit)) => string_op(col, op, lit.to_owned()),
+            (CompareOp::Eq, Some(lit)) => Some(Pushdown {
+                condition: Some(Condition { sql: format!("{col} = ?"), params: vec![SqlValue::Text(lower(lit))] }),
+                exact: false,
+            }),
             _ => None,
         }
     } else if table == Table::Users && is_core(path, "active", table) {

@@ -18,8 +18,10 @@ pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
 /// derived, and without `meta.version`, which is a column).
 struct Encoded {
     id: String,
+    id_fold: String,
     user_name_lower: Option<String>,
     external_id: Option<String>,
+    external_id_fold: Option<String>,
     status: &'static str,
     purge_at: Option<i64>,
     created: Option<i64>,
@@ -37,9 +39,11 @@ fn encode(user: &User) -> Result<Encoded, Error> {
     let lifecycle = user.lifecycle();
     let meta = user.meta();
     Ok(Encoded {
+        id_fold: pushdown::lower(&id),
         id,
         user_name_lower: user.user_name().map(pushdown::lower),
         external_id: user.external_id().map(str::to_owned),
+        external_id_fold: user.external_id().map(pushdown::lower),
         status: lifecycle.status.as_str(),
         purge_at: (lifecycle.status == UserStatus::Suspended).then_some(lifecycle.purge_at).flatten().map(millis),
         created: meta.as_ref().map(|m| millis(m.created)),
@@ -107,15 +111,22 @@ pub(crate) fn remove_memberships_of(conn: &Connection, tenant: &str, member: &st
     Ok(())
 }
 
-fn current_version(conn: &Connection, table: &str, tenant: &str, id: &str) -> Result<i64, Error> {
-    conn.prepare_cached(&format!("SELECT version FROM {table} WHERE tenant = ?1 AND id = ?2"))?
-        .query_row(params![tenant, id], |r| r.get(0))
+/// The users row of `(tenant, id)`: `tenant = ?1 AND id = ?2 AND id_fold = ?3`, so the
+/// lookup uses the unique index `(tenant, id_fold, id)`.
+const USER_KEY: &str = "tenant = ?1 AND id = ?2 AND id_fold = ?3";
+
+fn current_user_version(conn: &Connection, tenant: &str, id: &str, id_fold: &str) -> Result<i64, Error> {
+    conn.prepare_cached(&format!("SELECT version FROM users WHERE {USER_KEY}"))?
+        .query_row(params![tenant, id, id_fold], |r| r.get(0))
         .optional()?
         .ok_or(Error::NotFound)
 }
 
 pub(crate) fn current_group_version(conn: &Connection, tenant: &str, id: &str) -> Result<i64, Error> {
-    current_version(conn, "groups", tenant, id)
+    conn.prepare_cached("SELECT version FROM groups WHERE tenant = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::NotFound)
 }
 
 #[async_trait]
@@ -130,14 +141,17 @@ impl UserStore for SqliteUserStore {
             .db
             .write(move |conn| {
                 conn.prepare_cached(
-                    "INSERT INTO users (tenant, id, user_name_lower, external_id, status, purge_at, version, \
-                     created, last_modified, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)",
+                    "INSERT INTO users (tenant, id, id_fold, user_name_lower, external_id, external_id_fold, status, \
+                     purge_at, version, created, last_modified, doc) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     tenant,
                     e.id,
+                    e.id_fold,
                     e.user_name_lower,
                     e.external_id,
+                    e.external_id_fold,
                     e.status,
                     e.purge_at,
                     e.created,
@@ -153,13 +167,13 @@ impl UserStore for SqliteUserStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
-        let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
+        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), pushdown::lower(id));
         let doc = self
             .db
             .read(move |conn| {
                 let (version, doc): (i64, String) = conn
-                    .prepare_cached("SELECT version, doc FROM users WHERE tenant = ?1 AND id = ?2")?
-                    .query_row(params![tenant, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .prepare_cached(&format!("SELECT version, doc FROM users WHERE {USER_KEY}"))?
+                    .query_row(params![tenant, id, id_fold], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?
                     .ok_or(Error::NotFound)?;
                 let mut doc = decode(&doc, version)?;
@@ -177,17 +191,19 @@ impl UserStore for SqliteUserStore {
         let (version, groups) = self
             .db
             .write(move |conn| {
-                let current = current_version(conn, "users", &tenant, &e.id)?;
+                let current = current_user_version(conn, &tenant, &e.id, &e.id_fold)?;
                 check_version(if_match.as_ref(), current)?;
-                conn.prepare_cached(
-                    "UPDATE users SET user_name_lower = ?3, external_id = ?4, status = ?5, purge_at = ?6, \
-                     version = ?7, created = ?8, last_modified = ?9, doc = ?10 WHERE tenant = ?1 AND id = ?2",
-                )?
+                conn.prepare_cached(&format!(
+                    "UPDATE users SET user_name_lower = ?4, external_id = ?5, external_id_fold = ?6, status = ?7, \
+                     purge_at = ?8, version = ?9, created = ?10, last_modified = ?11, doc = ?12 WHERE {USER_KEY}"
+                ))?
                 .execute(params![
                     tenant,
                     e.id,
+                    e.id_fold,
                     e.user_name_lower,
                     e.external_id,
+                    e.external_id_fold,
                     e.status,
                     e.purge_at,
                     current + 1,
@@ -204,13 +220,14 @@ impl UserStore for SqliteUserStore {
     }
 
     async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-        let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
+        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), pushdown::lower(id));
         let if_match = if_match.cloned();
         self.db
             .write(move |conn| {
-                let current = current_version(conn, "users", &tenant, &id)?;
+                let current = current_user_version(conn, &tenant, &id, &id_fold)?;
                 check_version(if_match.as_ref(), current)?;
-                conn.prepare_cached("DELETE FROM users WHERE tenant = ?1 AND id = ?2")?.execute(params![tenant, id])?;
+                conn.prepare_cached(&format!("DELETE FROM users WHERE {USER_KEY}"))?
+                    .execute(params![tenant, id, id_fold])?;
                 remove_memberships_of(conn, &tenant, &id)
             })
             .await?;
