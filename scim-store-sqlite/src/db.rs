@@ -19,8 +19,10 @@ use tokio::sync::oneshot;
 /// once the batch's commit is known (`Some(message)` when the commit failed).
 struct Done {
     ok: bool,
-    finish: Box<dyn FnOnce(Option<&str>) + Send>,
+    finish: FinishFn,
 }
+
+type FinishFn = Box<dyn FnOnce(Option<&str>) + Send>;
 
 type WriteFn = Box<dyn FnOnce(&Connection) -> Done + Send>;
 type ReadFn = Box<dyn FnOnce(&Connection) + Send>;

@@ -161,6 +161,8 @@ fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
     let blob = format!("CAST({col} AS BLOB)");
     Some(match op {
         CompareOp::Eq => Pushdown::exact(format!("{col} = ?"), vec![SqlValue::Text(lit)]),
+        // Every string starts and ends with "" (and SQLite's substr of an empty blob is NULL).
+        CompareOp::Sw | CompareOp::Ew if lit.is_empty() => Pushdown::exact(format!("{col} IS NOT NULL"), Vec::new()),
         CompareOp::Sw => {
             let n = lit.len() as i64;
             let mut sql = format!("{col} >= ?");
@@ -176,9 +178,6 @@ fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
         }
         CompareOp::Ew => {
             let n = lit.len() as i64;
-            if n == 0 {
-                return Some(Pushdown::exact(format!("{col} IS NOT NULL"), Vec::new()));
-            }
             Pushdown::exact(
                 format!("length({blob}) >= ? AND substr({blob}, -?) = CAST(? AS BLOB)"),
                 vec![SqlValue::Integer(n), SqlValue::Integer(n), SqlValue::Text(lit)],
