@@ -60,7 +60,7 @@ impl Db {
         configure(&writer, options)?;
         let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Commit(format!("could not switch to WAL mode (journal_mode is {mode})")));
+            return Err(Error::Setup(format!("could not switch to WAL mode (journal_mode is {mode})")));
         }
         let synchronous = match options.durability {
             Durability::Full => "FULL",
