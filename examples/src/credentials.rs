@@ -274,8 +274,7 @@ impl Credentials {
             }
             seen.insert(token_id.to_owned(), Instant::now());
         }
-        self.conn()
-            .execute("UPDATE example_tokens SET last_used_at = ?2 WHERE id = ?1", params![token_id, now()])?;
+        self.conn().execute("UPDATE example_tokens SET last_used_at = ?2 WHERE id = ?1", params![token_id, now()])?;
         Ok(())
     }
 }

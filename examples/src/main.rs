@@ -15,7 +15,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use scim_core::{DynGroupStore, DynUserStore, Provisioning, ScimService, TenantId};
+use scim_core::{DynGroupStore, DynUserStore, Provisioning, SchemaRegistry, ScimService, TenantId, UnknownAttributes};
 use scim_example_server::credentials::Credentials;
 use scim_example_server::outbox::Outbox;
 use scim_example_server::{BASE_PATH, axum_adapter, shutdown_signal, tenant_url, tls};
@@ -73,6 +73,10 @@ struct Serve {
     /// How often the purge runs, in seconds.
     #[arg(long, hide = true, default_value_t = 60)]
     purge_interval_seconds: u64,
+    /// What to do with attributes no schema defines: drop them (tolerant, the default) or
+    /// answer `400 invalidValue`.
+    #[arg(long, value_enum, default_value_t = UnknownPolicy::Ignore)]
+    unknown_attributes: UnknownPolicy,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = scim_core::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -84,6 +88,14 @@ enum StoreKind {
     Sqlite,
     /// In memory (lost on exit; credentials stay in `--db`).
     Memory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum UnknownPolicy {
+    /// Drop unknown attributes.
+    Ignore,
+    /// Reject them with `400 invalidValue`.
+    Reject,
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,7 +228,8 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
     };
-    let listener = TcpListener::bind(global.listen).await.map_err(|e| format!("cannot listen on {}: {e}", global.listen))?;
+    let listener =
+        TcpListener::bind(global.listen).await.map_err(|e| format!("cannot listen on {}: {e}", global.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let origin = origin(global, local, tls.is_some());
 
@@ -235,7 +248,15 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         None => chrono::Duration::days(i64::from(opts.retention_days)),
     };
     let outbox = Outbox::open(&global.db).map_err(|e| e.to_string())?;
-    let provisioning = Provisioning::new(users, groups).with_retention(retention).with_events(Arc::new(outbox));
+    let policy = match opts.unknown_attributes {
+        UnknownPolicy::Ignore => UnknownAttributes::Ignore,
+        UnknownPolicy::Reject => UnknownAttributes::Reject,
+    };
+    let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
+    let provisioning = Provisioning::new(users, groups)
+        .with_registry(Arc::new(registry))
+        .with_retention(retention)
+        .with_events(Arc::new(outbox));
     let service = ScimService::new(provisioning.clone(), creds.clone())
         .with_base_path(BASE_PATH)
         .with_public_url(origin.clone())

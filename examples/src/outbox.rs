@@ -82,7 +82,9 @@ impl Outbox {
                     ],
                 );
                 match written {
-                    Ok(_) => tracing::info!(tenant = %inv.tenant, user_id = %inv.user_id, "invitation queued in outbox"),
+                    Ok(_) => {
+                        tracing::info!(tenant = %inv.tenant, user_id = %inv.user_id, "invitation queued in outbox")
+                    }
                     Err(e) => tracing::error!(error = %e, user_id = %inv.user_id, "could not write the outbox"),
                 }
             }

@@ -41,13 +41,18 @@ fn malformed_bodies_create_nothing() {
 #[test]
 fn wrong_types_and_missing_required_attributes() {
     let server = Server::start(&[]);
-    server.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": 42}))
+    server
+        .post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": 42}))
         .expect_error(400, Some("invalidValue"));
-    server.post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "title": "no name"}))
+    server
+        .post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "title": "no name"}))
         .expect_error(400, Some("invalidValue"));
-    server.post("/Users", &json!({"userName": "x@example.com", "active": "maybe"}))
+    server
+        .post("/Users", &json!({"userName": "x@example.com", "active": "maybe"}))
         .expect_error(400, Some("invalidValue"));
-    server.post("/Users", &json!({"userName": "y@example.com", "emails": "not-a-list-of-objects"}))
+    server.post("/Users", &json!({"userName": "y@example.com", "emails": 5})).expect_error(400, Some("invalidValue"));
+    server
+        .post("/Users", &json!({"userName": "z@example.com", "name": "not an object"}))
         .expect_error(400, Some("invalidValue"));
     assert_eq!(count_users(&server), 0);
 }
@@ -69,7 +74,8 @@ fn bad_filters_and_paging() {
     let encoded = deep.replace('(', "%28").replace(')', "%29").replace(' ', "%20").replace('"', "%22");
     server.get(&format!("/Users?filter={encoded}")).expect_error(400, Some("invalidFilter"));
     let long = format!("userName eq \"{}\"", "a".repeat(10_000));
-    server.get(&format!("/Users?filter={}", long.replace(' ', "%20").replace('"', "%22")))
+    server
+        .get(&format!("/Users?filter={}", long.replace(' ', "%20").replace('"', "%22")))
         .expect_error(400, Some("invalidFilter"));
     server.get("/Users?filter=userName%20eq").expect_error(400, Some("invalidFilter"));
     server.get("/Users?filter=userName%20zz%20%22x%22").expect_error(400, Some("invalidFilter"));
@@ -104,7 +110,7 @@ fn bad_patches_change_nothing() {
         // Atomic: the first operation is valid, the second is not.
         json!({"schemas": [PATCH_OP], "Operations": [
             {"op": "replace", "path": "title", "value": "changed"},
-            {"op": "replace", "path": "noSuchAttribute.really", "value": 1}]}),
+            {"op": "replace", "path": "active", "value": [1, 2]}]}),
     ];
     for patch in &cases {
         let resp = server.patch(&path, patch);
@@ -129,11 +135,14 @@ fn preconditions_routes_and_methods() {
     assert_eq!(resp.status, 304);
     assert!(resp.body.is_empty());
     let body = serde_json::to_vec(&user("e2@example.com")).expect("json");
-    let stale = [("Authorization", auth.as_str()), ("Content-Type", "application/scim+json"), ("If-Match", "W/\"999\"")];
+    let stale =
+        [("Authorization", auth.as_str()), ("Content-Type", "application/scim+json"), ("If-Match", "W/\"999\"")];
     server.raw("PUT", &path, &stale, Some(&body)).expect_error(412, None);
-    server.raw("DELETE", &path, &stale[..1].iter().chain(&stale[2..]).copied().collect::<Vec<_>>(), None)
+    server
+        .raw("DELETE", &path, &stale[..1].iter().chain(&stale[2..]).copied().collect::<Vec<_>>(), None)
         .expect_error(412, None);
-    let fresh = [("Authorization", auth.as_str()), ("Content-Type", "application/scim+json"), ("If-Match", etag.as_str())];
+    let fresh =
+        [("Authorization", auth.as_str()), ("Content-Type", "application/scim+json"), ("If-Match", etag.as_str())];
     let resp = server.raw("PUT", &path, &fresh, Some(&body)).expect(200);
     assert_ne!(resp.header("ETag"), Some(etag.as_str()));
     assert_eq!(resp.json()["userName"], "e2@example.com");
@@ -150,4 +159,32 @@ fn preconditions_routes_and_methods() {
     assert_eq!(list["totalResults"], 1);
     let list = server.post("/.search", &search).expect(200).json();
     assert_eq!(list["totalResults"], 1);
+}
+
+#[test]
+fn unknown_attributes_are_dropped_by_default_and_rejected_when_strict() {
+    let server = Server::start(&[]);
+    let created =
+        server.post("/Users", &json!({"userName": "u@example.com", "favouriteColour": "blue"})).expect(201).json();
+    assert!(created.get("favouriteColour").is_none(), "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let patch =
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "favouriteColour", "value": "red"}]});
+    let patched = server.patch(&format!("/Users/{id}"), &patch).expect(200).json();
+    assert!(patched.get("favouriteColour").is_none(), "{patched}");
+
+    let strict = Server::start(&["--unknown-attributes", "reject"]);
+    strict
+        .post("/Users", &json!({"userName": "u@example.com", "favouriteColour": "blue"}))
+        .expect_error(400, Some("invalidValue"));
+    let created = strict.post("/Users", &user("s@example.com")).expect(201).json();
+    let path = format!("/Users/{}", created["id"].as_str().expect("id"));
+    let before = strict.get(&path).expect(200).json();
+    let patch = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "title", "value": "changed"},
+        {"op": "add", "path": "favouriteColour", "value": "red"}]});
+    let resp = strict.patch(&path, &patch);
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(strict.get(&path).expect(200).json(), before, "an atomic PATCH changed nothing");
+    assert_eq!(strict.get("/Users").expect(200).json()["totalResults"], 1);
 }

@@ -219,7 +219,8 @@ fn groups_create_members_rename_delete() {
     let resp = server.patch(&format!("/Groups/{gid}"), &add).expect(204);
     assert!(resp.header("ETag").is_some());
     let group = server.get(&format!("/Groups/{gid}")).expect(200).json();
-    let mut members: Vec<&str> = group["members"].as_array().expect("members").iter().filter_map(|m| m["value"].as_str()).collect();
+    let mut members: Vec<&str> =
+        group["members"].as_array().expect("members").iter().filter_map(|m| m["value"].as_str()).collect();
     members.sort_unstable();
     let mut want = vec![alice.as_str(), bob.as_str()];
     want.sort_unstable();

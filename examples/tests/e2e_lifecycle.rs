@@ -63,10 +63,8 @@ fn suspend_restore_and_purge_with_a_short_retention() {
 #[test]
 fn creating_a_user_queues_an_invitation() {
     let server = Server::start(&[]);
-    let id = server.post("/Users", &user("invitee@example.com")).expect(201).json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id =
+        server.post("/Users", &user("invitee@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();
     let conn = rusqlite::Connection::open(server.db()).expect("open db");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

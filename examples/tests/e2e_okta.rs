@@ -114,10 +114,8 @@ fn profile_push_by_read_modify_write_put() {
 #[test]
 fn deactivate_and_reactivate_with_a_no_path_replace() {
     let server = Server::start(&[]);
-    let id = server.post("/Users", &okta_user("deact@okta.local")).expect(201).json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id =
+        server.post("/Users", &okta_user("deact@okta.local")).expect(201).json()["id"].as_str().expect("id").to_owned();
     let deactivate = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": false}}]});
     let user = server.patch(&format!("/Users/{id}"), &deactivate).expect(200).json();
     assert_eq!(user["active"], false);
@@ -147,7 +145,8 @@ fn group_push() {
     let (a, b, c) = (&users[0], &users[1], &users[2]);
 
     // Create, empty, then look it up by name.
-    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Push", "members": []});
+    let body =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Push", "members": []});
     let gid = server.post("/Groups", &body).expect(201).json()["id"].as_str().expect("id").to_owned();
     let filter = okta_query("displayName eq \"Push\"");
     assert_eq!(server.get(&format!("/Groups?filter={filter}")).expect(200).json()["Resources"][0]["id"], gid);

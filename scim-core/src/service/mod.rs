@@ -347,10 +347,8 @@ impl ScimService {
     /// Renders a stored document: `meta.location`, projection, and never a password.
     fn render(&self, ctx: &Ctx, kind: Kind, doc: &Value, projection: &Projection) -> (Value, Option<String>) {
         let mut doc = doc.clone();
-        let location = doc
-            .get("id")
-            .and_then(Value::as_str)
-            .map(|id| format!("{}/{}/{id}", ctx.base_url, kind.endpoint()));
+        let location =
+            doc.get("id").and_then(Value::as_str).map(|id| format!("{}/{}/{id}", ctx.base_url, kind.endpoint()));
         if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
             meta.insert("location".into(), Value::String(location.clone()));
         }
@@ -499,9 +497,7 @@ impl ScimService {
         if remaining != Some(0) {
             let cap = requested.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
             let room = cap.saturating_sub(resources.len());
-            resources.extend(
-                group_docs.iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0),
-            );
+            resources.extend(group_docs.iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
         }
         Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
     }

@@ -12,15 +12,13 @@ pub(crate) fn decode_component(s: &str) -> Result<String, ScimError> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -142,9 +140,9 @@ fn integer(name: &str, value: &Value) -> Result<i64, ScimError> {
 /// `members` attribute (plain, or qualified with the Group schema URN), ignoring case.
 pub(crate) fn names_members(list: &str) -> bool {
     list.split(',').map(str::trim).any(|name| {
-        let name = name.rsplit_once(':').map_or(name, |(urn, attr)| {
-            if urn.eq_ignore_ascii_case(crate::urn::GROUP) { attr } else { name }
-        });
+        let name = name
+            .rsplit_once(':')
+            .map_or(name, |(urn, attr)| if urn.eq_ignore_ascii_case(crate::urn::GROUP) { attr } else { name });
         name.eq_ignore_ascii_case("members") || name.to_ascii_lowercase().starts_with("members.")
     })
 }
