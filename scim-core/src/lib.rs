@@ -29,9 +29,7 @@ pub use provisioning::{
 };
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
-pub use service::{
-    Authenticator, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILTER_LENGTH, SCIM_CONTENT_TYPE, ScimService,
-};
+pub use service::{Authenticator, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILTER_LENGTH, SCIM_CONTENT_TYPE, ScimService};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,
@@ -41,4 +39,3 @@ pub use store::{
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
-
