@@ -1,0 +1,276 @@
+//! `ScimService::handle` without a socket: build an `http::Request`, call `handle`, assert the
+//! status, headers and JSON body. Uses the memory store and a fixed-token authenticator.
+
+use async_trait::async_trait;
+use axum::http::{Method, Request, Response, StatusCode};
+use scim_core::{Authenticator, Provisioning, ScimService, TenantId};
+use scim_store_memory::MemoryUserStore;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+#[derive(Debug)]
+struct Tokens;
+
+#[async_trait]
+impl Authenticator for Tokens {
+    async fn authenticate(&self, token: &str) -> Option<TenantId> {
+        match token {
+            "token-a" => Some(TenantId::new("a")),
+            "token-b" => Some(TenantId::new("b")),
+            _ => None,
+        }
+    }
+}
+
+fn service() -> ScimService {
+    let store = Arc::new(MemoryUserStore::new());
+    ScimService::new(Provisioning::new(store.clone(), store), Tokens)
+        .with_base_path("/scim/v2/t/{tenant}")
+        .with_public_url("https://scim.example.com/")
+}
+
+struct Call<'a> {
+    method: Method,
+    uri: String,
+    token: Option<&'a str>,
+    headers: Vec<(&'a str, &'a str)>,
+    body: Vec<u8>,
+}
+
+fn call(method: Method, path: &str) -> Call<'static> {
+    Call { method, uri: format!("/scim/v2/t/a{path}"), token: Some("token-a"), headers: Vec::new(), body: Vec::new() }
+}
+
+impl<'a> Call<'a> {
+    fn json(mut self, body: &Value) -> Self {
+        self.body = serde_json::to_vec(body).expect("json");
+        self.headers.push(("content-type", "application/scim+json"));
+        self
+    }
+
+    fn header(mut self, name: &'a str, value: &'a str) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    async fn send(self, service: &ScimService) -> Response<Vec<u8>> {
+        let mut req = Request::builder().method(self.method).uri(self.uri);
+        if let Some(token) = self.token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        for (k, v) in self.headers {
+            req = req.header(k, v);
+        }
+        service.handle(req.body(self.body).expect("request")).await
+    }
+}
+
+fn body(resp: &Response<Vec<u8>>) -> Value {
+    serde_json::from_slice(resp.body()).expect("JSON body")
+}
+
+fn header<'r>(resp: &'r Response<Vec<u8>>, name: &str) -> Option<&'r str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[track_caller]
+fn assert_error(resp: &Response<Vec<u8>>, status: u16, scim_type: Option<&str>) {
+    assert_eq!(resp.status().as_u16(), status, "{}", String::from_utf8_lossy(resp.body()));
+    assert_eq!(header(resp, "content-type"), Some("application/scim+json"));
+    let b = body(resp);
+    assert_eq!(b["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(b["status"], status.to_string());
+    assert_eq!(b["scimType"].as_str(), scim_type);
+}
+
+async fn create_user(service: &ScimService, name: &str) -> Value {
+    let resp = call(Method::POST, "/Users").json(&json!({"userName": name, "password": "secret"})).send(service).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    body(&resp)
+}
+
+#[tokio::test]
+async fn authentication_and_tenant_binding() {
+    let svc = service();
+    let mut no_token = call(Method::GET, "/Users");
+    no_token.token = None;
+    let resp = no_token.send(&svc).await;
+    assert_error(&resp, 401, None);
+    assert_eq!(header(&resp, "www-authenticate"), Some("Bearer realm=\"SCIM\""));
+    let mut wrong = call(Method::GET, "/Users");
+    wrong.token = Some("nope");
+    assert_error(&wrong.send(&svc).await, 401, None);
+    let resp = call(Method::GET, "/Users").header("authorization", "Basic dXNlcjpwYXNz");
+    // The Basic header is sent in addition to the Bearer one; the first value counts.
+    assert_eq!(resp.send(&svc).await.status(), StatusCode::OK);
+    // Tenant b's token on tenant a's URL.
+    let mut other = call(Method::GET, "/Users");
+    other.token = Some("token-b");
+    assert_error(&other.send(&svc).await, 401, None);
+}
+
+#[tokio::test]
+async fn entra_test_connection_and_list_shape() {
+    let svc = service();
+    let resp = call(Method::GET, "/Users?filter=userName+eq+%22a%2Bb%40x.org%22&aadOptscim062020").send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, "content-type"), Some("application/scim+json"));
+    assert_eq!(
+        body(&resp),
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+            "itemsPerPage": 0, "startIndex": 1, "Resources": []})
+    );
+    create_user(&svc, "a+b@x.org").await;
+    let resp = call(Method::GET, "/Users?filter=userName+eq+%22A%2BB%40x.org%22").send(&svc).await;
+    assert_eq!(body(&resp)["totalResults"], 1);
+}
+
+#[tokio::test]
+async fn create_sets_location_etag_and_never_returns_the_password() {
+    let svc = service();
+    let resp =
+        call(Method::POST, "/Users").json(&json!({"userName": "pw@x.org", "password": "hunter2"})).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let user = body(&resp);
+    let id = user["id"].as_str().expect("id");
+    let location = format!("https://scim.example.com/scim/v2/t/a/Users/{id}");
+    assert_eq!(header(&resp, "location"), Some(location.as_str()));
+    assert_eq!(user["meta"]["location"], location);
+    assert_eq!(header(&resp, "etag"), user["meta"]["version"].as_str());
+    assert!(user.get("password").is_none());
+    let resp = call(Method::GET, &format!("/Users/{id}")).send(&svc).await;
+    assert!(body(&resp).get("password").is_none());
+    assert!(!String::from_utf8_lossy(resp.body()).contains("hunter2"));
+}
+
+#[tokio::test]
+async fn conditional_requests() {
+    let svc = service();
+    let user = create_user(&svc, "c@x.org").await;
+    let id = user["id"].as_str().expect("id");
+    let etag = user["meta"]["version"].as_str().expect("version");
+    let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", etag).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert!(resp.body().is_empty());
+    assert_eq!(header(&resp, "etag"), Some(etag));
+    let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", "W/\"77\"").send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "x"}]});
+    let stale = call(Method::PATCH, &format!("/Users/{id}")).json(&patch).header("if-match", "W/\"77\"");
+    assert_error(&stale.send(&svc).await, 412, None);
+    let list = call(Method::PATCH, &format!("/Users/{id}")).json(&patch).header("if-match", "W/\"77\", W/\"78\"");
+    assert_error(&list.send(&svc).await, 412, None);
+    let both = format!("W/\"77\", {etag}");
+    let ok = call(Method::PATCH, &format!("/Users/{id}")).json(&patch).header("if-match", &both);
+    let resp = ok.send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_ne!(header(&resp, "etag"), Some(etag));
+    let any = call(Method::DELETE, &format!("/Users/{id}")).header("if-match", "*");
+    assert_eq!(any.send(&svc).await.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn group_patch_is_204_unless_attributes_are_asked() {
+    let svc = service();
+    let user = create_user(&svc, "m@x.org").await;
+    let resp = call(Method::POST, "/Groups").json(&json!({"displayName": "G"})).send(&svc).await;
+    let gid = body(&resp)["id"].as_str().expect("id").to_owned();
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": user["id"]}]}]});
+    let resp = call(Method::PATCH, &format!("/Groups/{gid}")).json(&add).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(resp.body().is_empty() && header(&resp, "etag").is_some());
+    let resp = call(Method::PATCH, &format!("/Groups/{gid}?attributes=members")).json(&add).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["members"][0]["value"], user["id"]);
+    let resp = call(Method::GET, &format!("/Groups/{gid}?excludedAttributes=members")).send(&svc).await;
+    assert!(body(&resp).get("members").is_none());
+    let resp = call(Method::GET, &format!("/Groups?attributes=displayName")).send(&svc).await;
+    assert!(body(&resp)["Resources"][0].get("members").is_none());
+}
+
+#[tokio::test]
+async fn routes_methods_and_media_types() {
+    let svc = service();
+    assert_error(&call(Method::GET, "/Nope").send(&svc).await, 404, None);
+    let mut outside = call(Method::GET, "");
+    outside.uri = "/elsewhere/Users".into();
+    assert_error(&outside.send(&svc).await, 404, None);
+    let resp = call(Method::DELETE, "/Users").send(&svc).await;
+    assert_error(&resp, 405, None);
+    assert_eq!(header(&resp, "allow"), Some("GET, POST"));
+    assert_error(&call(Method::POST, "/Schemas").json(&json!({})).send(&svc).await, 405, None);
+    assert_error(&call(Method::GET, "/Users/.search").send(&svc).await, 405, None);
+    assert_error(&call(Method::POST, "/Bulk").json(&json!({})).send(&svc).await, 501, None);
+    let mut text = call(Method::POST, "/Users");
+    text.body = b"{}".to_vec();
+    text.headers.push(("content-type", "text/plain"));
+    assert_error(&text.send(&svc).await, 415, None);
+    let mut charset = call(Method::POST, "/Users");
+    charset.body = br#"{"userName": "cs@x.org"}"#.to_vec();
+    charset.headers.push(("content-type", "application/scim+json; charset=utf-8"));
+    assert_eq!(charset.send(&svc).await.status(), StatusCode::CREATED);
+    let mut bad = call(Method::POST, "/Users");
+    bad.body = b"{nope".to_vec();
+    assert_error(&bad.send(&svc).await, 400, Some("invalidSyntax"));
+    let resp = call(Method::GET, "/ServiceProviderConfig").send(&svc).await;
+    assert_eq!(body(&resp)["etag"]["supported"], true);
+    let resp = call(Method::GET, "/ResourceTypes/Group").send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn limits() {
+    let store = Arc::new(MemoryUserStore::new());
+    let svc = ScimService::new(Provisioning::new(store.clone(), store), Tokens)
+        .with_base_path("/scim/v2/t/{tenant}")
+        .with_max_body_bytes(100)
+        .with_max_filter_length(20);
+    let big = call(Method::POST, "/Users").json(&json!({"userName": "x".repeat(200)}));
+    assert_error(&big.send(&svc).await, 413, None);
+    let long = call(Method::GET, "/Users?filter=userName%20eq%20%22aaaaaaaaaaaaaaaaaaa%22");
+    assert_error(&long.send(&svc).await, 400, Some("invalidFilter"));
+    assert_error(&call(Method::GET, "/Users?startIndex=x").send(&svc).await, 400, Some("invalidValue"));
+}
+
+#[tokio::test]
+async fn default_base_path_and_host_based_locations() {
+    let store = Arc::new(MemoryUserStore::new());
+    let svc = ScimService::new(Provisioning::new(store.clone(), store), Tokens);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/scim/v2/Users")
+        .header("authorization", "Bearer token-b")
+        .header("host", "localhost:9999")
+        .body(br#"{"userName": "h@x.org"}"#.to_vec())
+        .expect("request");
+    let resp = svc.handle(req).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = header(&resp, "location").expect("location");
+    assert!(location.starts_with("http://localhost:9999/scim/v2/Users/"), "{location}");
+}
+
+#[tokio::test]
+async fn root_search_pages_users_then_groups() {
+    let svc = service();
+    for n in 0..3 {
+        create_user(&svc, &format!("s{n}@x.org")).await;
+    }
+    for n in 0..2 {
+        call(Method::POST, "/Groups").json(&json!({"displayName": format!("g{n}")})).send(&svc).await;
+    }
+    let search = |start: i64, count: i64| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "startIndex": start, "count": count});
+    let resp = call(Method::POST, "/.search").json(&search(1, 10)).send(&svc).await;
+    let b = body(&resp);
+    assert_eq!((b["totalResults"].as_u64(), b["itemsPerPage"].as_u64()), (Some(5), Some(5)));
+    let resp = call(Method::POST, "/.search").json(&search(3, 2)).send(&svc).await;
+    let b = body(&resp);
+    assert_eq!(b["itemsPerPage"], 2);
+    assert!(b["Resources"][0].get("userName").is_some() && b["Resources"][1].get("displayName").is_some(), "{b}");
+    let resp = call(Method::POST, "/.search").json(&search(5, 10)).send(&svc).await;
+    let b = body(&resp);
+    assert_eq!(b["itemsPerPage"], 1);
+    assert_eq!(b["Resources"][0]["displayName"], "g1");
+}
