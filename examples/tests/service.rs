@@ -187,7 +187,7 @@ async fn group_patch_is_204_unless_attributes_are_asked() {
     assert_eq!(body(&resp)["members"][0]["value"], user["id"]);
     let resp = call(Method::GET, &format!("/Groups/{gid}?excludedAttributes=members")).send(&svc).await;
     assert!(body(&resp).get("members").is_none());
-    let resp = call(Method::GET, &format!("/Groups?attributes=displayName")).send(&svc).await;
+    let resp = call(Method::GET, "/Groups?attributes=displayName").send(&svc).await;
     assert!(body(&resp)["Resources"][0].get("members").is_none());
 }
 
