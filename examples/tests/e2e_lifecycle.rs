@@ -170,3 +170,14 @@ fn a_restart_prints_the_tenant_url_but_not_the_token() {
     assert!(!remaining.contains("Secret Token") && !first.contains("Secret Token"), "{remaining}");
     drop(server);
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = Server::start(&[]);
+    server.post("/Users", &user("before-stop@example.com")).expect(201);
+    let started = Instant::now();
+    let status = server.terminate();
+    assert!(status.success(), "graceful shutdown exits with 0, got {status}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

@@ -128,6 +128,14 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM to the process (by its PID) and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        self.child.wait().expect("wait for the server")
+    }
+
     /// The database file.
     pub fn db(&self) -> std::path::PathBuf {
         self.dir.path().join("scim.db")
