@@ -107,7 +107,8 @@ impl Server {
             }
         }
         let tenant_url = tenant_url.expect("Tenant URL line");
-        let rest = tenant_url.strip_prefix("http://").expect("http URL");
+        let rest =
+            tenant_url.strip_prefix("http://").or_else(|| tenant_url.strip_prefix("https://")).expect("http(s) URL");
         let (addr, path) = rest.split_once('/').expect("URL with a path");
         let tenant = path.rsplit('/').next().expect("tenant segment").to_owned();
         Self {
@@ -224,7 +225,7 @@ pub fn raw_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)
     parse_response(&raw)
 }
 
-fn parse_response(raw: &[u8]) -> Resp {
+pub fn parse_response(raw: &[u8]) -> Resp {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response head");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
