@@ -32,6 +32,28 @@ fn bench_validate(c: &mut Criterion) {
             black_box(registry.validate("User", black_box(u), None))
         });
     });
+    // The owned variant, as a request handler holding the parsed body calls it (the copy of
+    // the user is made outside the measurement).
+    let mut i = 0;
+    g.bench_function("user_owned", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                users[i % users.len()].clone()
+            },
+            |u| black_box(registry.validate_owned("User", u, None)),
+            BatchSize::SmallInput,
+        );
+    });
+    // For comparison: a deep copy of a user.
+    let mut i = 0;
+    g.bench_function("clone_user", |b| {
+        b.iter(|| {
+            let u = &users[i % users.len()];
+            i += 1;
+            black_box(u.clone())
+        });
+    });
     // A replace: the stored document is passed for the immutable checks.
     let mut i = 0;
     g.bench_function("user_replace", |b| {
