@@ -345,6 +345,25 @@ impl SchemaRegistry {
     /// See [the rules](crate::schema#validation). The result never holds `id`, `meta`,
     /// read-only or write-only attributes; the caller adds the server-owned ones.
     ///
+    /// ```
+    /// use scim_core::{SchemaRegistry, urn};
+    /// use serde_json::json;
+    ///
+    /// let registry = SchemaRegistry::scim_default();
+    /// let body = json!({
+    ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
+    ///     "UserName": "bjensen", "active": "True", "password": "t1meMa$heen", "groups": [],
+    ///     urn::ENTERPRISE_USER: {"manager": "26118915-6090-4610-87e4-49d8ca9f808d"}
+    /// });
+    /// let user = registry.validate("User", &body, None)?;
+    /// assert_eq!(serde_json::Value::Object(user), json!({
+    ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
+    ///     "userName": "bjensen", "active": true,
+    ///     urn::ENTERPRISE_USER: {"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}
+    /// }));
+    /// # Ok::<(), scim_core::ScimError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// - `400 invalidSyntax` when `input` is not a JSON object;
