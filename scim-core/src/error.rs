@@ -119,6 +119,16 @@ impl ScimError {
         Self::bad_request(ScimType::Mutability, detail)
     }
 
+    /// `400 sensitive`: the request carried sensitive (e.g. personal) information in its URI;
+    /// the client should use `POST …/.search` instead (RFC 7644 §7.5.2).
+    ///
+    /// RFC 7644 §3.12 introduces its table of `scimType` keywords, `sensitive` included, with
+    /// "For HTTP status code 400 (Bad Request) responses, the following detail error types are
+    /// defined", and its `403` row is about authorization only, so this is a `400`.
+    pub fn sensitive(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::Sensitive, detail)
+    }
+
     /// `404` without a `scimType`.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, None, detail)
@@ -204,5 +214,13 @@ mod tests {
         );
         let e = ScimError::not_found("no such user");
         assert!(e.to_json().get("scimType").is_none());
+    }
+
+    #[test]
+    fn sensitive_is_a_400() {
+        let e = ScimError::sensitive("personal data in the query string; use POST /.search");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.to_json()["scimType"], "sensitive");
+        assert_eq!(e.to_json()["status"], "400");
     }
 }

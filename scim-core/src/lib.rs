@@ -9,6 +9,7 @@
 
 mod error;
 pub mod lifecycle;
+mod projection;
 mod resource;
 pub mod schema;
 mod store;
@@ -16,8 +17,9 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
-pub use resource::{Group, Meta, TenantId, User, Version};
-pub use schema::SchemaRegistry;
+pub use projection::Projection;
+pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
+pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,

@@ -256,3 +256,109 @@ impl Group {
             .filter_map(|m| m.get("value").and_then(Value::as_str))
     }
 }
+
+/// One value of a multi-valued attribute (`emails`, `phoneNumbers`, Group `members`, …),
+/// borrowed from the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluralValue<'a> {
+    /// `value`.
+    pub value: &'a str,
+    /// `type` (`work`, `home`, `User`, …).
+    pub kind: Option<&'a str>,
+    /// `primary`; absent counts as `false`.
+    pub primary: bool,
+    /// `display`.
+    pub display: Option<&'a str>,
+}
+
+impl<'a> PluralValue<'a> {
+    /// Reads one element; `None` when it is not an object with a string `value`.
+    fn from_json(v: &'a Value) -> Option<Self> {
+        let o = v.as_object()?;
+        Some(Self {
+            value: str_at(o, "value")?,
+            kind: str_at(o, "type"),
+            primary: o.get("primary").and_then(Value::as_bool).unwrap_or(false),
+            display: str_at(o, "display"),
+        })
+    }
+}
+
+/// The elements of the multi-valued attribute `key` that have a string `value`, in order.
+fn plural<'a>(doc: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = PluralValue<'a>> + Clone + 'a {
+    doc.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(PluralValue::from_json)
+}
+
+/// The preferred value: the `primary` one, else the first of `kind`, else the first.
+fn preferred<'a>(mut values: impl Iterator<Item = PluralValue<'a>> + Clone, kind: &str) -> Option<&'a str> {
+    values
+        .clone()
+        .find(|v| v.primary)
+        .or_else(|| values.clone().find(|v| v.kind.is_some_and(|k| k.eq_ignore_ascii_case(kind))))
+        .or_else(|| values.next())
+        .map(|v| v.value)
+}
+
+impl User {
+    /// `name.<part>` (`givenName`, `familyName`, `formatted`, …), with the canonical key.
+    pub fn name_part(&self, part: &str) -> Option<&str> {
+        self.as_object().get("name").and_then(Value::as_object).and_then(|n| str_at(n, part))
+    }
+
+    /// `name.givenName`.
+    pub fn given_name(&self) -> Option<&str> {
+        self.name_part("givenName")
+    }
+
+    /// `name.familyName`.
+    pub fn family_name(&self) -> Option<&str> {
+        self.name_part("familyName")
+    }
+
+    /// The `emails`, in order.
+    pub fn emails(&self) -> impl Iterator<Item = PluralValue<'_>> + Clone {
+        plural(self.as_object(), "emails")
+    }
+
+    /// The address to write to: the primary email, else the first `work` email, else the first.
+    pub fn preferred_email(&self) -> Option<&str> {
+        preferred(self.emails(), "work")
+    }
+
+    /// The `phoneNumbers`, in order.
+    pub fn phone_numbers(&self) -> impl Iterator<Item = PluralValue<'_>> {
+        plural(self.as_object(), "phoneNumbers")
+    }
+
+    /// The enterprise extension object, if present.
+    pub fn enterprise(&self) -> Option<&Map<String, Value>> {
+        self.as_object().get(urn::ENTERPRISE_USER).and_then(Value::as_object)
+    }
+
+    /// `urn:…:enterprise:2.0:User:employeeNumber`.
+    pub fn employee_number(&self) -> Option<&str> {
+        self.enterprise().and_then(|e| str_at(e, "employeeNumber"))
+    }
+
+    /// `urn:…:enterprise:2.0:User:department`.
+    pub fn department(&self) -> Option<&str> {
+        self.enterprise().and_then(|e| str_at(e, "department"))
+    }
+
+    /// The manager's id: `urn:…:enterprise:2.0:User:manager.value` (a bare string, as an
+    /// unvalidated document may hold, is read too).
+    pub fn manager_id(&self) -> Option<&str> {
+        match self.enterprise()?.get("manager")? {
+            Value::String(s) => Some(s),
+            Value::Object(m) => str_at(m, "value"),
+            _ => None,
+        }
+    }
+}
+
+impl Group {
+    /// The `members`, in order (`value` is the member's id, `kind` is `User` or `Group`).
+    pub fn members(&self) -> impl Iterator<Item = PluralValue<'_>> {
+        plural(self.as_object(), "members")
+    }
+}

@@ -1,6 +1,63 @@
 //! Schemas (RFC 7643 §2, §7): attribute definitions, resource types and the registry.
+//!
+//! [`SchemaRegistry::scim_default`] holds the User (with the enterprise and lifecycle
+//! extensions) and Group resource types; hosts add their own schemas and extensions. The
+//! registry validates client documents, resolves attribute paths for filters
+//! ([`ResourceFacts`]) and renders the discovery documents.
+//!
+//! # Validation
+//!
+//! What [`SchemaRegistry::validate`] does with a client document:
+//!
+//! - **Names** are canonicalised to the schema's casing, at every level: top-level attributes,
+//!   sub-attributes and the attributes inside extension objects. Extension URNs are matched
+//!   ignoring case. An exact match is tried first, so canonical input costs no case folding.
+//! - **Read-only** attributes (`id`, `meta`, `groups`, the lifecycle extension, `manager.displayName`, …)
+//!   are dropped without an error: Okta sends `groups: []` on every create and returns the whole
+//!   resource (with `id` and `meta`) on PUT.
+//! - **Write-only** attributes (`password`) are dropped: this library never stores secrets, and the
+//!   service provider configuration says `changePassword: false`.
+//! - **Unassigned** values are dropped: JSON `null`, empty arrays and complex values left empty
+//!   (`{"value": null}`), as RFC 7643 §2.5 makes them equivalent to an absent attribute.
+//! - **`schemas`** must be a URI or an array of URIs; unknown URIs in it are tolerated (Entra
+//!   sends an extra Microsoft URI on group create) and it may be missing. The output's `schemas`
+//!   is rebuilt: the core schema plus each extension present in the output.
+//! - **Unknown attributes** (including an extension object under a URN the resource type does not
+//!   have, such as Entra's malformed `…:enterprise:2.0User`) follow the registry's
+//!   [`UnknownAttributes`] policy: dropped (the default) or rejected with `400 invalidValue`.
+//! - **Types** are checked (`400 invalidValue` naming the attribute). `"True"`/`"False"` strings (any
+//!   case) become booleans; `dateTime` must be RFC 3339; `binary` must be base64; `integer` must be
+//!   a whole JSON number. Strings are stored exactly as sent.
+//! - **Complex attributes** given a bare simple value become `{"value": …}` when the attribute has a
+//!   `value` sub-attribute: Entra sends `manager` as an id string, and `manager` is always stored
+//!   as an object.
+//! - **Multi-valued attributes** given a single value (not an array) are treated as a one-element
+//!   array. At most one value may have `primary: true`. Where the attribute has a `primary`
+//!   sub-attribute and its `type` has canonical values (`emails`, `phoneNumbers`, `ims`, `photos`,
+//!   `addresses`), at most one value may have each `type` (compared ignoring case); values without
+//!   a `type` are not counted. `roles` and `entitlements` are exempt: Entra sends several roles of
+//!   one type. Canonical values are suggestions (RFC 7643 §7) and are not enforced.
+//! - **Required** attributes must be present and not empty (`userName`, Group `displayName`).
+//! - **Immutable** top-level attributes, on replace (`existing` given), must keep their value
+//!   (`400 mutability`); when the client omits one, the existing value is kept.
 
+mod common;
+mod discovery;
+mod enterprise;
+mod group;
+mod lifecycle;
+mod user;
+mod validate;
+
+pub use discovery::ServiceProviderConfig;
+pub use enterprise::enterprise_user_schema;
+pub use group::group_schema;
+pub use lifecycle::lifecycle_user_schema;
 pub use scim_filter::AttrType;
+pub use user::user_schema;
+pub use validate::UnknownAttributes;
+
+use crate::urn;
 use scim_filter::{AttrFacts, AttrPath, AttributeFacts};
 
 /// `mutability` (RFC 7643 §2.2).
@@ -91,10 +148,98 @@ impl AttributeDef {
         }
     }
 
-    /// The sub-attribute named `name`, ignoring case.
+    /// The sub-attribute named `name`: an exact match first, then ignoring case.
     pub fn sub_attribute(&self, name: &str) -> Option<&Self> {
-        self.sub_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        find_attr(&self.sub_attributes, name)
     }
+
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Makes the attribute multi-valued.
+    #[must_use]
+    pub fn with_multi_valued(mut self) -> Self {
+        self.multi_valued = true;
+        self
+    }
+
+    /// Makes the attribute required.
+    #[must_use]
+    pub fn with_required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Makes string comparison case-sensitive.
+    #[must_use]
+    pub fn with_case_exact(mut self) -> Self {
+        self.case_exact = true;
+        self
+    }
+
+    /// Sets `mutability`.
+    #[must_use]
+    pub fn with_mutability(mut self, mutability: Mutability) -> Self {
+        self.mutability = mutability;
+        self
+    }
+
+    /// Sets `returned`.
+    #[must_use]
+    pub fn with_returned(mut self, returned: Returned) -> Self {
+        self.returned = returned;
+        self
+    }
+
+    /// Sets `uniqueness`.
+    #[must_use]
+    pub fn with_uniqueness(mut self, uniqueness: Uniqueness) -> Self {
+        self.uniqueness = uniqueness;
+        self
+    }
+
+    /// Sets `canonicalValues`.
+    #[must_use]
+    pub fn with_canonical_values<I, S>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.canonical_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `referenceTypes`.
+    #[must_use]
+    pub fn with_reference_types<I, S>(mut self, types: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.reference_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the sub-attributes (for `complex` attributes).
+    #[must_use]
+    pub fn with_sub_attributes(mut self, sub_attributes: Vec<Self>) -> Self {
+        self.sub_attributes = sub_attributes;
+        self
+    }
+
+    /// Whether clients can never set it (`readOnly`).
+    pub fn is_read_only(&self) -> bool {
+        self.mutability == Mutability::ReadOnly
+    }
+}
+
+/// Finds an attribute by name: exact match first (the common case, no case folding), then ignoring case.
+pub(crate) fn find_attr<'a>(attrs: &'a [AttributeDef], name: &str) -> Option<&'a AttributeDef> {
+    attrs.iter().find(|a| a.name == name).or_else(|| attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name)))
 }
 
 /// A schema: a URN and its attributes.
@@ -111,9 +256,9 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The attribute named `name`, ignoring case.
+    /// The attribute named `name`: an exact match first, then ignoring case.
     pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
-        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        find_attr(&self.attributes, name)
     }
 }
 
@@ -181,12 +326,58 @@ impl ResolvedAttribute<'_> {
 pub struct SchemaRegistry {
     schemas: Vec<Schema>,
     resource_types: Vec<ResourceType>,
+    unknown_attributes: UnknownAttributes,
 }
 
 impl SchemaRegistry {
     /// An empty registry.
     pub fn empty() -> Self {
         Self::default()
+    }
+
+    /// The registry of a standard SCIM service: resource type `User` (`/Users`, core User
+    /// schema, with the enterprise extension and this library's read-only lifecycle extension,
+    /// neither required) and resource type `Group` (`/Groups`, core Group schema).
+    ///
+    /// Hosts add their own schemas with [`add_schema`](Self::add_schema) and attach them with
+    /// [`add_extension`](Self::add_extension).
+    pub fn scim_default() -> Self {
+        let mut registry = Self::empty();
+        registry.add_schema(user_schema());
+        registry.add_schema(enterprise_user_schema());
+        registry.add_schema(lifecycle_user_schema());
+        registry.add_schema(group_schema());
+        registry.add_resource_type(ResourceType {
+            id: "User".to_owned(),
+            name: "User".to_owned(),
+            endpoint: "/Users".to_owned(),
+            description: "User Account".to_owned(),
+            schema: urn::USER.to_owned(),
+            extensions: Vec::new(),
+        });
+        registry.add_extension("User", urn::ENTERPRISE_USER, false);
+        registry.add_extension("User", urn::LIFECYCLE_USER, false);
+        registry.add_resource_type(ResourceType {
+            id: "Group".to_owned(),
+            name: "Group".to_owned(),
+            endpoint: "/Groups".to_owned(),
+            description: "Group".to_owned(),
+            schema: urn::GROUP.to_owned(),
+            extensions: Vec::new(),
+        });
+        registry
+    }
+
+    /// Sets the policy for attributes no schema defines (default [`UnknownAttributes::Ignore`]).
+    #[must_use]
+    pub fn with_unknown_attributes(mut self, policy: UnknownAttributes) -> Self {
+        self.unknown_attributes = policy;
+        self
+    }
+
+    /// The policy for attributes no schema defines.
+    pub fn unknown_attributes(&self) -> UnknownAttributes {
+        self.unknown_attributes
     }
 
     /// Adds (or replaces, by URN) a schema.

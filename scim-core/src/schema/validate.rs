@@ -1,0 +1,501 @@
+//! Validation and canonicalisation of client documents against the registry; the rules are
+//! documented on the [`schema`](crate::schema) module.
+
+use super::{AttrType, AttributeDef, Mutability, Schema, SchemaRegistry};
+use crate::error::ScimError;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// What validation does with attributes no schema of the resource type defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum UnknownAttributes {
+    /// Drop them silently (the default): clients send attributes of their own, and storing
+    /// them would keep garbage no schema describes.
+    #[default]
+    Ignore,
+    /// Reject the request with `400 invalidValue` naming the attribute.
+    Reject,
+}
+
+/// A path to an attribute, for error messages; built without allocating.
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    parent: Option<&'a Self>,
+    name: &'a str,
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = self.parent {
+            // An extension URN is joined with ':', everything else with '.'.
+            let sep = if p.parent.is_none() && p.name.contains(':') { ':' } else { '.' };
+            write!(f, "{p}{sep}")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn invalid(path: Path<'_>, what: impl fmt::Display) -> ScimError {
+    ScimError::invalid_value(format!("attribute '{path}': {what}"))
+}
+
+/// Shortens a client value for an error message.
+fn excerpt(s: &str) -> String {
+    let mut out: String = s.chars().take(64).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Whether a canonical value means "unassigned" (RFC 7643 §2.5).
+pub(crate) fn is_unassigned(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// RFC 4648 §4 base64 (padding optional, no whitespace).
+fn is_base64(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    let padding = s.len() - body.len();
+    padding <= 2
+        && (padding == 0 || s.len() % 4 == 0)
+        && body.len() % 4 != 1
+        && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Checks and canonicalises one simple value. On error, says what was wrong.
+fn canon_simple(attr_type: AttrType, value: &Value) -> Result<Value, String> {
+    let ok = match (attr_type, value) {
+        (AttrType::String | AttrType::Reference, Value::String(_)) => true,
+        (AttrType::Boolean, Value::Bool(_)) => true,
+        (AttrType::Boolean, Value::String(s)) => {
+            return parse_bool(s)
+                .map(Value::Bool)
+                .ok_or_else(|| format!("expected a boolean, got the string \"{}\"", excerpt(s)));
+        }
+        (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (AttrType::Decimal, Value::Number(_)) => true,
+        (AttrType::DateTime, Value::String(s)) => {
+            if chrono::DateTime::parse_from_rfc3339(s).is_err() {
+                return Err(format!("\"{}\" is not an RFC 3339 date-time", excerpt(s)));
+            }
+            true
+        }
+        (AttrType::Binary, Value::String(s)) => {
+            if !is_base64(s) {
+                return Err("expected base64-encoded binary data".to_owned());
+            }
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(value.clone())
+    } else {
+        let expected = match attr_type {
+            AttrType::String => "a string",
+            AttrType::Boolean => "a boolean",
+            AttrType::Decimal => "a number",
+            AttrType::Integer => "an integer",
+            AttrType::DateTime => "a date-time string",
+            AttrType::Binary => "a base64 string",
+            AttrType::Reference => "a reference (URI string)",
+            AttrType::Complex => "an object",
+        };
+        Err(format!("expected {expected}, got {}", kind(value)))
+    }
+}
+
+impl SchemaRegistry {
+    /// Checks and canonicalises the value of one attribute, as [`validate`](Self::validate)
+    /// does for each attribute of a document (see [the rules](crate::schema#validation)).
+    ///
+    /// `def` is the target attribute or sub-attribute. For a multi-valued `def`, `value` may be
+    /// an array or one element; the result is then always an array. A JSON `null` is returned as
+    /// `null` (unassigned); unassigned elements and sub-attributes are left out; read-only
+    /// sub-attributes are dropped.
+    ///
+    /// # Errors
+    ///
+    /// `400 invalidValue` naming the attribute when a value has the wrong type or shape, or
+    /// breaks the one-`primary` / one-value-per-`type` rules; also for unknown sub-attributes
+    /// under [`UnknownAttributes::Reject`].
+    pub fn canonicalize_value(&self, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
+        self.canon_attr(def, value, Path { parent: None, name: &def.name })
+    }
+
+    fn canon_attr(&self, def: &AttributeDef, value: &Value, path: Path<'_>) -> Result<Value, ScimError> {
+        match value {
+            Value::Null => Ok(Value::Null),
+            Value::Array(items) if def.multi_valued => self.canon_multi(def, items, path),
+            Value::Array(_) => Err(invalid(path, "is single-valued, got an array")),
+            one if def.multi_valued => self.canon_multi(def, std::slice::from_ref(one), path),
+            one => self.canon_single(def, one, path),
+        }
+    }
+
+    fn canon_multi(&self, def: &AttributeDef, items: &[Value], path: Path<'_>) -> Result<Value, ScimError> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Value::Null => {}
+                Value::Array(_) => return Err(invalid(path, "expected a value, got a nested array")),
+                item => {
+                    let v = self.canon_single(def, item, path)?;
+                    if !is_unassigned(&v) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        check_plural(def, &out, path)?;
+        Ok(Value::Array(out))
+    }
+
+    fn canon_single(&self, def: &AttributeDef, value: &Value, path: Path<'_>) -> Result<Value, ScimError> {
+        if def.attr_type != AttrType::Complex {
+            return canon_simple(def.attr_type, value).map_err(|what| invalid(path, what));
+        }
+        let Value::Object(obj) = value else {
+            // A bare simple value for a complex attribute with a `value` sub-attribute: `manager: "id"`.
+            if let Some(value_def) = def.sub_attribute("value").filter(|_| !value.is_array()) {
+                let sub_path = Path { parent: Some(&path), name: &value_def.name };
+                let v = canon_simple(value_def.attr_type, value).map_err(|what| invalid(sub_path, what))?;
+                let mut m = Map::new();
+                m.insert(value_def.name.clone(), v);
+                return Ok(Value::Object(m));
+            }
+            return Err(invalid(path, format_args!("expected an object, got {}", kind(value))));
+        };
+        let mut out = Map::new();
+        for (key, v) in obj {
+            if v.is_null() {
+                continue;
+            }
+            let Some(sub) = def.sub_attribute(key) else {
+                self.unknown(Path { parent: Some(&path), name: key })?;
+                continue;
+            };
+            if !stored(sub) {
+                continue;
+            }
+            let v = self.canon_attr(sub, v, Path { parent: Some(&path), name: &sub.name })?;
+            if !is_unassigned(&v) {
+                out.insert(sub.name.clone(), v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Applies the unknown-attribute policy to the attribute at `path`.
+    fn unknown(&self, path: Path<'_>) -> Result<(), ScimError> {
+        match self.unknown_attributes {
+            UnknownAttributes::Ignore => Ok(()),
+            UnknownAttributes::Reject => Err(ScimError::invalid_value(format!("unknown attribute '{path}'"))),
+        }
+    }
+
+    /// Validates a client document for a create (`existing` = `None`) or a replace (`existing`
+    /// = the stored document) and returns its canonical, client-owned attributes plus `schemas`.
+    ///
+    /// See [the rules](crate::schema#validation). The result never holds `id`, `meta`,
+    /// read-only or write-only attributes; the caller adds the server-owned ones.
+    ///
+    /// # Errors
+    ///
+    /// - `400 invalidSyntax` when `input` is not a JSON object;
+    /// - `400 invalidValue` naming the attribute for a wrong type or shape, a missing required
+    ///   attribute, two `primary` values or two values of one `type`, or an unknown attribute
+    ///   under [`UnknownAttributes::Reject`];
+    /// - `400 mutability` when an immutable attribute would change;
+    /// - `404` when `resource_type` is not registered.
+    pub fn validate(
+        &self,
+        resource_type: &str,
+        input: &Value,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let rt = self
+            .resource_type(resource_type)
+            .ok_or_else(|| ScimError::not_found(format!("unknown resource type '{resource_type}'")))?;
+        let core = self.schema(&rt.schema).ok_or_else(|| {
+            ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
+        })?;
+        let Value::Object(input) = input else {
+            return Err(ScimError::invalid_syntax(format!("a {} must be a JSON object", rt.name)));
+        };
+        let mut out = Map::new();
+        let mut extensions: Vec<(&Schema, Map<String, Value>)> = Vec::new();
+        for (key, value) in input {
+            if value.is_null() {
+                continue;
+            }
+            if let Some(attr) = core.attribute(key) {
+                self.put(&mut out, attr, value, Path { parent: None, name: &attr.name })?;
+                continue;
+            }
+            if key.eq_ignore_ascii_case("schemas") {
+                check_schemas(value)?;
+                continue;
+            }
+            if let Some(ext) = self.extension_of(rt, key) {
+                let Value::Object(obj) = value else {
+                    return Err(invalid(
+                        Path { parent: None, name: &ext.id },
+                        format_args!("expected an extension object, got {}", kind(value)),
+                    ));
+                };
+                let ext_path = Path { parent: None, name: &ext.id };
+                let slot = slot(&mut extensions, ext);
+                for (k, v) in obj {
+                    if v.is_null() {
+                        continue;
+                    }
+                    match ext.attribute(k) {
+                        Some(attr) => self.put(slot, attr, v, Path { parent: Some(&ext_path), name: &attr.name })?,
+                        None => self.unknown(Path { parent: Some(&ext_path), name: k })?,
+                    }
+                }
+                continue;
+            }
+            // A URN-qualified attribute name: `urn:…:core:2.0:User:userName`, `urn:…:enterprise:2.0:User:department`.
+            if let Some((schema, is_ext, attr)) = self.qualified(rt, key) {
+                let ext_path = Path { parent: None, name: &schema.id };
+                if is_ext {
+                    let slot = slot(&mut extensions, schema);
+                    self.put(slot, attr, value, Path { parent: Some(&ext_path), name: &attr.name })?;
+                } else {
+                    self.put(&mut out, attr, value, Path { parent: None, name: &attr.name })?;
+                }
+                continue;
+            }
+            self.unknown(Path { parent: None, name: key })?;
+        }
+
+        check_required(core, &out, None)?;
+        let existing = existing.and_then(Value::as_object);
+        keep_immutable(core, &mut out, existing, None)?;
+        let mut schemas = Vec::with_capacity(1 + extensions.len());
+        schemas.push(Value::String(core.id.clone()));
+        for ext in &rt.extensions {
+            let Some(schema) = self.schema(&ext.schema) else { continue };
+            let mut attrs = match extensions.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
+                Some(pos) => extensions.swap_remove(pos).1,
+                None => Map::new(),
+            };
+            let existing_ext = existing.and_then(|e| e.get(&schema.id)).and_then(Value::as_object);
+            keep_immutable(schema, &mut attrs, existing_ext, Some(&schema.id))?;
+            if attrs.is_empty() {
+                if ext.required {
+                    return Err(ScimError::invalid_value(format!("the extension '{}' is required", schema.id)));
+                }
+                continue;
+            }
+            check_required(schema, &attrs, Some(&schema.id))?;
+            schemas.push(Value::String(schema.id.clone()));
+            out.insert(schema.id.clone(), Value::Object(attrs));
+        }
+        out.insert("schemas".to_owned(), Value::Array(schemas));
+        Ok(out)
+    }
+
+    /// Canonicalises `value` and stores it under the attribute's canonical name, unless the
+    /// attribute is read-only or write-only or the value is unassigned.
+    fn put(
+        &self,
+        out: &mut Map<String, Value>,
+        attr: &AttributeDef,
+        value: &Value,
+        path: Path<'_>,
+    ) -> Result<(), ScimError> {
+        if !stored(attr) {
+            return Ok(());
+        }
+        let v = self.canon_attr(attr, value, path)?;
+        if !is_unassigned(&v) {
+            out.insert(attr.name.clone(), v);
+        }
+        Ok(())
+    }
+
+    /// The extension schema of `rt` whose URN is `key`, ignoring case.
+    fn extension_of<'a>(&'a self, rt: &'a super::ResourceType, key: &str) -> Option<&'a Schema> {
+        if !key.contains(':') {
+            return None;
+        }
+        rt.extensions.iter().find(|e| e.schema.eq_ignore_ascii_case(key)).and_then(|e| self.schema(&e.schema))
+    }
+
+    /// Splits `urn:…:Schema:attr` into a schema of `rt` and one of its attributes.
+    fn qualified<'a>(&'a self, rt: &'a super::ResourceType, key: &str) -> Option<(&'a Schema, bool, &'a AttributeDef)> {
+        let (urn, name) = key.rsplit_once(':')?;
+        let (schema, is_ext) = self.schemas_of(rt).find(|(s, _)| s.id.eq_ignore_ascii_case(urn))?;
+        Some((schema, is_ext, schema.attribute(name)?))
+    }
+}
+
+/// Whether a client-sent value of `attr` is kept: read-only and write-only ones are not.
+fn stored(attr: &AttributeDef) -> bool {
+    !matches!(attr.mutability, Mutability::ReadOnly | Mutability::WriteOnly)
+}
+
+fn slot<'a, 'm>(
+    extensions: &'m mut Vec<(&'a Schema, Map<String, Value>)>,
+    schema: &'a Schema,
+) -> &'m mut Map<String, Value> {
+    let pos = match extensions.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
+        Some(pos) => pos,
+        None => {
+            extensions.push((schema, Map::new()));
+            extensions.len() - 1
+        }
+    };
+    &mut extensions[pos].1
+}
+
+fn check_schemas(value: &Value) -> Result<(), ScimError> {
+    let ok = match value {
+        Value::String(_) => true,
+        Value::Array(items) => items.iter().all(Value::is_string),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_value(format!("attribute 'schemas': expected an array of URIs, got {}", kind(value))))
+    }
+}
+
+fn check_required(schema: &Schema, out: &Map<String, Value>, urn: Option<&str>) -> Result<(), ScimError> {
+    for attr in schema.attributes.iter().filter(|a| a.required && stored(a)) {
+        let present = match out.get(&attr.name) {
+            Some(Value::String(s)) => !s.trim().is_empty(),
+            Some(v) => !is_unassigned(v),
+            None => false,
+        };
+        if !present {
+            let path = Path { parent: None, name: &attr.name };
+            return Err(match urn {
+                Some(urn) => {
+                    invalid(Path { parent: Some(&Path { parent: None, name: urn }), name: &attr.name }, "is required")
+                }
+                None => invalid(path, "is required"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// On replace, immutable top-level attributes keep their stored value: a different value is
+/// `400 mutability`, an omitted one is carried over.
+fn keep_immutable(
+    schema: &Schema,
+    out: &mut Map<String, Value>,
+    existing: Option<&Map<String, Value>>,
+    urn: Option<&str>,
+) -> Result<(), ScimError> {
+    let Some(existing) = existing else { return Ok(()) };
+    for attr in schema.attributes.iter().filter(|a| a.mutability == Mutability::Immutable) {
+        let Some(old) = existing.get(&attr.name).filter(|v| !is_unassigned(v)) else { continue };
+        match out.get(&attr.name) {
+            Some(new) if new != old => {
+                let name = match urn {
+                    Some(urn) => format!("{urn}:{}", attr.name),
+                    None => attr.name.clone(),
+                };
+                return Err(ScimError::mutability(format!("attribute '{name}' is immutable and cannot be changed")));
+            }
+            Some(_) => {}
+            None => {
+                out.insert(attr.name.clone(), old.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// At most one `primary: true`; at most one value per `type` where the attribute has a
+/// `primary` sub-attribute and its `type` has canonical values.
+fn check_plural(def: &AttributeDef, items: &[Value], path: Path<'_>) -> Result<(), ScimError> {
+    if def.attr_type != AttrType::Complex || items.len() < 2 {
+        return Ok(());
+    }
+    let Some(primary) = def.sub_attribute("primary") else { return Ok(()) };
+    let primaries = items.iter().filter(|v| v.get(&primary.name) == Some(&Value::Bool(true))).count();
+    if primaries > 1 {
+        return Err(invalid(path, "more than one value has primary: true"));
+    }
+    let Some(type_def) = def.sub_attribute("type").filter(|t| !t.canonical_values.is_empty()) else {
+        return Ok(());
+    };
+    let types: Vec<&str> = items.iter().filter_map(|v| v.get(&type_def.name).and_then(Value::as_str)).collect();
+    for (i, a) in types.iter().enumerate() {
+        if types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)) {
+            return Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(a))));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64() {
+        assert!(is_base64("TWFu"));
+        assert!(is_base64("TWE="));
+        assert!(is_base64("TQ=="));
+        assert!(is_base64("TWE"));
+        assert!(is_base64(""));
+        assert!(!is_base64("T"));
+        assert!(!is_base64("TW=u"));
+        assert!(!is_base64("TQ==="));
+        assert!(!is_base64("TWFu TWFu"));
+    }
+
+    #[test]
+    fn paths_render_with_extension_colon() {
+        let ext = Path { parent: None, name: "urn:x:Ext" };
+        let attr = Path { parent: Some(&ext), name: "manager" };
+        let sub = Path { parent: Some(&attr), name: "value" };
+        assert_eq!(sub.to_string(), "urn:x:Ext:manager.value");
+        let top = Path { parent: None, name: "emails" };
+        assert_eq!(Path { parent: Some(&top), name: "type" }.to_string(), "emails.type");
+    }
+
+    #[test]
+    fn string_booleans() {
+        for (s, b) in [("True", true), ("false", false), ("FALSE", false), ("true", true)] {
+            assert_eq!(canon_simple(AttrType::Boolean, &Value::String(s.into())), Ok(Value::Bool(b)));
+        }
+        assert!(canon_simple(AttrType::Boolean, &Value::String("yes".into())).is_err());
+    }
+}
