@@ -1,1 +1,205 @@
-//! Shared helpers of the benches: the workload in `data/` (under construction).
+//! Shared helpers of the benches: the workload in `data/` (see `data/README` in the shared
+//! benchmark description): 33 filters, 24 PATCH bodies, and the generated users and groups.
+//!
+//! `users.jsonl` / `groups.jsonl` are not committed; [`users_path`] generates them with
+//! `data/gen_users.py` into `<target dir>/bench-data/` on first use and checks their sha256.
+//!
+//! These helpers panic with a clear message when the workload is missing or corrupt: a bench
+//! cannot do anything useful without it.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// sha256 of the default `users.jsonl` (10 000 users, seed 7644).
+pub const USERS_SHA256: &str = "98edca86cc33c92effa3451b04cc7607a29ba3b11da4a6ae7f6884a9fb287c57";
+/// sha256 of the default `groups.jsonl` (50 groups, seed 7644).
+pub const GROUPS_SHA256: &str = "441975d5a6b434163028318cf58fb748c91e5e9cfbc9a681ef27cefd5f428294";
+
+/// Number of users in the default workload.
+pub const USER_COUNT: usize = 10_000;
+
+/// How many of the 10 000 default users each filter of `filters.txt` matches (`f01`…`f33`),
+/// as given by the workload's README.
+pub const EXPECTED_MATCHES: [(&str, usize); 33] = [
+    ("f01", 1),
+    ("f02", 0),
+    ("f03", 1),
+    ("f04", 1),
+    ("f05", 1),
+    ("f06", 9),
+    ("f07", 266),
+    ("f08", 286),
+    ("f09", 10000),
+    ("f10", 9005),
+    ("f11", 995),
+    ("f12", 8953),
+    ("f13", 286),
+    ("f14", 5919),
+    ("f15", 10000),
+    ("f16", 10000),
+    ("f17", 5919),
+    ("f18", 1006),
+    ("f19", 5719),
+    ("f20", 1955),
+    ("f21", 1590),
+    ("f22", 1045),
+    ("f23", 21),
+    ("f24", 9005),
+    ("f25", 280),
+    ("f26", 3),
+    ("f27", 7868),
+    ("f28", 9005),
+    ("f29", 8540),
+    ("f30", 1007),
+    ("f31", 418),
+    ("f32", 2285),
+    ("f33", 10),
+];
+
+/// The expected match count of filter `id` (`"f01"`…), if it is one of the workload's filters.
+pub fn expected_matches(id: &str) -> Option<usize> {
+    EXPECTED_MATCHES.iter().find(|(k, _)| *k == id).map(|(_, n)| *n)
+}
+
+/// The committed workload directory (`benches/data`).
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// The cargo target directory: `CARGO_TARGET_DIR` when absolute, otherwise found from the
+/// running executable (`<target>/<profile>/deps/<bench>`).
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).filter(|d| d.is_absolute()) {
+        return dir;
+    }
+    let exe = std::env::current_exe().expect("cannot find the path of the running bench executable");
+    exe.ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "deps"))
+        .and_then(|deps| deps.parent()?.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_matches(path: &Path, sha: &str) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| sha256_hex(&bytes) == sha)
+}
+
+/// Paths of `users.jsonl` and `groups.jsonl`, generated (and checked) on first use.
+fn generated() -> &'static (PathBuf, PathBuf) {
+    static PATHS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        let dir = target_dir().join("bench-data");
+        let users = dir.join("users.jsonl");
+        let groups = dir.join("groups.jsonl");
+        if file_matches(&users, USERS_SHA256) && file_matches(&groups, GROUPS_SHA256) {
+            return (users, groups);
+        }
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        // Generate under temporary names, then rename: benches running at once never see half a file.
+        let pid = std::process::id();
+        let tmp_users = dir.join(format!("users.jsonl.{pid}.tmp"));
+        let tmp_groups = dir.join(format!("groups.jsonl.{pid}.tmp"));
+        let script = data_dir().join("gen_users.py");
+        eprintln!("generating the benchmark users into {} ...", dir.display());
+        let status = Command::new("python3")
+            .arg(&script)
+            .arg("-o")
+            .arg(&tmp_users)
+            .arg("--groups-out")
+            .arg(&tmp_groups)
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run python3 {}: {e} (Python 3 is needed once)", script.display()));
+        assert!(status.success(), "{} failed with {status}", script.display());
+        for (tmp, sha) in [(&tmp_users, USERS_SHA256), (&tmp_groups, GROUPS_SHA256)] {
+            let got = sha256_hex(&std::fs::read(tmp).unwrap_or_else(|e| panic!("cannot read {}: {e}", tmp.display())));
+            assert_eq!(got, sha, "{} has sha256 {got}, expected {sha}: the generator's output changed", tmp.display());
+        }
+        std::fs::rename(&tmp_users, &users).unwrap_or_else(|e| panic!("cannot rename to {}: {e}", users.display()));
+        std::fs::rename(&tmp_groups, &groups).unwrap_or_else(|e| panic!("cannot rename to {}: {e}", groups.display()));
+        (users, groups)
+    })
+}
+
+/// Path of the generated `users.jsonl` (10 000 users), checked against [`USERS_SHA256`].
+pub fn users_path() -> PathBuf {
+    generated().0.clone()
+}
+
+/// Path of the generated `groups.jsonl` (50 groups), checked against [`GROUPS_SHA256`].
+pub fn groups_path() -> PathBuf {
+    generated().1.clone()
+}
+
+fn load_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, line)| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{} line {}: {e}", path.display(), n + 1))
+        })
+        .collect()
+}
+
+/// The 10 000 users, as JSON objects.
+pub fn load_users() -> Vec<serde_json::Value> {
+    load_jsonl(&users_path())
+}
+
+/// The 50 groups, as JSON objects.
+pub fn load_groups() -> Vec<serde_json::Value> {
+    load_jsonl(&groups_path())
+}
+
+/// The filters of `data/filters.txt` as `(id, filter)`, ids `f01`…`f33` by line number.
+pub fn filters() -> Vec<(String, String)> {
+    let path = data_dir().join("filters.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(n, l)| (format!("f{:02}", n + 1), l.to_owned()))
+        .collect()
+}
+
+/// The PATCH requests of `data/patches.jsonl` as `(id, resource type, PatchOp body)`.
+pub fn patches() -> Vec<(String, String, serde_json::Value)> {
+    load_jsonl(&data_dir().join("patches.jsonl"))
+        .into_iter()
+        .map(|mut line| {
+            let field = |line: &serde_json::Value, k: &str| {
+                line.get(k)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_else(|| panic!("patch without {k}: {line}"))
+                    .to_owned()
+            };
+            let id = field(&line, "id");
+            let resource = field(&line, "resource");
+            let body =
+                line.get_mut("body").map(serde_json::Value::take).unwrap_or_else(|| panic!("patch {id} without body"));
+            (id, resource, body)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workload_files_are_complete() {
+        let f = filters();
+        assert_eq!(f.len(), 33);
+        assert_eq!(f[0], ("f01".to_owned(), r#"userName eq "bjensen@example.com""#.to_owned()));
+        assert!(f.iter().all(|(id, _)| expected_matches(id).is_some()));
+        let p = patches();
+        assert_eq!(p.len(), 24);
+        assert!(p.iter().all(|(_, r, b)| (r == "User" || r == "Group") && b.get("Operations").is_some()));
+    }
+}

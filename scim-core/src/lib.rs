@@ -9,6 +9,7 @@
 
 mod error;
 pub mod lifecycle;
+mod patch;
 mod projection;
 mod resource;
 pub mod schema;
@@ -17,6 +18,7 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};

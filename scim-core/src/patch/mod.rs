@@ -1,0 +1,234 @@
+//! PATCH (RFC 7644 §3.5.2): `add`, `remove` and `replace`, including the shapes Microsoft
+//! Entra ID and Okta really send.
+//!
+//! ```
+//! use scim_core::{PatchOp, SchemaRegistry};
+//! use serde_json::json;
+//!
+//! let registry = SchemaRegistry::scim_default();
+//! let mut user = json!({
+//!     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+//!     "id": "2819c223", "userName": "bjensen", "active": true,
+//!     "name": {"givenName": "Barbara", "familyName": "Jensen"}
+//! });
+//! // Entra: capitalised op, a boolean sent as a string, a dotted key in a no-path value.
+//! let patch = PatchOp::from_json(&json!({
+//!     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+//!     "Operations": [
+//!         {"op": "Replace", "path": "active", "value": "False"},
+//!         {"op": "add", "value": {"name.givenName": "Babs"}}
+//!     ]
+//! })).unwrap();
+//! let changed = patch.apply(&registry, "User", user.as_object_mut().unwrap()).unwrap();
+//! assert!(changed);
+//! assert_eq!(user["active"], json!(false));
+//! assert_eq!(user["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
+//! ```
+//!
+//! # Semantics
+//!
+//! Names in paths and value objects are matched to the schema ignoring case and written in the
+//! schema's casing; values go through [`SchemaRegistry::canonicalize_value`] (so `"False"`
+//! becomes `false` and a bare `manager` id becomes `{"value": id}`).
+//!
+//! - **Message**: `op` in any case; the `Operations`, `op`, `path` and `value` member names in
+//!   any case. A missing `schemas` is accepted; a `schemas` without the PatchOp URN, an empty
+//!   `Operations`, an unknown `op`, or an `add`/`replace` without `value` is `400 invalidSyntax`.
+//!   A bad path is `400 invalidPath`.
+//! - **No path** (`add`/`replace`): the value object's keys may be plain (`displayName`),
+//!   dotted (`name.givenName`), URN-qualified (`urn:…:enterprise:2.0:User:employeeNumber`), an
+//!   extension URN with an object value, or even a value path; each key is applied as if it were
+//!   the operation's path. Read-only keys (`meta`, `schemas`, `groups`, the lifecycle extension)
+//!   are ignored, as Okta echoes them; `id` is ignored when equal to the resource's id.
+//! - **add**: single-valued attributes are set; complex ones are merged (sub-attributes not
+//!   given are kept); multi-valued ones get the new values appended, skipping values already
+//!   present (same `value` and, when both have one, same `type`; equal JSON for elements without
+//!   `value`). An `add` to `attr[filter].sub` (or `attr[filter]`) that matches nothing creates the
+//!   element from the filter's `eq` terms, as Entra expects for `emails[type eq "work"].value`.
+//! - **replace**: single-valued attributes are set; complex ones merged (RFC 7644 §3.5.2.3:
+//!   "sub-attributes that are not specified in the value parameter are left unchanged");
+//!   multi-valued ones replaced as a whole; `attr[filter]` replaces the matching elements (the
+//!   filter's `eq` terms are kept when the new value omits them) and answers `400 noTarget` when
+//!   nothing matches; `attr[filter].sub` sets the sub-attribute of the matching elements and,
+//!   when nothing matches, creates the element like `add` (an attribute that does not exist is
+//!   added, §3.5.2.3) if the filter is made of `eq` terms, else `400 noTarget`.
+//! - **remove**: a `path` is required (`400 noTarget`). Removing an absent attribute, or a value
+//!   filter that matches nothing, succeeds without change, so that IdP retries are idempotent.
+//!   A multi-valued attribute left empty is removed. `path: "members"` with a `value` array (Entra)
+//!   removes exactly those members.
+//! - `null`, like an empty array for a multi-valued attribute, unassigns (RFC 7643 §2.5).
+//! - **Mutability**: writing a `readOnly` attribute through a path, changing an `immutable` value
+//!   that is set, or removing a `required` attribute answers `400 mutability`. `writeOnly`
+//!   attributes that are never returned (`password`) are not stored, as on create.
+//! - A write that makes an element `primary` turns `primary` off on the others (RFC 7644 §3.5.2).
+//! - Adding or removing extension attributes keeps `schemas` in step and drops emptied extensions.
+//! - **Atomic**: on error the document is exactly as before (an undo log restores what was
+//!   touched; the document is never cloned whole).
+
+mod engine;
+mod members;
+mod parse;
+mod remove;
+mod select;
+mod write;
+
+use crate::schema::{AttributeDef, SchemaRegistry};
+use crate::{MemberChange, ScimError};
+use engine::Engine;
+use scim_filter::PatchPath;
+use serde_json::{Map, Value};
+
+/// The kind of a PATCH operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PatchOpKind {
+    /// `add`.
+    Add,
+    /// `remove`.
+    Remove,
+    /// `replace`.
+    Replace,
+}
+
+impl PatchOpKind {
+    /// The RFC name: `add`, `remove`, `replace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Remove => "remove",
+            Self::Replace => "replace",
+        }
+    }
+}
+
+/// One key of a no-path value object, with its parsed path.
+#[derive(Debug, Clone, PartialEq)]
+struct ValueEntry {
+    path: PatchPath,
+    value: Value,
+}
+
+/// One operation of a [`PatchOp`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchOperation {
+    kind: PatchOpKind,
+    path: Option<PatchPath>,
+    path_text: Option<String>,
+    value: Option<Value>,
+    /// For `add`/`replace` without a path: the value object's keys, parsed.
+    entries: Vec<ValueEntry>,
+}
+
+impl PatchOperation {
+    /// `add`, `remove` or `replace`.
+    pub fn kind(&self) -> PatchOpKind {
+        self.kind
+    }
+
+    /// The parsed path; `None` targets the resource itself.
+    pub fn path(&self) -> Option<&PatchPath> {
+        self.path.as_ref()
+    }
+
+    /// The path as the client wrote it (trimmed).
+    pub fn path_text(&self) -> Option<&str> {
+        self.path_text.as_deref()
+    }
+
+    /// The value as the client sent it.
+    pub fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
+    }
+}
+
+/// A parsed PATCH request (`urn:ietf:params:scim:api:messages:2.0:PatchOp`). See the
+/// [module documentation](self) for the exact semantics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchOp {
+    operations: Vec<PatchOperation>,
+}
+
+impl PatchOp {
+    /// Reads a PatchOp message. Paths are parsed here, once; nothing is checked against a
+    /// schema until [`PatchOp::apply`].
+    ///
+    /// # Errors
+    /// `400 invalidSyntax` for a malformed message (not an object, no or empty `Operations`,
+    /// unknown `op`, `add`/`replace` without `value`, `schemas` without the PatchOp URN),
+    /// `400 invalidPath` for a path that does not parse, `400 noTarget` for `remove` without a path.
+    pub fn from_json(body: &Value) -> Result<Self, ScimError> {
+        parse::patch_op(body)
+    }
+
+    /// The operations, in order.
+    pub fn operations(&self) -> &[PatchOperation] {
+        &self.operations
+    }
+
+    /// Applies every operation to `doc`, a stored resource of `resource_type` (canonical
+    /// attribute names, as [`SchemaRegistry::validate`] produces).
+    ///
+    /// All or nothing: on `Err`, `doc` is exactly as before. Returns whether anything changed;
+    /// a request that only restates current values returns `false`, so the version can be kept.
+    ///
+    /// # Errors
+    /// `400 invalidPath` (unknown attribute), `400 noTarget` (a `replace` filter that matches
+    /// nothing), `400 mutability` (read-only, immutable or required attribute), `400 invalidValue`
+    /// (a value of the wrong type), each with the failing operation's index in the detail;
+    /// `500` if `resource_type` is not in the registry.
+    pub fn apply(
+        &self,
+        registry: &SchemaRegistry,
+        resource_type: &str,
+        doc: &mut Map<String, Value>,
+    ) -> Result<bool, ScimError> {
+        let rt = registry.resource_type(resource_type).ok_or_else(ScimError::internal)?;
+        let mut engine = Engine::new(registry, rt, doc);
+        match self.run(&mut engine) {
+            Ok(()) => Ok(engine.changed()),
+            Err(e) => {
+                engine.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn run(&self, engine: &mut Engine<'_, '_>) -> Result<(), ScimError> {
+        for (i, op) in self.operations.iter().enumerate() {
+            engine.operation(op).map_err(|e| at_operation(i, op.path_text.as_deref(), &e))?;
+        }
+        engine.finish_extensions()
+    }
+
+    /// The request as a group membership change, when it is nothing else: every operation is
+    /// an `add` to `members` with an array of `{"value": id, …}`, a `remove` of
+    /// `members[value eq "id"]`, or Entra's `remove` of `members` with a value array. `None`
+    /// for anything else (a `replace` of `members`, removing all members, any other attribute,
+    /// or one id both added and removed), which then needs [`PatchOp::apply`].
+    pub fn member_change(&self) -> Option<MemberChange> {
+        members::member_change(self)
+    }
+}
+
+/// Prefixes an error's detail with the operation it came from.
+fn at_operation(index: usize, path: Option<&str>, e: &ScimError) -> ScimError {
+    let detail = match path {
+        Some(p) => format!("Operations[{index}] (path \"{p}\"): {}", e.detail()),
+        None => format!("Operations[{index}]: {}", e.detail()),
+    };
+    ScimError::new(e.status(), e.scim_type(), detail)
+}
+
+/// Canonicalizes a value for `def` (coercions, sub-attribute names) through the registry.
+fn canonicalize(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
+    registry.canonicalize_value(def, value)
+}
+
+/// Canonicalizes one element of the multi-valued `def` (an empty object when nothing is left).
+fn canonical_element(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
+    match canonicalize(registry, def, value)? {
+        Value::Array(mut a) if a.len() == 1 => Ok(a.pop().unwrap_or(Value::Null)),
+        Value::Array(a) if a.is_empty() => Ok(Value::Object(Map::new())),
+        Value::Array(_) => Err(ScimError::invalid_value(format!("one value of \"{}\" was expected", def.name))),
+        v => Ok(v),
+    }
+}

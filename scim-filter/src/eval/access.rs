@@ -1,0 +1,126 @@
+//! Resolved attribute paths and their allocation-free traversal of a JSON document.
+
+use serde_json::{Map, Value};
+
+/// One step of a resolved path.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// Descend into this key (exact match first, then ignoring ASCII case).
+    Key(Box<str>),
+    /// Descend into this extension URN key when the object has it; otherwise stay (an unresolved
+    /// URN-qualified path: the core schema URN qualifies top-level attributes).
+    UrnOrRoot(Box<str>),
+}
+
+/// A path from a resource (or value-path element) to the values it names.
+#[derive(Debug, Clone)]
+pub(crate) struct Access {
+    steps: Box<[Step]>,
+}
+
+impl Access {
+    pub(crate) fn new(steps: Vec<Step>) -> Self {
+        Self { steps: steps.into_boxed_slice() }
+    }
+
+    /// Calls `f` on every value the path reaches (arrays along the way and at the end are
+    /// flattened) until one returns true.
+    pub(crate) fn any<F: FnMut(&Value) -> bool>(&self, obj: &Map<String, Value>, f: &mut F) -> bool {
+        walk_obj(obj, &self.steps, f)
+    }
+}
+
+/// The value of `key` in `obj`: exact key first, then a scan ignoring ASCII case.
+pub(crate) fn lookup<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+fn walk_obj<F: FnMut(&Value) -> bool>(obj: &Map<String, Value>, steps: &[Step], f: &mut F) -> bool {
+    let Some((step, rest)) = steps.split_first() else {
+        return false;
+    };
+    match step {
+        Step::Key(key) => lookup(obj, key).is_some_and(|v| walk(v, rest, f)),
+        Step::UrnOrRoot(urn) => match lookup(obj, urn) {
+            Some(Value::Object(ext)) => walk_obj(ext, rest, f),
+            Some(_) => false,
+            None => walk_obj(obj, rest, f),
+        },
+    }
+}
+
+fn walk<F: FnMut(&Value) -> bool>(v: &Value, steps: &[Step], f: &mut F) -> bool {
+    if steps.is_empty() {
+        return match v {
+            Value::Array(items) => items.iter().any(|item| f(item)),
+            _ => f(v),
+        };
+    }
+    match v {
+        Value::Object(obj) => walk_obj(obj, steps, f),
+        Value::Array(items) => items.iter().any(|item| matches!(item, Value::Object(obj) if walk_obj(obj, steps, f))),
+        _ => false,
+    }
+}
+
+/// `pr`: present, not null, not an empty string, array or object.
+pub(crate) fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => a.iter().any(is_present),
+        Value::Object(o) => !o.is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn collect(access: &Access, doc: &Value) -> Vec<Value> {
+        let mut out = Vec::new();
+        access.any(doc.as_object().unwrap(), &mut |v| {
+            out.push(v.clone());
+            false
+        });
+        out
+    }
+
+    fn key(k: &str) -> Step {
+        Step::Key(k.into())
+    }
+
+    #[test]
+    fn flattens_arrays_and_ignores_case() {
+        let doc =
+            json!({"Emails": [{"value": "a"}, {"VALUE": "b"}, {"type": "x"}, "junk"], "name": {"givenName": "B"}});
+        assert_eq!(collect(&Access::new(vec![key("emails"), key("value")]), &doc), vec![json!("a"), json!("b")]);
+        assert_eq!(collect(&Access::new(vec![key("name"), key("givenname")]), &doc), vec![json!("B")]);
+        assert!(collect(&Access::new(vec![key("name"), key("x")]), &doc).is_empty());
+    }
+
+    #[test]
+    fn urn_or_root() {
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let doc = json!({"userName": "u", urn: {"department": "Sales"}});
+        let dept = Access::new(vec![Step::UrnOrRoot(urn.into()), key("department")]);
+        assert_eq!(collect(&dept, &doc), vec![json!("Sales")]);
+        let core =
+            Access::new(vec![Step::UrnOrRoot("urn:ietf:params:scim:schemas:core:2.0:User".into()), key("userName")]);
+        assert_eq!(collect(&core, &doc), vec![json!("u")]);
+    }
+
+    #[test]
+    fn presence() {
+        assert!(!is_present(&json!(null)));
+        assert!(!is_present(&json!("")));
+        assert!(!is_present(&json!([])));
+        assert!(!is_present(&json!([null, ""])));
+        assert!(!is_present(&json!({})));
+        assert!(is_present(&json!(false)));
+        assert!(is_present(&json!(0)));
+        assert!(is_present(&json!({"a": 1})));
+    }
+}

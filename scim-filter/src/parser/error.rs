@@ -1,0 +1,124 @@
+//! The private nom error type and its conversion into the public [`ParseError`].
+
+use crate::{ParseError, ParseOptions};
+use nom::error::{ContextError, ErrorKind, FromExternalError, ParseError as NomParseError};
+use nom::{IResult, Offset};
+
+/// Result of every production.
+pub(crate) type PResult<'a, T> = IResult<&'a str, T, PError<'a>>;
+
+/// A cheap, allocation-free parse error: where, and what the grammar expected there.
+///
+/// `expected` is set by the innermost [`nom::error::context`] (or directly by hand-written
+/// productions); outer contexts do not overwrite it, so the message stays specific.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PError<'a> {
+    at: &'a str,
+    expected: Option<&'static str>,
+    too_deep: bool,
+}
+
+impl<'a> PError<'a> {
+    /// "expected `what`" at `at`.
+    pub(crate) fn expected(at: &'a str, what: &'static str) -> Self {
+        Self { at, expected: Some(what), too_deep: false }
+    }
+
+    /// The nesting limit was reached at `at`.
+    pub(crate) fn too_deep(at: &'a str) -> Self {
+        Self { at, expected: None, too_deep: true }
+    }
+
+    /// Converts into the public error; `input` is the whole text that was parsed.
+    pub(crate) fn into_public(self, input: &str, options: &ParseOptions) -> ParseError {
+        let position = input.offset(self.at);
+        if self.too_deep {
+            return ParseError::new(
+                position,
+                format!("nesting deeper than {} levels of '(', 'not (' or '['", options.max_depth),
+            );
+        }
+        let expected = self.expected.unwrap_or("a valid filter");
+        ParseError::new(position, format!("expected {expected}, found {}", found(self.at)))
+    }
+}
+
+/// A short description of what the input holds at the error position.
+fn found(at: &str) -> String {
+    let Some(first) = at.chars().next() else {
+        return "end of input".to_owned();
+    };
+    if matches!(first, '(' | ')' | '[' | ']' | '"' | '.' | ':') {
+        return format!("'{first}'");
+    }
+    if first.is_whitespace() {
+        return "whitespace".to_owned();
+    }
+    let end = at.find(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"')).unwrap_or(at.len());
+    let token = &at[..end];
+    match token.char_indices().nth(24) {
+        Some((cut, _)) => format!("\"{}…\"", &token[..cut]),
+        None => format!("\"{token}\""),
+    }
+}
+
+impl<'a> NomParseError<&'a str> for PError<'a> {
+    fn from_error_kind(input: &'a str, _kind: ErrorKind) -> Self {
+        Self { at: input, expected: None, too_deep: false }
+    }
+
+    fn append(_input: &'a str, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+
+    fn or(self, other: Self) -> Self {
+        // Keep the error that got further into the input: it is the more specific one.
+        if other.at.len() < self.at.len() { other } else { self }
+    }
+}
+
+impl<'a> ContextError<&'a str> for PError<'a> {
+    fn add_context(_input: &'a str, ctx: &'static str, mut other: Self) -> Self {
+        if other.expected.is_none() && !other.too_deep {
+            other.expected = Some(ctx);
+        }
+        other
+    }
+}
+
+impl<'a, E> FromExternalError<&'a str, E> for PError<'a> {
+    fn from_external_error(input: &'a str, _kind: ErrorKind, _e: E) -> Self {
+        Self { at: input, expected: None, too_deep: false }
+    }
+}
+
+/// Whitespace the grammar allows between tokens (RFC 7644 writes `SP`; we accept any ASCII whitespace).
+pub(crate) fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// Skips optional whitespace.
+pub(crate) fn ws0(i: &str) -> PResult<'_, ()> {
+    Ok((i.trim_start_matches(is_ws), ()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_describes_the_token() {
+        assert_eq!(found(""), "end of input");
+        assert_eq!(found(") and x"), "')'");
+        assert_eq!(found("foo bar"), "\"foo\"");
+        assert_eq!(found(" x"), "whitespace");
+        assert_eq!(found("abcdefghijklmnopqrstuvwxyz0123"), "\"abcdefghijklmnopqrstuvwx…\"");
+    }
+
+    #[test]
+    fn inner_context_wins() {
+        let e = PError::expected("x", "inner");
+        let e = PError::add_context("yx", "outer", e);
+        assert_eq!(e.expected, Some("inner"));
+    }
+}

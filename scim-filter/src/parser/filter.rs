@@ -1,0 +1,147 @@
+//! The logical layers: `or := and ("or" and)*`, `and := unary ("and" unary)*`,
+//! `unary := "not" "(" or ")" | "(" or ")" | valuePath | attrExp`; and PATCH paths.
+
+use super::Ctx;
+use super::error::{PError, PResult, ws0};
+use super::path::{attr_name, attr_path, is_name_byte};
+use super::value::comp_value;
+use crate::{AttrPath, CompareOp, Filter, PatchPath};
+use nom::Parser;
+use nom::character::complete::char;
+use nom::combinator::cut;
+use nom::error::context;
+use nom::sequence::preceded;
+
+/// Matches keyword `kw` (ASCII, any case) as a whole word: not followed by a name character.
+fn keyword<'a>(i: &'a str, kw: &'static str) -> Option<&'a str> {
+    let b = i.as_bytes();
+    if b.len() >= kw.len()
+        && b[..kw.len()].eq_ignore_ascii_case(kw.as_bytes())
+        && !b.get(kw.len()).is_some_and(|c| is_name_byte(*c) || matches!(c, b'.' | b':' | b'$'))
+    {
+        Some(&i[kw.len()..])
+    } else {
+        None
+    }
+}
+
+/// `ws "or" ws`, returning the input after it.
+fn separator<'a>(i: &'a str, kw: &'static str) -> Option<&'a str> {
+    let (i, ()) = ws0(i).ok()?;
+    let (rest, ()) = ws0(keyword(i, kw)?).ok()?;
+    Some(rest)
+}
+
+/// `or := and ("or" and)*`, folded to the left.
+pub(crate) fn or_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
+    let (mut i, mut left) = and_expr(i, ctx)?;
+    while let Some(rest) = separator(i, "or") {
+        let (rest, right) = context("a filter after 'or'", cut(|i| and_expr(i, ctx))).parse(rest)?;
+        left = Filter::Or(Box::new(left), Box::new(right));
+        i = rest;
+    }
+    Ok((i, left))
+}
+
+/// `and := unary ("and" unary)*`, folded to the left.
+fn and_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
+    let (mut i, mut left) = unary(i, ctx)?;
+    while let Some(rest) = separator(i, "and") {
+        let (rest, right) = context("a filter after 'and'", cut(|i| unary(i, ctx))).parse(rest)?;
+        left = Filter::And(Box::new(left), Box::new(right));
+        i = rest;
+    }
+    Ok((i, left))
+}
+
+/// `"(" or ")"` after the opening parenthesis has been consumed; `start` is where the group
+/// (or its `not`) began, for the nesting error.
+fn group_rest<'a>(start: &'a str, i: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
+    let ctx = ctx.deeper(start)?;
+    let (i, inner) = cut(preceded(ws0, |i| or_expr(i, ctx))).parse(i)?;
+    let (i, _) = context("')' to close the group", cut(preceded(ws0, char(')')))).parse(i)?;
+    Ok((i, inner))
+}
+
+/// `not (…)` (the space is optional), `(…)`, a value path, or an attribute expression.
+fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
+    let (i, ()) = ws0(i)?;
+    if let Some(after_not) = keyword(i, "not") {
+        let (after_ws, ()) = ws0(after_not)?;
+        if let Some(inner) = after_ws.strip_prefix('(') {
+            let (rest, f) = group_rest(i, inner, ctx)?;
+            return Ok((rest, Filter::Not(Box::new(f))));
+        }
+        // Otherwise `not` is an attribute name such as in `not pr`.
+    }
+    if let Some(inner) = i.strip_prefix('(') {
+        return group_rest(i, inner, ctx);
+    }
+    let (rest, path) = context("a filter (an attribute path, 'not (' or '(')", attr_path).parse(i)?;
+    if let Some(inner) = rest.strip_prefix('[') {
+        let (rest, filter) = value_filter(rest, inner, ctx)?;
+        return Ok((rest, Filter::ValuePath { attr: path, filter: Box::new(filter) }));
+    }
+    attr_exp_rest(rest, path, ctx)
+}
+
+/// The inside of `attr[ … ]` after `[`; `open` points at the `[` for errors.
+fn value_filter<'a>(open: &'a str, inner: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
+    if ctx.in_value_path {
+        return Err(nom::Err::Failure(PError::expected(open, "a comparison (value paths cannot be nested)")));
+    }
+    let ctx = Ctx { in_value_path: true, ..ctx.deeper(open)? };
+    let (i, filter) = cut(preceded(ws0, |i| or_expr(i, ctx))).parse(inner)?;
+    let (i, _) = context("']' to close the value filter", cut(preceded(ws0, char(']')))).parse(i)?;
+    Ok((i, filter))
+}
+
+const EXPECTED_OPERATOR: &str = "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)";
+
+/// `SP compareOp SP compValue` or `SP "pr"` after the attribute path.
+fn attr_exp_rest(i: &str, path: AttrPath, ctx: Ctx) -> PResult<'_, Filter> {
+    let (i, ()) = ws0(i)?;
+    let end = i.bytes().position(|b| !b.is_ascii_alphabetic()).unwrap_or(i.len());
+    let word = &i[..end];
+    let op = match word.as_bytes() {
+        [a, b] => match [a.to_ascii_lowercase(), b.to_ascii_lowercase()] {
+            [b'p', b'r'] => {
+                if keyword(i, "pr").is_none() {
+                    return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR)));
+                }
+                return Ok((&i[2..], Filter::Present(path)));
+            }
+            [b'e', b'q'] => CompareOp::Eq,
+            [b'n', b'e'] => CompareOp::Ne,
+            [b'c', b'o'] => CompareOp::Co,
+            [b's', b'w'] => CompareOp::Sw,
+            [b'e', b'w'] => CompareOp::Ew,
+            [b'g', b't'] => CompareOp::Gt,
+            [b'g', b'e'] => CompareOp::Ge,
+            [b'l', b't'] => CompareOp::Lt,
+            [b'l', b'e'] => CompareOp::Le,
+            _ => return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR))),
+        },
+        _ => return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR))),
+    };
+    let (i, ()) = ws0(&i[2..])?;
+    let (i, value) = comp_value(i, ctx.bare_values)?;
+    Ok((i, Filter::Compare { path, op, value }))
+}
+
+/// `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).
+pub(crate) fn patch_path(i: &str, ctx: Ctx) -> PResult<'_, PatchPath> {
+    let (rest, attr) = context("an attribute path", attr_path).parse(i)?;
+    let Some(inner) = rest.strip_prefix('[') else {
+        return Ok((rest, PatchPath::Attr(attr)));
+    };
+    let (rest, filter) = value_filter(rest, inner, ctx)?;
+    let (rest, sub_attr) = match rest.strip_prefix('.') {
+        Some(after) => {
+            let (after, name) = context("a sub-attribute name after '].'", cut(attr_name)).parse(after)?;
+            (after, Some(name.to_owned()))
+        }
+        None => (rest, None),
+    };
+    Ok((rest, PatchPath::ValuePath { attr, filter, sub_attr }))
+}

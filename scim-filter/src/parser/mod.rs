@@ -1,0 +1,134 @@
+//! The nom grammar of filters (RFC 7644 §3.4.2.2) and PATCH paths (RFC 7644 §3.5.2).
+//!
+//! Layout: [`error`] holds the private nom error type, [`path`] attribute paths, [`value`]
+//! comparison literals, [`filter`] the logical layers (`or` / `and` / unary).
+
+mod error;
+mod filter;
+mod path;
+mod value;
+
+use crate::{Filter, ParseError, ParseOptions, PatchPath};
+use error::{PError, PResult};
+use nom::Parser;
+use nom::combinator::all_consuming;
+use nom::error::context;
+use nom::sequence::delimited;
+
+/// Parser state threaded through the recursive productions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx {
+    /// How many more levels of `(`, `not (` or `[` may be opened.
+    remaining_depth: usize,
+    /// Whether unquoted bare words are accepted as string values.
+    bare_values: bool,
+    /// Whether we are inside the brackets of a value path (which may not nest).
+    in_value_path: bool,
+}
+
+impl Ctx {
+    fn new(options: &ParseOptions) -> Self {
+        Self { remaining_depth: options.max_depth, bare_values: options.allow_bare_values, in_value_path: false }
+    }
+
+    /// One level deeper, or a `NestingTooDeep` failure at `at`.
+    fn deeper<'a>(self, at: &'a str) -> Result<Self, nom::Err<PError<'a>>> {
+        match self.remaining_depth.checked_sub(1) {
+            Some(remaining_depth) => Ok(Self { remaining_depth, ..self }),
+            None => Err(nom::Err::Failure(PError::too_deep(at))),
+        }
+    }
+}
+
+/// Parses a filter with the default [`ParseOptions`].
+///
+/// ```
+/// use scim_filter::{parse_filter, AttrPath, CompValue, CompareOp, Filter};
+///
+/// let filter = parse_filter(r#"userName Eq "bjensen""#).unwrap();
+/// assert_eq!(
+///     filter,
+///     Filter::Compare { path: AttrPath::new("userName"), op: CompareOp::Eq, value: CompValue::Str("bjensen".into()) }
+/// );
+/// // Canonical form: lower-case operators, quoted strings.
+/// assert_eq!(filter.to_string(), r#"userName eq "bjensen""#);
+///
+/// let err = parse_filter(r#"userName eq "bjensen"#).unwrap_err();
+/// assert_eq!(err.position(), 20);
+/// ```
+///
+/// # Errors
+/// A [`ParseError`] (`400 invalidFilter`) with the byte position of the problem.
+pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
+    parse_filter_with(input, &ParseOptions::default())
+}
+
+/// Parses a filter.
+///
+/// # Errors
+/// A [`ParseError`] (`400 invalidFilter`) with the byte position of the problem, also when the
+/// input is longer than [`ParseOptions::max_len`] or nests deeper than [`ParseOptions::max_depth`].
+pub fn parse_filter_with(input: &str, options: &ParseOptions) -> Result<Filter, ParseError> {
+    check_len(input, options)?;
+    let ctx = Ctx::new(options);
+    let mut parser = context(
+        "'and', 'or' or the end of the filter",
+        all_consuming(delimited(error::ws0, |i| filter::or_expr(i, ctx), error::ws0)),
+    );
+    finish(input, parser.parse(input), options)
+}
+
+/// Parses a PATCH path with the default [`ParseOptions`].
+///
+/// ```
+/// use scim_filter::{parse_path, PatchPath};
+///
+/// let path = parse_path(r#"emails[type eq "work"].value"#).unwrap();
+/// let PatchPath::ValuePath { attr, sub_attr, .. } = &path else { panic!("a value path") };
+/// assert_eq!(attr.name, "emails");
+/// assert_eq!(sub_attr.as_deref(), Some("value"));
+///
+/// let path = parse_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager").unwrap();
+/// let PatchPath::Attr(attr) = &path else { panic!("an attribute path") };
+/// assert_eq!(attr.urn.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+/// assert_eq!(attr.name, "manager");
+/// ```
+///
+/// # Errors
+/// A [`ParseError`] (`400 invalidPath`) with the byte position of the problem.
+pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
+    parse_path_with(input, &ParseOptions::default())
+}
+
+/// Parses a PATCH path.
+///
+/// # Errors
+/// A [`ParseError`] (`400 invalidPath`) with the byte position of the problem.
+pub fn parse_path_with(input: &str, options: &ParseOptions) -> Result<PatchPath, ParseError> {
+    check_len(input, options)?;
+    let ctx = Ctx::new(options);
+    let mut parser = context(
+        "the end of the path (a path is attr, attr.subAttr, attr[filter] or attr[filter].subAttr)",
+        all_consuming(delimited(error::ws0, |i| filter::patch_path(i, ctx), error::ws0)),
+    );
+    finish(input, parser.parse(input), options)
+}
+
+fn check_len(input: &str, options: &ParseOptions) -> Result<(), ParseError> {
+    if input.len() > options.max_len {
+        return Err(ParseError::new(
+            options.max_len,
+            format!("input of {} bytes is longer than the limit of {} bytes", input.len(), options.max_len),
+        ));
+    }
+    Ok(())
+}
+
+fn finish<T>(input: &str, result: PResult<'_, T>, options: &ParseOptions) -> Result<T, ParseError> {
+    match result {
+        Ok((_, value)) => Ok(value),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e.into_public(input, options)),
+        // Only streaming parsers report Incomplete; ours are all complete-input parsers.
+        Err(nom::Err::Incomplete(_)) => Err(ParseError::new(input.len(), "unexpected end of input")),
+    }
+}

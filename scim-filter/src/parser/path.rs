@@ -1,0 +1,110 @@
+//! Attribute paths: `[URN ":"] ATTRNAME ["." subAttr]`.
+
+use super::error::{PError, PResult};
+use crate::AttrPath;
+
+/// `ATTRNAME = ALPHA *(nameChar)`, `nameChar = "-" / "_" / DIGIT / ALPHA`; we also accept a
+/// leading `$` for `$ref`.
+pub(crate) fn attr_name(i: &str) -> PResult<'_, &str> {
+    let bytes = i.as_bytes();
+    match bytes.first() {
+        Some(b) if b.is_ascii_alphabetic() || *b == b'$' => {}
+        // No `expected` here: the caller's context says what kind of path it wanted.
+        _ => return Err(nom::Err::Error(nom::error::ParseError::from_error_kind(i, nom::error::ErrorKind::Alpha))),
+    }
+    let end = bytes[1..].iter().position(|b| !is_name_byte(*b)).map_or(bytes.len(), |p| p + 1);
+    Ok((&i[end..], &i[..end]))
+}
+
+/// Bytes allowed after the first byte of an attribute name.
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// `"." ATTRNAME`, if present.
+fn sub_attr(i: &str) -> PResult<'_, Option<&str>> {
+    match i.strip_prefix('.') {
+        Some(rest) => {
+            let (rest, name) = attr_name(rest)
+                .map_err(|_| nom::Err::Failure(PError::expected(rest, "a sub-attribute name after '.'")))?;
+            Ok((rest, Some(name)))
+        }
+        None => Ok((i, None)),
+    }
+}
+
+/// Bytes of a URN-qualified path before the brackets or spaces that end it.
+fn is_urn_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'-' | b'_' | b'$' | b'+' | b'%')
+}
+
+/// An attribute path, URN-qualified or not.
+pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
+    if i.len() >= 4 && i.as_bytes()[..4].eq_ignore_ascii_case(b"urn:") {
+        return urn_path(i);
+    }
+    let (i, name) = attr_name(i)?;
+    let (i, sub) = sub_attr(i)?;
+    Ok((i, AttrPath { urn: None, name: name.to_owned(), sub_attr: sub.map(str::to_owned) }))
+}
+
+/// `urn:…:name[.sub]`: the URN ends at the last `:` of the run of URN characters.
+fn urn_path(i: &str) -> PResult<'_, AttrPath> {
+    let end = i.bytes().position(|b| !is_urn_byte(b)).unwrap_or(i.len());
+    let run = &i[..end];
+    let colon = run.rfind(':').unwrap_or(3);
+    if colon <= 4 {
+        // "urn:" alone, or "urn:name": no namespace to qualify with.
+        return Err(nom::Err::Failure(PError::expected(
+            &i[4..],
+            "a schema URN followed by ':' and an attribute name (urn:…:name)",
+        )));
+    }
+    let urn = &run[..colon];
+    let rest = &i[colon + 1..];
+    let (after, name) = attr_name(rest)
+        .map_err(|_| nom::Err::Failure(PError::expected(rest, "an attribute name after the schema URN")))?;
+    let (after, sub) = sub_attr(after)?;
+    if after.len() != i.len() - end {
+        // Something such as `urn:x:name.sub.more` or `urn:x:a%b`: the name part did not use the whole run.
+        return Err(nom::Err::Failure(PError::expected(after, "'[', a space or the end after the attribute path")));
+    }
+    Ok((after, AttrPath { urn: Some(urn.to_owned()), name: name.to_owned(), sub_attr: sub.map(str::to_owned) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_sub_attribute() {
+        let (rest, p) = attr_path("name.familyName eq").unwrap();
+        assert_eq!(rest, " eq");
+        assert_eq!(p, AttrPath::new("name").with_sub_attr("familyName"));
+    }
+
+    #[test]
+    fn urn_split_at_last_colon() {
+        let (rest, p) =
+            attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq").unwrap();
+        assert_eq!(rest, " eq");
+        assert_eq!(p.urn.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+        assert_eq!(p.name, "manager");
+        assert_eq!(p.sub_attr.as_deref(), Some("value"));
+    }
+
+    #[test]
+    fn whole_urn() {
+        let (_, p) = attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").unwrap();
+        assert_eq!(p.full_urn().as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+    }
+
+    #[test]
+    fn bad_names() {
+        assert!(attr_path("1abc").is_err());
+        assert!(attr_path("urn:").is_err());
+        assert!(attr_path("urn:x:2.0").is_err());
+        assert!(attr_path("name.").is_err());
+        assert!(attr_path("urn:a:b:name.sub.more").is_err());
+    }
+}
