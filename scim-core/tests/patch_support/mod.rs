@@ -103,7 +103,11 @@ pub fn replay(dir: &str, name: &str) {
         (expected, Ok(_)) => panic!("{dir}/{name}: expected {expected}, got success"),
         (expected, Err(e)) => {
             assert_eq!(Some(u64::from(e.status().as_u16())), expected["status"].as_u64(), "{dir}/{name}: {e}");
-            assert_eq!(Some(e.scim_type().map_or("", ScimType::as_str)), expected["scimType"].as_str(), "{dir}/{name}: {e}");
+            assert_eq!(
+                Some(e.scim_type().map_or("", ScimType::as_str)),
+                expected["scimType"].as_str(),
+                "{dir}/{name}: {e}"
+            );
             assert_eq!(doc, before, "{dir}/{name}: a failed PATCH leaves the resource untouched");
         }
     }
