@@ -47,7 +47,10 @@ pub fn tour_guides() -> Value {
 
 /// A PatchOp body from its operations.
 pub fn body(ops: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+    let mut m = Map::new();
+    m.insert("schemas".to_owned(), json!(["urn:ietf:params:scim:api:messages:2.0:PatchOp"]));
+    m.insert("Operations".to_owned(), ops);
+    Value::Object(m)
 }
 
 fn obj(doc: &mut Value) -> &mut Map<String, Value> {
