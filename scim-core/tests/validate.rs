@@ -430,7 +430,10 @@ proptest! {
     fn arbitrary_documents_never_panic(doc in arb_json(), strict_policy in any::<bool>(), group in any::<bool>()) {
         let r = if strict_policy { strict() } else { registry() };
         let rt = if group { "Group" } else { "User" };
-        match r.validate(rt, &doc, Some(&doc)) {
+        let result = r.validate(rt, &doc, Some(&doc));
+        // The owned variant gives exactly the same answer.
+        prop_assert_eq!(&r.validate_owned(rt, doc.clone(), Some(&doc)), &result);
+        match result {
             Ok(out) => {
                 // The output is valid again and stable.
                 let again = r.validate(rt, &Value::Object(out.clone()), None).expect("canonical output validates");
