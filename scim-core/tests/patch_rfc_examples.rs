@@ -171,8 +171,11 @@ fn replace_work_address() {
         "formatted": "911 Universal City Plaza\nHollywood, CA 91608 US",
         "primary": true
     });
-    let after =
-        patched("User", &bjensen(), json!([{"op": "replace", "path": "addresses[type eq \"work\"]", "value": address}]));
+    let after = patched(
+        "User",
+        &bjensen(),
+        json!([{"op": "replace", "path": "addresses[type eq \"work\"]", "value": address}]),
+    );
     assert_eq!(after["addresses"], json!([address]));
 }
 
@@ -225,14 +228,27 @@ fn replace_of_a_missing_attribute_adds_it() {
 #[test]
 fn replace_of_complex_keeps_unmentioned_sub_attributes() {
     let after = patched("User", &bjensen(), json!([{"op": "replace", "path": "name", "value": {"givenName": "Babs"}}]));
-    assert_eq!(after["name"], json!({"formatted": "Ms. Barbara J Jensen III", "familyName": "Jensen", "givenName": "Babs"}));
+    assert_eq!(
+        after["name"],
+        json!({"formatted": "Ms. Barbara J Jensen III", "familyName": "Jensen", "givenName": "Babs"})
+    );
 }
 
 #[test]
 fn read_only_attributes_are_mutability() {
     rejected("User", &bjensen(), json!([{"op": "replace", "path": "id", "value": "x"}]), ScimType::Mutability);
-    rejected("User", &bjensen(), json!([{"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}]), ScimType::Mutability);
-    rejected("User", &bjensen(), json!([{"op": "add", "path": "groups", "value": [{"value": "g"}]}]), ScimType::Mutability);
+    rejected(
+        "User",
+        &bjensen(),
+        json!([{"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}]),
+        ScimType::Mutability,
+    );
+    rejected(
+        "User",
+        &bjensen(),
+        json!([{"op": "add", "path": "groups", "value": [{"value": "g"}]}]),
+        ScimType::Mutability,
+    );
 }
 
 #[test]

@@ -47,7 +47,10 @@ pub fn tour_guides() -> Value {
 
 /// A PatchOp body from its operations.
 pub fn body(ops: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+    let mut m = Map::new();
+    m.insert("schemas".to_owned(), json!(["urn:ietf:params:scim:api:messages:2.0:PatchOp"]));
+    m.insert("Operations".to_owned(), ops);
+    Value::Object(m)
 }
 
 fn obj(doc: &mut Value) -> &mut Map<String, Value> {
@@ -103,7 +106,11 @@ pub fn replay(dir: &str, name: &str) {
         (expected, Ok(_)) => panic!("{dir}/{name}: expected {expected}, got success"),
         (expected, Err(e)) => {
             assert_eq!(Some(u64::from(e.status().as_u16())), expected["status"].as_u64(), "{dir}/{name}: {e}");
-            assert_eq!(Some(e.scim_type().map_or("", ScimType::as_str)), expected["scimType"].as_str(), "{dir}/{name}: {e}");
+            assert_eq!(
+                Some(e.scim_type().map_or("", ScimType::as_str)),
+                expected["scimType"].as_str(),
+                "{dir}/{name}: {e}"
+            );
             assert_eq!(doc, before, "{dir}/{name}: a failed PATCH leaves the resource untouched");
         }
     }

@@ -52,7 +52,7 @@ fn walk_obj<F: FnMut(&Value) -> bool>(obj: &Map<String, Value>, steps: &[Step], 
 fn walk<F: FnMut(&Value) -> bool>(v: &Value, steps: &[Step], f: &mut F) -> bool {
     if steps.is_empty() {
         return match v {
-            Value::Array(items) => items.iter().any(|item| f(item)),
+            Value::Array(items) => items.iter().any(&mut *f),
             _ => f(v),
         };
     }

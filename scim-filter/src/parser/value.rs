@@ -103,8 +103,8 @@ pub(crate) fn json_string(i: &str) -> PResult<'_, String> {
         };
         out.push_str(&rest[..stop]);
         rest = &rest[stop..];
-        if rest.starts_with('"') {
-            return Ok((&rest[1..], out));
+        if let Some(after) = rest.strip_prefix('"') {
+            return Ok((after, out));
         }
         // rest starts with a backslash.
         let esc = rest;
