@@ -593,12 +593,22 @@ fn check_plural(def: &AttributeDef, items: &[Value], path: Path<'_>) -> Result<(
         return Ok(());
     };
     let types: Vec<&str> = items.iter().filter_map(|v| v.get(&type_def.name).and_then(Value::as_str)).collect();
-    for (i, a) in types.iter().enumerate() {
-        if types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)) {
-            return Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(a))));
-        }
+    let duplicate = if types.len() <= 16 {
+        // The usual case (a handful of e-mails): compare pairwise, no allocation.
+        types
+            .iter()
+            .enumerate()
+            .find(|(i, a)| types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)))
+            .map(|(_, a)| *a)
+    } else {
+        // Many values: a set, so a hostile request cannot make this quadratic.
+        let mut seen = std::collections::HashSet::with_capacity(types.len());
+        types.iter().find(|t| !seen.insert(t.to_ascii_lowercase())).copied()
+    };
+    match duplicate {
+        Some(t) => Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(t)))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
