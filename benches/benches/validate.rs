@@ -9,12 +9,9 @@ use scim_core::SchemaRegistry;
 use serde_json::Value;
 use std::hint::black_box;
 
-#[path = "support/workload.rs"]
-mod workload;
-
 fn bench_validate(c: &mut Criterion) {
-    let users = workload::load_users();
-    let groups = workload::load_groups();
+    let users = scim_benches::load_users();
+    let groups = scim_benches::load_groups();
     let registry = SchemaRegistry::scim_default();
     for u in &users {
         if let Err(e) = registry.validate("User", u, None) {

@@ -345,6 +345,25 @@ impl SchemaRegistry {
     /// See [the rules](crate::schema#validation). The result never holds `id`, `meta`,
     /// read-only or write-only attributes; the caller adds the server-owned ones.
     ///
+    /// ```
+    /// use scim_core::{SchemaRegistry, urn};
+    /// use serde_json::json;
+    ///
+    /// let registry = SchemaRegistry::scim_default();
+    /// let body = json!({
+    ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
+    ///     "UserName": "bjensen", "active": "True", "password": "t1meMa$heen", "groups": [],
+    ///     urn::ENTERPRISE_USER: {"manager": "26118915-6090-4610-87e4-49d8ca9f808d"}
+    /// });
+    /// let user = registry.validate("User", &body, None)?;
+    /// assert_eq!(serde_json::Value::Object(user), json!({
+    ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
+    ///     "userName": "bjensen", "active": true,
+    ///     urn::ENTERPRISE_USER: {"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}
+    /// }));
+    /// # Ok::<(), scim_core::ScimError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// - `400 invalidSyntax` when `input` is not a JSON object;
@@ -574,12 +593,22 @@ fn check_plural(def: &AttributeDef, items: &[Value], path: Path<'_>) -> Result<(
         return Ok(());
     };
     let types: Vec<&str> = items.iter().filter_map(|v| v.get(&type_def.name).and_then(Value::as_str)).collect();
-    for (i, a) in types.iter().enumerate() {
-        if types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)) {
-            return Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(a))));
-        }
+    let duplicate = if types.len() <= 16 {
+        // The usual case (a handful of e-mails): compare pairwise, no allocation.
+        types
+            .iter()
+            .enumerate()
+            .find(|(i, a)| types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)))
+            .map(|(_, a)| *a)
+    } else {
+        // Many values: a set, so a hostile request cannot make this quadratic.
+        let mut seen = std::collections::HashSet::with_capacity(types.len());
+        types.iter().find(|t| !seen.insert(t.to_ascii_lowercase())).copied()
+    };
+    match duplicate {
+        Some(t) => Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(t)))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
