@@ -13,6 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// What a write hands back to the writer: whether it succeeded, and how to answer its caller
@@ -187,20 +188,38 @@ fn run_reader(conn: &Connection, jobs: &Mutex<mpsc::Receiver<ReadFn>>) {
     }
 }
 
+/// How long the writer waits for more writes before committing a batch smaller than the
+/// previous one: when many tasks write, their next writes arrive while the previous batch's
+/// answers are being delivered, and waiting a little for them makes one `fsync` serve them all
+/// instead of alternating small and large batches. A lone writer never waits (its previous
+/// batch had one write).
+const LINGER: Duration = Duration::from_micros(750);
+
 fn run_writer(conn: &Connection, jobs: &mpsc::Receiver<Job>, max_batch: usize) {
     let mut writes: Vec<WriteFn> = Vec::new();
     let mut reads: Vec<ReadFn> = Vec::new();
+    let mut expected = 1;
     while let Ok(first) = jobs.recv() {
+        let deadline = Instant::now() + LINGER;
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
                 Job::Write(w) => writes.push(w),
                 Job::Read(r) => reads.push(r),
             }
-            if writes.len() < max_batch {
-                next = jobs.try_recv().ok();
+            if writes.len() >= max_batch {
+                break;
             }
+            next = match jobs.try_recv() {
+                Ok(job) => Some(job),
+                Err(mpsc::TryRecvError::Disconnected) => None,
+                Err(mpsc::TryRecvError::Empty) if writes.len() >= expected => None,
+                Err(mpsc::TryRecvError::Empty) => {
+                    jobs.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()
+                }
+            };
         }
+        expected = writes.len().max(1);
         if !writes.is_empty() {
             commit_batch(conn, writes.drain(..));
         }
