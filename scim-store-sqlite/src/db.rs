@@ -160,13 +160,19 @@ impl Drop for Db {
     }
 }
 
+/// Runs a statement without parameters or rows through the statement cache (these run
+/// several times per request, so they are not parsed each time).
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn in_read_transaction<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
     if !conn.is_autocommit() {
         return f(conn);
     }
-    conn.execute_batch("BEGIN")?;
+    run(conn, "BEGIN")?;
     let result = f(conn);
-    let end = conn.execute_batch("COMMIT");
+    let end = run(conn, "COMMIT");
     if end.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -238,11 +244,15 @@ fn commit_batch(conn: &Connection, writes: impl Iterator<Item = WriteFn>) {
     }
     let mut done = Vec::new();
     for write in writes {
-        if conn.execute_batch("SAVEPOINT w").is_err() {
+        if run(conn, "SAVEPOINT w").is_err() {
             continue;
         }
         let d = write(conn);
-        let end = if d.ok { conn.execute_batch("RELEASE w") } else { conn.execute_batch("ROLLBACK TO w; RELEASE w") };
+        let end = if d.ok {
+            run(conn, "RELEASE w")
+        } else {
+            run(conn, "ROLLBACK TO w").and_then(|()| run(conn, "RELEASE w"))
+        };
         match end {
             Ok(()) => done.push(d),
             Err(e) => (d.finish)(Some(&e.to_string())),
