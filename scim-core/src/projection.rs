@@ -10,6 +10,24 @@ use serde_json::{Map, Value};
 ///
 /// [`Projection::default()`] applies only the `returned` rules.
 ///
+/// ```
+/// use scim_core::{Projection, SchemaRegistry, urn};
+/// use serde_json::json;
+///
+/// let registry = SchemaRegistry::scim_default();
+/// let user = json!({
+///     "schemas": [urn::USER], "id": "2819c223", "userName": "bjensen",
+///     "name": {"givenName": "Barbara", "familyName": "Jensen"},
+///     "emails": [{"value": "bjensen@example.com", "type": "work"}]
+/// });
+/// let projection = Projection::from_params(Some("userName,name.givenName"), None)?;
+/// assert_eq!(
+///     projection.apply(&registry, "User", &user),
+///     json!({"schemas": [urn::USER], "id": "2819c223", "userName": "bjensen", "name": {"givenName": "Barbara"}})
+/// );
+/// # Ok::<(), scim_core::ScimError>(())
+/// ```
+///
 /// # Rules
 ///
 /// - `returned: never` attributes (`password`) are never in a response.

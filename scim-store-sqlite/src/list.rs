@@ -107,13 +107,17 @@ pub(crate) fn list(
         page_params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
         let mut items = Vec::new();
         {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT version, doc FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-            ))?;
-            let mut rows = stmt.query(params_from_iter(page_params.iter()))?;
-            while let Some(row) = rows.next()? {
-                let doc: String = row.get(1)?;
-                items.push(decode(&doc, row.get(0)?)?);
+            // Order and page on the index (row ids only), then read the page's documents, so
+            // sorting never copies documents that are not on the page.
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"))?;
+            let seqs = stmt
+                .query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut by_seq = conn.prepare_cached(&format!("SELECT version, doc FROM {t} WHERE seq = ?1"))?;
+            for seq in seqs {
+                let (version, doc): (i64, String) = by_seq.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                items.push(decode(&doc, version)?);
             }
         }
         // A page that is not full, and not past the end, tells the total without counting
