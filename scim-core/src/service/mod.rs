@@ -345,8 +345,7 @@ impl ScimService {
     }
 
     /// Renders a stored document: `meta.location`, projection, and never a password.
-    fn render(&self, ctx: &Ctx, kind: Kind, doc: &Value, projection: &Projection) -> (Value, Option<String>) {
-        let mut doc = doc.clone();
+    fn render(&self, ctx: &Ctx, kind: Kind, mut doc: Value, projection: &Projection) -> (Value, Option<String>) {
         let location =
             doc.get("id").and_then(Value::as_str).map(|id| format!("{}/{}/{id}", ctx.base_url, kind.endpoint()));
         if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
@@ -364,7 +363,7 @@ impl ScimService {
         ctx: &Ctx,
         status: StatusCode,
         kind: Kind,
-        doc: &Value,
+        doc: Value,
         version: Option<&Version>,
         projection: &Projection,
     ) -> Response<Vec<u8>> {
@@ -382,7 +381,7 @@ impl ScimService {
             Kind::User => split_user(self.provisioning.create_user(&ctx.tenant, body).await?),
             Kind::Group => split_group(self.provisioning.create_group(&ctx.tenant, body).await?),
         };
-        Ok(self.resource_response(ctx, StatusCode::CREATED, kind, &doc, version.as_ref(), &projection))
+        Ok(self.resource_response(ctx, StatusCode::CREATED, kind, doc, version.as_ref(), &projection))
     }
 
     async fn get(&self, ctx: &Ctx, kind: Kind, id: &str, headers: &HeaderMap) -> Result<Response<Vec<u8>>, Failure> {
@@ -400,7 +399,7 @@ impl ScimService {
                 return Ok(response::with_etag(response::empty(StatusCode::NOT_MODIFIED), Some(current)));
             }
         }
-        Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+        Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
     }
 
     async fn replace(
@@ -416,7 +415,7 @@ impl ScimService {
             Kind::User => split_user(self.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
             Kind::Group => split_group(self.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
         };
-        Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+        Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
     }
 
     async fn patch(
@@ -431,7 +430,7 @@ impl ScimService {
         match kind {
             Kind::User => {
                 let (doc, version) = split_user(self.provisioning.patch_user(&ctx.tenant, id, body, if_match).await?);
-                Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+                Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
             }
             Kind::Group => {
                 let group = self.provisioning.patch_group(&ctx.tenant, id, body, if_match).await?;
@@ -446,7 +445,7 @@ impl ScimService {
                     group
                 };
                 let (doc, version) = split_group(group);
-                Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+                Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
             }
         }
     }
@@ -456,7 +455,7 @@ impl ScimService {
         let projection = Self::projection(params)?;
         let request = params.list_request(kind == Kind::User || Self::wants_members(params));
         let (total, start, docs) = self.list_docs(ctx, kind, &request).await?;
-        let resources = docs.iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
+        let resources = docs.into_iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
         Ok(response::json(StatusCode::OK, &response::list(total, start, resources)))
     }
 
@@ -493,11 +492,12 @@ impl ScimService {
         groups.count = remaining;
         let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
         let mut resources: Vec<Value> =
-            user_docs.iter().map(|doc| self.render(ctx, Kind::User, doc, &projection).0).collect();
+            user_docs.into_iter().map(|doc| self.render(ctx, Kind::User, doc, &projection).0).collect();
         if remaining != Some(0) {
             let cap = requested.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
             let room = cap.saturating_sub(resources.len());
-            resources.extend(group_docs.iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
+            resources
+                .extend(group_docs.into_iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
         }
         Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
     }
