@@ -205,11 +205,28 @@ async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupS
     server.abort();
 }
 
+/// Creates `count` users through the provisioning service, 64 at a time (so a store that
+/// groups concurrent commits can batch them).
 async fn seed(provisioning: &Provisioning, tenant: &TenantId, count: usize) -> Vec<String> {
+    const WORKERS: u64 = 64;
+    let mut tasks = Vec::new();
+    for worker in 0..WORKERS {
+        let provisioning = provisioning.clone();
+        let tenant = tenant.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            let mut n = worker;
+            while n < count as u64 {
+                let user = provisioning.create_user(&tenant, &user_body(n, "u")).await.expect("seed user");
+                ids.push(user.id().expect("id").to_owned());
+                n += WORKERS;
+            }
+            ids
+        }));
+    }
     let mut ids = Vec::with_capacity(count);
-    for n in 0..count as u64 {
-        let user = provisioning.create_user(tenant, &user_body(n, "u")).await.expect("seed user");
-        ids.push(user.id().expect("id").to_owned());
+    for task in tasks {
+        ids.extend(task.await.expect("seed task"));
     }
     ids
 }
@@ -225,7 +242,7 @@ fn main() {
         let memory = Arc::new(scim_store_memory::MemoryUserStore::new());
         bench_store("memory", memory.clone(), memory, count).await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let sqlite = Arc::new(scim_store_sqlite::SqliteUserStore::open(&dir.path().join("bench.db")).expect("sqlite"));
+        let sqlite = Arc::new(scim_store_sqlite::SqliteUserStore::open(dir.path().join("bench.db")).expect("sqlite"));
         bench_store("sqlite", sqlite.clone(), sqlite, count).await;
     });
 }
