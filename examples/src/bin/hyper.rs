@@ -7,6 +7,7 @@
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -28,6 +29,7 @@ async fn handle(service: Arc<ScimService>, req: Request<Incoming>) -> Result<Res
             let e = ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large");
             let mut response = Response::new(e.to_json().to_string().into_bytes());
             *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(scim_core::SCIM_CONTENT_TYPE));
             response
         }
     };
@@ -45,15 +47,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let creds = Arc::new(Credentials::open(arg("--db", "./scim-example.db").as_ref())?);
     let listener = TcpListener::bind(arg("--listen", "127.0.0.1:8081")).await?;
     let origin = format!("http://{}", listener.local_addr()?);
-    let tenant = match creds.tenants()?.into_iter().next() {
-        Some(t) => t,
+    match creds.tenants()?.into_iter().next() {
+        Some(tenant) => println!("Tenant URL: {}", tenant_url(&origin, &tenant.id)),
         None => {
-            let t = creds.create_tenant(None)?;
-            println!("Secret Token: {}", creds.issue_token(&t.id, None)?.secret);
-            t
+            let tenant = creds.create_tenant(None)?;
+            let token = creds.issue_token(&tenant.id, None)?;
+            println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+            println!("Secret Token: {}", token.secret);
         }
-    };
-    println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+    }
     let store = Arc::new(MemoryUserStore::new());
     let service = ScimService::new(Provisioning::new(store.clone(), store), creds)
         .with_base_path(BASE_PATH)

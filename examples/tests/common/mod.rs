@@ -80,8 +80,13 @@ impl Server {
     }
 
     fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        Self::start_binary(env!("CARGO_BIN_EXE_scim-example-server"), dir, extra)
+    }
+
+    /// Starts `binary` (one of the package's servers) with `--listen 127.0.0.1:0 --db <dir>/scim.db`.
+    pub fn start_binary(binary: &str, dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let db = dir.path().join("scim.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
+        let mut child = Command::new(binary)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--db")
