@@ -1,0 +1,197 @@
+//! The resource operations behind the routes: create, get, replace, patch, list, search.
+
+use super::query::{self, Params};
+use super::route::Kind;
+use super::{Ctx, Failure, ScimService, response};
+use crate::{Group, ListRequest, Projection, ScimError, User, Version};
+use http::header::IF_NONE_MATCH;
+use http::{HeaderMap, Response, StatusCode};
+use serde_json::Value;
+
+impl ScimService {
+    fn projection(params: &Params) -> Result<Projection, ScimError> {
+        Projection::from_params(params.attributes.as_deref(), params.excluded_attributes.as_deref())
+    }
+
+    /// Whether a group read should load members, given the projection parameters.
+    fn wants_members(params: &Params) -> bool {
+        if params.excluded_attributes.as_deref().is_some_and(query::names_members) {
+            return false;
+        }
+        params.attributes.as_deref().is_none_or(query::names_members)
+    }
+
+    /// Renders a stored document: `meta.location`, projection, and never a password.
+    fn render(&self, ctx: &Ctx, kind: Kind, mut doc: Value, projection: &Projection) -> (Value, Option<String>) {
+        let location =
+            doc.get("id").and_then(Value::as_str).map(|id| format!("{}/{}/{id}", ctx.base_url, kind.endpoint()));
+        if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
+            meta.insert("location".into(), Value::String(location.clone()));
+        }
+        let mut out = projection.apply(self.registry(), kind.name(), &doc);
+        if let Some(object) = out.as_object_mut() {
+            object.remove("password");
+        }
+        (out, location)
+    }
+
+    fn resource_response(
+        &self,
+        ctx: &Ctx,
+        status: StatusCode,
+        kind: Kind,
+        doc: Value,
+        version: Option<&Version>,
+        projection: &Projection,
+    ) -> Response<Vec<u8>> {
+        let (body, location) = self.render(ctx, kind, doc, projection);
+        let mut response = response::with_etag(response::json(status, &body), version);
+        if status == StatusCode::CREATED {
+            response = response::with_location(response, location.as_deref());
+        }
+        response
+    }
+
+    pub(super) async fn create(&self, ctx: &Ctx, kind: Kind, body: &Value) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        let (doc, version) = match kind {
+            Kind::User => split_user(self.provisioning.create_user(&ctx.tenant, body).await?),
+            Kind::Group => split_group(self.provisioning.create_group(&ctx.tenant, body).await?),
+        };
+        Ok(self.resource_response(ctx, StatusCode::CREATED, kind, doc, version.as_ref(), &projection))
+    }
+
+    pub(super) async fn get(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        id: &str,
+        headers: &HeaderMap,
+    ) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        let (doc, version) = match kind {
+            Kind::User => split_user(self.provisioning.get_user(&ctx.tenant, id).await?),
+            Kind::Group => {
+                let members = Self::wants_members(&ctx.params);
+                split_group(self.provisioning.get_group(&ctx.tenant, id, members).await?)
+            }
+        };
+        if let (Some(current), Some(value)) = (&version, headers.get(IF_NONE_MATCH)) {
+            let value = value.to_str().unwrap_or("");
+            if value.split(',').any(|tag| Version::new(tag.trim()).matches(current)) {
+                return Ok(response::with_etag(response::empty(StatusCode::NOT_MODIFIED), Some(current)));
+            }
+        }
+        Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
+    }
+
+    pub(super) async fn replace(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        let (doc, version) = match kind {
+            Kind::User => split_user(self.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
+            Kind::Group => split_group(self.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
+        };
+        Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
+    }
+
+    pub(super) async fn patch(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        match kind {
+            Kind::User => {
+                let (doc, version) = split_user(self.provisioning.patch_user(&ctx.tenant, id, body, if_match).await?);
+                Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
+            }
+            Kind::Group => {
+                let group = self.provisioning.patch_group(&ctx.tenant, id, body, if_match).await?;
+                let asked = ctx.params.attributes.is_some() || ctx.params.excluded_attributes.is_some();
+                if !asked {
+                    let version = group.version();
+                    return Ok(response::with_etag(response::empty(StatusCode::NO_CONTENT), version.as_ref()));
+                }
+                let group = if Self::wants_members(&ctx.params) {
+                    self.provisioning.get_group(&ctx.tenant, id, true).await?
+                } else {
+                    group
+                };
+                let (doc, version) = split_group(group);
+                Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
+            }
+        }
+    }
+
+    pub(super) async fn list(&self, ctx: &Ctx, kind: Kind, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
+        self.check_filter(params)?;
+        let projection = Self::projection(params)?;
+        let request = params.list_request(kind == Kind::User || Self::wants_members(params));
+        let (total, start, docs) = self.list_docs(ctx, kind, &request).await?;
+        let resources = docs.into_iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
+        Ok(response::json(StatusCode::OK, &response::list(total, start, resources)))
+    }
+
+    async fn list_docs(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        request: &ListRequest,
+    ) -> Result<(usize, usize, Vec<Value>), ScimError> {
+        Ok(match kind {
+            Kind::User => {
+                let page = self.provisioning.list_users(&ctx.tenant, request).await?;
+                (page.total_results, page.start_index, page.items.into_iter().map(User::into_json).collect())
+            }
+            Kind::Group => {
+                let page = self.provisioning.list_groups(&ctx.tenant, request).await?;
+                (page.total_results, page.start_index, page.items.into_iter().map(Group::into_json).collect())
+            }
+        })
+    }
+
+    /// `POST /.search`: users then groups, paged as one list.
+    pub(super) async fn search_all(&self, ctx: &Ctx, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
+        self.check_filter(params)?;
+        let projection = Self::projection(params)?;
+        let users = params.list_request(true);
+        let (user_total, start, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
+        let requested = users.count;
+        let mut groups = params.list_request(Self::wants_members(params));
+        // Groups continue where users end: skip the users counted before this page.
+        let offset = i64::try_from(user_total).unwrap_or(i64::MAX);
+        groups.start_index = Some((i64::try_from(start).unwrap_or(1) - offset).max(1));
+        let remaining = requested.map(|c| (c - i64::try_from(user_docs.len()).unwrap_or(0)).max(0));
+        groups.count = remaining;
+        let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
+        let mut resources: Vec<Value> =
+            user_docs.into_iter().map(|doc| self.render(ctx, Kind::User, doc, &projection).0).collect();
+        if remaining != Some(0) {
+            let cap = requested.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
+            let room = cap.saturating_sub(resources.len());
+            resources
+                .extend(group_docs.into_iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
+        }
+        Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
+    }
+}
+
+fn split_user(user: User) -> (Value, Option<Version>) {
+    let version = user.version();
+    (user.into_json(), version)
+}
+
+fn split_group(group: Group) -> (Value, Option<Version>) {
+    let version = group.version();
+    (group.into_json(), version)
+}
