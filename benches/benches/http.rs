@@ -185,9 +185,10 @@ async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupS
     let ids = seed(&provisioning, &tenant.id, count).await;
     println!("{name}: seeded {count} users in {:.1} s", seeding.elapsed().as_secs_f64());
 
+    let service = ScimService::new(provisioning, creds).with_base_path(BASE_PATH);
+    handler_baseline(&service, &tenant.id, &token.secret, count).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let service = ScimService::new(provisioning, creds).with_base_path(BASE_PATH);
     let app = axum_adapter::router(service);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let target = Arc::new(Target {
@@ -203,6 +204,33 @@ async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupS
         run(target.clone(), scenario, connections, duration).await;
     }
     server.abort();
+}
+
+/// The cost of one `GET /Users?filter=userName eq` inside the process, without HTTP or
+/// sockets: `ScimService::handle` called sequentially on one task.
+async fn handler_baseline(service: &ScimService, tenant: &TenantId, token: &str, users: usize) {
+    const N: u64 = 20_000;
+    let base = BASE_PATH.replace("{tenant}", tenant.as_str());
+    let auth = format!("Bearer {token}");
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let started = Instant::now();
+    for _ in 0..N {
+        let n = next(&mut seed) % users as u64;
+        let req = Request::builder()
+            .uri(format!("{base}/Users?filter=userName+eq+%22u{n}%40bench.example%22"))
+            .header("authorization", auth.as_str())
+            .body(Vec::new())
+            .expect("request");
+        let resp = service.handle(req).await;
+        assert_eq!(resp.status(), 200);
+    }
+    let per = started.elapsed().as_secs_f64() / N as f64;
+    println!(
+        "  {:<36} {:>9.0} req/s   ({:.1} us per request, one task, no HTTP)",
+        "handle() GET filter in-process",
+        1.0 / per,
+        per * 1e6
+    );
 }
 
 /// Creates `count` users through the provisioning service, 64 at a time (so a store that
