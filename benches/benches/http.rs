@@ -225,7 +225,7 @@ fn main() {
         let memory = Arc::new(scim_store_memory::MemoryUserStore::new());
         bench_store("memory", memory.clone(), memory, count).await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let sqlite = Arc::new(scim_store_sqlite::SqliteUserStore::open(&dir.path().join("bench.db")).expect("sqlite"));
+        let sqlite = Arc::new(scim_store_sqlite::SqliteUserStore::open(dir.path().join("bench.db")).expect("sqlite"));
         bench_store("sqlite", sqlite.clone(), sqlite, count).await;
     });
 }
