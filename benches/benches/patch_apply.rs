@@ -8,7 +8,8 @@
 //!
 //! Before timing, each patch is applied to user 0 / group 0 and must succeed (a correctness
 //! gate; the expected results are asserted by `scim-core/tests/patch_workload.rs`). At the end a
-//! summary prints the median ns per resource of 15 repeats and the ratio to the baselines.
+//! summary prints the median ns per resource (15 repeats after a warm-up, each of several timed
+//! batches) and the ratio to the baselines.
 
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_main};
 use scim_benches::{load_groups, load_users, patches};
@@ -124,23 +125,23 @@ fn summary(w: &Workload, user0: &str, group0: &str) {
     println!("baseline serde_json parse+serialize: user0 {base_user:.0} ns, group0 {base_group:.0} ns");
     println!("{:<5} {:<6} {:>12} {:>14}", "id", "type", "ns/resource", "x baseline");
     for (id, rt, op) in &w.patches {
+        // Each round clones one batch (untimed, so it is warm in cache) and times only its
+        // applies; the median over every round of every repeat resists preemption on a busy machine.
         let rounds = if rt == "User" { 20 } else { 4 };
-        let per = median(
-            (0..=REPEATS)
-                .map(|_| {
-                    let mut batches: Vec<_> = (0..rounds).map(|_| batch(w, rt)).collect();
-                    let count = batches.iter().map(Vec::len).sum::<usize>();
-                    let t = Instant::now();
-                    for docs in &mut batches {
-                        apply_all(w, rt, op, docs);
-                    }
-                    let ns = t.elapsed().as_nanos() as f64 / count as f64;
-                    drop(batches);
-                    ns
-                })
-                .skip(1)
-                .collect(),
-        );
+        let mut samples = Vec::with_capacity(REPEATS * rounds);
+        for repeat in 0..=REPEATS {
+            for _ in 0..rounds {
+                let mut docs = batch(w, rt);
+                let t = Instant::now();
+                apply_all(w, rt, op, &mut docs);
+                let ns = t.elapsed().as_nanos() as f64 / docs.len() as f64;
+                drop(docs);
+                if repeat > 0 {
+                    samples.push(ns);
+                }
+            }
+        }
+        let per = median(samples);
         let base = if rt == "User" { base_user } else { base_group };
         println!("{id:<5} {rt:<6} {per:>12.0} {:>14.3}", per / base);
     }

@@ -71,7 +71,7 @@ fn load(rt: &Runtime, store: &SqliteUserStore, templates: &Arc<Vec<Value>>, from
     let next = Arc::new(AtomicU64::new(from as u64));
     rt.block_on(async {
         let mut tasks = Vec::new();
-        for _ in 0..64 {
+        for _ in 0..256 {
             let (store, templates, next) = (store.clone(), Arc::clone(templates), Arc::clone(&next));
             tasks.push(tokio::spawn(async move {
                 loop {
@@ -102,8 +102,9 @@ fn load_groups(rt: &Runtime, store: &SqliteUserStore) {
 
 /// Opens (building if needed) a database of `n` users at `path`.
 fn dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, path: &Path, n: usize) -> SqliteUserStore {
-    let loader = SqliteUserStore::open_with(path, SqliteOptions::new().with_durability(Durability::Normal))
-        .expect("open bench database");
+    let loader =
+        SqliteUserStore::open_with(path, SqliteOptions::new().with_durability(Durability::Normal).with_max_batch(2048))
+            .expect("open bench database");
     let have = count_users(rt, &loader);
     if have < n {
         let started = Instant::now();
@@ -174,7 +175,7 @@ fn bench_scale(
         let templates = Arc::clone(templates);
         move |seq: u64| {
             let mut u = user_doc(&templates, seq as usize % 10_000);
-            let id = format!("create-{run_id}-{seq}-{}", n);
+            let id = format!("create-{run_id}-{seq}-{n}");
             u.set_id(id.clone());
             u.as_object_mut().insert("userName".into(), json!(id));
             u

@@ -1,5 +1,352 @@
-//! The example SCIM server (under construction).
+//! `scim-example-server`: a SCIM 2.0 server for Entra ID and Okta, with tenant credentials.
+//!
+//! ```text
+//! scim-example-server [--listen 127.0.0.1:8080] [--db ./scim-example.db] [--store sqlite|memory]
+//!                     [--base-url https://scim.example.com] [--tls-cert cert.pem --tls-key key.pem]
+//!                     [--retention-days 30]
+//! scim-example-server tenant create [--name NAME]
+//! scim-example-server token issue --tenant ID [--label TEXT]
+//! scim-example-server token list [--tenant ID]
+//! scim-example-server token revoke TOKEN_ID
+//! ```
+//! On the first start with a new database it creates a tenant and prints `Tenant URL: …` and
+//! `Secret Token: …`; later starts print the Tenant URL only.
 
-fn main() {
-    println!("scim-example-server: not built yet");
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use scim_core::{DynGroupStore, DynUserStore, Provisioning, SchemaRegistry, ScimService, TenantId, UnknownAttributes};
+use scim_example_server::credentials::Credentials;
+use scim_example_server::outbox::Outbox;
+use scim_example_server::{BASE_PATH, axum_adapter, shutdown_signal, tenant_url, tls};
+use scim_store_memory::MemoryUserStore;
+use scim_store_sqlite::SqliteUserStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Parser)]
+#[command(name = "scim-example-server", version, about = "A SCIM 2.0 server for Entra ID and Okta provisioning")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(flatten)]
+    serve: Serve,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// The SQLite file holding credentials, the outbox and (with `--store sqlite`) the users.
+    #[arg(long, global = true, default_value = "./scim-example.db")]
+    db: PathBuf,
+    /// Address to listen on.
+    #[arg(long, global = true, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The public origin clients use (behind a proxy), e.g. `https://scim.example.com`;
+    /// default `http(s)://<listen address>`.
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct Serve {
+    /// Where users and groups live.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+    /// PEM certificate chain; serves HTTPS with `--tls-key`.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// How long a suspended user is kept before the purge.
+    #[arg(long, default_value_t = 30)]
+    retention_days: u32,
+    /// Retention in seconds (tests); overrides `--retention-days`.
+    #[arg(long, hide = true)]
+    retention_seconds: Option<u64>,
+    /// How often the purge runs, in seconds.
+    #[arg(long, hide = true, default_value_t = 60)]
+    purge_interval_seconds: u64,
+    /// What to do with attributes no schema defines: drop them (tolerant, the default) or
+    /// answer `400 invalidValue`.
+    #[arg(long, value_enum, default_value_t = UnknownPolicy::Ignore)]
+    unknown_attributes: UnknownPolicy,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = scim_core::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreKind {
+    /// SQLite in the `--db` file (durable).
+    Sqlite,
+    /// In memory (lost on exit; credentials stay in `--db`).
+    Memory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum UnknownPolicy {
+    /// Drop unknown attributes.
+    Ignore,
+    /// Reject them with `400 invalidValue`.
+    Reject,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and its first token; prints its Tenant URL and Secret Token.
+    Create {
+        /// A name for the tenant.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants and their Tenant URLs.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue another token for a tenant (rotation); prints the secret once.
+    Issue {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// A label, e.g. `entra-prod`.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this tenant's tokens.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a token by id (`tok_…`); it stops working at once.
+    Revoke {
+        /// The token id.
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Some(command) => run_command(&cli.global, command, cli.serve.tls_cert.is_some()),
+        None => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(serve(&cli.global, &cli.serve)),
+            Err(e) => Err(format!("cannot start the runtime: {e}")),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn origin(global: &Global, listen: SocketAddr, tls: bool) -> String {
+    match &global.base_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("{}://{listen}", if tls { "https" } else { "http" }),
+    }
+}
+
+fn run_command(global: &Global, command: Command, tls: bool) -> Result<(), String> {
+    let creds = Credentials::open(&global.db).map_err(|e| e.to_string())?;
+    let origin = origin(global, global.listen, tls);
+    match command {
+        Command::Tenant(TenantCommand::Create { name }) => {
+            let tenant = creds.create_tenant(name.as_deref()).map_err(|e| e.to_string())?;
+            let token = creds.issue_token(&tenant.id, None).map_err(|e| e.to_string())?;
+            println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+            println!("Secret Token: {}", token.secret);
+        }
+        Command::Tenant(TenantCommand::List) => {
+            for t in creds.tenants().map_err(|e| e.to_string())? {
+                println!("{}\t{}\t{}\t{}", t.id, t.name.unwrap_or_default(), t.created_at, tenant_url(&origin, &t.id));
+            }
+        }
+        Command::Token(TokenCommand::Issue { tenant, label }) => {
+            let token = creds.issue_token(&TenantId::new(tenant), label.as_deref()).map_err(|e| e.to_string())?;
+            println!("Token id: {}", token.id);
+            println!("Secret Token: {}", token.secret);
+        }
+        Command::Token(TokenCommand::List { tenant }) => {
+            let tenant = tenant.map(TenantId::new);
+            println!("ID\tTENANT\tLABEL\tCREATED\tLAST USED\tREVOKED");
+            for t in creds.list_tokens(tenant.as_ref()).map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.tenant,
+                    t.label.unwrap_or_default(),
+                    t.created_at,
+                    t.last_used_at.unwrap_or_else(|| "-".into()),
+                    t.revoked_at.unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            if creds.revoke(&id).map_err(|e| e.to_string())? {
+                println!("revoked {id}");
+            } else {
+                return Err(format!("no active token {id}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
+    let creds = Arc::new(Credentials::open(&global.db).map_err(|e| e.to_string())?);
+    let tls = match (&opts.tls_cert, &opts.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let listener =
+        TcpListener::bind(global.listen).await.map_err(|e| format!("cannot listen on {}: {e}", global.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let origin = origin(global, local, tls.is_some());
+
+    let (users, groups): (Arc<DynUserStore>, Arc<DynGroupStore>) = match opts.store {
+        StoreKind::Sqlite => {
+            let store = Arc::new(SqliteUserStore::open(&global.db).map_err(|e| format!("sqlite store: {e}"))?);
+            (store.clone(), store)
+        }
+        StoreKind::Memory => {
+            let store = Arc::new(MemoryUserStore::new());
+            (store.clone(), store)
+        }
+    };
+    let retention = match opts.retention_seconds {
+        Some(s) => chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX)),
+        None => chrono::Duration::days(i64::from(opts.retention_days)),
+    };
+    let outbox = Outbox::open(&global.db).map_err(|e| e.to_string())?;
+    let policy = match opts.unknown_attributes {
+        UnknownPolicy::Ignore => UnknownAttributes::Ignore,
+        UnknownPolicy::Reject => UnknownAttributes::Reject,
+    };
+    let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
+    let provisioning = Provisioning::new(users, groups)
+        .with_registry(Arc::new(registry))
+        .with_retention(retention)
+        .with_events(Arc::new(outbox));
+    let service = ScimService::new(provisioning.clone(), creds.clone())
+        .with_base_path(BASE_PATH)
+        .with_public_url(origin.clone())
+        .with_max_body_bytes(opts.max_body_bytes);
+
+    let tenants = creds.tenants().map_err(|e| e.to_string())?;
+    if tenants.is_empty() {
+        let tenant = creds.create_tenant(Some("first tenant")).map_err(|e| e.to_string())?;
+        let token = creds.issue_token(&tenant.id, Some("first")).map_err(|e| e.to_string())?;
+        println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+        println!("Secret Token: {}", token.secret);
+    } else {
+        for tenant in &tenants {
+            println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+        }
+    }
+
+    tokio::spawn(purge_loop(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1))));
+    let app = axum_adapter::router(service);
+    tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
+    match tls {
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server: {e}")),
+        Some(config) => serve_tls(listener, app, config).await,
+    }
+}
+
+/// Purges expired suspended users at start and then every `every`.
+async fn purge_loop(provisioning: Provisioning, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match provisioning.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "purged expired suspended users"),
+            Err(e) => tracing::error!(error = %e, "purge failed"),
+        }
+    }
+}
+
+/// HTTPS: accept, handshake, serve HTTP/1.1 on each connection; on shutdown stop accepting
+/// and wait for in-flight connections.
+async fn serve_tls(
+    listener: TcpListener,
+    app: axum::Router,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+) -> Result<(), String> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (tcp, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let acceptor = acceptor.clone();
+                let service = TowerToHyperService::new(app.clone());
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let stream = match acceptor.accept(tcp).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    };
+                    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => Ok(()),
+        () = tokio::time::sleep(Duration::from_secs(30)) => {
+            tracing::warn!("in-flight connections did not finish within 30 s");
+            Ok(())
+        }
+    }
 }

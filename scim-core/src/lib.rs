@@ -16,6 +16,7 @@ mod projection;
 mod provisioning;
 mod resource;
 pub mod schema;
+mod service;
 mod store;
 pub mod urn;
 
@@ -28,6 +29,7 @@ pub use provisioning::{
 };
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
+pub use service::{Authenticator, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILTER_LENGTH, SCIM_CONTENT_TYPE, ScimService};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,

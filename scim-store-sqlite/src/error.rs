@@ -26,6 +26,9 @@ pub(crate) enum Error {
         /// The newest version this crate migrates to.
         supported: i64,
     },
+    /// The database could not be set up as this store needs it.
+    #[error("{0}")]
+    Setup(String),
     /// A worker thread could not be started.
     #[error("could not start a worker thread: {0}")]
     Thread(#[from] std::io::Error),

@@ -78,41 +78,58 @@ pub(crate) fn list(
     let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, table));
     let exact = pushed.as_ref().is_none_or(|p| p.exact);
     let condition = pushed.and_then(|p| p.condition).unwrap_or_default();
-    let (where_sql, mut params) = where_clause(tenant, condition);
+    let (where_sql, params) = where_clause(tenant, condition);
     let sql_sort = match &query.sort_by {
         None => Some(None),
         Some(key) => sort_column(key, table).map(Some),
     };
 
     if let (true, Some(column), false) = (exact, sql_sort, attach_for_eval) {
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) FROM {t} {where_sql}"))?
-            .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
-        let total = usize::try_from(total).unwrap_or(0);
+        let count_rows = |params: &[SqlValue]| -> Result<usize, Error> {
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT count(*) FROM {t} {where_sql}"))?
+                .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
+            Ok(usize::try_from(total).unwrap_or(0))
+        };
         let offset = query.start_index.saturating_sub(1);
+        if query.count == 0 {
+            return Ok((count_rows(&params)?, Vec::new()));
+        }
+        let order = match (column, query.sort_order) {
+            (None, _) => "seq".to_owned(),
+            // As `compare_sort_values`: missing values last ascending, first descending;
+            // ties in creation order either way.
+            (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
+            (Some(c), SortOrder::Descending) => format!("{c} IS NULL DESC, {c} DESC, seq"),
+        };
+        let mut page_params = params.clone();
+        page_params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
+        page_params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
         let mut items = Vec::new();
-        if query.count > 0 && offset < total {
-            let order = match (column, query.sort_order) {
-                (None, _) => "seq".to_owned(),
-                // As `compare_sort_values`: missing values last ascending, first descending;
-                // ties in creation order either way.
-                (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
-                (Some(c), SortOrder::Descending) => format!("{c} IS NULL DESC, {c} DESC, seq"),
-            };
-            params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
-            params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT version, doc FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-            ))?;
-            let mut rows = stmt.query(params_from_iter(params.iter()))?;
-            while let Some(row) = rows.next()? {
-                let doc: String = row.get(1)?;
-                items.push(decode(&doc, row.get(0)?)?);
+        {
+            // Order and page on the index (row ids only), then read the page's documents, so
+            // sorting never copies documents that are not on the page.
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"))?;
+            let seqs = stmt
+                .query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut by_seq = conn.prepare_cached(&format!("SELECT version, doc FROM {t} WHERE seq = ?1"))?;
+            for seq in seqs {
+                let (version, doc): (i64, String) = by_seq.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                items.push(decode(&doc, version)?);
             }
-            if attach_page {
-                for item in &mut items {
-                    attach(conn, item)?;
-                }
+        }
+        // A page that is not full, and not past the end, tells the total without counting
+        // (an `eq` lookup then costs one index probe).
+        let total = if items.len() < query.count && (!items.is_empty() || offset == 0) {
+            offset + items.len()
+        } else {
+            count_rows(&params)?
+        };
+        if attach_page {
+            for item in &mut items {
+                attach(conn, item)?;
             }
         }
         return Ok((total, items));

@@ -1,0 +1,231 @@
+//! HTTP throughput and latency of the example server on loopback.
+//!
+//! The example server's axum router (credentials, `ScimService`, axum adapter) is served
+//! in-process on `127.0.0.1:0`; a bounded load generator (32 keep-alive HTTP/1.1 connections,
+//! one tokio task each, a fixed duration per scenario) measures requests per second and
+//! p50/p99 latency for, per store (memory, SQLite with its durable default) at 100 000 users:
+//! `GET /Users?filter=userName eq "…"`, `POST /Users`, and an Entra multi-operation `PATCH`.
+//!
+//! `cargo bench -p scim-benches --bench http` (env: `SCIM_BENCH_USERS`, default 100000;
+//! `SCIM_BENCH_SECONDS`, default 5; `SCIM_BENCH_CONNECTIONS`, default 32).
+//! Under `cargo test` / `cargo bench --no-run` nothing runs; `--bench` is required.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use scim_core::{DynGroupStore, DynUserStore, Provisioning, ScimService, TenantId};
+use scim_example_server::credentials::Credentials;
+use scim_example_server::{BASE_PATH, axum_adapter};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// What one request of a scenario is.
+#[derive(Clone, Copy, Debug)]
+enum Scenario {
+    FilterUserName,
+    CreateUser,
+    PatchEntra,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Self::FilterUserName => "GET /Users?filter=userName eq",
+            Self::CreateUser => "POST /Users",
+            Self::PatchEntra => "PATCH /Users/{id} (Entra multi-op)",
+        }
+    }
+}
+
+struct Target {
+    addr: String,
+    base: String,
+    auth: String,
+    ids: Arc<Vec<String>>,
+    users: usize,
+}
+
+fn user_body(n: u64, prefix: &str) -> serde_json::Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "userName": format!("{prefix}{n}@bench.example"),
+        "externalId": format!("ext-{prefix}{n}"),
+        "active": true,
+        "displayName": format!("User {n}"),
+        "name": {"givenName": "Given", "familyName": format!("Family{n}")},
+        "emails": [{"value": format!("{prefix}{n}@bench.example"), "type": "work", "primary": true}],
+        "title": "Engineer",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "R&D", "employeeNumber": n.to_string()}
+    })
+}
+
+fn entra_patch(n: u64) -> serde_json::Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": format!("moved{n}@bench.example")},
+        {"op": "Replace", "path": "name.givenName", "value": format!("G{n}")},
+        {"op": "Replace", "path": "title", "value": format!("Title {n}")},
+        {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Ops"}
+    ]})
+}
+
+/// Cheap deterministic pseudo-random numbers per task.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+async fn connection(addr: &str) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender
+}
+
+async fn run(target: Arc<Target>, scenario: Scenario, connections: usize, duration: Duration) {
+    let created = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + duration;
+    let mut tasks = Vec::new();
+    for task in 0..connections {
+        let target = target.clone();
+        let created = created.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connection(&target.addr).await;
+            let mut latencies = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ (task as u64 + 1);
+            while Instant::now() < deadline {
+                let r = next(&mut seed);
+                let (method, path, body) = match scenario {
+                    Scenario::FilterUserName => {
+                        let n = r % target.users as u64;
+                        let path = format!("{}/Users?filter=userName+eq+%22u{n}%40bench.example%22", target.base);
+                        (Method::GET, path, None)
+                    }
+                    Scenario::CreateUser => {
+                        let n = created.fetch_add(1, Ordering::Relaxed);
+                        (Method::POST, format!("{}/Users", target.base), Some(user_body(n, "new")))
+                    }
+                    Scenario::PatchEntra => {
+                        let id = &target.ids[(r % target.ids.len() as u64) as usize];
+                        (Method::PATCH, format!("{}/Users/{id}", target.base), Some(entra_patch(r)))
+                    }
+                };
+                let bytes = body.map(|b| Bytes::from(serde_json::to_vec(&b).expect("json"))).unwrap_or_default();
+                let req = Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header("host", target.addr.as_str())
+                    .header("authorization", target.auth.as_str())
+                    .header("content-type", "application/scim+json")
+                    .body(Full::new(bytes))
+                    .expect("request");
+                let started = Instant::now();
+                if sender.ready().await.is_err() {
+                    sender = connection(&target.addr).await;
+                }
+                match sender.send_request(req).await {
+                    Ok(resp) => {
+                        let ok = resp.status().is_success();
+                        let _ = resp.into_body().collect().await;
+                        latencies.push(started.elapsed());
+                        if !ok {
+                            errors += 1;
+                        }
+                    }
+                    Err(_) => {
+                        errors += 1;
+                        sender = connection(&target.addr).await;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("task");
+        all.extend(l);
+        errors += e;
+    }
+    all.sort_unstable();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied();
+    let rate = all.len() as f64 / duration.as_secs_f64();
+    println!(
+        "  {:<36} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} non-2xx/errors)",
+        scenario.name(),
+        rate,
+        pct(0.50).unwrap_or_default().as_secs_f64() * 1e3,
+        pct(0.99).unwrap_or_default().as_secs_f64() * 1e3,
+        all.len(),
+        errors
+    );
+}
+
+async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupStore>, count: usize) {
+    let creds = Arc::new(Credentials::open_in_memory().expect("credentials"));
+    let tenant = creds.create_tenant(None).expect("tenant");
+    let token = creds.issue_token(&tenant.id, None).expect("token");
+    let provisioning = Provisioning::new(users, groups);
+    let seeding = Instant::now();
+    let ids = seed(&provisioning, &tenant.id, count).await;
+    println!("{name}: seeded {count} users in {:.1} s", seeding.elapsed().as_secs_f64());
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let service = ScimService::new(provisioning, creds).with_base_path(BASE_PATH);
+    let app = axum_adapter::router(service);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let target = Arc::new(Target {
+        base: BASE_PATH.replace("{tenant}", tenant.id.as_str()),
+        auth: format!("Bearer {}", token.secret),
+        addr,
+        ids: Arc::new(ids),
+        users: count,
+    });
+    let connections = env_usize("SCIM_BENCH_CONNECTIONS", 32);
+    let duration = Duration::from_secs(env_usize("SCIM_BENCH_SECONDS", 5) as u64);
+    for scenario in [Scenario::FilterUserName, Scenario::CreateUser, Scenario::PatchEntra] {
+        run(target.clone(), scenario, connections, duration).await;
+    }
+    server.abort();
+}
+
+async fn seed(provisioning: &Provisioning, tenant: &TenantId, count: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count as u64 {
+        let user = provisioning.create_user(tenant, &user_body(n, "u")).await.expect("seed user");
+        ids.push(user.id().expect("id").to_owned());
+    }
+    ids
+}
+
+fn main() {
+    // `cargo test --benches` and `cargo bench --no-run` must not start a load test.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let count = env_usize("SCIM_BENCH_USERS", 100_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let memory = Arc::new(scim_store_memory::MemoryUserStore::new());
+        bench_store("memory", memory.clone(), memory, count).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sqlite = Arc::new(scim_store_sqlite::SqliteUserStore::open(dir.path().join("bench.db")).expect("sqlite"));
+        bench_store("sqlite", sqlite.clone(), sqlite, count).await;
+    });
+}

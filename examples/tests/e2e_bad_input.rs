@@ -1,0 +1,190 @@
+//! Bad input over HTTP: every case is a SCIM error with the right status and `scimType`,
+//! and leaves the stored data unchanged.
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn user(name: &str) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "title": "T"})
+}
+
+fn count_users(server: &Server) -> u64 {
+    server.get("/Users").expect(200).json()["totalResults"].as_u64().expect("totalResults")
+}
+
+fn send(server: &Server, method: &str, path: &str, content_type: &str, body: &[u8]) -> common::Resp {
+    let auth = format!("Bearer {}", server.token);
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", content_type)];
+    server.raw(method, &format!("{}{path}", server.base_path), &headers, Some(body))
+}
+
+#[test]
+fn malformed_bodies_create_nothing() {
+    let server = Server::start(&[]);
+    for body in [&b"{\"userName\": "[..], b"not json", b"", b"[1,2]", b"\"just a string\""] {
+        let resp = send(&server, "POST", "/Users", "application/scim+json", body);
+        assert_eq!(resp.status, 400, "{}", resp.text());
+        let scim_type = resp.json()["scimType"].as_str().map(str::to_owned);
+        assert!(matches!(scim_type.as_deref(), Some("invalidSyntax" | "invalidValue")), "{scim_type:?}");
+    }
+    send(&server, "POST", "/Users", "text/plain", b"{}").expect_error(415, None);
+    // application/json is accepted.
+    let body = serde_json::to_vec(&user("json@example.com")).expect("json");
+    send(&server, "POST", "/Users", "application/json", &body).expect(201);
+    assert_eq!(count_users(&server), 1);
+}
+
+#[test]
+fn wrong_types_and_missing_required_attributes() {
+    let server = Server::start(&[]);
+    server
+        .post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": 42}))
+        .expect_error(400, Some("invalidValue"));
+    server
+        .post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "title": "no name"}))
+        .expect_error(400, Some("invalidValue"));
+    server
+        .post("/Users", &json!({"userName": "x@example.com", "active": "maybe"}))
+        .expect_error(400, Some("invalidValue"));
+    server.post("/Users", &json!({"userName": "y@example.com", "emails": 5})).expect_error(400, Some("invalidValue"));
+    server
+        .post("/Users", &json!({"userName": "z@example.com", "name": "not an object"}))
+        .expect_error(400, Some("invalidValue"));
+    assert_eq!(count_users(&server), 0);
+}
+
+#[test]
+fn huge_bodies_are_refused() {
+    let server = Server::start(&["--max-body-bytes", "65536"]);
+    let big = json!({"userName": "big@example.com", "title": "x".repeat(200_000)});
+    let resp = server.post("/Users", &big);
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert_eq!(count_users(&server), 0);
+}
+
+#[test]
+fn bad_filters_and_paging() {
+    let server = Server::start(&[]);
+    server.post("/Users", &user("f@example.com")).expect(201);
+    let deep = format!("{}userName eq \"x\"{}", "(".repeat(1500), ")".repeat(1500));
+    let encoded = deep.replace('(', "%28").replace(')', "%29").replace(' ', "%20").replace('"', "%22");
+    server.get(&format!("/Users?filter={encoded}")).expect_error(400, Some("invalidFilter"));
+    let long = format!("userName eq \"{}\"", "a".repeat(10_000));
+    server
+        .get(&format!("/Users?filter={}", long.replace(' ', "%20").replace('"', "%22")))
+        .expect_error(400, Some("invalidFilter"));
+    server.get("/Users?filter=userName%20eq").expect_error(400, Some("invalidFilter"));
+    server.get("/Users?filter=userName%20zz%20%22x%22").expect_error(400, Some("invalidFilter"));
+    server.get("/Users?count=ten").expect_error(400, Some("invalidValue"));
+    // Negative and huge paging values are clamped, not errors.
+    let page = server.get("/Users?startIndex=-5&count=-1").expect(200).json();
+    assert_eq!(page["startIndex"], 1);
+    assert_eq!(page["itemsPerPage"], 0);
+    assert_eq!(page["totalResults"], 1);
+    let page = server.get("/Users?count=1000000").expect(200).json();
+    assert_eq!(page["itemsPerPage"], 1);
+    // An unknown attribute in `attributes` is ignored; unknown query parameters too.
+    server.get("/Users?attributes=noSuchThing&aadOptscim062020&foo=bar").expect(200);
+}
+
+#[test]
+fn bad_patches_change_nothing() {
+    let server = Server::start(&[]);
+    let created = server.post("/Users", &user("p@example.com")).expect(201).json();
+    let id = created["id"].as_str().expect("id").to_owned();
+    let path = format!("/Users/{id}");
+    let before = server.get(&path).expect(200).json();
+
+    let cases = [
+        json!({"schemas": [PATCH_OP]}),
+        json!({"schemas": [PATCH_OP], "Operations": "nope"}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "frobnicate", "path": "title", "value": "x"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title[", "value": "x"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "id", "value": "other"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": "maybe"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "userName", "value": 7}]}),
+        // Atomic: the first operation is valid, the second is not.
+        json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "title", "value": "changed"},
+            {"op": "replace", "path": "active", "value": [1, 2]}]}),
+    ];
+    for patch in &cases {
+        let resp = server.patch(&path, patch);
+        assert_eq!(resp.status, 400, "{patch}: {}", resp.text());
+        let body = resp.json();
+        assert!(body["scimType"].is_string(), "{body}");
+    }
+    let after = server.get(&path).expect(200).json();
+    assert_eq!(before, after, "nothing changed");
+}
+
+#[test]
+fn preconditions_routes_and_methods() {
+    let server = Server::start(&[]);
+    let resp = server.post("/Users", &user("e@example.com")).expect(201);
+    let etag = resp.header("ETag").expect("ETag").to_owned();
+    let id = resp.json()["id"].as_str().expect("id").to_owned();
+    let path = format!("{}/Users/{id}", server.base_path);
+    let auth = format!("Bearer {}", server.token);
+
+    let resp = server.raw("GET", &path, &[("Authorization", &auth), ("If-None-Match", &etag)], None);
+    assert_eq!(resp.status, 304);
+    assert!(resp.body.is_empty());
+    let body = serde_json::to_vec(&user("e2@example.com")).expect("json");
+    let stale =
+        [("Authorization", auth.as_str()), ("Content-Type", "application/scim+json"), ("If-Match", "W/\"999\"")];
+    server.raw("PUT", &path, &stale, Some(&body)).expect_error(412, None);
+    server
+        .raw("DELETE", &path, &stale[..1].iter().chain(&stale[2..]).copied().collect::<Vec<_>>(), None)
+        .expect_error(412, None);
+    let fresh =
+        [("Authorization", auth.as_str()), ("Content-Type", "application/scim+json"), ("If-Match", etag.as_str())];
+    let resp = server.raw("PUT", &path, &fresh, Some(&body)).expect(200);
+    assert_ne!(resp.header("ETag"), Some(etag.as_str()));
+    assert_eq!(resp.json()["userName"], "e2@example.com");
+
+    server.get("/Widgets").expect_error(404, None);
+    server.raw("GET", "/nowhere", &[("Authorization", &auth)], None).expect_error(404, None);
+    server.delete("/Users").expect_error(405, None);
+    server.call("PUT", "/ServiceProviderConfig", Some(&json!({}))).expect_error(405, None);
+    server.post("/Bulk", &json!({})).expect_error(501, None);
+    // POST /.search with a SearchRequest body.
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName eq \"e2@example.com\"", "startIndex": 1, "count": 10});
+    let list = server.post("/Users/.search", &search).expect(200).json();
+    assert_eq!(list["totalResults"], 1);
+    let list = server.post("/.search", &search).expect(200).json();
+    assert_eq!(list["totalResults"], 1);
+}
+
+#[test]
+fn unknown_attributes_are_dropped_by_default_and_rejected_when_strict() {
+    let server = Server::start(&[]);
+    let created =
+        server.post("/Users", &json!({"userName": "u@example.com", "favouriteColour": "blue"})).expect(201).json();
+    assert!(created.get("favouriteColour").is_none(), "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let patch =
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "favouriteColour", "value": "red"}]});
+    let patched = server.patch(&format!("/Users/{id}"), &patch).expect(200).json();
+    assert!(patched.get("favouriteColour").is_none(), "{patched}");
+
+    let strict = Server::start(&["--unknown-attributes", "reject"]);
+    strict
+        .post("/Users", &json!({"userName": "u@example.com", "favouriteColour": "blue"}))
+        .expect_error(400, Some("invalidValue"));
+    let created = strict.post("/Users", &user("s@example.com")).expect(201).json();
+    let path = format!("/Users/{}", created["id"].as_str().expect("id"));
+    let before = strict.get(&path).expect(200).json();
+    let patch = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "title", "value": "changed"},
+        {"op": "add", "path": "favouriteColour", "value": "red"}]});
+    let resp = strict.patch(&path, &patch);
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(strict.get(&path).expect(200).json(), before, "an atomic PATCH changed nothing");
+    assert_eq!(strict.get("/Users").expect(200).json()["totalResults"], 1);
+}

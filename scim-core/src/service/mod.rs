@@ -1,0 +1,527 @@
+//! The framework-agnostic SCIM protocol service: an `http::Request` in, an `http::Response` out.
+//!
+//! [`ScimService::handle`] authenticates the request, matches `(method, path)` against the
+//! routes of RFC 7644 below a configurable base path, calls [`Provisioning`], and renders
+//! the result. It never returns an error and never panics on input: every failure becomes an
+//! RFC 7644 §3.12 error response. Hosts put it behind any HTTP server (axum, hyper, actix, a
+//! lambda) by buffering the body (capped at [`ScimService::max_body_bytes`]) and calling `handle`.
+//!
+//! # Decisions
+//! - **Base path and tenants**: the base path (default `/scim/v2`) may contain one `{tenant}`
+//!   segment, e.g. `/scim/v2/t/{tenant}`. The bearer token decides the tenant; when the URL
+//!   names a different one the answer is `401`, so a token never reaches another tenant's data
+//!   and the answer does not reveal whether that tenant exists.
+//! - **Locations**: `Location` and `meta.location` are `public_url + base path`; without a
+//!   public URL, `http://` plus the request's `Host` header.
+//! - **Bodies**: `application/scim+json` and `application/json` requests (with parameters such
+//!   as `charset=utf-8`) are read, and so are requests without a `Content-Type`; anything else
+//!   is `415`. Bodies above the limit are `413`.
+//! - **PATCH answers**: a user PATCH answers `200` with the user. A group PATCH answers `204`
+//!   (Entra recommends it, Okta accepts it, and it avoids sending large member lists) unless
+//!   the request asks for `attributes` or `excludedAttributes`, then `200` with the group.
+//!   Both carry the new `ETag`.
+//! - **Discovery** endpoints need a token too, and answer `405` to writes.
+//! - `/Me` and `/Bulk` answer `501`. Unknown query parameters are ignored.
+
+mod auth;
+mod query;
+mod response;
+mod route;
+
+pub use auth::Authenticator;
+pub use response::SCIM_CONTENT_TYPE;
+
+use crate::{Group, ListRequest, Projection, Provisioning, ScimError, ServiceProviderConfig, TenantId, User, Version};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, IF_MATCH, IF_NONE_MATCH};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use query::Params;
+use route::{BasePath, Kind, Route};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Default cap on request bodies: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default cap on the length of a `filter`: 4 KiB.
+pub const DEFAULT_MAX_FILTER_LENGTH: usize = 4096;
+
+/// The SCIM protocol service. Cheap to clone; share one per process.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use async_trait::async_trait;
+/// # use scim_core::{Authenticator, Provisioning, ScimService, TenantId};
+/// # #[derive(Debug)] struct Tokens;
+/// # #[async_trait] impl Authenticator for Tokens {
+/// #     async fn authenticate(&self, token: &str) -> Option<TenantId> { None }
+/// # }
+/// # fn build(provisioning: Provisioning) -> ScimService {
+/// ScimService::new(provisioning, Tokens)
+///     .with_base_path("/scim/v2/t/{tenant}")
+///     .with_public_url("https://app.example.com")
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScimService {
+    provisioning: Provisioning,
+    authenticator: Arc<dyn Authenticator>,
+    base: BasePath,
+    public_url: Option<String>,
+    max_body_bytes: usize,
+    max_filter_length: usize,
+    realm: String,
+    config: ServiceProviderConfig,
+}
+
+/// What a request is about once authenticated.
+struct Ctx {
+    tenant: TenantId,
+    /// The absolute SCIM base URL for this tenant, e.g. `https://host/scim/v2/t/abc`.
+    base_url: String,
+    params: Params,
+}
+
+impl ScimService {
+    /// A service over `provisioning`, authenticating with `authenticator`; base path `/scim/v2`.
+    pub fn new<A: Authenticator>(provisioning: Provisioning, authenticator: A) -> Self {
+        Self {
+            provisioning,
+            authenticator: Arc::new(authenticator),
+            base: BasePath::new("/scim/v2"),
+            public_url: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_filter_length: DEFAULT_MAX_FILTER_LENGTH,
+            realm: "SCIM".to_owned(),
+            config: ServiceProviderConfig::default(),
+        }
+    }
+
+    /// The path prefix the routes live under, e.g. `/scim/v2/t/{tenant}` or `""` for the root.
+    /// One `{tenant}` segment names the tenant in the URL, checked against the token's tenant.
+    #[must_use]
+    pub fn with_base_path(mut self, pattern: &str) -> Self {
+        self.base = BasePath::new(pattern);
+        self
+    }
+
+    /// The public origin (`https://app.example.com`) for `Location` and `meta.location`;
+    /// without it the request's `Host` header is used with `http://`.
+    #[must_use]
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.public_url = Some(url.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The largest request body accepted (`413` above it); also advertised in
+    /// `/ServiceProviderConfig` as `bulk.maxPayloadSize`. Default 1 MiB.
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self.config.max_payload_bytes = max;
+        self
+    }
+
+    /// The longest `filter` accepted (`400 invalidFilter` above it). Default 4096 bytes.
+    #[must_use]
+    pub fn with_max_filter_length(mut self, max: usize) -> Self {
+        self.max_filter_length = max;
+        self
+    }
+
+    /// The realm of the `WWW-Authenticate: Bearer` challenge. Default `SCIM`.
+    #[must_use]
+    pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// What `/ServiceProviderConfig` reports. Keep `max_results` equal to the
+    /// [`Provisioning::with_max_results`] cap (1000 by default), which bounds `count`.
+    #[must_use]
+    pub fn with_service_provider_config(mut self, config: ServiceProviderConfig) -> Self {
+        self.max_body_bytes = config.max_payload_bytes;
+        self.config = config;
+        self
+    }
+
+    /// The body cap adapters should enforce while buffering (answer `413` above it).
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// The provisioning service behind the handler.
+    pub fn provisioning(&self) -> &Provisioning {
+        &self.provisioning
+    }
+
+    /// Handles one request. Never fails: errors are SCIM error responses.
+    pub async fn handle<B: AsRef<[u8]>>(&self, req: Request<B>) -> Response<Vec<u8>> {
+        match self.dispatch(&req).await {
+            Ok(response) => response,
+            Err(Failure::Scim(e)) => response::error(&e),
+            Err(Failure::Unauthorized(detail)) => response::unauthorized(&self.realm, detail),
+            Err(Failure::MethodNotAllowed(allow)) => response::method_not_allowed(req.method(), allow),
+        }
+    }
+
+    async fn dispatch<B: AsRef<[u8]>>(&self, req: &Request<B>) -> Result<Response<Vec<u8>>, Failure> {
+        let Some(matched) = self.base.matches(req.uri().path()) else {
+            return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
+        };
+        let tenant = self.authenticate(req.headers(), matched.tenant.as_deref()).await?;
+        let Some(route) = Route::parse(&matched.rest) else {
+            return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
+        };
+        let params = Params::from_query(req.uri().query())?;
+        let base_url = self.base_url(req.headers(), tenant.as_str());
+        let ctx = Ctx { tenant, base_url, params };
+        let method = req.method();
+        let body = req.body().as_ref();
+        if body.len() > self.max_body_bytes {
+            return Err(ScimError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                format!("the request body exceeds {} bytes", self.max_body_bytes),
+            )
+            .into());
+        }
+        let read_body = || self.read_json(req.headers(), body);
+        match (route, method) {
+            (Route::Collection(kind), &Method::GET) => self.list(&ctx, kind, &ctx.params).await,
+            (Route::Collection(kind), &Method::POST) => self.create(&ctx, kind, &read_body()?).await,
+            (Route::Search(kind), &Method::POST) => {
+                let body = read_body()?;
+                let mut params = Params::from_search_request(&body)?;
+                // Query parameters on a .search URL do not apply; the body is the request.
+                params.attributes = params.attributes.or_else(|| ctx.params.attributes.clone());
+                match kind {
+                    Some(kind) => self.list(&ctx, kind, &params).await,
+                    None => self.search_all(&ctx, &params).await,
+                }
+            }
+            (Route::Resource(kind, id), &Method::GET) => self.get(&ctx, kind, &id, req.headers()).await,
+            (Route::Resource(kind, id), &Method::PUT) => {
+                let body = read_body()?;
+                let if_match = self.if_match(&ctx, kind, &id, req.headers()).await?;
+                self.replace(&ctx, kind, &id, &body, if_match.as_ref()).await
+            }
+            (Route::Resource(kind, id), &Method::PATCH) => {
+                let body = read_body()?;
+                let if_match = self.if_match(&ctx, kind, &id, req.headers()).await?;
+                self.patch(&ctx, kind, &id, &body, if_match.as_ref()).await
+            }
+            (Route::Resource(kind, id), &Method::DELETE) => {
+                let if_match = self.if_match(&ctx, kind, &id, req.headers()).await?;
+                match kind {
+                    Kind::User => self.provisioning.delete_user(&ctx.tenant, &id, if_match.as_ref()).await?,
+                    Kind::Group => self.provisioning.delete_group(&ctx.tenant, &id, if_match.as_ref()).await?,
+                }
+                Ok(response::empty(StatusCode::NO_CONTENT))
+            }
+            (Route::Schemas, &Method::GET) => {
+                Ok(response::json(StatusCode::OK, &self.registry().schemas_document(&ctx.base_url)))
+            }
+            (Route::Schema(id), &Method::GET) => match self.registry().schema_document(&id, &ctx.base_url) {
+                Some(doc) => Ok(response::json(StatusCode::OK, &doc)),
+                None => Err(ScimError::not_found(format!("no schema {id}")).into()),
+            },
+            (Route::ResourceTypes, &Method::GET) => {
+                Ok(response::json(StatusCode::OK, &self.registry().resource_types_document(&ctx.base_url)))
+            }
+            (Route::ResourceType(id), &Method::GET) => {
+                match self.registry().resource_type_document(&id, &ctx.base_url) {
+                    Some(doc) => Ok(response::json(StatusCode::OK, &doc)),
+                    None => Err(ScimError::not_found(format!("no resource type {id}")).into()),
+                }
+            }
+            (Route::ServiceProviderConfig, &Method::GET) => {
+                let doc = self.registry().service_provider_config(&self.config, &ctx.base_url);
+                Ok(response::json(StatusCode::OK, &doc))
+            }
+            (Route::Unsupported(what), _) => {
+                Err(ScimError::not_implemented(format!("{what} is not supported by this service provider")).into())
+            }
+            (route, _) => Err(Failure::MethodNotAllowed(route.allowed())),
+        }
+    }
+
+    fn registry(&self) -> &crate::SchemaRegistry {
+        self.provisioning.registry()
+    }
+
+    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<TenantId, Failure> {
+        let Some(value) = headers.get(AUTHORIZATION) else {
+            return Err(Failure::Unauthorized("authentication required: send Authorization: Bearer <token>"));
+        };
+        let token = value.to_str().ok().and_then(query::bearer_token);
+        let Some(token) = token else {
+            return Err(Failure::Unauthorized("the Authorization header must be `Bearer <token>`"));
+        };
+        let Some(tenant) = self.authenticator.authenticate(token).await else {
+            return Err(Failure::Unauthorized("the bearer token is not valid"));
+        };
+        match url_tenant {
+            Some(named) if named != tenant.as_str() => {
+                Err(Failure::Unauthorized("the bearer token is not valid for this tenant URL"))
+            }
+            _ => Ok(tenant),
+        }
+    }
+
+    fn base_url(&self, headers: &HeaderMap, tenant: &str) -> String {
+        let origin = match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+                format!("http://{host}")
+            }
+        };
+        format!("{origin}{}", self.base.render(tenant))
+    }
+
+    fn read_json(&self, headers: &HeaderMap, body: &[u8]) -> Result<Value, ScimError> {
+        if let Some(ct) = headers.get(CONTENT_TYPE) {
+            let ok = ct.to_str().is_ok_and(query::is_json_content_type);
+            if !ok {
+                return Err(ScimError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    None,
+                    "send the body as application/scim+json or application/json",
+                ));
+            }
+        }
+        if body.len() > self.max_body_bytes {
+            return Err(ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large"));
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ScimError::invalid_syntax("the request body is empty; a JSON object is required"));
+        }
+        serde_json::from_slice(body).map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
+    }
+
+    fn check_filter(&self, params: &Params) -> Result<(), ScimError> {
+        match &params.filter {
+            Some(f) if f.len() > self.max_filter_length => Err(ScimError::invalid_filter(format!(
+                "the filter is {} bytes long; the limit is {}",
+                f.len(),
+                self.max_filter_length
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Resolves `If-Match`: one tag is passed through; a list is checked against the current
+    /// version here (412 if none matches).
+    async fn if_match(&self, ctx: &Ctx, kind: Kind, id: &str, headers: &HeaderMap) -> Result<Option<Version>, Failure> {
+        let Some(value) = headers.get(IF_MATCH) else { return Ok(None) };
+        let Ok(value) = value.to_str() else {
+            return Err(ScimError::precondition_failed("If-Match is not a valid entity tag list").into());
+        };
+        if !value.contains(',') {
+            return Ok(Some(Version::new(value.trim())));
+        }
+        let current = match kind {
+            Kind::User => self.provisioning.get_user(&ctx.tenant, id).await?.version(),
+            Kind::Group => self.provisioning.get_group(&ctx.tenant, id, false).await?.version(),
+        };
+        let Some(current) = current else { return Ok(None) };
+        if value.split(',').any(|tag| Version::new(tag.trim()).matches(&current)) {
+            Ok(Some(current))
+        } else {
+            Err(ScimError::precondition_failed("the resource has changed: If-Match does not match its version").into())
+        }
+    }
+
+    fn projection(params: &Params) -> Result<Projection, ScimError> {
+        Projection::from_params(params.attributes.as_deref(), params.excluded_attributes.as_deref())
+    }
+
+    /// Whether a group read should load members, given the projection parameters.
+    fn wants_members(params: &Params) -> bool {
+        if params.excluded_attributes.as_deref().is_some_and(query::names_members) {
+            return false;
+        }
+        params.attributes.as_deref().is_none_or(query::names_members)
+    }
+
+    /// Renders a stored document: `meta.location`, projection, and never a password.
+    fn render(&self, ctx: &Ctx, kind: Kind, doc: &Value, projection: &Projection) -> (Value, Option<String>) {
+        let mut doc = doc.clone();
+        let location =
+            doc.get("id").and_then(Value::as_str).map(|id| format!("{}/{}/{id}", ctx.base_url, kind.endpoint()));
+        if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
+            meta.insert("location".into(), Value::String(location.clone()));
+        }
+        let mut out = projection.apply(self.registry(), kind.name(), &doc);
+        if let Some(object) = out.as_object_mut() {
+            object.remove("password");
+        }
+        (out, location)
+    }
+
+    fn resource_response(
+        &self,
+        ctx: &Ctx,
+        status: StatusCode,
+        kind: Kind,
+        doc: &Value,
+        version: Option<&Version>,
+        projection: &Projection,
+    ) -> Response<Vec<u8>> {
+        let (body, location) = self.render(ctx, kind, doc, projection);
+        let mut response = response::with_etag(response::json(status, &body), version);
+        if status == StatusCode::CREATED {
+            response = response::with_location(response, location.as_deref());
+        }
+        response
+    }
+
+    async fn create(&self, ctx: &Ctx, kind: Kind, body: &Value) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        let (doc, version) = match kind {
+            Kind::User => split_user(self.provisioning.create_user(&ctx.tenant, body).await?),
+            Kind::Group => split_group(self.provisioning.create_group(&ctx.tenant, body).await?),
+        };
+        Ok(self.resource_response(ctx, StatusCode::CREATED, kind, &doc, version.as_ref(), &projection))
+    }
+
+    async fn get(&self, ctx: &Ctx, kind: Kind, id: &str, headers: &HeaderMap) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        let (doc, version) = match kind {
+            Kind::User => split_user(self.provisioning.get_user(&ctx.tenant, id).await?),
+            Kind::Group => {
+                let members = Self::wants_members(&ctx.params);
+                split_group(self.provisioning.get_group(&ctx.tenant, id, members).await?)
+            }
+        };
+        if let (Some(current), Some(value)) = (&version, headers.get(IF_NONE_MATCH)) {
+            let value = value.to_str().unwrap_or("");
+            if value.split(',').any(|tag| Version::new(tag.trim()).matches(current)) {
+                return Ok(response::with_etag(response::empty(StatusCode::NOT_MODIFIED), Some(current)));
+            }
+        }
+        Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+    }
+
+    async fn replace(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        let (doc, version) = match kind {
+            Kind::User => split_user(self.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
+            Kind::Group => split_group(self.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
+        };
+        Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+    }
+
+    async fn patch(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Response<Vec<u8>>, Failure> {
+        let projection = Self::projection(&ctx.params)?;
+        match kind {
+            Kind::User => {
+                let (doc, version) = split_user(self.provisioning.patch_user(&ctx.tenant, id, body, if_match).await?);
+                Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+            }
+            Kind::Group => {
+                let group = self.provisioning.patch_group(&ctx.tenant, id, body, if_match).await?;
+                let asked = ctx.params.attributes.is_some() || ctx.params.excluded_attributes.is_some();
+                if !asked {
+                    let version = group.version();
+                    return Ok(response::with_etag(response::empty(StatusCode::NO_CONTENT), version.as_ref()));
+                }
+                let group = if Self::wants_members(&ctx.params) {
+                    self.provisioning.get_group(&ctx.tenant, id, true).await?
+                } else {
+                    group
+                };
+                let (doc, version) = split_group(group);
+                Ok(self.resource_response(ctx, StatusCode::OK, kind, &doc, version.as_ref(), &projection))
+            }
+        }
+    }
+
+    async fn list(&self, ctx: &Ctx, kind: Kind, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
+        self.check_filter(params)?;
+        let projection = Self::projection(params)?;
+        let request = params.list_request(kind == Kind::User || Self::wants_members(params));
+        let (total, start, docs) = self.list_docs(ctx, kind, &request).await?;
+        let resources = docs.iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
+        Ok(response::json(StatusCode::OK, &response::list(total, start, resources)))
+    }
+
+    async fn list_docs(
+        &self,
+        ctx: &Ctx,
+        kind: Kind,
+        request: &ListRequest,
+    ) -> Result<(usize, usize, Vec<Value>), ScimError> {
+        Ok(match kind {
+            Kind::User => {
+                let page = self.provisioning.list_users(&ctx.tenant, request).await?;
+                (page.total_results, page.start_index, page.items.into_iter().map(User::into_json).collect())
+            }
+            Kind::Group => {
+                let page = self.provisioning.list_groups(&ctx.tenant, request).await?;
+                (page.total_results, page.start_index, page.items.into_iter().map(Group::into_json).collect())
+            }
+        })
+    }
+
+    /// `POST /.search`: users then groups, paged as one list.
+    async fn search_all(&self, ctx: &Ctx, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
+        self.check_filter(params)?;
+        let projection = Self::projection(params)?;
+        let users = params.list_request(true);
+        let (user_total, start, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
+        let requested = users.count;
+        let mut groups = params.list_request(Self::wants_members(params));
+        // Groups continue where users end: skip the users counted before this page.
+        let offset = i64::try_from(user_total).unwrap_or(i64::MAX);
+        groups.start_index = Some((i64::try_from(start).unwrap_or(1) - offset).max(1));
+        let remaining = requested.map(|c| (c - i64::try_from(user_docs.len()).unwrap_or(0)).max(0));
+        groups.count = remaining;
+        let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
+        let mut resources: Vec<Value> =
+            user_docs.iter().map(|doc| self.render(ctx, Kind::User, doc, &projection).0).collect();
+        if remaining != Some(0) {
+            let cap = requested.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
+            let room = cap.saturating_sub(resources.len());
+            resources.extend(group_docs.iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
+        }
+        Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
+    }
+}
+
+fn split_user(user: User) -> (Value, Option<Version>) {
+    let version = user.version();
+    (user.into_json(), version)
+}
+
+fn split_group(group: Group) -> (Value, Option<Version>) {
+    let version = group.version();
+    (group.into_json(), version)
+}
+
+/// Why a request failed before producing a response.
+enum Failure {
+    Scim(ScimError),
+    Unauthorized(&'static str),
+    MethodNotAllowed(&'static str),
+}
+
+impl From<ScimError> for Failure {
+    fn from(e: ScimError) -> Self {
+        Self::Scim(e)
+    }
+}

@@ -1,0 +1,218 @@
+//! Query strings, list parameters and request headers.
+
+use crate::{ListRequest, ScimError};
+use serde_json::Value;
+
+/// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
+/// Invalid escapes are kept literally (as browsers do); the bytes must form UTF-8.
+pub(crate) fn decode_component(s: &str) -> Result<String, ScimError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ScimError::invalid_value("a query parameter is not valid UTF-8 once decoded"))
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The SCIM query parameters of a request; unknown parameters (such as Entra's
+/// `aadOptscim062020`) are ignored. Names are matched ignoring case.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Params {
+    pub(crate) filter: Option<String>,
+    pub(crate) attributes: Option<String>,
+    pub(crate) excluded_attributes: Option<String>,
+    pub(crate) sort_by: Option<String>,
+    pub(crate) sort_order: Option<String>,
+    pub(crate) start_index: Option<i64>,
+    pub(crate) count: Option<i64>,
+}
+
+impl Params {
+    /// Parses a raw query string (without the `?`).
+    pub(crate) fn from_query(query: Option<&str>) -> Result<Self, ScimError> {
+        let mut params = Self::default();
+        let Some(query) = query else { return Ok(params) };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode_component(name)?;
+            let value = decode_component(value)?;
+            params.set(&name, Value::String(value))?;
+        }
+        Ok(params)
+    }
+
+    /// Reads a SearchRequest body (RFC 7644 §3.4.3).
+    pub(crate) fn from_search_request(body: &Value) -> Result<Self, ScimError> {
+        let Some(object) = body.as_object() else {
+            return Err(ScimError::invalid_syntax("a SearchRequest must be a JSON object"));
+        };
+        let mut params = Self::default();
+        for (name, value) in object {
+            if name.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            params.set(name, value.clone())?;
+        }
+        Ok(params)
+    }
+
+    fn set(&mut self, name: &str, value: Value) -> Result<(), ScimError> {
+        let lower = name.to_ascii_lowercase();
+        match lower.as_str() {
+            "filter" => self.filter = Some(text(name, value)?),
+            "attributes" => self.attributes = Some(list(name, value)?),
+            "excludedattributes" => self.excluded_attributes = Some(list(name, value)?),
+            "sortby" => self.sort_by = Some(text(name, value)?),
+            "sortorder" => self.sort_order = Some(text(name, value)?),
+            "startindex" => self.start_index = Some(integer(name, &value)?),
+            "count" => self.count = Some(integer(name, &value)?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The list request for the provisioning service.
+    pub(crate) fn list_request(&self, include_members: bool) -> ListRequest {
+        ListRequest {
+            filter: self.filter.clone(),
+            sort_by: self.sort_by.clone(),
+            sort_order: self.sort_order.clone(),
+            start_index: self.start_index,
+            count: self.count,
+            include_members,
+        }
+    }
+}
+
+fn text(name: &str, value: Value) -> Result<String, ScimError> {
+    match value {
+        Value::String(s) => Ok(s),
+        _ => Err(ScimError::invalid_value(format!("`{name}` must be a string"))),
+    }
+}
+
+/// `attributes` as a comma-separated string; a SearchRequest may send a JSON array.
+fn list(name: &str, value: Value) -> Result<String, ScimError> {
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Array(items) => {
+            let mut names = Vec::with_capacity(items.len());
+            for item in items {
+                names.push(text(name, item)?);
+            }
+            Ok(names.join(","))
+        }
+        _ => Err(ScimError::invalid_value(format!("`{name}` must be a string or an array of strings"))),
+    }
+}
+
+fn integer(name: &str, value: &Value) -> Result<i64, ScimError> {
+    let parsed = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| ScimError::invalid_value(format!("`{name}` must be an integer")))
+}
+
+/// Whether an attribute list (`attributes` / `excludedAttributes`) names the group's
+/// `members` attribute (plain, or qualified with the Group schema URN), ignoring case.
+pub(crate) fn names_members(list: &str) -> bool {
+    list.split(',').map(str::trim).any(|name| {
+        let name = name
+            .rsplit_once(':')
+            .map_or(name, |(urn, attr)| if urn.eq_ignore_ascii_case(crate::urn::GROUP) { attr } else { name });
+        name.eq_ignore_ascii_case("members") || name.to_ascii_lowercase().starts_with("members.")
+    })
+}
+
+/// Whether a `Content-Type` is one the service reads: `application/scim+json` or
+/// `application/json`, with any parameters (`charset=utf-8`).
+pub(crate) fn is_json_content_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/scim+json") || essence.eq_ignore_ascii_case("application/json")
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme matched ignoring case).
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_entra_and_okta_filters() {
+        let p = Params::from_query(Some("filter=userName+eq+%22a%40b.c%22&aadOptscim062020")).unwrap();
+        assert_eq!(p.filter.as_deref(), Some("userName eq \"a@b.c\""));
+        let p = Params::from_query(Some("filter=userName%20eq%20%22x%22&startIndex=1&count=100")).unwrap();
+        assert_eq!(p.filter.as_deref(), Some("userName eq \"x\""));
+        assert_eq!((p.start_index, p.count), (Some(1), Some(100)));
+    }
+
+    #[test]
+    fn keeps_invalid_escapes_and_rejects_bad_utf8() {
+        assert_eq!(decode_component("100%").unwrap(), "100%");
+        assert_eq!(decode_component("%zz%4").unwrap(), "%zz%4");
+        assert!(decode_component("%ff").is_err());
+    }
+
+    #[test]
+    fn rejects_non_integer_paging() {
+        let e = Params::from_query(Some("count=ten")).unwrap_err();
+        assert_eq!(e.status(), 400);
+        let p = Params::from_query(Some("COUNT=-3&StartIndex=0")).unwrap();
+        assert_eq!((p.start_index, p.count), (Some(0), Some(-3)));
+    }
+
+    #[test]
+    fn reads_search_requests() {
+        let body = json!({"schemas": [crate::urn::SEARCH_REQUEST], "filter": "userName eq \"a\"",
+            "attributes": ["userName", "emails"], "startIndex": 1, "count": 10});
+        let p = Params::from_search_request(&body).unwrap();
+        assert_eq!(p.attributes.as_deref(), Some("userName,emails"));
+        assert_eq!(p.count, Some(10));
+        assert!(Params::from_search_request(&json!([])).is_err());
+        assert!(Params::from_search_request(&json!({"count": true})).is_err());
+    }
+
+    #[test]
+    fn recognises_members_and_headers() {
+        assert!(names_members("members"));
+        assert!(names_members("displayName, Members"));
+        assert!(names_members("urn:ietf:params:scim:schemas:core:2.0:Group:members"));
+        assert!(!names_members("displayName"));
+        assert!(is_json_content_type("application/scim+json; charset=utf-8"));
+        assert!(is_json_content_type("Application/JSON"));
+        assert!(!is_json_content_type("text/plain"));
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+    }
+}

@@ -1,0 +1,204 @@
+//! The base path (with its optional `{tenant}` segment) and the route table.
+
+use super::query::decode_component;
+
+/// A configured base path such as `/scim/v2/t/{tenant}`, split into segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BasePath {
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Tenant,
+}
+
+/// A request path matched against the base: the tenant named in the URL (if the base has a
+/// `{tenant}` segment) and the remaining, percent-decoded segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Matched {
+    pub(crate) tenant: Option<String>,
+    pub(crate) rest: Vec<String>,
+}
+
+fn split(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+impl BasePath {
+    /// Parses a pattern; the segment `{tenant}` (at most one is used) captures the tenant id.
+    pub(crate) fn new(pattern: &str) -> Self {
+        let segments = split(pattern)
+            .map(|s| if s == "{tenant}" { Segment::Tenant } else { Segment::Literal(s.to_owned()) })
+            .collect();
+        Self { segments }
+    }
+
+    /// Matches a request path; `None` when it is not under the base.
+    pub(crate) fn matches(&self, path: &str) -> Option<Matched> {
+        let mut parts = split(path);
+        let mut tenant = None;
+        for segment in &self.segments {
+            let part = parts.next()?;
+            match segment {
+                Segment::Literal(lit) => {
+                    if part != lit {
+                        return None;
+                    }
+                }
+                Segment::Tenant => tenant = Some(decode_segment(part)?),
+            }
+        }
+        let rest = parts.map(decode_segment).collect::<Option<Vec<_>>>()?;
+        Some(Matched { tenant, rest })
+    }
+
+    /// The base path with the tenant filled in, e.g. `/scim/v2/t/abc` (empty for the root).
+    pub(crate) fn render(&self, tenant: &str) -> String {
+        let mut out = String::new();
+        for segment in &self.segments {
+            out.push('/');
+            match segment {
+                Segment::Literal(lit) => out.push_str(lit),
+                Segment::Tenant => out.push_str(tenant),
+            }
+        }
+        out
+    }
+}
+
+/// Decodes `%XX` in a path segment (a `+` stays a `+` in paths).
+fn decode_segment(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return Some(s.to_owned());
+    }
+    decode_component(&s.replace('+', "%2B")).ok()
+}
+
+/// The SCIM resource types served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Group => "Group",
+        }
+    }
+
+    pub(crate) fn endpoint(self) -> &'static str {
+        match self {
+            Self::User => "Users",
+            Self::Group => "Groups",
+        }
+    }
+}
+
+/// What a path (below the base) names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    Collection(Kind),
+    Search(Option<Kind>),
+    Resource(Kind, String),
+    Schemas,
+    Schema(String),
+    ResourceTypes,
+    ResourceType(String),
+    ServiceProviderConfig,
+    /// `/Me` and `/Bulk`: defined by RFC 7644 but not offered (501).
+    Unsupported(&'static str),
+}
+
+impl Route {
+    /// Recognises a path below the base; `None` is an unknown route (404).
+    /// Endpoint names are matched ignoring case, as several clients vary them.
+    pub(crate) fn parse(rest: &[String]) -> Option<Self> {
+        let kind = |s: &str| {
+            if s.eq_ignore_ascii_case("Users") {
+                Some(Kind::User)
+            } else if s.eq_ignore_ascii_case("Groups") {
+                Some(Kind::Group)
+            } else {
+                None
+            }
+        };
+        let route = match rest {
+            [one] if one == ".search" => Self::Search(None),
+            [one] if one.eq_ignore_ascii_case("Schemas") => Self::Schemas,
+            [one] if one.eq_ignore_ascii_case("ResourceTypes") => Self::ResourceTypes,
+            [one] if one.eq_ignore_ascii_case("ServiceProviderConfig") => Self::ServiceProviderConfig,
+            [one] if one.eq_ignore_ascii_case("ServiceProviderConfigs") => Self::ServiceProviderConfig,
+            [one] if one.eq_ignore_ascii_case("Me") => Self::Unsupported("/Me"),
+            [one] if one.eq_ignore_ascii_case("Bulk") => Self::Unsupported("/Bulk"),
+            [one] => Self::Collection(kind(one)?),
+            [first, id] if first.eq_ignore_ascii_case("Schemas") => Self::Schema(id.clone()),
+            [first, id] if first.eq_ignore_ascii_case("ResourceTypes") => Self::ResourceType(id.clone()),
+            [first, search] if search == ".search" => Self::Search(Some(kind(first)?)),
+            [first, id] => Self::Resource(kind(first)?, id.clone()),
+            _ => return None,
+        };
+        Some(route)
+    }
+
+    /// The methods the route allows (for `405` and its `Allow` header).
+    pub(crate) fn allowed(&self) -> &'static str {
+        match self {
+            Self::Collection(_) => "GET, POST",
+            Self::Search(_) => "POST",
+            Self::Resource(..) => "GET, PUT, PATCH, DELETE",
+            Self::Schemas | Self::Schema(_) | Self::ResourceTypes | Self::ResourceType(_) => "GET",
+            Self::ServiceProviderConfig => "GET",
+            Self::Unsupported(_) => "",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rest(path: &[&str]) -> Vec<String> {
+        path.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn matches_tenant_base() {
+        let base = BasePath::new("/scim/v2/t/{tenant}");
+        let m = base.matches("/scim/v2/t/abc/Users/42").unwrap();
+        assert_eq!(m.tenant.as_deref(), Some("abc"));
+        assert_eq!(m.rest, rest(&["Users", "42"]));
+        assert_eq!(base.matches("/scim/v2/t/abc/Users/").unwrap().rest, rest(&["Users"]));
+        assert!(base.matches("/scim/v2/x/abc/Users").is_none());
+        assert!(base.matches("/scim/v2/t").is_none());
+        assert_eq!(base.render("abc"), "/scim/v2/t/abc");
+        let root = BasePath::new("");
+        assert_eq!(root.matches("/Users").unwrap().rest, rest(&["Users"]));
+        assert_eq!(root.render("x"), "");
+    }
+
+    #[test]
+    fn decodes_segments() {
+        let base = BasePath::new("/");
+        assert_eq!(base.matches("/Users/a%20b+c").unwrap().rest, rest(&["Users", "a b+c"]));
+        assert!(base.matches("/Users/%ff").is_none());
+    }
+
+    #[test]
+    fn parses_routes() {
+        assert_eq!(Route::parse(&rest(&["Users"])), Some(Route::Collection(Kind::User)));
+        assert_eq!(Route::parse(&rest(&["groups", "g1"])), Some(Route::Resource(Kind::Group, "g1".into())));
+        assert_eq!(Route::parse(&rest(&["Users", ".search"])), Some(Route::Search(Some(Kind::User))));
+        assert_eq!(Route::parse(&rest(&[".search"])), Some(Route::Search(None)));
+        assert_eq!(Route::parse(&rest(&["Schemas", "urn:x"])), Some(Route::Schema("urn:x".into())));
+        assert_eq!(Route::parse(&rest(&["ServiceProviderConfig"])), Some(Route::ServiceProviderConfig));
+        assert_eq!(Route::parse(&rest(&["Bulk"])), Some(Route::Unsupported("/Bulk")));
+        assert_eq!(Route::parse(&rest(&["Widgets"])), None);
+        assert_eq!(Route::parse(&rest(&["Users", "1", "x"])), None);
+        assert_eq!(Route::parse(&[]), None);
+    }
+}
