@@ -80,7 +80,11 @@ fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     if let Some(inner) = i.strip_prefix('(') {
         return group_rest(i, inner, ctx);
     }
-    let (rest, path) = context("a filter (an attribute path, 'not (' or '(')", attr_path).parse(i)?;
+    let (rest, path) = attr_path(i).map_err(|e| match e {
+        // What `context` would do, without moving the result through its wrapper (hot path).
+        nom::Err::Error(_) => nom::Err::Error(PError::expected(i, "a filter (an attribute path, 'not (' or '(')")),
+        failure => failure,
+    })?;
     if let Some(inner) = rest.strip_prefix('[') {
         let (rest, filter) = value_filter(rest, inner, ctx)?;
         return Ok((rest, Filter::ValuePath { attr: path, filter: Box::new(filter) }));

@@ -71,9 +71,19 @@ pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
 
 /// `urn:…:name[.sub]`: the URN ends at the last `:` of the run of URN characters.
 fn urn_path(i: &str) -> PResult<'_, AttrPath> {
-    let end = i.bytes().position(|b| !is_urn_byte(b)).unwrap_or(i.len());
+    // One pass finds both the end of the run and its last ':'.
+    let bytes = i.as_bytes();
+    let (mut end, mut colon) = (0, 3);
+    while let Some(&b) = bytes.get(end) {
+        if !is_urn_byte(b) {
+            break;
+        }
+        if b == b':' {
+            colon = end;
+        }
+        end += 1;
+    }
     let run = &i[..end];
-    let colon = run.rfind(':').unwrap_or(3);
     if colon <= 4 {
         // "urn:" alone, or "urn:name": no namespace to qualify with.
         return Err(nom::Err::Failure(PError::expected(
