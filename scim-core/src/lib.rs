@@ -7,10 +7,13 @@
 //! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
 //! - [`lifecycle`]: pending → active → suspended (soft delete) → purged.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 pub mod lifecycle;
 mod patch;
 mod projection;
+mod provisioning;
 mod resource;
 pub mod schema;
 mod store;
@@ -20,6 +23,9 @@ pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
+pub use provisioning::{
+    LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values, fold_case,
+};
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{

@@ -128,15 +128,27 @@ pub struct MemberChange {
 /// - `create` stores a user whose `id`, `meta.created`, `meta.lastModified` and lifecycle
 ///   extension the caller has set; the store sets `meta.version` (`W/"1"`) and returns the stored user.
 ///   A `userName` equal, ignoring case, to a stored user's of the same tenant (suspended users
-///   included) is [`StoreError::Uniqueness`]; so is a duplicate `id`.
-/// - `get` returns suspended users too; `groups` is derived from memberships.
+///   included) is [`StoreError::Uniqueness`]; so is a duplicate `id`. "Ignoring case" means
+///   equal after [`fold_case`](crate::fold_case) (Unicode simple lowercase, char by char; SQL
+///   `lower()` folds only ASCII, so SQL backends store the folded key computed in Rust).
+/// - `get` returns suspended users too; `groups` is derived from memberships. A `groups`
+///   attribute in a document given to `create`/`replace` is not stored.
 /// - `replace` overwrites the user with the same `id` if `if_match` is `None` or matches the stored
 ///   version, in one atomic step, and bumps the version; otherwise [`StoreError::PreconditionFailed`].
+///   It never creates ([`StoreError::NotFound`]) and keeps the user's place in creation order.
 /// - `delete` removes the user at once, and removes it from every group of the tenant.
-/// - `list` filters first, then sorts, then pages; `total_results` counts every match.
-/// - `purge_expired` removes every suspended user with `purge_at <= now`, in every tenant, and
-///   returns them as they were.
+/// - `list` filters first, then sorts, then pages; `total_results` counts every match. Without
+///   `sort_by` the order is creation order. With it, resources are ordered by
+///   [`SortKey::value_of`] and [`compare_sort_values`](crate::compare_sort_values) (missing
+///   values last ascending, first descending), ties in creation order in both directions.
+///   The filter result must be exactly what [`QueryFilter::compiled`] matches on the document
+///   `get` would return (`groups` included).
+/// - `purge_expired` removes every user whose lifecycle (see [`User::lifecycle`]) is
+///   `Suspended` with `purge_at <= now`, in every tenant (and from their groups), and returns
+///   them as they were. Stores index `purge_at` so this never scans live users.
 /// - Tenants never see each other's data, even when given each other's ids.
+///
+/// The conformance suite (`scim_core::conformance`, feature `conformance`) checks all of this.
 #[async_trait]
 pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new user.
@@ -154,8 +166,10 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// Storage of groups, scoped by tenant. The same contract as [`UserStore`], with
-/// `displayName` unique per tenant (ignoring case) and member changes that touch only the
-/// members named.
+/// `displayName` unique per tenant (ignoring case, as [`fold_case`](crate::fold_case)) and
+/// member changes that touch only the members named. Members are kept in the order they were
+/// added, one per `value`; `get`/`list` leave `members` out when `include_members` is false
+/// (and when the group has none).
 #[async_trait]
 pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new group (with its members).
@@ -164,8 +178,9 @@ pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError>;
     /// Replaces a group, members included (conditional on `if_match`).
     async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError>;
-    /// Adds and removes members without rewriting the others; bumps the version and sets
-    /// `meta.lastModified` to `now`. Returns the new version.
+    /// Adds and removes members without rewriting the others. When anything changed, bumps
+    /// the version and sets `meta.lastModified` to `now`. Returns the (new) version. Adding a
+    /// present member or removing an absent one changes nothing.
     async fn modify_members(
         &self,
         tenant: &TenantId,

@@ -1,1 +1,329 @@
-//! Memory store for scim-core (under construction).
+//! An indexed in-memory store for [`scim_core`]: [`MemoryUserStore`] keeps users and groups of
+//! every tenant in memory, behind one lock, and implements both [`UserStore`] and [`GroupStore`]
+//! (one type for both, so deleting or purging a user removes it from every group at once).
+//!
+//! Data is lost when the process exits: use it for tests, demos and hosts that rebuild their
+//! state from the identity provider. `scim-store-sqlite` is the durable choice.
+//!
+//! # Indexes
+//! Per tenant: users by `id`, by lowercased `userName` (unique) and by lowercased `externalId`;
+//! groups by `id`, lowercased `displayName` (unique) and `externalId`; a reverse index from a
+//! member to its groups (so a user's `groups` attribute is derived without a scan); creation
+//! order (a `BTreeMap` by sequence number) for listing. Across tenants, a purge index ordered
+//! by `purge_at`, so [`UserStore::purge_expired`] never looks at live users.
+//!
+//! A filter made of `eq` comparisons on `id`, `userName` (groups: `displayName`) or
+//! `externalId`, joined by `or` (or `and` with anything), is answered from the indexes in time
+//! independent of the tenant's size; every other filter scans the tenant in creation order with
+//! the compiled filter, cloning only the resources of the requested page. Case folding is
+//! [`scim_core::fold_case`]; index hits are always re-checked with the compiled filter, so the
+//! results are exactly the filter's.
+//!
+//! # Example: the user lifecycle
+//! [`scim_core::Provisioning`] applies the lifecycle rules over any store; here with a manual
+//! clock and an events hook that records what happened.
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use scim_core::{LifecycleEvent, LifecycleEvents, ManualClock, Provisioning, TenantId, UserStatus};
+//! use scim_store_memory::MemoryUserStore;
+//! use serde_json::json;
+//! use std::sync::{Arc, Mutex};
+//!
+//! #[derive(Debug, Default)]
+//! struct Log(Mutex<Vec<String>>);
+//! impl LifecycleEvents for Log {
+//!     // Called after each change is stored, synchronously, at most once.
+//!     fn on_event(&self, event: &LifecycleEvent) {
+//!         let what = match event {
+//!             LifecycleEvent::Invited { .. } => "invited",     // send the invitation e-mail
+//!             LifecycleEvent::Activated { .. } => "activated",
+//!             LifecycleEvent::Suspended { .. } => "suspended", // revoke sessions
+//!             LifecycleEvent::Restored { .. } => "restored",
+//!             LifecycleEvent::Purged { .. } => "purged",
+//!             LifecycleEvent::Deleted { .. } => "deleted",
+//!             _ => "other",
+//!         };
+//!         self.0.lock().unwrap().push(what.to_owned());
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), scim_core::ScimError> {
+//! let store = Arc::new(MemoryUserStore::new());
+//! let start = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
+//! let clock = Arc::new(ManualClock::new(start));
+//! let log = Arc::new(Log::default());
+//! let scim = Provisioning::new(store.clone(), store)
+//!     .with_clock(clock.clone())
+//!     .with_retention(Duration::days(30))
+//!     .with_events(log.clone());
+//! let tenant = TenantId::new("acme");
+//!
+//! // Entra creates the user: pending, invited.
+//! let user = scim.create_user(&tenant, &json!({"userName": "bjensen@example.com", "title": "Engineer"})).await?;
+//! let id = user.id().unwrap().to_owned();
+//! assert_eq!(user.lifecycle().status, UserStatus::Pending);
+//!
+//! // The person registers; the host records it.
+//! scim.accept_invitation(&tenant, &id).await?;
+//!
+//! // Unassigned in Entra: PATCH active "False". Suspended, still visible, purged in 30 days.
+//! let off = json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+//! let user = scim.patch_user(&tenant, &id, &off, None).await?;
+//! assert!(!user.active());
+//! assert_eq!(user.lifecycle().purge_at, Some(start + Duration::days(30)));
+//!
+//! // Reassigned 10 days later: active again, every attribute intact.
+//! clock.advance(Duration::days(10));
+//! let on = json!({"Operations": [{"op": "Replace", "path": "active", "value": true}]});
+//! let user = scim.patch_user(&tenant, &id, &on, None).await?;
+//! assert_eq!(user.lifecycle().status, UserStatus::Active);
+//! assert_eq!(user.as_json()["title"], "Engineer");
+//!
+//! // Unassigned for good: 30 days later the purge job removes the user.
+//! scim.patch_user(&tenant, &id, &off, None).await?;
+//! clock.advance(Duration::days(30));
+//! assert_eq!(scim.purge_expired().await?, 1);
+//! assert_eq!(scim.get_user(&tenant, &id).await.unwrap_err().status(), 404);
+//!
+//! assert_eq!(*log.0.lock().unwrap(), ["invited", "activated", "suspended", "restored", "suspended", "purged"]);
+//! # Ok(())
+//! # }
+//! # block_on(run()).unwrap();
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let waker = std::task::Waker::noop();
+//! #     let mut cx = std::task::Context::from_waker(&waker);
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop {
+//! #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+//! #     }
+//! # }
+//! ```
+//!
+//! The stores can also be used directly:
+//!
+//! ```
+//! use scim_core::{ListQuery, TenantId, User, UserStore};
+//! use scim_store_memory::MemoryUserStore;
+//! use serde_json::json;
+//!
+//! # async fn run() -> Result<(), scim_core::StoreError> {
+//! let store = MemoryUserStore::new();
+//! let tenant = TenantId::new("acme");
+//! let user = User::from_json(json!({"id": "2819c223", "userName": "bjensen@example.com"}));
+//! let stored = store.create(&tenant, user).await?;
+//! assert_eq!(stored.version().map(|v| v.to_string()).as_deref(), Some("W/\"1\""));
+//! assert_eq!(store.get(&tenant, "2819c223").await?.user_name(), Some("bjensen@example.com"));
+//! let page = store.list(&tenant, &ListQuery::default()).await?;
+//! assert_eq!(page.total_results, 1);
+//! # Ok(())
+//! # }
+//! # let waker = std::task::Waker::noop();
+//! # let mut cx = std::task::Context::from_waker(&waker);
+//! # let mut f = std::pin::pin!(run());
+//! # loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { v.unwrap(); break; } }
+//! ```
+//!
+//! # Locking
+//! One `std::sync::RwLock` guards everything; operations hold it only for the in-memory work
+//! (never across an `.await`), so the async methods complete without suspending.
+
+mod query;
+mod tenant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, User, UserStore, Version};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tenant::Tenant;
+
+/// Users and groups of every tenant, in memory, indexed. See the [crate docs](crate).
+#[derive(Debug, Default)]
+pub struct MemoryUserStore {
+    state: RwLock<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    tenants: HashMap<TenantId, Tenant>,
+    /// Suspended users by purge time.
+    purge: BTreeSet<(DateTime<Utc>, TenantId, Arc<str>)>,
+    next_seq: u64,
+}
+
+impl State {
+    fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn tenant_mut(&mut self, tenant: &TenantId) -> &mut Tenant {
+        if !self.tenants.contains_key(tenant) {
+            self.tenants.insert(tenant.clone(), Tenant::default());
+        }
+        self.tenants.entry(tenant.clone()).or_default()
+    }
+
+    fn drop_if_empty(&mut self, tenant: &TenantId) {
+        if self.tenants.get(tenant).is_some_and(Tenant::is_empty) {
+            self.tenants.remove(tenant);
+        }
+    }
+}
+
+impl MemoryUserStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many users the store holds, in every tenant.
+    pub fn user_count(&self) -> usize {
+        self.read().tenants.values().map(|t| t.users.len()).sum()
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryUserStore {
+    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
+        let mut state = self.write();
+        let seq = state.seq();
+        let out = state.tenant_mut(tenant).create_user(user, seq);
+        match out {
+            Ok(user) => {
+                if let (Some(at), Some(id)) = (tenant::purge_time(&user), user.id()) {
+                    state.purge.insert((at, tenant.clone(), Arc::from(id)));
+                }
+                Ok(user)
+            }
+            Err(e) => {
+                state.drop_if_empty(tenant);
+                Err(e)
+            }
+        }
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
+        let state = self.read();
+        let t = state.tenants.get(tenant).ok_or(StoreError::NotFound)?;
+        let rec = t.users.get(id).ok_or(StoreError::NotFound)?;
+        Ok(t.user_view(id, &rec.doc))
+    }
+
+    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
+        let mut state = self.write();
+        let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
+        let (out, tenant::PurgeMove { old, new }) = t.replace_user(user, if_match)?;
+        if old != new {
+            if let Some(id) = out.id() {
+                let id: Arc<str> = Arc::from(id);
+                if let Some(at) = old {
+                    state.purge.remove(&(at, tenant.clone(), Arc::clone(&id)));
+                }
+                if let Some(at) = new {
+                    state.purge.insert((at, tenant.clone(), id));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
+        let rec = t.remove_user(id, if_match)?;
+        if let Some(at) = rec.purge_at {
+            state.purge.remove(&(at, tenant.clone(), Arc::from(id)));
+        }
+        state.drop_if_empty(tenant);
+        Ok(())
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
+        let state = self.read();
+        match state.tenants.get(tenant) {
+            Some(t) => Ok(query::list_users(t, query)),
+            None => Ok(Page { total_results: 0, start_index: query.start_index, items: Vec::new() }),
+        }
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+        let mut state = self.write();
+        let mut purged = Vec::new();
+        while state.purge.first().is_some_and(|(at, _, _)| *at <= now) {
+            let Some((_, tenant, id)) = state.purge.pop_first() else { break };
+            if let Some(t) = state.tenants.get_mut(&tenant) {
+                let view = t.users.get(&*id).map(|rec| t.user_view(&id, &rec.doc));
+                if let (Some(view), Ok(_)) = (view, t.remove_user(&id, None)) {
+                    purged.push((tenant.clone(), view));
+                }
+            }
+            state.drop_if_empty(&tenant);
+        }
+        Ok(purged)
+    }
+}
+
+#[async_trait]
+impl GroupStore for MemoryUserStore {
+    async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
+        let mut state = self.write();
+        let seq = state.seq();
+        let out = state.tenant_mut(tenant).create_group(group, seq);
+        if out.is_err() {
+            state.drop_if_empty(tenant);
+        }
+        out
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
+        let state = self.read();
+        let t = state.tenants.get(tenant).ok_or(StoreError::NotFound)?;
+        let rec = t.groups.get(id).ok_or(StoreError::NotFound)?;
+        Ok(tenant::group_view(rec, include_members))
+    }
+
+    async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {
+        let mut state = self.write();
+        let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
+        t.replace_group(group, if_match)
+    }
+
+    async fn modify_members(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        change: &MemberChange,
+        now: DateTime<Utc>,
+        if_match: Option<&Version>,
+    ) -> Result<Version, StoreError> {
+        let mut state = self.write();
+        let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
+        t.modify_members(id, &change.add, &change.remove, &scim_core::format_time(now), if_match)
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
+        t.remove_group(id, if_match)?;
+        state.drop_if_empty(tenant);
+        Ok(())
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {
+        let state = self.read();
+        match state.tenants.get(tenant) {
+            Some(t) => Ok(query::list_groups(t, query)),
+            None => Ok(Page { total_results: 0, start_index: query.start_index, items: Vec::new() }),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The one sort order every store uses (RFC 7644 §3.4.2.3), so results are identical on every backend.
+
+use crate::{SortKey, SortOrder};
+use chrono::{DateTime, Utc};
+use scim_filter::AttrType;
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
+
+/// Folds case the way every store compares `userName`, group `displayName` and sort keys
+/// "ignoring case": Unicode simple lowercase mapping, char by char (the mapping the filter
+/// evaluator uses, so an index keyed by `fold_case` finds whatever `eq` matches; unlike
+/// [`str::to_lowercase`] it has no final-sigma rule). SQL `lower()` is not the same: compute
+/// folded keys in Rust.
+pub fn fold_case(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// The value a resource sorts by, extracted with [`SortKey::value_of`].
+///
+/// Values of different kinds order as booleans < numbers < date-times < strings. Strings of
+/// attributes that are not `caseExact` (and of unknown attributes) are folded
+/// with [`fold_case`] before comparing; date-times compare as instants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortValue {
+    /// A boolean (`false` < `true`).
+    Bool(bool),
+    /// A number, compared with [`f64::total_cmp`].
+    Number(f64),
+    /// A date-time.
+    Time(DateTime<Utc>),
+    /// A string, folded with [`fold_case`] unless the attribute is `caseExact`.
+    Str(String),
+}
+
+impl SortValue {
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Bool(_) => 0,
+            Self::Number(_) => 1,
+            Self::Time(_) => 2,
+            Self::Str(_) => 3,
+        }
+    }
+}
+
+impl Eq for SortValue {}
+
+impl PartialOrd for SortValue {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SortValue {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => a.cmp(b),
+            (Self::Number(a), Self::Number(b)) => a.total_cmp(b),
+            (Self::Time(a), Self::Time(b)) => a.cmp(b),
+            (Self::Str(a), Self::Str(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+/// Of a multi-valued attribute, the primary element, else the first (RFC 7644 §3.4.2.3).
+fn pick(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Array(items) => {
+            items.iter().find(|i| i.get("primary").and_then(Value::as_bool) == Some(true)).or_else(|| items.first())
+        }
+        Value::Null => None,
+        other => Some(other),
+    }
+}
+
+impl SortKey {
+    /// The value `doc` sorts by, or `None` when it has none (unassigned, null, or complex).
+    ///
+    /// The path is followed through [`SortKey::facts`] when the schema knows the attribute,
+    /// else by name (ignoring case; a URN-qualified path looks under the URN key when the
+    /// document has one). A multi-valued attribute sorts by its primary element, else its
+    /// first; a complex element by its `value` sub-attribute.
+    pub fn value_of(&self, doc: &Value) -> Option<SortValue> {
+        let obj = doc.as_object()?;
+        let keys: Vec<&str> = match &self.facts {
+            Some(f) => f.keys.iter().map(String::as_str).collect(),
+            None => {
+                let mut keys = Vec::with_capacity(3);
+                if let Some(urn) = self.path.urn.as_deref() {
+                    if get_ci(obj, urn).is_some() {
+                        keys.push(urn);
+                    }
+                }
+                keys.push(self.path.name.as_str());
+                if let Some(sub) = self.path.sub_attr.as_deref() {
+                    keys.push(sub);
+                }
+                keys
+            }
+        };
+        let mut cur = doc;
+        for key in keys {
+            let next = pick(cur)?;
+            cur = get_ci(next.as_object()?, key)?;
+        }
+        let mut leaf = pick(cur)?;
+        if let Value::Object(m) = leaf {
+            leaf = get_ci(m, "value")?;
+        }
+        let (attr_type, case_exact) = self.facts.as_ref().map_or((None, false), |f| (Some(f.attr_type), f.case_exact));
+        match leaf {
+            Value::Bool(b) => Some(SortValue::Bool(*b)),
+            Value::Number(n) => n.as_f64().map(SortValue::Number),
+            Value::String(s) => {
+                let as_time = matches!(attr_type, Some(AttrType::DateTime) | None);
+                if as_time {
+                    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                        return Some(SortValue::Time(t.with_timezone(&Utc)));
+                    }
+                }
+                Some(SortValue::Str(if case_exact { s.clone() } else { fold_case(s) }))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Compares two sort values as a sorted list orders them: missing values last when
+/// ascending and first when descending (RFC 7644 §3.4.2.3); descending is the exact reverse.
+/// Stores break ties by creation order, ascending in both directions.
+pub fn compare_sort_values(a: Option<&SortValue>, b: Option<&SortValue>, order: SortOrder) -> Ordering {
+    let asc = match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    match order {
+        SortOrder::Ascending => asc,
+        SortOrder::Descending => asc.reverse(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scim_filter::{AttrFacts, AttrPath};
+    use serde_json::json;
+
+    fn key(name: &str) -> SortKey {
+        SortKey { path: AttrPath::new(name), facts: None }
+    }
+
+    #[test]
+    fn strings_sort_case_insensitively_unless_case_exact() {
+        let doc = json!({"userName": "Bob"});
+        assert_eq!(key("username").value_of(&doc), Some(SortValue::Str("bob".into())));
+        let exact = SortKey {
+            path: AttrPath::new("userName"),
+            facts: Some(AttrFacts {
+                keys: vec!["userName".into()],
+                attr_type: AttrType::String,
+                case_exact: true,
+                multi_valued: false,
+            }),
+        };
+        assert_eq!(exact.value_of(&doc), Some(SortValue::Str("Bob".into())));
+    }
+
+    #[test]
+    fn multi_valued_uses_primary_then_first() {
+        let doc = json!({"emails": [{"value": "b@x"}, {"value": "A@x", "primary": true}]});
+        assert_eq!(key("emails").value_of(&doc), Some(SortValue::Str("a@x".into())));
+        let doc = json!({"emails": [{"value": "b@x"}, {"value": "a@x"}]});
+        let k = SortKey { path: AttrPath::new("emails").with_sub_attr("value"), facts: None };
+        assert_eq!(k.value_of(&doc), Some(SortValue::Str("b@x".into())));
+    }
+
+    #[test]
+    fn dates_compare_as_instants_and_missing_sorts_last() {
+        let k = SortKey { path: AttrPath::new("meta").with_sub_attr("created"), facts: None };
+        let a = k.value_of(&json!({"meta": {"created": "2024-01-01T10:00:00+02:00"}}));
+        let b = k.value_of(&json!({"meta": {"created": "2024-01-01T09:00:00Z"}}));
+        assert!(matches!(a, Some(SortValue::Time(_))));
+        assert_eq!(compare_sort_values(a.as_ref(), b.as_ref(), SortOrder::Ascending), Ordering::Less);
+        assert_eq!(compare_sort_values(None, b.as_ref(), SortOrder::Ascending), Ordering::Greater);
+        assert_eq!(compare_sort_values(None, b.as_ref(), SortOrder::Descending), Ordering::Less);
+    }
+}

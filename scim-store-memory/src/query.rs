@@ -1,0 +1,325 @@
+//! Answering `list`: index lookups for equality filters, ordered scans for the rest.
+
+use crate::tenant::{GroupRec, Tenant, UserRec, fold, group_view};
+use scim_core::{Group, ListQuery, Page, User, urn};
+use scim_core::{SortValue, compare_sort_values};
+use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Which index an equality comparison can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Indexed {
+    Id,
+    Name,
+    ExternalId,
+}
+
+/// Whether `path` names the top-level attribute `name` of the core schema `core_urn`.
+fn is_attr(path: &AttrPath, name: &str, core_urn: &str) -> bool {
+    path.sub_attr.is_none()
+        && path.name.eq_ignore_ascii_case(name)
+        && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(core_urn))
+}
+
+/// Whether any path of the filter names the top-level attribute `name` (ignoring case).
+pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
+    match filter {
+        Filter::Present(p) | Filter::Compare { path: p, .. } => p.name.eq_ignore_ascii_case(name),
+        Filter::ValuePath { attr, .. } => attr.name.eq_ignore_ascii_case(name),
+        Filter::And(a, b) | Filter::Or(a, b) => mentions(a, name) || mentions(b, name),
+        Filter::Not(a) => mentions(a, name),
+    }
+}
+
+/// Ids that may match `filter` (a superset of the matches), when indexes can tell;
+/// `None` when the filter needs a scan. The caller checks each candidate with the
+/// compiled filter, so folding case here is always safe.
+fn candidates<'t>(
+    filter: &Filter,
+    name_attr: &str,
+    core_urn: &str,
+    ids: &'t HashMap<Arc<str>, impl Sized>,
+    names: &'t HashMap<Box<str>, Arc<str>>,
+    external: &'t HashMap<Box<str>, Vec<Arc<str>>>,
+    mixed_case_ids: usize,
+) -> Option<Vec<&'t Arc<str>>> {
+    let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, names, external, mixed_case_ids);
+    match filter {
+        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(s) } => {
+            let which = if is_attr(path, "id", core_urn) {
+                Indexed::Id
+            } else if is_attr(path, name_attr, core_urn) {
+                Indexed::Name
+            } else if is_attr(path, "externalId", core_urn) {
+                Indexed::ExternalId
+            } else {
+                return None;
+            };
+            let mut out = Vec::new();
+            match which {
+                Indexed::Id => {
+                    if mixed_case_ids > 0 {
+                        return None;
+                    }
+                    let lower = fold(s);
+                    if let Some((k, _)) = ids.get_key_value(&*lower) {
+                        out.push(k);
+                    }
+                }
+                Indexed::Name => out.extend(names.get(&fold(s))),
+                Indexed::ExternalId => out.extend(external.get(&fold(s)).into_iter().flatten()),
+            }
+            Some(out)
+        }
+        Filter::Or(a, b) => {
+            let mut out = rec(a)?;
+            out.extend(rec(b)?);
+            Some(out)
+        }
+        Filter::And(a, b) => match (rec(a), rec(b)) {
+            (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+            (x, y) => x.or(y),
+        },
+        _ => None,
+    }
+}
+
+/// One stored record as `list` sees it.
+trait Listed {
+    type Out;
+    fn seq(&self) -> u64;
+    fn out(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Self::Out;
+    /// The document the filter and the sort see.
+    fn view(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Value;
+    fn raw(&self) -> &Value;
+}
+
+impl Listed for UserRec {
+    type Out = User;
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn out(&self, id: &str, tenant: &Tenant, _query: &ListQuery) -> User {
+        tenant.user_view(id, &self.doc)
+    }
+    fn view(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Value {
+        self.out(id, tenant, query).into_json()
+    }
+    fn raw(&self) -> &Value {
+        self.doc.as_json()
+    }
+}
+
+impl Listed for GroupRec {
+    type Out = Group;
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn out(&self, _id: &str, _tenant: &Tenant, query: &ListQuery) -> Group {
+        group_view(self, query.include_members)
+    }
+    fn view(&self, _id: &str, _tenant: &Tenant, _query: &ListQuery) -> Value {
+        group_view(self, true).into_json()
+    }
+    fn raw(&self) -> &Value {
+        self.doc.as_json()
+    }
+}
+
+/// Filters, sorts and pages `recs`.
+fn list<R: Listed>(
+    tenant: &Tenant,
+    recs: &HashMap<Arc<str>, R>,
+    order: &BTreeMap<u64, Arc<str>>,
+    cands: Option<Vec<&Arc<str>>>,
+    derived: &str,
+    query: &ListQuery,
+) -> Page<R::Out> {
+    let skip = query.start_index.saturating_sub(1);
+    let take = query.count;
+    let needs_derived = query.filter.as_ref().is_some_and(|f| mentions(&f.filter, derived))
+        || query.sort_by.as_ref().is_some_and(|s| s.path.name.eq_ignore_ascii_case(derived));
+    let page = |total: usize, items: Vec<R::Out>| Page { total_results: total, start_index: query.start_index, items };
+
+    // The fast path: no filter, creation order.
+    if query.filter.is_none() && query.sort_by.is_none() {
+        let items = order
+            .values()
+            .skip(skip)
+            .take(take)
+            .filter_map(|id| recs.get_key_value(id))
+            .map(|(id, r)| r.out(id, tenant, query))
+            .collect();
+        return page(recs.len(), items);
+    }
+
+    let source: Box<dyn Iterator<Item = (&Arc<str>, &R)> + '_> = match cands {
+        Some(mut ids) => {
+            let mut found: Vec<(&Arc<str>, &R)> = Vec::with_capacity(ids.len());
+            ids.sort_unstable();
+            ids.dedup();
+            found.extend(ids.into_iter().filter_map(|id| recs.get_key_value(id)));
+            found.sort_unstable_by_key(|(_, r)| r.seq());
+            Box::new(found.into_iter())
+        }
+        None => Box::new(order.values().filter_map(|id| recs.get_key_value(id))),
+    };
+    let matches = |id: &str, r: &R| -> bool {
+        match &query.filter {
+            None => true,
+            Some(f) if needs_derived => f.compiled.matches(&r.view(id, tenant, query)),
+            Some(f) => f.compiled.matches(r.raw()),
+        }
+    };
+
+    match &query.sort_by {
+        None => {
+            let mut total = 0;
+            let mut items = Vec::new();
+            for (id, r) in source {
+                if matches(id, r) {
+                    if total >= skip && items.len() < take {
+                        items.push(r.out(id, tenant, query));
+                    }
+                    total += 1;
+                }
+            }
+            page(total, items)
+        }
+        Some(key) => {
+            let mut hits: Vec<(&Arc<str>, &R, Option<SortValue>)> = source
+                .filter(|(id, r)| matches(id, r))
+                .map(|(id, r)| {
+                    let v =
+                        if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { key.value_of(r.raw()) };
+                    (id, r, v)
+                })
+                .collect();
+            hits.sort_by(|a, b| {
+                compare_sort_values(a.2.as_ref(), b.2.as_ref(), query.sort_order).then(a.1.seq().cmp(&b.1.seq()))
+            });
+            let total = hits.len();
+            let items = hits.into_iter().skip(skip).take(take).map(|(id, r, _)| r.out(id, tenant, query)).collect();
+            page(total, items)
+        }
+    }
+}
+
+pub(crate) fn list_users(tenant: &Tenant, query: &ListQuery) -> Page<User> {
+    let cands = query.filter.as_ref().and_then(|f| {
+        candidates(
+            &f.filter,
+            "userName",
+            urn::USER,
+            &tenant.users,
+            &tenant.user_names,
+            &tenant.external_ids,
+            tenant.mixed_case_user_ids,
+        )
+    });
+    list(tenant, &tenant.users, &tenant.user_order, cands, "groups", query)
+}
+
+pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
+    let cands = query.filter.as_ref().and_then(|f| {
+        candidates(
+            &f.filter,
+            "displayName",
+            urn::GROUP,
+            &tenant.groups,
+            &tenant.group_names,
+            &tenant.group_external_ids,
+            tenant.mixed_case_group_ids,
+        )
+    });
+    list(tenant, &tenant.groups, &tenant.group_order, cands, "members", query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryUserStore;
+    use scim_core::{QueryFilter, SchemaRegistry, TenantId, UserStore};
+    use scim_filter::{CompiledFilter, parse_filter};
+    use serde_json::json;
+
+    fn qf(f: &str) -> QueryFilter {
+        let registry = SchemaRegistry::scim_default();
+        let rt = registry.resource_type("User").expect("User");
+        let filter = parse_filter(f).expect("parse");
+        let compiled = CompiledFilter::compile(&filter, &registry.facts(rt)).expect("compile");
+        QueryFilter { filter, compiled }
+    }
+
+    fn tenant_with(ids: &[(&str, &str, &str)]) -> Tenant {
+        let mut t = Tenant::default();
+        for (seq, (id, name, ext)) in ids.iter().enumerate() {
+            let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
+            t.create_user(u, seq as u64).expect("create");
+        }
+        t
+    }
+
+    fn cands(t: &Tenant, f: &str) -> Option<Vec<String>> {
+        let q = qf(f);
+        candidates(&q.filter, "userName", urn::USER, &t.users, &t.user_names, &t.external_ids, t.mixed_case_user_ids)
+            .map(|v| {
+                let mut v: Vec<String> = v.into_iter().map(|id| id.to_string()).collect();
+                v.sort();
+                v
+            })
+    }
+
+    #[test]
+    fn equality_lookups_use_the_indexes() {
+        let t = tenant_with(&[("a1", "Ann@x.org", "E1"), ("b2", "bob@x.org", "e1"), ("c3", "cy@x.org", "e3")]);
+        assert_eq!(cands(&t, r#"userName eq "ANN@X.ORG""#), Some(vec!["a1".into()]));
+        assert_eq!(cands(&t, r#"externalId eq "e1""#), Some(vec!["a1".into(), "b2".into()]), "a superset, folded");
+        assert_eq!(cands(&t, r#"id eq "C3""#), Some(vec!["c3".into()]), "ids are all lowercase: folded lookup");
+        assert_eq!(cands(&t, r#"userName eq "bob@x.org" or id eq "a1""#), Some(vec!["a1".into(), "b2".into()]));
+        assert_eq!(cands(&t, r#"userName eq "bob@x.org" and title pr"#), Some(vec!["b2".into()]));
+        assert_eq!(
+            cands(&t, r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "cy@x.org""#),
+            Some(vec!["c3".into()])
+        );
+        assert_eq!(cands(&t, r#"title eq "x""#), None);
+        assert_eq!(cands(&t, r#"userName sw "a""#), None);
+        assert_eq!(cands(&t, r#"userName eq "a" or title pr"#), None);
+        assert_eq!(cands(&t, r#"not (userName eq "a")"#), None);
+    }
+
+    #[test]
+    fn mixed_case_ids_turn_id_lookups_into_scans() {
+        let t = tenant_with(&[("ABC", "a@x.org", "e")]);
+        assert_eq!(t.mixed_case_user_ids, 1);
+        assert_eq!(cands(&t, r#"id eq "abc""#), None);
+        let mut t = t;
+        t.remove_user("ABC", None).expect("remove");
+        assert_eq!(t.mixed_case_user_ids, 0);
+    }
+
+    #[tokio::test]
+    async fn index_answers_equal_the_evaluator() {
+        let store = MemoryUserStore::new();
+        let t = TenantId::new("t");
+        for (id, name, ext) in [("Ab", "ΟΔΟΣ@x.org", "K"), ("b", "odos@x.org", "k"), ("c", "ǅemal@x.org", "x")] {
+            let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
+            store.create(&t, u).await.expect("create");
+        }
+        let all = store.list(&t, &ListQuery { count: 100, ..ListQuery::default() }).await.expect("list").items;
+        for f in [
+            r#"userName eq "οδοσ@x.org""#,
+            r#"userName eq "ΟΔΟΣ@X.ORG""#,
+            r#"userName eq "ǆemal@x.org""#,
+            r#"externalId eq "k""#,
+            r#"id eq "ab" or id eq "Ab" or id eq "B""#,
+        ] {
+            let q = qf(f);
+            let expected: Vec<_> = all.iter().filter(|u| q.compiled.matches(u.as_json())).map(|u| u.id()).collect();
+            let got = store.list(&t, &ListQuery { filter: Some(q), ..ListQuery::default() }).await.expect("list");
+            assert_eq!(got.items.iter().map(|u| u.id()).collect::<Vec<_>>(), expected, "{f}");
+        }
+    }
+}

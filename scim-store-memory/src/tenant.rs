@@ -1,0 +1,427 @@
+//! One tenant's data and its indexes.
+
+use chrono::{DateTime, Utc};
+use scim_core::{Group, StoreError, User, UserStatus, Version};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// A stored user. Its document holds no `groups` (derived from memberships on the way out).
+#[derive(Debug)]
+pub(crate) struct UserRec {
+    pub(crate) doc: User,
+    pub(crate) seq: u64,
+    pub(crate) rev: u64,
+    /// Set when the user is suspended with a purge time (mirrors the purge index).
+    pub(crate) purge_at: Option<DateTime<Utc>>,
+}
+
+/// How a replace moved a user's purge time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PurgeMove {
+    pub(crate) old: Option<DateTime<Utc>>,
+    pub(crate) new: Option<DateTime<Utc>>,
+}
+
+/// A stored group. Its document holds no `members`; they live in `members`.
+#[derive(Debug)]
+pub(crate) struct GroupRec {
+    pub(crate) doc: Group,
+    pub(crate) seq: u64,
+    pub(crate) rev: u64,
+    pub(crate) members: Vec<Value>,
+    pub(crate) member_ids: HashSet<Arc<str>>,
+}
+
+/// One tenant: records plus every index over them.
+#[derive(Debug, Default)]
+pub(crate) struct Tenant {
+    pub(crate) users: HashMap<Arc<str>, UserRec>,
+    /// Creation order: sequence number → id.
+    pub(crate) user_order: BTreeMap<u64, Arc<str>>,
+    /// Lowercased `userName` → id.
+    pub(crate) user_names: HashMap<Box<str>, Arc<str>>,
+    /// Lowercased `externalId` → ids (`externalId` is not unique).
+    pub(crate) external_ids: HashMap<Box<str>, Vec<Arc<str>>>,
+    /// How many user ids are not all-lowercase (id lookups fold case only when none is).
+    pub(crate) mixed_case_user_ids: usize,
+    pub(crate) groups: HashMap<Arc<str>, GroupRec>,
+    pub(crate) group_order: BTreeMap<u64, Arc<str>>,
+    /// Lowercased `displayName` → group id.
+    pub(crate) group_names: HashMap<Box<str>, Arc<str>>,
+    /// Lowercased group `externalId` → group ids.
+    pub(crate) group_external_ids: HashMap<Box<str>, Vec<Arc<str>>>,
+    pub(crate) mixed_case_group_ids: usize,
+    /// Member value (user id) → ids of the groups it belongs to.
+    pub(crate) memberships: HashMap<Arc<str>, Vec<Arc<str>>>,
+}
+
+pub(crate) fn fold(s: &str) -> Box<str> {
+    scim_core::fold_case(s).into_boxed_str()
+}
+
+pub(crate) fn is_mixed_case(id: &str) -> bool {
+    id.chars().any(|c| c.to_lowercase().ne(std::iter::once(c)))
+}
+
+fn missing_id() -> StoreError {
+    StoreError::Backend { backend: "memory", source: "the resource has no string `id`".into() }
+}
+
+pub(crate) fn check_version(rev: u64, if_match: Option<&Version>) -> Result<(), StoreError> {
+    match if_match {
+        Some(v) if !v.matches(&Version::from_revision(rev)) => Err(StoreError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// The suspended user's purge time, if it has one.
+pub(crate) fn purge_time(user: &User) -> Option<DateTime<Utc>> {
+    let lc = user.lifecycle();
+    if lc.status == UserStatus::Suspended { lc.purge_at } else { None }
+}
+
+fn add_multi(index: &mut HashMap<Box<str>, Vec<Arc<str>>>, key: Option<&str>, id: &Arc<str>) {
+    if let Some(k) = key {
+        index.entry(fold(k)).or_default().push(Arc::clone(id));
+    }
+}
+
+fn remove_multi(index: &mut HashMap<Box<str>, Vec<Arc<str>>>, key: Option<&str>, id: &str) {
+    if let Some(k) = key {
+        let k = fold(k);
+        if let Some(ids) = index.get_mut(&k) {
+            ids.retain(|x| &**x != id);
+            if ids.is_empty() {
+                index.remove(&k);
+            }
+        }
+    }
+}
+
+/// Splits the `members` array out of a group document, deduplicated by `value`.
+fn take_members(group: &mut Group) -> (Vec<Value>, HashSet<Arc<str>>) {
+    let mut members = Vec::new();
+    let mut ids = HashSet::new();
+    if group.as_object().contains_key("members") {
+        if let Some(Value::Array(list)) = group.as_object_mut().remove("members") {
+            for m in list {
+                if let Some(v) = m.get("value").and_then(Value::as_str) {
+                    if ids.insert(Arc::from(v)) {
+                        members.push(m);
+                    }
+                }
+            }
+        }
+    }
+    (members, ids)
+}
+
+impl Tenant {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty()
+    }
+
+    // ---- users ----
+
+    pub(crate) fn create_user(&mut self, mut user: User, seq: u64) -> Result<User, StoreError> {
+        let id: Arc<str> = Arc::from(user.id().ok_or_else(missing_id)?);
+        if self.users.contains_key(&id) {
+            return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));
+        }
+        let name_key = user.user_name().map(fold);
+        if let Some(k) = &name_key {
+            if self.user_names.contains_key(k) {
+                let name = user.user_name().unwrap_or_default();
+                return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
+            }
+        }
+        if user.as_object().contains_key("groups") {
+            user.as_object_mut().remove("groups");
+        }
+        user.set_version(&Version::from_revision(1));
+        if let Some(k) = name_key {
+            self.user_names.insert(k, Arc::clone(&id));
+        }
+        add_multi(&mut self.external_ids, user.external_id(), &id);
+        if is_mixed_case(&id) {
+            self.mixed_case_user_ids += 1;
+        }
+        self.user_order.insert(seq, Arc::clone(&id));
+        let purge_at = purge_time(&user);
+        let out = self.user_view(&id, &user);
+        self.users.insert(id, UserRec { doc: user, seq, rev: 1, purge_at });
+        Ok(out)
+    }
+
+    /// Replaces a user; returns the new record's view and the old and new purge times.
+    pub(crate) fn replace_user(
+        &mut self,
+        mut user: User,
+        if_match: Option<&Version>,
+    ) -> Result<(User, PurgeMove), StoreError> {
+        let id = user.id().ok_or_else(missing_id)?;
+        let (id, rec) = self.users.get_key_value(id).ok_or(StoreError::NotFound)?;
+        let id = Arc::clone(id);
+        check_version(rec.rev, if_match)?;
+        let old_key = rec.doc.user_name().map(fold);
+        let new_key = user.user_name().map(fold);
+        if new_key != old_key {
+            if let Some(k) = &new_key {
+                if self.user_names.get(k).is_some_and(|holder| *holder != id) {
+                    let name = user.user_name().unwrap_or_default();
+                    return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
+                }
+            }
+        }
+        if user.as_object().contains_key("groups") {
+            user.as_object_mut().remove("groups");
+        }
+        let rev = rec.rev + 1;
+        user.set_version(&Version::from_revision(rev));
+        let old_purge = rec.purge_at;
+        let old_external = rec.doc.external_id().map(str::to_owned);
+        if new_key != old_key {
+            if let Some(k) = old_key {
+                self.user_names.remove(&k);
+            }
+            if let Some(k) = new_key {
+                self.user_names.insert(k, Arc::clone(&id));
+            }
+        }
+        if old_external.as_deref() != user.external_id() {
+            remove_multi(&mut self.external_ids, old_external.as_deref(), &id);
+            add_multi(&mut self.external_ids, user.external_id(), &id);
+        }
+        let new_purge = purge_time(&user);
+        let out = self.user_view(&id, &user);
+        if let Some(rec) = self.users.get_mut(&id) {
+            rec.doc = user;
+            rec.rev = rev;
+            rec.purge_at = new_purge;
+        }
+        Ok((out, PurgeMove { old: old_purge, new: new_purge }))
+    }
+
+    /// Removes a user and its memberships; returns the record.
+    pub(crate) fn remove_user(&mut self, id: &str, if_match: Option<&Version>) -> Result<UserRec, StoreError> {
+        let rec = self.users.get(id).ok_or(StoreError::NotFound)?;
+        check_version(rec.rev, if_match)?;
+        let (id, rec) = self.users.remove_entry(id).ok_or(StoreError::NotFound)?;
+        if let Some(k) = rec.doc.user_name().map(fold) {
+            if self.user_names.get(&k).is_some_and(|holder| *holder == id) {
+                self.user_names.remove(&k);
+            }
+        }
+        remove_multi(&mut self.external_ids, rec.doc.external_id(), &id);
+        if is_mixed_case(&id) {
+            self.mixed_case_user_ids -= 1;
+        }
+        self.user_order.remove(&rec.seq);
+        if let Some(group_ids) = self.memberships.remove(&id) {
+            for gid in group_ids {
+                if let Some(g) = self.groups.get_mut(&gid) {
+                    g.member_ids.remove(&id);
+                    g.members.retain(|m| m.get("value").and_then(Value::as_str) != Some(&id));
+                    g.rev += 1;
+                    g.doc.set_version(&Version::from_revision(g.rev));
+                }
+            }
+        }
+        Ok(rec)
+    }
+
+    /// The user as clients see it: the stored document plus `groups` derived from memberships.
+    pub(crate) fn user_view(&self, id: &str, doc: &User) -> User {
+        let Some(group_ids) = self.memberships.get(id).filter(|g| !g.is_empty()) else {
+            return doc.clone();
+        };
+        let groups: Vec<Value> = group_ids
+            .iter()
+            .filter_map(|gid| {
+                let g = self.groups.get(gid)?;
+                let mut entry = Map::new();
+                entry.insert("value".into(), Value::String(gid.to_string()));
+                if let Some(name) = g.doc.display_name() {
+                    entry.insert("display".into(), Value::String(name.to_owned()));
+                }
+                entry.insert("type".into(), json!("direct"));
+                Some(Value::Object(entry))
+            })
+            .collect();
+        let mut out = doc.clone();
+        out.as_object_mut().insert("groups".into(), Value::Array(groups));
+        out
+    }
+
+    // ---- groups ----
+
+    fn check_group_name(&self, group: &Group, own_id: Option<&str>) -> Result<Option<Box<str>>, StoreError> {
+        let Some(name) = group.display_name() else { return Ok(None) };
+        let key = fold(name);
+        if self.group_names.get(&key).is_some_and(|holder| Some(&**holder) != own_id) {
+            return Err(StoreError::Uniqueness(format!("group displayName {name:?} is already taken")));
+        }
+        Ok(Some(key))
+    }
+
+    fn link(&mut self, member: &Arc<str>, group: &Arc<str>) {
+        self.memberships.entry(Arc::clone(member)).or_default().push(Arc::clone(group));
+    }
+
+    fn unlink(&mut self, member: &str, group: &str) {
+        if let Some(list) = self.memberships.get_mut(member) {
+            list.retain(|g| &**g != group);
+            if list.is_empty() {
+                self.memberships.remove(member);
+            }
+        }
+    }
+
+    pub(crate) fn create_group(&mut self, mut group: Group, seq: u64) -> Result<Group, StoreError> {
+        let id: Arc<str> = Arc::from(group.id().ok_or_else(missing_id)?);
+        if self.groups.contains_key(&id) {
+            return Err(StoreError::Uniqueness(format!("a group with id {id:?} already exists")));
+        }
+        let name_key = self.check_group_name(&group, None)?;
+        let (members, member_ids) = take_members(&mut group);
+        group.set_version(&Version::from_revision(1));
+        if let Some(k) = name_key {
+            self.group_names.insert(k, Arc::clone(&id));
+        }
+        add_multi(&mut self.group_external_ids, group.external_id(), &id);
+        if is_mixed_case(&id) {
+            self.mixed_case_group_ids += 1;
+        }
+        for m in &member_ids {
+            self.link(m, &id);
+        }
+        self.group_order.insert(seq, Arc::clone(&id));
+        let rec = GroupRec { doc: group, seq, rev: 1, members, member_ids };
+        let out = group_view(&rec, true);
+        self.groups.insert(id, rec);
+        Ok(out)
+    }
+
+    pub(crate) fn replace_group(&mut self, mut group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {
+        let id = group.id().ok_or_else(missing_id)?;
+        let (id, rec) = self.groups.get_key_value(id).ok_or(StoreError::NotFound)?;
+        let id = Arc::clone(id);
+        check_version(rec.rev, if_match)?;
+        let new_key = self.check_group_name(&group, Some(&id))?;
+        let (members, member_ids) = take_members(&mut group);
+        let Some(rec) = self.groups.get_mut(&id) else { return Err(StoreError::NotFound) };
+        let rev = rec.rev + 1;
+        group.set_version(&Version::from_revision(rev));
+        let old_key = rec.doc.display_name().map(fold);
+        let old_external = rec.doc.external_id().map(str::to_owned);
+        let old_ids = std::mem::replace(&mut rec.member_ids, member_ids);
+        rec.members = members;
+        rec.doc = group;
+        rec.rev = rev;
+        let new_external = rec.doc.external_id().map(str::to_owned);
+        let added: Vec<Arc<str>> = rec.member_ids.difference(&old_ids).cloned().collect();
+        let removed: Vec<Arc<str>> = old_ids.difference(&rec.member_ids).cloned().collect();
+        if old_key != new_key {
+            if let Some(k) = old_key {
+                self.group_names.remove(&k);
+            }
+            if let Some(k) = new_key {
+                self.group_names.insert(k, Arc::clone(&id));
+            }
+        }
+        if old_external != new_external {
+            remove_multi(&mut self.group_external_ids, old_external.as_deref(), &id);
+            add_multi(&mut self.group_external_ids, new_external.as_deref(), &id);
+        }
+        for m in &added {
+            self.link(m, &id);
+        }
+        for m in &removed {
+            self.unlink(m, &id);
+        }
+        let rec = self.groups.get(&id).ok_or(StoreError::NotFound)?;
+        Ok(group_view(rec, true))
+    }
+
+    pub(crate) fn modify_members(
+        &mut self,
+        id: &str,
+        add: &[Value],
+        remove: &[String],
+        now: &str,
+        if_match: Option<&Version>,
+    ) -> Result<Version, StoreError> {
+        let (id, rec) = self.groups.get_key_value(id).ok_or(StoreError::NotFound)?;
+        let id = Arc::clone(id);
+        check_version(rec.rev, if_match)?;
+        let mut linked = Vec::new();
+        let mut unlinked = Vec::new();
+        let Some(rec) = self.groups.get_mut(&id) else { return Err(StoreError::NotFound) };
+        for m in add {
+            if let Some(v) = m.get("value").and_then(Value::as_str) {
+                let v: Arc<str> = Arc::from(v);
+                if rec.member_ids.insert(Arc::clone(&v)) {
+                    rec.members.push(m.clone());
+                    linked.push(v);
+                }
+            }
+        }
+        for r in remove {
+            if let Some(v) = rec.member_ids.take(r.as_str()) {
+                unlinked.push(v);
+            }
+        }
+        if !unlinked.is_empty() {
+            let gone: HashSet<&str> = unlinked.iter().map(|v| &**v).collect();
+            rec.members.retain(|m| m.get("value").and_then(Value::as_str).is_none_or(|v| !gone.contains(v)));
+        }
+        if linked.is_empty() && unlinked.is_empty() {
+            return Ok(Version::from_revision(rec.rev));
+        }
+        rec.rev += 1;
+        let version = Version::from_revision(rec.rev);
+        rec.doc.set_version(&version);
+        let meta = rec.doc.as_object_mut().entry("meta").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.insert("lastModified".into(), Value::String(now.to_owned()));
+        }
+        for m in &linked {
+            self.link(m, &id);
+        }
+        for m in &unlinked {
+            self.unlink(m, &id);
+        }
+        Ok(version)
+    }
+
+    pub(crate) fn remove_group(&mut self, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+        let rec = self.groups.get(id).ok_or(StoreError::NotFound)?;
+        check_version(rec.rev, if_match)?;
+        let (id, rec) = self.groups.remove_entry(id).ok_or(StoreError::NotFound)?;
+        if let Some(k) = rec.doc.display_name().map(fold) {
+            if self.group_names.get(&k).is_some_and(|holder| *holder == id) {
+                self.group_names.remove(&k);
+            }
+        }
+        remove_multi(&mut self.group_external_ids, rec.doc.external_id(), &id);
+        if is_mixed_case(&id) {
+            self.mixed_case_group_ids -= 1;
+        }
+        self.group_order.remove(&rec.seq);
+        for m in &rec.member_ids {
+            self.unlink(m, &id);
+        }
+        Ok(())
+    }
+}
+
+/// The group as clients see it, with its members only when asked for.
+pub(crate) fn group_view(rec: &GroupRec, include_members: bool) -> Group {
+    if !include_members || rec.members.is_empty() {
+        return rec.doc.clone();
+    }
+    let mut out = rec.doc.clone();
+    out.as_object_mut().insert("members".into(), Value::Array(rec.members.clone()));
+    out
+}
