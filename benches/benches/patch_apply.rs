@@ -10,6 +10,8 @@
 //! gate; the expected results are asserted by `scim-core/tests/patch_workload.rs`). At the end a
 //! summary prints the median ns per resource (15 repeats after a warm-up, each of several timed
 //! batches) and the ratio to the baselines.
+//!
+//! Run: `cargo bench -p scim-benches --bench patch_apply` (the workload is generated on first use).
 
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_main};
 use scim_benches::{load_groups, load_users, patches};
