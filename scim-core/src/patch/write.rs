@@ -378,11 +378,32 @@ impl<'r> Engine<'r, '_> {
         if new.is_empty() {
             return Ok(());
         }
+        self.check_types(&loc, attr, &new)?;
         let winners: Vec<usize> =
             new.iter().enumerate().filter(|(_, e)| is_true(Some(e), "primary")).map(|(i, _)| start + i).collect();
         self.container(res)?;
         self.push(loc, new)?;
         self.enforce_primary(loc, attr, &winners)
+    }
+
+    /// One value per `type` where the attribute has `primary` and canonical types (the rule
+    /// [`SchemaRegistry::validate`](crate::SchemaRegistry::validate) applies): `new` may not
+    /// bring a second value of a type already present.
+    fn check_types(&self, loc: &Loc<'r>, attr: &AttributeDef, new: &[Value]) -> Result<(), ScimError> {
+        if attr.sub_attribute("primary").is_none() {
+            return Ok(());
+        }
+        let Some(type_def) = attr.sub_attribute("type").filter(|t| !t.canonical_values.is_empty()) else {
+            return Ok(());
+        };
+        let Some(Value::Array(existing)) = self.get(loc) else { return Ok(()) };
+        let type_of = |v: &Value| v.get(&type_def.name).and_then(Value::as_str).map(str::to_owned);
+        for t in new.iter().filter_map(type_of) {
+            if existing.iter().filter_map(type_of).any(|e| e.eq_ignore_ascii_case(&t)) {
+                return Err(ScimError::invalid_value(format!("\"{}\" already has a value of type \"{t}\"", attr.name)));
+            }
+        }
+        Ok(())
     }
 
     /// Replaces a multi-valued attribute as a whole.
@@ -572,6 +593,11 @@ impl<'r> Engine<'r, '_> {
                             if let Some(tmpl) = super::select::template(attr, filter) {
                                 for (k, v) in tmpl {
                                     new.entry(k).or_insert(v);
+                                }
+                            }
+                            if let Some(Value::Object(cur)) = self.get(&el) {
+                                for sub in attr.sub_attributes.iter() {
+                                    check_immutable(sub, cur.get(&sub.name), new.get(&sub.name))?;
                                 }
                             }
                             self.set(el, Value::Object(new))?;

@@ -1,0 +1,242 @@
+//! The connections: one writer thread that commits queued writes in batches, and reader
+//! threads, so no SQLite call ever runs on an async executor thread.
+//!
+//! A write is a closure run inside a savepoint of the writer's current transaction. The
+//! writer takes every write queued while it was busy (up to `max_batch`), runs each in its
+//! own savepoint (a failing write rolls back alone), commits once, and only then answers
+//! the callers. With `synchronous = FULL` one `fsync` thus covers a whole batch.
+
+use crate::error::Error;
+use crate::migrate;
+use crate::options::{Durability, SqliteOptions};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// What a write hands back to the writer: whether it succeeded, and how to answer its caller
+/// once the batch's commit is known (`Some(message)` when the commit failed).
+struct Done {
+    ok: bool,
+    finish: FinishFn,
+}
+
+type FinishFn = Box<dyn FnOnce(Option<&str>) + Send>;
+
+type WriteFn = Box<dyn FnOnce(&Connection) -> Done + Send>;
+type ReadFn = Box<dyn FnOnce(&Connection) + Send>;
+
+enum Job {
+    Write(WriteFn),
+    /// Only used when there are no reader threads (in-memory databases).
+    Read(ReadFn),
+}
+
+/// The worker threads of one database.
+pub(crate) struct Db {
+    writer: Option<mpsc::Sender<Job>>,
+    readers: Option<mpsc::Sender<ReadFn>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("threads", &self.threads.len()).finish_non_exhaustive()
+    }
+}
+
+fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), Error> {
+    conn.busy_timeout(options.busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file at `path`, in WAL mode, migrated.
+    pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Self, Error> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer, options)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Commit(format!("could not switch to WAL mode (journal_mode is {mode})")));
+        }
+        let synchronous = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        writer.pragma_update(None, "synchronous", synchronous)?;
+        migrate::migrate(&mut writer)?;
+
+        let (read_tx, read_rx) = mpsc::channel::<ReadFn>();
+        let read_rx = Arc::new(Mutex::new(read_rx));
+        let mut threads = Vec::with_capacity(options.readers + 1);
+        for n in 0..options.readers {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&conn, options)?;
+            let rx = Arc::clone(&read_rx);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("scim-sqlite-reader-{n}"))
+                    .spawn(move || run_reader(&conn, &rx))?,
+            );
+        }
+        let mut db = Self::start_writer(writer, options.max_batch, threads)?;
+        db.readers = Some(read_tx);
+        Ok(db)
+    }
+
+    /// A private in-memory database served by the writer thread alone.
+    pub(crate) fn open_in_memory(options: &SqliteOptions) -> Result<Self, Error> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn, options)?;
+        migrate::migrate(&mut conn)?;
+        Self::start_writer(conn, options.max_batch, Vec::new())
+    }
+
+    fn start_writer(conn: Connection, max_batch: usize, mut threads: Vec<JoinHandle<()>>) -> Result<Self, Error> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        threads.push(std::thread::Builder::new().name("scim-sqlite-writer".into()).spawn(move || {
+            run_writer(&conn, &rx, max_batch);
+        })?);
+        Ok(Self { writer: Some(tx), readers: None, threads })
+    }
+
+    /// Runs `f` in the writer's transaction; answers after the commit.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: WriteFn = Box::new(move |conn| {
+            let result = f(conn);
+            Done {
+                ok: result.is_ok(),
+                finish: Box::new(move |commit_error| {
+                    let answer = match commit_error {
+                        Some(message) if result.is_ok() => Err(Error::Commit(message.to_owned())),
+                        _ => result,
+                    };
+                    let _ = tx.send(answer);
+                }),
+            }
+        });
+        self.writer.as_ref().ok_or(Error::Closed)?.send(Job::Write(job)).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Runs `f` in a read transaction (one consistent snapshot) on a reader thread.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: ReadFn = Box::new(move |conn| {
+            let _ = tx.send(in_read_transaction(conn, f));
+        });
+        match &self.readers {
+            Some(readers) => readers.send(job).map_err(|_| Error::Closed)?,
+            None => self.writer.as_ref().ok_or(Error::Closed)?.send(Job::Read(job)).map_err(|_| Error::Closed)?,
+        }
+        rx.await.map_err(|_| Error::Closed)?
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        // Closing the channels stops the threads once the queued jobs are done.
+        self.writer = None;
+        self.readers = None;
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn in_read_transaction<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+    if !conn.is_autocommit() {
+        return f(conn);
+    }
+    conn.execute_batch("BEGIN")?;
+    let result = f(conn);
+    let end = conn.execute_batch("COMMIT");
+    if end.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let value = result?;
+    end?;
+    Ok(value)
+}
+
+fn run_reader(conn: &Connection, jobs: &Mutex<mpsc::Receiver<ReadFn>>) {
+    loop {
+        let job = {
+            let rx = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            rx.recv()
+        };
+        match job {
+            Ok(job) => job(conn),
+            Err(_) => return,
+        }
+    }
+}
+
+fn run_writer(conn: &Connection, jobs: &mpsc::Receiver<Job>, max_batch: usize) {
+    let mut writes: Vec<WriteFn> = Vec::new();
+    let mut reads: Vec<ReadFn> = Vec::new();
+    while let Ok(first) = jobs.recv() {
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Write(w) => writes.push(w),
+                Job::Read(r) => reads.push(r),
+            }
+            if writes.len() < max_batch {
+                next = jobs.try_recv().ok();
+            }
+        }
+        if !writes.is_empty() {
+            commit_batch(conn, writes.drain(..));
+        }
+        for read in reads.drain(..) {
+            read(conn);
+        }
+    }
+}
+
+/// Runs each write in its own savepoint of one transaction, commits, then answers.
+/// When the transaction cannot start, the writes are dropped unrun and their callers see
+/// [`Error::Closed`].
+fn commit_batch(conn: &Connection, writes: impl Iterator<Item = WriteFn>) {
+    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        return;
+    }
+    let mut done = Vec::new();
+    for write in writes {
+        if conn.execute_batch("SAVEPOINT w").is_err() {
+            continue;
+        }
+        let d = write(conn);
+        let end = if d.ok { conn.execute_batch("RELEASE w") } else { conn.execute_batch("ROLLBACK TO w; RELEASE w") };
+        match end {
+            Ok(()) => done.push(d),
+            Err(e) => (d.finish)(Some(&e.to_string())),
+        }
+    }
+    let commit_error = match conn.execute_batch("COMMIT") {
+        Ok(()) => None,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Some(e.to_string())
+        }
+    };
+    for d in done {
+        (d.finish)(commit_error.as_deref());
+    }
+}

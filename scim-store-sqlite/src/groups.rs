@@ -1,0 +1,307 @@
+//! [`GroupStore`] for [`SqliteUserStore`]: the group document without `members`, and one
+//! `memberships` row per member, so a member change touches one row.
+
+use crate::SqliteUserStore;
+use crate::error::Error;
+use crate::list::{self, decode};
+use crate::pushdown::{self, Table};
+use crate::users::{check_version, current_group_version, millis, remove_memberships_of};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, Version};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// One member as stored.
+#[derive(Debug, Clone)]
+struct Member {
+    value: String,
+    display: Option<String>,
+    kind: Option<String>,
+    reference: Option<String>,
+}
+
+impl Member {
+    fn from_json(v: &Value) -> Option<Self> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        Some(Self { value: s("value")?, display: s("display"), kind: s("type"), reference: s("$ref") })
+    }
+
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("value".into(), Value::String(self.value.clone()));
+        for (k, v) in [("display", &self.display), ("type", &self.kind), ("$ref", &self.reference)] {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// Members in order, without repeats (the first occurrence wins, as in the table).
+fn members_of(values: &[Value]) -> Vec<Member> {
+    let mut seen = HashSet::new();
+    values.iter().filter_map(Member::from_json).filter(|m| seen.insert(m.value.clone())).collect()
+}
+
+struct Encoded {
+    id: String,
+    id_fold: String,
+    display_name_lower: Option<String>,
+    external_id: Option<String>,
+    external_id_fold: Option<String>,
+    created: Option<i64>,
+    last_modified: Option<i64>,
+    doc: String,
+    members: Vec<Member>,
+}
+
+fn encode(group: &Group) -> Result<Encoded, Error> {
+    let id = group.id().ok_or(Error::NotFound)?.to_owned();
+    let mut doc = group.as_object().clone();
+    let members = match doc.remove("members") {
+        Some(Value::Array(values)) => members_of(&values),
+        _ => Vec::new(),
+    };
+    if let Some(Value::Object(meta)) = doc.get_mut("meta") {
+        meta.remove("version");
+    }
+    let meta = group.meta();
+    Ok(Encoded {
+        id_fold: pushdown::lower(&id),
+        id,
+        display_name_lower: group.display_name().map(pushdown::lower),
+        external_id: group.external_id().map(str::to_owned),
+        external_id_fold: group.external_id().map(pushdown::lower),
+        created: meta.as_ref().map(|m| millis(m.created)),
+        last_modified: meta.as_ref().map(|m| millis(m.last_modified)),
+        doc: serde_json::to_string(&doc)?,
+        members,
+    })
+}
+
+/// Inserts the members not already present; returns how many were new.
+fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<usize, Error> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO memberships (tenant, group_id, value, display, type, ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT DO NOTHING",
+    )?;
+    let mut added = 0;
+    for m in members {
+        added += stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference])?;
+    }
+    Ok(added)
+}
+
+fn load_members(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<Value>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT value, display, type, ref FROM memberships WHERE tenant = ?1 AND group_id = ?2 ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query(params![tenant, group_id])?;
+    let mut members = Vec::new();
+    while let Some(row) = rows.next()? {
+        members.push(
+            Member { value: row.get(0)?, display: row.get(1)?, kind: row.get(2)?, reference: row.get(3)? }.to_json(),
+        );
+    }
+    Ok(members)
+}
+
+fn set_members(doc: &mut Map<String, Value>, members: Vec<Value>) {
+    if members.is_empty() {
+        doc.remove("members");
+    } else {
+        doc.insert("members".into(), Value::Array(members));
+    }
+}
+
+fn attach_members(conn: &Connection, tenant: &str, doc: &mut Map<String, Value>) -> Result<(), Error> {
+    let members = match doc.get("id").and_then(Value::as_str) {
+        Some(id) => load_members(conn, tenant, id)?,
+        None => Vec::new(),
+    };
+    set_members(doc, members);
+    Ok(())
+}
+
+fn missing_id() -> StoreError {
+    StoreError::Backend { backend: "sqlite", source: "a group to create needs an id".into() }
+}
+
+#[async_trait]
+impl GroupStore for SqliteUserStore {
+    async fn create(&self, tenant: &TenantId, mut group: Group) -> Result<Group, StoreError> {
+        let e = encode(&group).map_err(|e| match e {
+            Error::NotFound => missing_id(),
+            other => other.into(),
+        })?;
+        let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
+        let tenant = tenant.as_str().to_owned();
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO groups (tenant, id, id_fold, display_name_lower, external_id, external_id_fold, \
+                     version, created, last_modified, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    tenant,
+                    e.id,
+                    e.id_fold,
+                    e.display_name_lower,
+                    e.external_id,
+                    e.external_id_fold,
+                    e.created,
+                    e.last_modified,
+                    e.doc
+                ])?;
+                insert_members(conn, &tenant, &e.id, &e.members).map(drop)
+            })
+            .await?;
+        group.set_version(&Version::from_revision(1));
+        set_members(group.as_object_mut(), members);
+        Ok(group)
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
+        let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
+        let doc = self
+            .db
+            .read(move |conn| {
+                let (version, doc): (i64, String) = conn
+                    .prepare_cached("SELECT version, doc FROM groups WHERE tenant = ?1 AND id = ?2")?
+                    .query_row(params![tenant, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+                    .ok_or(Error::NotFound)?;
+                let mut doc = decode(&doc, version)?;
+                if include_members {
+                    attach_members(conn, &tenant, &mut doc)?;
+                }
+                Ok(doc)
+            })
+            .await?;
+        Ok(Group::from_json(Value::Object(doc)))
+    }
+
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        mut group: Group,
+        if_match: Option<&Version>,
+    ) -> Result<Group, StoreError> {
+        let e = encode(&group)?;
+        let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
+        let tenant = tenant.as_str().to_owned();
+        let if_match = if_match.cloned();
+        let version = self
+            .db
+            .write(move |conn| {
+                let current = current_group_version(conn, &tenant, &e.id)?;
+                check_version(if_match.as_ref(), current)?;
+                conn.prepare_cached(
+                    "UPDATE groups SET display_name_lower = ?3, external_id = ?4, external_id_fold = ?5, version = ?6, \
+                     created = ?7, last_modified = ?8, doc = ?9 WHERE tenant = ?1 AND id = ?2",
+                )?
+                .execute(params![
+                    tenant,
+                    e.id,
+                    e.display_name_lower,
+                    e.external_id,
+                    e.external_id_fold,
+                    current + 1,
+                    e.created,
+                    e.last_modified,
+                    e.doc
+                ])?;
+                conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2")?
+                    .execute(params![tenant, e.id])?;
+                insert_members(conn, &tenant, &e.id, &e.members)?;
+                Ok(current + 1)
+            })
+            .await?;
+        group.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
+        set_members(group.as_object_mut(), members);
+        Ok(group)
+    }
+
+    async fn modify_members(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        change: &MemberChange,
+        now: DateTime<Utc>,
+        if_match: Option<&Version>,
+    ) -> Result<Version, StoreError> {
+        let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
+        let if_match = if_match.cloned();
+        let add = members_of(&change.add);
+        let remove = change.remove.clone();
+        let (now_millis, now_text) = (millis(now), scim_core::format_time(now));
+        let version = self
+            .db
+            .write(move |conn| {
+                let current = current_group_version(conn, &tenant, &id)?;
+                check_version(if_match.as_ref(), current)?;
+                let mut changed = insert_members(conn, &tenant, &id, &add)?;
+                let mut delete =
+                    conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2 AND value = ?3")?;
+                for value in &remove {
+                    changed += delete.execute(params![tenant, id, value])?;
+                }
+                if changed == 0 {
+                    return Ok(current);
+                }
+                conn.prepare_cached(
+                    "UPDATE groups SET version = ?3, last_modified = ?4, \
+                     doc = json_set(doc, '$.meta.lastModified', ?5) WHERE tenant = ?1 AND id = ?2",
+                )?
+                .execute(params![tenant, id, current + 1, now_millis, now_text])?;
+                Ok(current + 1)
+            })
+            .await?;
+        Ok(Version::from_revision(u64::try_from(version).unwrap_or(0)))
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+        let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
+        let if_match = if_match.cloned();
+        self.db
+            .write(move |conn| {
+                let current = current_group_version(conn, &tenant, &id)?;
+                check_version(if_match.as_ref(), current)?;
+                // The group's own memberships go with it (ON DELETE CASCADE).
+                conn.prepare_cached("DELETE FROM groups WHERE tenant = ?1 AND id = ?2")?
+                    .execute(params![tenant, id])?;
+                remove_memberships_of(conn, &tenant, &id)
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {
+        let tenant = tenant.as_str().to_owned();
+        let query = query.clone();
+        let start_index = query.start_index;
+        let include_members = query.include_members;
+        let (total, mut docs) = self
+            .db
+            .read(move |conn| {
+                let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "members"))
+                    || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("members"));
+                let mut attach = |conn: &Connection, doc: &mut Map<String, Value>| attach_members(conn, &tenant, doc);
+                list::list(conn, Table::Groups, &tenant, &query, &mut attach, for_eval, query.include_members)
+            })
+            .await?;
+        if !include_members {
+            for doc in &mut docs {
+                doc.remove("members");
+            }
+        }
+        Ok(Page {
+            total_results: total,
+            start_index,
+            items: docs.into_iter().map(|d| Group::from_json(Value::Object(d))).collect(),
+        })
+    }
+}

@@ -1,0 +1,295 @@
+//! Translation of the parts of a filter that SQL answers with exactly the semantics of
+//! `scim_filter` evaluation.
+//!
+//! A filter becomes a SQL condition plus a flag saying whether that condition is *exact*.
+//! An inexact condition is a superset: every resource the filter accepts satisfies it, and
+//! the caller re-checks each candidate with the compiled filter. What is pushed down:
+//!
+//! - the name attribute (`userName`, or `displayName` for groups; `caseExact = false`):
+//!   `eq`, `sw`, `co`, `ew`, `pr` on a column holding the value lowercased by [`lower`] (the
+//!   evaluator's mapping), compared byte-wise with the literal lowercased the same way;
+//! - `externalId` and `id`: `eq` as a superset, on a column folded like the name column (so
+//!   it holds whether the compiled filter compares them exactly, as the schema says, or
+//!   ignoring case, as a schema-less compilation does); `pr` for `externalId`;
+//! - `active` (users): `eq true` / `eq false`, read from the JSON document;
+//! - `and`, `or`, `not` of those.
+//!
+//! The translation assumes the documents were validated (`userName` is a string, `active` a
+//! boolean or a `"true"`/`"false"` string) and that the name attribute is not `caseExact`.
+//! String literals that look like date-times are never pushed down, since a schema-less
+//! evaluation would compare them as instants.
+
+use rusqlite::types::Value as SqlValue;
+use scim_core::urn;
+use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
+
+/// Lowercases as the filter evaluator does ([`scim_core::fold_case`]: char by char, no
+/// context-dependent final sigma). The lowered name columns use it too, so uniqueness and
+/// filters agree on what "ignoring case" means.
+pub(crate) fn lower(s: &str) -> String {
+    scim_core::fold_case(s)
+}
+
+/// Which resource table a filter runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Table {
+    Users,
+    Groups,
+}
+
+impl Table {
+    fn core_urn(self) -> &'static str {
+        match self {
+            Self::Users => urn::USER,
+            Self::Groups => urn::GROUP,
+        }
+    }
+
+    fn name_attr(self) -> &'static str {
+        match self {
+            Self::Users => "userName",
+            Self::Groups => "displayName",
+        }
+    }
+
+    pub(crate) fn name_column(self) -> &'static str {
+        match self {
+            Self::Users => "user_name_lower",
+            Self::Groups => "display_name_lower",
+        }
+    }
+}
+
+/// A SQL condition with its parameters, in order of the `?` placeholders.
+#[derive(Debug, Default)]
+pub(crate) struct Condition {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<SqlValue>,
+}
+
+/// The pushed-down part of a filter.
+#[derive(Debug)]
+pub(crate) struct Pushdown {
+    /// `None`: nothing could be pushed down (every row of the tenant is a candidate).
+    pub(crate) condition: Option<Condition>,
+    /// Whether `condition` accepts exactly the rows the filter accepts.
+    pub(crate) exact: bool,
+}
+
+impl Pushdown {
+    fn none() -> Self {
+        Self { condition: None, exact: false }
+    }
+
+    fn exact(sql: String, params: Vec<SqlValue>) -> Self {
+        Self { condition: Some(Condition { sql, params }), exact: true }
+    }
+}
+
+/// Translates `filter` for `table`.
+pub(crate) fn translate(filter: &Filter, table: Table) -> Pushdown {
+    match filter {
+        Filter::And(a, b) => {
+            let (a, b) = (translate(a, table), translate(b, table));
+            let exact = a.exact && b.exact;
+            let condition = match (a.condition, b.condition) {
+                (Some(a), Some(b)) => Some(join(a, "AND", b)),
+                (Some(one), None) | (None, Some(one)) => Some(one),
+                (None, None) => None,
+            };
+            Pushdown { condition, exact }
+        }
+        Filter::Or(a, b) => {
+            let (a, b) = (translate(a, table), translate(b, table));
+            match (a.condition, b.condition) {
+                (Some(ca), Some(cb)) => Pushdown { condition: Some(join(ca, "OR", cb)), exact: a.exact && b.exact },
+                _ => Pushdown::none(),
+            }
+        }
+        Filter::Not(inner) => match translate(inner, table) {
+            // NULL (an absent column) counts as false inside; `not` of it is then true.
+            Pushdown { condition: Some(c), exact: true } => {
+                Pushdown::exact(format!("NOT COALESCE(({}), 0)", c.sql), c.params)
+            }
+            _ => Pushdown::none(),
+        },
+        Filter::Compare { path, op, value } => compare(path, *op, value, table),
+        Filter::Present(path) => present(path, table),
+        Filter::ValuePath { .. } => Pushdown::none(),
+    }
+}
+
+fn join(a: Condition, op: &str, b: Condition) -> Condition {
+    let mut params = a.params;
+    params.extend(b.params);
+    Condition { sql: format!("({}) {op} ({})", a.sql, b.sql), params }
+}
+
+/// Whether `path` names the top-level attribute `name` of the table's core schema.
+fn is_core(path: &AttrPath, name: &str, table: Table) -> bool {
+    path.sub_attr.is_none()
+        && path.name.eq_ignore_ascii_case(name)
+        && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(table.core_urn()))
+}
+
+/// A string literal safe to compare as a string: not one that looks like a date-time
+/// (`dddd-dd-dd…`, at least 19 bytes), which a schema-less evaluation compares as an instant.
+fn plain_string(value: &CompValue) -> Option<&str> {
+    match value {
+        CompValue::Str(s) => {
+            let b = s.as_bytes();
+            let date_like = b.len() >= 19 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+            (!date_like).then_some(s.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix` (None when the last
+/// character has no successor).
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars = prefix.chars();
+    let last = chars.next_back()?;
+    let next = char::from_u32(last as u32 + 1).or_else(|| char::from_u32(0xE000).filter(|_| last as u32 == 0xD7FF))?;
+    let mut bound = chars.as_str().to_owned();
+    bound.push(next);
+    Some(bound)
+}
+
+/// `col` compared with a (lowered or exact) literal, byte-wise as Rust's `str` methods do.
+fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
+    let blob = format!("CAST({col} AS BLOB)");
+    Some(match op {
+        CompareOp::Eq => Pushdown::exact(format!("{col} = ?"), vec![SqlValue::Text(lit)]),
+        // Every string starts and ends with "" (and SQLite's substr of an empty blob is NULL).
+        CompareOp::Sw | CompareOp::Ew if lit.is_empty() => Pushdown::exact(format!("{col} IS NOT NULL"), Vec::new()),
+        CompareOp::Sw => {
+            let n = lit.len() as i64;
+            let mut sql = format!("{col} >= ?");
+            let mut params = vec![SqlValue::Text(lit.clone())];
+            if let Some(upper) = prefix_upper_bound(&lit) {
+                sql.push_str(&format!(" AND {col} < ?"));
+                params.push(SqlValue::Text(upper));
+            }
+            sql.push_str(&format!(" AND substr({blob}, 1, ?) = CAST(? AS BLOB)"));
+            params.push(SqlValue::Integer(n));
+            params.push(SqlValue::Text(lit));
+            Pushdown::exact(sql, params)
+        }
+        CompareOp::Ew => {
+            let n = lit.len() as i64;
+            Pushdown::exact(
+                format!("length({blob}) >= ? AND substr({blob}, -?) = CAST(? AS BLOB)"),
+                vec![SqlValue::Integer(n), SqlValue::Integer(n), SqlValue::Text(lit)],
+            )
+        }
+        CompareOp::Co => Pushdown::exact(format!("instr({blob}, CAST(? AS BLOB)) > 0"), vec![SqlValue::Text(lit)]),
+        _ => return None,
+    })
+}
+
+fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> Pushdown {
+    let translated = if is_core(path, table.name_attr(), table) {
+        plain_string(value).and_then(|lit| string_op(table.name_column(), op, lower(lit)))
+    } else if is_core(path, "externalId", table) || is_core(path, "id", table) {
+        // A superset: equal ignoring case; the compiled filter decides the exact answer.
+        let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
+        match (op, plain_string(value)) {
+            (CompareOp::Eq, Some(lit)) => Some(Pushdown {
+                condition: Some(Condition { sql: format!("{col} = ?"), params: vec![SqlValue::Text(lower(lit))] }),
+                exact: false,
+            }),
+            _ => None,
+        }
+    } else if table == Table::Users && is_core(path, "active", table) {
+        match (op, value) {
+            // The evaluator also accepts the strings "true"/"false" in any ASCII case.
+            (CompareOp::Eq, CompValue::Bool(b)) => Some(Pushdown::exact(
+                "(json_type(doc, '$.active') = ? OR (json_type(doc, '$.active') = 'text' \
+                 AND lower(json_extract(doc, '$.active')) = ?))"
+                    .to_owned(),
+                vec![SqlValue::Text(if *b { "true" } else { "false" }.to_owned()); 2],
+            )),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    translated.unwrap_or_else(Pushdown::none)
+}
+
+fn present(path: &AttrPath, table: Table) -> Pushdown {
+    let col = if is_core(path, table.name_attr(), table) {
+        table.name_column()
+    } else if is_core(path, "externalId", table) {
+        "external_id"
+    } else {
+        return Pushdown::none();
+    };
+    Pushdown::exact(format!("{col} IS NOT NULL AND {col} <> ''"), Vec::new())
+}
+
+/// Whether `filter` mentions the attribute `name` anywhere (so the evaluation needs it loaded).
+pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
+    match filter {
+        Filter::Present(p) | Filter::Compare { path: p, .. } => p.name.eq_ignore_ascii_case(name),
+        Filter::ValuePath { attr, .. } => attr.name.eq_ignore_ascii_case(name),
+        Filter::And(a, b) | Filter::Or(a, b) => mentions(a, name) || mentions(b, name),
+        Filter::Not(inner) => mentions(inner, name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(name: &str, op: CompareOp, v: &str) -> Filter {
+        Filter::Compare { path: AttrPath::new(name), op, value: CompValue::Str(v.into()) }
+    }
+
+    #[test]
+    fn user_name_eq_is_exact_and_lowercased() {
+        let p = translate(&cmp("USERNAME", CompareOp::Eq, "ÄBC@x.org"), Table::Users);
+        assert!(p.exact);
+        let c = p.condition.unwrap();
+        assert_eq!(c.sql, "user_name_lower = ?");
+        assert_eq!(c.params, vec![SqlValue::Text("äbc@x.org".into())]);
+    }
+
+    #[test]
+    fn unknown_attributes_make_and_inexact_and_or_unpushable() {
+        let known = cmp("userName", CompareOp::Sw, "a");
+        let unknown = cmp("title", CompareOp::Eq, "x");
+        let and = translate(&Filter::And(Box::new(known.clone()), Box::new(unknown.clone())), Table::Users);
+        assert!(!and.exact);
+        assert!(and.condition.is_some());
+        let or = translate(&Filter::Or(Box::new(known), Box::new(unknown)), Table::Users);
+        assert!(!or.exact);
+        assert!(or.condition.is_none());
+    }
+
+    #[test]
+    fn date_like_literals_and_external_id_sw_are_not_pushed() {
+        assert!(translate(&cmp("userName", CompareOp::Eq, "2024-01-01T00:00:00Z"), Table::Users).condition.is_none());
+        assert!(translate(&cmp("externalId", CompareOp::Sw, "a"), Table::Users).condition.is_none());
+        assert!(translate(&cmp("active", CompareOp::Eq, "true"), Table::Users).condition.is_none());
+    }
+
+    #[test]
+    fn prefix_bounds() {
+        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}"), None);
+        assert_eq!(prefix_upper_bound(""), None);
+    }
+
+    #[test]
+    fn mentions_finds_nested_paths() {
+        let f = Filter::Not(Box::new(Filter::ValuePath {
+            attr: AttrPath::new("Groups"),
+            filter: Box::new(cmp("value", CompareOp::Eq, "g")),
+        }));
+        assert!(mentions(&f, "groups"));
+        assert!(!mentions(&f, "members"));
+    }
+}

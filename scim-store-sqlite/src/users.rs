@@ -1,0 +1,289 @@
+//! [`UserStore`] for [`SqliteUserStore`].
+
+use crate::SqliteUserStore;
+use crate::error::Error;
+use crate::list::{self, decode};
+use crate::pushdown::{self, Table};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
+use serde_json::{Map, Value};
+
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// A user as stored: the indexed columns and the document (without `groups`, which is
+/// derived, and without `meta.version`, which is a column).
+struct Encoded {
+    id: String,
+    id_fold: String,
+    user_name_lower: Option<String>,
+    external_id: Option<String>,
+    external_id_fold: Option<String>,
+    status: &'static str,
+    purge_at: Option<i64>,
+    created: Option<i64>,
+    last_modified: Option<i64>,
+    doc: String,
+}
+
+fn encode(user: &User) -> Result<Encoded, Error> {
+    let id = user.id().ok_or(Error::NotFound)?.to_owned();
+    let mut doc = user.as_object().clone();
+    doc.remove("groups");
+    if let Some(Value::Object(meta)) = doc.get_mut("meta") {
+        meta.remove("version");
+    }
+    let lifecycle = user.lifecycle();
+    let meta = user.meta();
+    Ok(Encoded {
+        id_fold: pushdown::lower(&id),
+        id,
+        user_name_lower: user.user_name().map(pushdown::lower),
+        external_id: user.external_id().map(str::to_owned),
+        external_id_fold: user.external_id().map(pushdown::lower),
+        status: lifecycle.status.as_str(),
+        purge_at: (lifecycle.status == UserStatus::Suspended).then_some(lifecycle.purge_at).flatten().map(millis),
+        created: meta.as_ref().map(|m| millis(m.created)),
+        last_modified: meta.as_ref().map(|m| millis(m.last_modified)),
+        doc: serde_json::to_string(&doc)?,
+    })
+}
+
+/// Fails with `PreconditionFailed` unless `if_match` is absent or matches `current`.
+pub(crate) fn check_version(if_match: Option<&Version>, current: i64) -> Result<(), Error> {
+    match if_match {
+        Some(v) if !v.matches(&Version::from_revision(u64::try_from(current).unwrap_or(0))) => {
+            Err(Error::PreconditionFailed)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The user's `groups`, derived from memberships (`None` when it belongs to none).
+pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Result<Option<Value>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m \
+         JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+         WHERE m.tenant = ?1 AND m.value = ?2 ORDER BY g.seq",
+    )?;
+    let mut rows = stmt.query(params![tenant, user_id])?;
+    let mut groups = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut g = Map::new();
+        g.insert("value".into(), Value::String(row.get(0)?));
+        if let Some(display) = row.get::<_, Option<String>>(1)? {
+            g.insert("display".into(), Value::String(display));
+        }
+        g.insert("type".into(), Value::String("direct".into()));
+        groups.push(Value::Object(g));
+    }
+    Ok((!groups.is_empty()).then_some(Value::Array(groups)))
+}
+
+fn set_groups(doc: &mut Map<String, Value>, groups: Option<Value>) {
+    match groups {
+        Some(g) => doc.insert("groups".into(), g),
+        None => doc.remove("groups"),
+    };
+}
+
+fn attach_groups(conn: &Connection, tenant: &str, doc: &mut Map<String, Value>) -> Result<(), Error> {
+    let groups = match doc.get("id").and_then(Value::as_str) {
+        Some(id) => groups_of(conn, tenant, id)?,
+        None => None,
+    };
+    set_groups(doc, groups);
+    Ok(())
+}
+
+/// Removes a user's memberships, bumping the version of each group it leaves.
+pub(crate) fn remove_memberships_of(conn: &Connection, tenant: &str, member: &str) -> Result<(), Error> {
+    conn.prepare_cached(
+        "UPDATE groups SET version = version + 1 WHERE tenant = ?1 AND id IN \
+         (SELECT group_id FROM memberships WHERE tenant = ?1 AND value = ?2)",
+    )?
+    .execute(params![tenant, member])?;
+    conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND value = ?2")?
+        .execute(params![tenant, member])?;
+    Ok(())
+}
+
+/// The users row of `(tenant, id)`: `tenant = ?1 AND id = ?2 AND id_fold = ?3`, so the
+/// lookup uses the unique index `(tenant, id_fold, id)`.
+const USER_KEY: &str = "tenant = ?1 AND id = ?2 AND id_fold = ?3";
+
+fn current_user_version(conn: &Connection, tenant: &str, id: &str, id_fold: &str) -> Result<i64, Error> {
+    conn.prepare_cached(&format!("SELECT version FROM users WHERE {USER_KEY}"))?
+        .query_row(params![tenant, id, id_fold], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+pub(crate) fn current_group_version(conn: &Connection, tenant: &str, id: &str) -> Result<i64, Error> {
+    conn.prepare_cached("SELECT version FROM groups WHERE tenant = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+#[async_trait]
+impl UserStore for SqliteUserStore {
+    async fn create(&self, tenant: &TenantId, mut user: User) -> Result<User, StoreError> {
+        let e = encode(&user).map_err(|e| match e {
+            Error::NotFound => StoreError::Backend { backend: "sqlite", source: "a user to create needs an id".into() },
+            other => other.into(),
+        })?;
+        let tenant = tenant.as_str().to_owned();
+        let groups = self
+            .db
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO users (tenant, id, id_fold, user_name_lower, external_id, external_id_fold, status, \
+                     purge_at, version, created, last_modified, doc) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11)",
+                )?
+                .execute(params![
+                    tenant,
+                    e.id,
+                    e.id_fold,
+                    e.user_name_lower,
+                    e.external_id,
+                    e.external_id_fold,
+                    e.status,
+                    e.purge_at,
+                    e.created,
+                    e.last_modified,
+                    e.doc
+                ])?;
+                groups_of(conn, &tenant, &e.id)
+            })
+            .await?;
+        user.set_version(&Version::from_revision(1));
+        set_groups(user.as_object_mut(), groups);
+        Ok(user)
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
+        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), pushdown::lower(id));
+        let doc = self
+            .db
+            .read(move |conn| {
+                let (version, doc): (i64, String) = conn
+                    .prepare_cached(&format!("SELECT version, doc FROM users WHERE {USER_KEY}"))?
+                    .query_row(params![tenant, id, id_fold], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+                    .ok_or(Error::NotFound)?;
+                let mut doc = decode(&doc, version)?;
+                attach_groups(conn, &tenant, &mut doc)?;
+                Ok(doc)
+            })
+            .await?;
+        Ok(User::from_json(Value::Object(doc)))
+    }
+
+    async fn replace(&self, tenant: &TenantId, mut user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
+        let e = encode(&user)?;
+        let tenant = tenant.as_str().to_owned();
+        let if_match = if_match.cloned();
+        let (version, groups) = self
+            .db
+            .write(move |conn| {
+                let current = current_user_version(conn, &tenant, &e.id, &e.id_fold)?;
+                check_version(if_match.as_ref(), current)?;
+                conn.prepare_cached(&format!(
+                    "UPDATE users SET user_name_lower = ?4, external_id = ?5, external_id_fold = ?6, status = ?7, \
+                     purge_at = ?8, version = ?9, created = ?10, last_modified = ?11, doc = ?12 WHERE {USER_KEY}"
+                ))?
+                .execute(params![
+                    tenant,
+                    e.id,
+                    e.id_fold,
+                    e.user_name_lower,
+                    e.external_id,
+                    e.external_id_fold,
+                    e.status,
+                    e.purge_at,
+                    current + 1,
+                    e.created,
+                    e.last_modified,
+                    e.doc
+                ])?;
+                Ok((current + 1, groups_of(conn, &tenant, &e.id)?))
+            })
+            .await?;
+        user.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
+        set_groups(user.as_object_mut(), groups);
+        Ok(user)
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), pushdown::lower(id));
+        let if_match = if_match.cloned();
+        self.db
+            .write(move |conn| {
+                let current = current_user_version(conn, &tenant, &id, &id_fold)?;
+                check_version(if_match.as_ref(), current)?;
+                conn.prepare_cached(&format!("DELETE FROM users WHERE {USER_KEY}"))?
+                    .execute(params![tenant, id, id_fold])?;
+                remove_memberships_of(conn, &tenant, &id)
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
+        let tenant = tenant.as_str().to_owned();
+        let query = query.clone();
+        let start_index = query.start_index;
+        let (total, docs) = self
+            .db
+            .read(move |conn| {
+                let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "groups"))
+                    || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
+                let mut attach = |conn: &Connection, doc: &mut Map<String, Value>| attach_groups(conn, &tenant, doc);
+                list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true)
+            })
+            .await?;
+        Ok(Page {
+            total_results: total,
+            start_index,
+            items: docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect(),
+        })
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+        let now = millis(now);
+        let purged = self
+            .db
+            .write(move |conn| {
+                let mut expired = Vec::new();
+                {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT seq, tenant, version, doc FROM users \
+                         WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended'",
+                    )?;
+                    let mut rows = stmt.query(params![now])?;
+                    while let Some(row) = rows.next()? {
+                        let (seq, tenant, version, doc): (i64, String, i64, String) =
+                            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+                        expired.push((seq, tenant, decode(&doc, version)?));
+                    }
+                }
+                let mut purged = Vec::with_capacity(expired.len());
+                for (seq, tenant, mut doc) in expired {
+                    attach_groups(conn, &tenant, &mut doc)?;
+                    conn.prepare_cached("DELETE FROM users WHERE seq = ?1")?.execute(params![seq])?;
+                    if let Some(id) = doc.get("id").and_then(Value::as_str) {
+                        remove_memberships_of(conn, &tenant, id)?;
+                    }
+                    purged.push((TenantId::new(tenant), User::from_json(Value::Object(doc))));
+                }
+                Ok(purged)
+            })
+            .await?;
+        Ok(purged)
+    }
+}
