@@ -149,12 +149,12 @@ impl<'r> Engine<'r, '_> {
 
     /// `{"urn:…:core:2.0:User": {…}}`: the object's keys are core attributes.
     fn write_core(&mut self, kind: PatchOpKind, value: Option<&Value>, origin: Origin) -> Result<(), ScimError> {
-        let Some(Value::Object(obj)) = value else {
-            return Err(ScimError::invalid_value("the core schema URN needs an object value"));
-        };
         if kind == PatchOpKind::Remove {
             return Err(ScimError::invalid_path("the core schema cannot be removed"));
         }
+        let Some(Value::Object(obj)) = value else {
+            return Err(ScimError::invalid_value("the core schema URN needs an object value"));
+        };
         for (key, v) in obj {
             let path = parse::path(key)?;
             let t = target(self.registry, self.rt, &path)?;
@@ -526,11 +526,13 @@ impl<'r> Engine<'r, '_> {
         origin: Origin,
     ) -> Result<(), ScimError> {
         let attr = res.attribute;
-        if !writable(attr, origin)? || sub.is_some_and(|s| !matches!(writable(s, origin), Ok(true))) {
-            return match sub.map(|s| writable(s, origin)) {
-                Some(Err(e)) => Err(e),
-                _ => Ok(()),
-            };
+        if !writable(attr, origin)? {
+            return Ok(());
+        }
+        if let Some(sub) = sub {
+            if !writable(sub, origin)? {
+                return Ok(());
+            }
         }
         let raw = value.unwrap_or(&Value::Null);
         if raw.is_null() {
