@@ -246,6 +246,15 @@ fn main() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10_000, 1_000_000]);
     let mut c = Criterion::default().configure_from_args();
+    // The baseline of the workload's protocol: serde_json parse + serialize of user 0, so the
+    // figures can be compared across machines and loads.
+    let user0 = serde_json::to_string(&base[0]).expect("serialize");
+    c.bench_function("store_memory/baseline_serde_json_user0_parse_serialize", |b| {
+        b.iter(|| {
+            let v: Value = serde_json::from_str(black_box(&user0)).expect("parse");
+            black_box(serde_json::to_string(&v).expect("serialize"))
+        });
+    });
     for n in sizes {
         bench_size(&mut c, &base, n);
     }
