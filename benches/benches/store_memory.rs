@@ -166,6 +166,16 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
         });
     }
     g.sample_size(20);
+    // Okta-style walk: each iteration asks for the page after the previous one.
+    let mut start = 1;
+    g.bench_function("page100_sequential_walk", |b| {
+        b.iter(|| {
+            let q = ListQuery { count: 100, start_index: start, ..ListQuery::default() };
+            let page = block_on(UserStore::list(&*store, &tenant, &q)).expect("list");
+            start = if page.items.len() < 100 { 1 } else { start + 100 };
+            black_box(page)
+        });
+    });
 
     // PATCH through the provisioning service (read, apply, validate, conditional replace).
     let scim = Provisioning::new(store.clone(), store.clone());

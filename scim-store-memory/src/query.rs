@@ -1,12 +1,12 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
-use crate::tenant::{GroupRec, Tenant, UserRec, fold, group_view};
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Which index an equality comparison can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,15 +128,40 @@ impl Listed for GroupRec {
     }
 }
 
+/// The creation order of one kind of resource, with its page hint.
+struct Order<'a> {
+    order: &'a BTreeMap<u64, Arc<str>>,
+    generation: u64,
+    hint: &'a Mutex<Option<PageHint>>,
+}
+
+impl Order<'_> {
+    /// `take` ids from position `skip` in creation order, resuming from the hint when the
+    /// previous page ended exactly there (O(page) instead of O(skip)).
+    fn window(&self, skip: usize, take: usize) -> Vec<&Arc<str>> {
+        let mut hint = self.hint.lock().unwrap_or_else(PoisonError::into_inner);
+        let resume = hint.filter(|h| h.generation == self.generation && h.index == skip).map(|h| h.seq);
+        let mut iter: Box<dyn Iterator<Item = (&u64, &Arc<str>)> + '_> = match resume {
+            Some(seq) => Box::new(self.order.range(seq..)),
+            None => Box::new(self.order.iter().skip(skip)),
+        };
+        let ids: Vec<&Arc<str>> = iter.by_ref().take(take).map(|(_, id)| id).collect();
+        *hint =
+            iter.next().map(|(seq, _)| PageHint { generation: self.generation, index: skip + ids.len(), seq: *seq });
+        ids
+    }
+}
+
 /// Filters, sorts and pages `recs`.
 fn list<R: Listed>(
     tenant: &Tenant,
     recs: &HashMap<Arc<str>, R>,
-    order: &BTreeMap<u64, Arc<str>>,
+    ordering: &Order<'_>,
     cands: Option<Vec<&Arc<str>>>,
     derived: &str,
     query: &ListQuery,
 ) -> Page<R::Out> {
+    let order = ordering.order;
     let skip = query.start_index.saturating_sub(1);
     let take = query.count;
     let needs_derived = query.filter.as_ref().is_some_and(|f| mentions(&f.filter, derived))
@@ -145,10 +170,12 @@ fn list<R: Listed>(
 
     // The fast path: no filter, creation order.
     if query.filter.is_none() && query.sort_by.is_none() {
-        let items = order
-            .values()
-            .skip(skip)
-            .take(take)
+        if take == 0 {
+            return page(recs.len(), Vec::new());
+        }
+        let items = ordering
+            .window(skip, take)
+            .into_iter()
             .filter_map(|id| recs.get_key_value(id))
             .map(|(id, r)| r.out(id, tenant, query))
             .collect();
@@ -219,7 +246,8 @@ pub(crate) fn list_users(tenant: &Tenant, query: &ListQuery) -> Page<User> {
             tenant.mixed_case_user_ids,
         )
     });
-    list(tenant, &tenant.users, &tenant.user_order, cands, "groups", query)
+    let order = Order { order: &tenant.user_order, generation: tenant.user_gen, hint: &tenant.user_hint };
+    list(tenant, &tenant.users, &order, cands, "groups", query)
 }
 
 pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
@@ -234,7 +262,8 @@ pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
             tenant.mixed_case_group_ids,
         )
     });
-    list(tenant, &tenant.groups, &tenant.group_order, cands, "members", query)
+    let order = Order { order: &tenant.group_order, generation: tenant.group_gen, hint: &tenant.group_hint };
+    list(tenant, &tenant.groups, &order, cands, "members", query)
 }
 
 #[cfg(test)]
@@ -288,6 +317,35 @@ mod tests {
         assert_eq!(cands(&t, r#"userName sw "a""#), None);
         assert_eq!(cands(&t, r#"userName eq "a" or title pr"#), None);
         assert_eq!(cands(&t, r#"not (userName eq "a")"#), None);
+    }
+
+    #[tokio::test]
+    async fn sequential_pages_resume_from_the_hint_and_writes_invalidate_it() {
+        let store = MemoryUserStore::new();
+        let t = TenantId::new("t");
+        for i in 0..50 {
+            let u = User::from_json(json!({"id": format!("u{i:02}"), "userName": format!("n{i}")}));
+            store.create(&t, u).await.expect("create");
+        }
+        let page = |start: usize| ListQuery { start_index: start, count: 10, ..ListQuery::default() };
+        let ids = |p: Page<User>| p.items.iter().map(|u| u.id().unwrap_or_default().to_owned()).collect::<Vec<_>>();
+        let first = ids(store.list(&t, &page(1)).await.expect("list"));
+        assert_eq!(first.first().map(String::as_str), Some("u00"));
+        let second = ids(store.list(&t, &page(11)).await.expect("list"));
+        assert_eq!(second.first().map(String::as_str), Some("u10"));
+        // a delete before the hint's position must not shift the next page wrongly
+        store.delete(&t, "u03", None).await.expect("delete");
+        let third = ids(store.list(&t, &page(21)).await.expect("list"));
+        assert_eq!(third.first().map(String::as_str), Some("u21"), "positions moved by one after the delete");
+        let fourth = ids(store.list(&t, &page(31)).await.expect("list"));
+        assert_eq!(fourth.first().map(String::as_str), Some("u31"));
+        // jumping around still works
+        let back = ids(store.list(&t, &page(2)).await.expect("list"));
+        assert_eq!(back.first().map(String::as_str), Some("u01"));
+        let last = ids(store.list(&t, &page(45)).await.expect("list"));
+        assert_eq!(last, ["u45", "u46", "u47", "u48", "u49"]);
+        let past = ids(store.list(&t, &page(50)).await.expect("list"));
+        assert!(past.is_empty());
     }
 
     #[test]
