@@ -33,9 +33,14 @@ pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
     }
 }
 
+/// A candidate id, and whether it certainly matches: found by an `id eq` term whose literal
+/// is the stored id byte for byte, with nothing but `or` above it (an equal string matches
+/// `eq` whatever the case rules).
+type Cand<'t> = (&'t Arc<str>, bool);
+
 /// Ids that may match `filter` (a superset of the matches), when indexes can tell;
-/// `None` when the filter needs a scan. The caller checks each candidate with the
-/// compiled filter, so folding case here is always safe.
+/// `None` when the filter needs a scan. The caller checks each candidate that is not certain
+/// with the compiled filter, so folding case here is always safe.
 fn candidates<'t>(
     filter: &Filter,
     name_attr: &str,
@@ -44,7 +49,7 @@ fn candidates<'t>(
     names: &'t HashMap<Box<str>, Arc<str>>,
     external: &'t HashMap<Box<str>, Vec<Arc<str>>>,
     mixed_case_ids: usize,
-) -> Option<Vec<&'t Arc<str>>> {
+) -> Option<Vec<Cand<'t>>> {
     let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, names, external, mixed_case_ids);
     match filter {
         Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(s) } => {
@@ -65,11 +70,13 @@ fn candidates<'t>(
                     }
                     let lower = fold(s);
                     if let Some((k, _)) = ids.get_key_value(&*lower) {
-                        out.push(k);
+                        out.push((k, **k == **s));
                     }
                 }
-                Indexed::Name => out.extend(names.get(&fold(s))),
-                Indexed::ExternalId => out.extend(external.get(&fold(s)).into_iter().flatten()),
+                Indexed::Name => out.extend(names.get(&fold(s)).map(|id| (id, false))),
+                Indexed::ExternalId => {
+                    out.extend(external.get(&fold(s)).into_iter().flatten().map(|id| (id, false)));
+                }
             }
             Some(out)
         }
@@ -78,10 +85,14 @@ fn candidates<'t>(
             out.extend(rec(b)?);
             Some(out)
         }
-        Filter::And(a, b) => match (rec(a), rec(b)) {
-            (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
-            (x, y) => x.or(y),
-        },
+        Filter::And(a, b) => {
+            let side = match (rec(a), rec(b)) {
+                (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+                (x, y) => x.or(y),
+            };
+            // The other side still has to be checked.
+            side.map(|c| c.into_iter().map(|(id, _)| (id, false)).collect())
+        }
         _ => None,
     }
 }
@@ -157,7 +168,7 @@ fn list<R: Listed>(
     tenant: &Tenant,
     recs: &HashMap<Arc<str>, R>,
     ordering: &Order<'_>,
-    cands: Option<Vec<&Arc<str>>>,
+    cands: Option<Vec<Cand<'_>>>,
     derived: &str,
     query: &ListQuery,
 ) -> Page<R::Out> {
@@ -182,20 +193,24 @@ fn list<R: Listed>(
         return page(recs.len(), items);
     }
 
-    let source: Box<dyn Iterator<Item = (&Arc<str>, &R)> + '_> = match cands {
+    let source: Box<dyn Iterator<Item = (&Arc<str>, &R, bool)> + '_> = match cands {
         Some(mut ids) => {
-            let mut found: Vec<(&Arc<str>, &R)> = Vec::with_capacity(ids.len());
-            ids.sort_unstable();
-            ids.dedup();
-            found.extend(ids.into_iter().filter_map(|id| recs.get_key_value(id)));
-            found.sort_unstable_by_key(|(_, r)| r.seq());
+            // certain candidates first among equal ids, so `dedup` keeps them
+            ids.sort_unstable_by(|a, b| a.0.cmp(b.0).then(b.1.cmp(&a.1)));
+            ids.dedup_by(|a, b| a.0 == b.0);
+            let mut found: Vec<(&Arc<str>, &R, bool)> = ids
+                .into_iter()
+                .filter_map(|(id, certain)| recs.get_key_value(id).map(|(id, r)| (id, r, certain)))
+                .collect();
+            found.sort_unstable_by_key(|(_, r, _)| r.seq());
             Box::new(found.into_iter())
         }
-        None => Box::new(order.values().filter_map(|id| recs.get_key_value(id))),
+        None => Box::new(order.values().filter_map(|id| recs.get_key_value(id)).map(|(id, r)| (id, r, false))),
     };
-    let matches = |id: &str, r: &R| -> bool {
+    let matches = |id: &str, r: &R, certain: bool| -> bool {
         match &query.filter {
             None => true,
+            Some(_) if certain => true,
             Some(f) if needs_derived => f.compiled.matches(&r.view(id, tenant, query)),
             Some(f) => f.compiled.matches(r.raw()),
         }
@@ -205,8 +220,8 @@ fn list<R: Listed>(
         None => {
             let mut total = 0;
             let mut items = Vec::new();
-            for (id, r) in source {
-                if matches(id, r) {
+            for (id, r, certain) in source {
+                if matches(id, r, certain) {
                     if total >= skip && items.len() < take {
                         items.push(r.out(id, tenant, query));
                     }
@@ -217,8 +232,8 @@ fn list<R: Listed>(
         }
         Some(key) => {
             let mut hits: Vec<(&Arc<str>, &R, Option<SortValue>)> = source
-                .filter(|(id, r)| matches(id, r))
-                .map(|(id, r)| {
+                .filter(|(id, r, certain)| matches(id, r, *certain))
+                .map(|(id, r, _)| {
                     let v =
                         if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { key.value_of(r.raw()) };
                     (id, r, v)
@@ -295,7 +310,7 @@ mod tests {
         let q = qf(f);
         candidates(&q.filter, "userName", urn::USER, &t.users, &t.user_names, &t.external_ids, t.mixed_case_user_ids)
             .map(|v| {
-                let mut v: Vec<String> = v.into_iter().map(|id| id.to_string()).collect();
+                let mut v: Vec<String> = v.into_iter().map(|(id, _)| id.to_string()).collect();
                 v.sort();
                 v
             })
@@ -317,6 +332,29 @@ mod tests {
         assert_eq!(cands(&t, r#"userName sw "a""#), None);
         assert_eq!(cands(&t, r#"userName eq "a" or title pr"#), None);
         assert_eq!(cands(&t, r#"not (userName eq "a")"#), None);
+    }
+
+    #[tokio::test]
+    async fn certain_id_candidates_skip_only_what_is_certain() {
+        let store = MemoryUserStore::new();
+        let t = TenantId::new("t");
+        for id in ["a", "b", "c"] {
+            let u = User::from_json(json!({"id": id, "userName": format!("{id}@x.org")}));
+            store.create(&t, u).await.expect("create");
+        }
+        let all = store.list(&t, &ListQuery::default()).await.expect("list").items;
+        for f in [
+            r#"id eq "B" or id eq "c""#,
+            r#"id eq "c" and title pr"#,
+            r#"id eq "a" or (id eq "b" and userName eq "nope")"#,
+            r#"id eq "a" or id eq "a" or id eq "A""#,
+        ] {
+            let q = qf(f);
+            let expected: Vec<_> = all.iter().filter(|u| q.compiled.matches(u.as_json())).map(|u| u.id()).collect();
+            let got = store.list(&t, &ListQuery { filter: Some(q), ..ListQuery::default() }).await.expect("list");
+            assert_eq!(got.items.iter().map(|u| u.id()).collect::<Vec<_>>(), expected, "{f}");
+            assert_eq!(got.total_results, expected.len(), "{f}");
+        }
     }
 
     #[tokio::test]
