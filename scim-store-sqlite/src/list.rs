@@ -78,6 +78,9 @@ pub(crate) fn list(
     let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, table));
     let exact = pushed.as_ref().is_none_or(|p| p.exact);
     let condition = pushed.and_then(|p| p.condition).unwrap_or_default();
+    // With a condition, `+seq` keeps the planner from walking the tenant in creation order
+    // (the `users_tenant` index) instead of using the condition's index.
+    let seq_order = if condition.sql.is_empty() { "seq" } else { "+seq" };
     let (where_sql, params) = where_clause(tenant, condition);
     let sql_sort = match &query.sort_by {
         None => Some(None),
@@ -96,7 +99,7 @@ pub(crate) fn list(
             return Ok((count_rows(&params)?, Vec::new()));
         }
         let order = match (column, query.sort_order) {
-            (None, _) => "seq".to_owned(),
+            (None, _) => seq_order.to_owned(),
             // As `compare_sort_values`: missing values last ascending, first descending;
             // ties in creation order either way.
             (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
@@ -136,7 +139,7 @@ pub(crate) fn list(
     }
 
     // Candidates from SQL (a superset), the exact answer from the compiled filter.
-    let mut stmt = conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY seq"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY {seq_order}"))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     let mut matches = Vec::new();
     while let Some(row) = rows.next()? {
