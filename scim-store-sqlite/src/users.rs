@@ -278,7 +278,8 @@ impl UserStore for SqliteUserStore {
                 for (seq, tenant, mut doc) in expired {
                     attach_groups(conn, &tenant, &mut doc)?;
                     conn.prepare_cached("DELETE FROM users WHERE seq = ?1")?.execute(params![seq])?;
-                    if let Some(id) = doc.get("id").and_then(Value::as_str) {
+                    // `groups` was just derived from the memberships: without it there are none.
+                    if let (Some(id), true) = (doc.get("id").and_then(Value::as_str), doc.contains_key("groups")) {
                         remove_memberships_of(conn, &tenant, id)?;
                     }
                     purged.push((TenantId::new(tenant), User::from_json(Value::Object(doc))));
