@@ -8,8 +8,11 @@ use rusqlite::{Connection, params_from_iter};
 use scim_core::{ListQuery, SortKey, SortOrder, SortValue, Version, compare_sort_values};
 use serde_json::{Map, Value};
 
-/// Completes a decoded document (adds `groups` or `members`).
-pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut Map<String, Value>) -> Result<(), Error> + 'a;
+/// Completes decoded documents (adds `groups` or `members`), several at a time.
+pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut [Map<String, Value>]) -> Result<(), Error> + 'a;
+
+/// Candidates completed and evaluated together when the evaluation needs `attach`.
+const EVAL_CHUNK: usize = 256;
 
 /// Parses a stored document and sets `meta.version` from the version column.
 pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Error> {
@@ -131,9 +134,7 @@ pub(crate) fn list(
             count_rows(&params)?
         };
         if attach_page {
-            for item in &mut items {
-                attach(conn, item)?;
-            }
+            attach(conn, &mut items)?;
         }
         return Ok((total, items));
     }
@@ -142,17 +143,27 @@ pub(crate) fn list(
     let mut stmt = conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY {seq_order}"))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     let mut matches = Vec::new();
+    let mut chunk = Vec::new();
+    let mut evaluate = |chunk: &mut Vec<Map<String, Value>>, matches: &mut Vec<Value>| -> Result<(), Error> {
+        if attach_for_eval {
+            attach(conn, chunk)?;
+        }
+        for doc in chunk.drain(..) {
+            let doc = Value::Object(doc);
+            if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
+                matches.push(doc);
+            }
+        }
+        Ok(())
+    };
     while let Some(row) = rows.next()? {
         let doc: String = row.get(1)?;
-        let mut doc = decode(&doc, row.get(0)?)?;
-        if attach_for_eval {
-            attach(conn, &mut doc)?;
-        }
-        let doc = Value::Object(doc);
-        if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
-            matches.push(doc);
+        chunk.push(decode(&doc, row.get(0)?)?);
+        if chunk.len() >= EVAL_CHUNK {
+            evaluate(&mut chunk, &mut matches)?;
         }
     }
+    evaluate(&mut chunk, &mut matches)?;
     if let Some(key) = &query.sort_by {
         // The shared order of every store; the sort is stable, so ties keep creation order.
         let mut keyed: Vec<(Option<SortValue>, Value)> = matches.into_iter().map(|d| (key.value_of(&d), d)).collect();
@@ -171,9 +182,7 @@ pub(crate) fn list(
         })
         .collect();
     if attach_page && !attach_for_eval {
-        for item in &mut items {
-            attach(conn, item)?;
-        }
+        attach(conn, &mut items)?;
     }
     Ok((total, items))
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -74,15 +75,20 @@ pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Resul
     let mut rows = stmt.query(params![tenant, user_id])?;
     let mut groups = Vec::new();
     while let Some(row) = rows.next()? {
-        let mut g = Map::new();
-        g.insert("value".into(), Value::String(row.get(0)?));
-        if let Some(display) = row.get::<_, Option<String>>(1)? {
-            g.insert("display".into(), Value::String(display));
-        }
-        g.insert("type".into(), Value::String("direct".into()));
-        groups.push(Value::Object(g));
+        groups.push(group_ref(row.get(0)?, row.get(1)?));
     }
     Ok((!groups.is_empty()).then_some(Value::Array(groups)))
+}
+
+/// One element of a user's `groups`.
+fn group_ref(id: String, display: Option<String>) -> Value {
+    let mut g = Map::new();
+    g.insert("value".into(), Value::String(id));
+    if let Some(display) = display {
+        g.insert("display".into(), Value::String(display));
+    }
+    g.insert("type".into(), Value::String("direct".into()));
+    Value::Object(g)
 }
 
 fn set_groups(doc: &mut Map<String, Value>, groups: Option<Value>) {
@@ -98,6 +104,40 @@ fn attach_groups(conn: &Connection, tenant: &str, doc: &mut Map<String, Value>) 
         None => None,
     };
     set_groups(doc, groups);
+    Ok(())
+}
+
+/// Sets `groups` on many users with one query per [`IN_CHUNK`] users.
+fn attach_groups_all(conn: &Connection, tenant: &str, docs: &mut [Map<String, Value>]) -> Result<(), Error> {
+    const IN_CHUNK: usize = 500;
+    if docs.len() == 1 {
+        return attach_groups(conn, tenant, &mut docs[0]);
+    }
+    for chunk in docs.chunks_mut(IN_CHUNK) {
+        let ids: Vec<String> =
+            chunk.iter().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
+        let mut by_user: HashMap<String, Vec<Value>> = HashMap::new();
+        if !ids.is_empty() {
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT m.value, m.group_id, json_extract(g.doc, '$.displayName') \
+                 FROM memberships m INDEXED BY memberships_value \
+                 CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+                 WHERE m.tenant = ? AND m.value IN ({marks}) ORDER BY g.seq"
+            ))?;
+            let params = std::iter::once(tenant).chain(ids.iter().map(String::as_str));
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                let user: String = row.get(0)?;
+                let group = group_ref(row.get(1)?, row.get(2)?);
+                by_user.entry(user).or_default().push(group);
+            }
+        }
+        for doc in chunk.iter_mut() {
+            let groups = doc.get("id").and_then(Value::as_str).and_then(|id| by_user.remove(id)).map(Value::Array);
+            set_groups(doc, groups);
+        }
+    }
     Ok(())
 }
 
@@ -245,7 +285,8 @@ impl UserStore for SqliteUserStore {
             .read(move |conn| {
                 let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "groups"))
                     || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
-                let mut attach = |conn: &Connection, doc: &mut Map<String, Value>| attach_groups(conn, &tenant, doc);
+                let mut attach =
+                    |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
                 list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true)
             })
             .await?;
