@@ -6,11 +6,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use scim_core::{Projection, SchemaRegistry};
 use std::hint::black_box;
 
-#[path = "support/workload.rs"]
-mod workload;
-
 fn bench_project(c: &mut Criterion) {
-    let users = workload::load_users();
+    let users = scim_benches::load_users();
     let registry = SchemaRegistry::scim_default();
     let mut g = c.benchmark_group("project");
     g.throughput(Throughput::Elements(1));

@@ -9,12 +9,9 @@ use scim_core::SchemaRegistry;
 use serde_json::Value;
 use std::hint::black_box;
 
-#[path = "support/workload.rs"]
-mod workload;
-
 fn bench_validate(c: &mut Criterion) {
-    let users = workload::load_users();
-    let groups = workload::load_groups();
+    let users = scim_benches::load_users();
+    let groups = scim_benches::load_groups();
     let registry = SchemaRegistry::scim_default();
     for u in &users {
         if let Err(e) = registry.validate("User", u, None) {
@@ -30,6 +27,28 @@ fn bench_validate(c: &mut Criterion) {
             let u = &users[i % users.len()];
             i += 1;
             black_box(registry.validate("User", black_box(u), None))
+        });
+    });
+    // The owned variant, as a request handler holding the parsed body calls it (the copy of
+    // the user is made outside the measurement).
+    let mut i = 0;
+    g.bench_function("user_owned", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                users[i % users.len()].clone()
+            },
+            |u| black_box(registry.validate_owned("User", u, None)),
+            BatchSize::SmallInput,
+        );
+    });
+    // For comparison: a deep copy of a user.
+    let mut i = 0;
+    g.bench_function("clone_user", |b| {
+        b.iter(|| {
+            let u = &users[i % users.len()];
+            i += 1;
+            black_box(u.clone())
         });
     });
     // A replace: the stored document is passed for the immutable checks.

@@ -5,7 +5,10 @@
 //! - resources ([`User`], [`Group`]) as validated JSON with typed accessors;
 //! - [`ScimError`]: every failure as an RFC 7644 §3.12 error;
 //! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
-//! - [`lifecycle`]: pending → active → suspended (soft delete) → purged.
+//! - [`lifecycle`]: pending → active → suspended (soft delete) → purged;
+//! - [`Provisioning`]: the service-level API (create, replace, patch, delete, list, accept
+//!   invitations, purge) applying the lifecycle over any store, with a [`LifecycleEvents`] hook;
+//! - `conformance` (feature `conformance`): the suite every store backend runs.
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -23,7 +26,9 @@ pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
-pub use provisioning::{SortValue, compare_sort_values, fold_case};
+pub use provisioning::{
+    LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values, fold_case,
+};
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{

@@ -1,7 +1,21 @@
 //! The user lifecycle: pending → active → suspended (soft delete, purged after the
 //! retention period) → restored, and hard delete.
 //!
-//! The data types live here; the transition rules are applied by the provisioning service.
+//! The data types and the transition rules live here; the provisioning service
+//! ([`Provisioning`](crate::Provisioning)) applies them and reports each transition as a
+//! [`LifecycleEvent`](crate::LifecycleEvent).
+//!
+//! ```text
+//!  create (active absent/true) -> Pending --(host: accept_invitation)--> Active
+//!  create with active=false    -> Suspended (never invited)
+//!  Pending/Active --(active=false via PATCH or PUT)--> Suspended, purge_at = now + retention
+//!  Suspended --(active=true before purge_at)--> Active if it was ever activated, else Pending;
+//!                                               every attribute intact, purge_at cleared
+//!  Suspended --(now >= purge_at: purge job, or any access)--> gone (404)
+//!  any state --(DELETE)--> gone at once, removed from every group
+//! ```
+//! A suspended user cannot accept an invitation (`409`); re-sending `active=false` to a
+//! suspended user keeps its original `purge_at` (retention is not extended).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -97,6 +111,54 @@ impl Lifecycle {
     }
 }
 
+impl Lifecycle {
+    /// The state after a client set `active` at `now` (create, PUT or PATCH).
+    ///
+    /// `false` suspends a pending or active user (`suspended_at = now`,
+    /// `purge_at = now + retention`) and leaves a suspended one as it is; `true` restores a
+    /// suspended user to `Active` when it was ever activated and to `Pending` otherwise
+    /// (clearing the suspension times), and leaves a live one as it is.
+    #[must_use]
+    pub fn with_active(&self, active: bool, now: DateTime<Utc>, retention: chrono::Duration) -> Self {
+        match (self.status, active) {
+            (UserStatus::Suspended, true) => Self {
+                status: if self.activated_at.is_some() { UserStatus::Active } else { UserStatus::Pending },
+                activated_at: self.activated_at,
+                suspended_at: None,
+                purge_at: None,
+            },
+            (UserStatus::Pending | UserStatus::Active, false) => Self {
+                status: UserStatus::Suspended,
+                activated_at: self.activated_at,
+                suspended_at: Some(now),
+                purge_at: Some(now + retention),
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// The state after the person accepted the invitation at `now`: `Active` with
+    /// `activated_at = now`; an active user stays as it is.
+    ///
+    /// # Errors
+    /// `Err(())` for a suspended user: it cannot accept until restored.
+    #[allow(clippy::result_unit_err)]
+    pub fn accept_invitation(&self, now: DateTime<Utc>) -> Result<Self, ()> {
+        match self.status {
+            UserStatus::Pending => {
+                Ok(Self { status: UserStatus::Active, activated_at: Some(now), suspended_at: None, purge_at: None })
+            }
+            UserStatus::Active => Ok(self.clone()),
+            UserStatus::Suspended => Err(()),
+        }
+    }
+
+    /// Whether a suspended user's purge time has come (`now >= purge_at`).
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == UserStatus::Suspended && self.purge_at.is_some_and(|at| now >= at)
+    }
+}
+
 /// The source of the current time, injectable so tests can move it.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// Now.
@@ -138,5 +200,60 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 1, 1, h, 0, 0).single().unwrap_or_default()
+    }
+
+    #[test]
+    fn suspending_sets_times_and_restoring_returns_to_pending_or_active() {
+        let pending = Lifecycle::default();
+        let s = pending.with_active(false, t(1), Duration::days(30));
+        assert_eq!(s.status, UserStatus::Suspended);
+        assert_eq!(s.suspended_at, Some(t(1)));
+        assert_eq!(s.purge_at, Some(t(1) + Duration::days(30)));
+        let back = s.with_active(true, t(2), Duration::days(30));
+        assert_eq!(back, Lifecycle::default(), "never activated: back to pending, times cleared");
+
+        let active = pending.accept_invitation(t(3)).expect("pending accepts");
+        assert_eq!((active.status, active.activated_at), (UserStatus::Active, Some(t(3))));
+        let s = active.with_active(false, t(4), Duration::days(7));
+        assert_eq!(s.activated_at, Some(t(3)), "activation time survives suspension");
+        let back = s.with_active(true, t(5), Duration::days(7));
+        assert_eq!(back.status, UserStatus::Active);
+        assert_eq!((back.suspended_at, back.purge_at), (None, None));
+    }
+
+    #[test]
+    fn repeated_values_change_nothing() {
+        let s = Lifecycle::default().with_active(false, t(1), Duration::days(30));
+        assert_eq!(s.with_active(false, t(9), Duration::days(30)), s, "retention is not extended");
+        let a = Lifecycle::default().accept_invitation(t(1)).expect("accept");
+        assert_eq!(a.with_active(true, t(2), Duration::days(30)), a);
+        assert_eq!(a.accept_invitation(t(5)), Ok(a.clone()), "accepting twice keeps the first time");
+    }
+
+    #[test]
+    fn suspended_user_cannot_accept_and_expiry_is_inclusive() {
+        let s = Lifecycle::default().with_active(false, t(1), Duration::hours(2));
+        assert_eq!(s.accept_invitation(t(2)), Err(()));
+        assert!(!s.is_expired(t(3) - Duration::seconds(1)));
+        assert!(s.is_expired(t(3)));
+        assert!(!Lifecycle::default().is_expired(t(23)));
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let s =
+            Lifecycle::default().accept_invitation(t(1)).expect("accept").with_active(false, t(2), Duration::days(1));
+        assert_eq!(Lifecycle::from_json(&s.to_json()), s);
+        assert_eq!(s.to_json()["status"], "suspended");
     }
 }

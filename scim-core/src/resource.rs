@@ -362,3 +362,55 @@ impl Group {
         plural(self.as_object(), "members")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn user_accessors() {
+        let user = User::from_json(json!({
+            "id": "u1", "userName": "bjensen", "externalId": "e1", "displayName": "Babs",
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "emails": [{"value": "home@x.org", "type": "home"}, {"value": "work@x.org", "type": "work"}, {"type": "other"}],
+            "phoneNumbers": [{"value": "+1 555", "type": "work", "primary": true}],
+            urn::ENTERPRISE_USER: {"employeeNumber": "701984", "department": "Tour", "manager": {"value": "m1"}}
+        }));
+        assert_eq!(user.given_name(), Some("Barbara"));
+        assert_eq!(user.family_name(), Some("Jensen"));
+        assert_eq!(user.name_part("middleName"), None);
+        // Elements without a string `value` are skipped.
+        let emails: Vec<&str> = user.emails().map(|e| e.value).collect();
+        assert_eq!(emails, ["home@x.org", "work@x.org"]);
+        assert_eq!(user.preferred_email(), Some("work@x.org"));
+        let phone = user.phone_numbers().next().unwrap();
+        assert_eq!((phone.value, phone.kind, phone.primary, phone.display), ("+1 555", Some("work"), true, None));
+        assert_eq!(user.employee_number(), Some("701984"));
+        assert_eq!(user.department(), Some("Tour"));
+        assert_eq!(user.manager_id(), Some("m1"));
+        assert!(user.active());
+    }
+
+    #[test]
+    fn preferred_email_order() {
+        let primary =
+            User::from_json(json!({"emails": [{"value": "a", "type": "work"}, {"value": "b", "primary": true}]}));
+        assert_eq!(primary.preferred_email(), Some("b"));
+        let first = User::from_json(json!({"emails": [{"value": "a", "type": "home"}, {"value": "b"}]}));
+        assert_eq!(first.preferred_email(), Some("a"));
+        assert_eq!(User::from_json(json!({})).preferred_email(), None);
+        let bare_manager = User::from_json(json!({urn::ENTERPRISE_USER: {"manager": "m2"}}));
+        assert_eq!(bare_manager.manager_id(), Some("m2"));
+    }
+
+    #[test]
+    fn group_members() {
+        let group = Group::from_json(json!({"members": [
+            {"value": "u1", "display": "Ann", "type": "User"}, {"value": "g2", "type": "Group"}, {"display": "no id"}
+        ]}));
+        let members: Vec<(&str, Option<&str>)> = group.members().map(|m| (m.value, m.kind)).collect();
+        assert_eq!(members, [("u1", Some("User")), ("g2", Some("Group"))]);
+        assert_eq!(group.member_ids().collect::<Vec<_>>(), ["u1", "g2"]);
+    }
+}

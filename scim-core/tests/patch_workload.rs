@@ -40,11 +40,12 @@ fn run(id: &str) -> (Value, Value, bool) {
 /// `before` with the top-level keys in `changes` replaced (or removed when `null`).
 fn with(before: &Value, changes: Value) -> Value {
     let mut out = before.clone();
-    for (k, v) in changes.as_object().expect("object") {
+    let Value::Object(changes) = changes else { panic!("changes must be an object") };
+    for (k, v) in changes {
         if v.is_null() {
-            out.as_object_mut().expect("object").remove(k);
+            out.as_object_mut().expect("object").remove(&k);
         } else {
-            out[k] = v.clone();
+            out[k.as_str()] = v;
         }
     }
     out

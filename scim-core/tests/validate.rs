@@ -301,6 +301,13 @@ fn one_value_per_type_and_one_primary() {
         {"value": "Admin", "type": "WindowsAzureActiveDirectoryRole", "primary": false},
         {"value": "Reader", "type": "WindowsAzureActiveDirectoryRole", "primary": false}]}));
     assert_eq!(ok["roles"].as_array().map(Vec::len), Some(2));
+    // Many values: still one per type, and no quadratic blow-up.
+    let mut many: Vec<Value> = (0..5000).map(|i| json!({"value": format!("{i}@x"), "type": format!("t{i}")})).collect();
+    let ok = user(&json!({"userName": "a", "emails": many.clone()}));
+    assert_eq!(ok["emails"].as_array().map(Vec::len), Some(5000));
+    many.push(json!({"value": "dup@x", "type": "T4999"}));
+    let err = user_err(&json!({"userName": "a", "emails": many}));
+    assert!(err.detail().to_lowercase().contains("type 't4999'"), "{}", err.detail());
     // Group members all have type User.
     let members: Vec<Value> = (0..50).map(|i| json!({"value": format!("u{i}"), "type": "User"})).collect();
     let ok = valid("Group", &json!({"displayName": "G", "members": members}));
@@ -430,7 +437,10 @@ proptest! {
     fn arbitrary_documents_never_panic(doc in arb_json(), strict_policy in any::<bool>(), group in any::<bool>()) {
         let r = if strict_policy { strict() } else { registry() };
         let rt = if group { "Group" } else { "User" };
-        match r.validate(rt, &doc, Some(&doc)) {
+        let result = r.validate(rt, &doc, Some(&doc));
+        // The owned variant gives exactly the same answer.
+        prop_assert_eq!(&r.validate_owned(rt, doc.clone(), Some(&doc)), &result);
+        match result {
             Ok(out) => {
                 // The output is valid again and stable.
                 let again = r.validate(rt, &Value::Object(out.clone()), None).expect("canonical output validates");

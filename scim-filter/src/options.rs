@@ -7,6 +7,10 @@ pub struct ParseOptions {
     /// Maximum nesting of parentheses and value-path brackets. Default 64.
     pub max_depth: usize,
     /// Maximum input length in bytes. Default 8 KiB.
+    ///
+    /// Besides bounding the work per request, this bounds the size of the tree: a long
+    /// `a or b or c …` chain nests one node per term, and printing, compiling and dropping
+    /// the tree recurse over it. Raise it with that in mind.
     pub max_len: usize,
     /// Accept an unquoted bare word as a string value (`externalId eq jyoung`). Default true.
     pub allow_bare_values: bool,

@@ -19,7 +19,89 @@
 //! [`scim_core::fold_case`]; index hits are always re-checked with the compiled filter, so the
 //! results are exactly the filter's.
 //!
-//! # Example
+//! # Example: the user lifecycle
+//! [`scim_core::Provisioning`] applies the lifecycle rules over any store; here with a manual
+//! clock and an events hook that records what happened.
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use scim_core::{LifecycleEvent, LifecycleEvents, ManualClock, Provisioning, TenantId, UserStatus};
+//! use scim_store_memory::MemoryUserStore;
+//! use serde_json::json;
+//! use std::sync::{Arc, Mutex};
+//!
+//! #[derive(Debug, Default)]
+//! struct Log(Mutex<Vec<String>>);
+//! impl LifecycleEvents for Log {
+//!     // Called after each change is stored, synchronously, at most once.
+//!     fn on_event(&self, event: &LifecycleEvent) {
+//!         let what = match event {
+//!             LifecycleEvent::Invited { .. } => "invited",     // send the invitation e-mail
+//!             LifecycleEvent::Activated { .. } => "activated",
+//!             LifecycleEvent::Suspended { .. } => "suspended", // revoke sessions
+//!             LifecycleEvent::Restored { .. } => "restored",
+//!             LifecycleEvent::Purged { .. } => "purged",
+//!             LifecycleEvent::Deleted { .. } => "deleted",
+//!             _ => "other",
+//!         };
+//!         self.0.lock().unwrap().push(what.to_owned());
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), scim_core::ScimError> {
+//! let store = Arc::new(MemoryUserStore::new());
+//! let start = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
+//! let clock = Arc::new(ManualClock::new(start));
+//! let log = Arc::new(Log::default());
+//! let scim = Provisioning::new(store.clone(), store)
+//!     .with_clock(clock.clone())
+//!     .with_retention(Duration::days(30))
+//!     .with_events(log.clone());
+//! let tenant = TenantId::new("acme");
+//!
+//! // Entra creates the user: pending, invited.
+//! let user = scim.create_user(&tenant, &json!({"userName": "bjensen@example.com", "title": "Engineer"})).await?;
+//! let id = user.id().unwrap().to_owned();
+//! assert_eq!(user.lifecycle().status, UserStatus::Pending);
+//!
+//! // The person registers; the host records it.
+//! scim.accept_invitation(&tenant, &id).await?;
+//!
+//! // Unassigned in Entra: PATCH active "False". Suspended, still visible, purged in 30 days.
+//! let off = json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+//! let user = scim.patch_user(&tenant, &id, &off, None).await?;
+//! assert!(!user.active());
+//! assert_eq!(user.lifecycle().purge_at, Some(start + Duration::days(30)));
+//!
+//! // Reassigned 10 days later: active again, every attribute intact.
+//! clock.advance(Duration::days(10));
+//! let on = json!({"Operations": [{"op": "Replace", "path": "active", "value": true}]});
+//! let user = scim.patch_user(&tenant, &id, &on, None).await?;
+//! assert_eq!(user.lifecycle().status, UserStatus::Active);
+//! assert_eq!(user.as_json()["title"], "Engineer");
+//!
+//! // Unassigned for good: 30 days later the purge job removes the user.
+//! scim.patch_user(&tenant, &id, &off, None).await?;
+//! clock.advance(Duration::days(30));
+//! assert_eq!(scim.purge_expired().await?, 1);
+//! assert_eq!(scim.get_user(&tenant, &id).await.unwrap_err().status(), 404);
+//!
+//! assert_eq!(*log.0.lock().unwrap(), ["invited", "activated", "suspended", "restored", "suspended", "purged"]);
+//! # Ok(())
+//! # }
+//! # block_on(run()).unwrap();
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let waker = std::task::Waker::noop();
+//! #     let mut cx = std::task::Context::from_waker(&waker);
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop {
+//! #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+//! #     }
+//! # }
+//! ```
+//!
+//! The stores can also be used directly:
+//!
 //! ```
 //! use scim_core::{ListQuery, TenantId, User, UserStore};
 //! use scim_store_memory::MemoryUserStore;
@@ -36,17 +118,10 @@
 //! assert_eq!(page.total_results, 1);
 //! # Ok(())
 //! # }
-//! # futures_executor_stub::block_on(run()).unwrap();
-//! # mod futures_executor_stub {
-//! #     pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #         let waker = std::task::Waker::noop();
-//! #         let mut cx = std::task::Context::from_waker(&waker);
-//! #         let mut f = std::pin::pin!(f);
-//! #         loop {
-//! #             if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
-//! #         }
-//! #     }
-//! # }
+//! # let waker = std::task::Waker::noop();
+//! # let mut cx = std::task::Context::from_waker(&waker);
+//! # let mut f = std::pin::pin!(run());
+//! # loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { v.unwrap(); break; } }
 //! ```
 //!
 //! # Locking

@@ -236,3 +236,90 @@ pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
     });
     list(tenant, &tenant.groups, &tenant.group_order, cands, "members", query)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryUserStore;
+    use scim_core::{QueryFilter, SchemaRegistry, TenantId, UserStore};
+    use scim_filter::{CompiledFilter, parse_filter};
+    use serde_json::json;
+
+    fn qf(f: &str) -> QueryFilter {
+        let registry = SchemaRegistry::scim_default();
+        let rt = registry.resource_type("User").expect("User");
+        let filter = parse_filter(f).expect("parse");
+        let compiled = CompiledFilter::compile(&filter, &registry.facts(rt)).expect("compile");
+        QueryFilter { filter, compiled }
+    }
+
+    fn tenant_with(ids: &[(&str, &str, &str)]) -> Tenant {
+        let mut t = Tenant::default();
+        for (seq, (id, name, ext)) in ids.iter().enumerate() {
+            let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
+            t.create_user(u, seq as u64).expect("create");
+        }
+        t
+    }
+
+    fn cands(t: &Tenant, f: &str) -> Option<Vec<String>> {
+        let q = qf(f);
+        candidates(&q.filter, "userName", urn::USER, &t.users, &t.user_names, &t.external_ids, t.mixed_case_user_ids)
+            .map(|v| {
+                let mut v: Vec<String> = v.into_iter().map(|id| id.to_string()).collect();
+                v.sort();
+                v
+            })
+    }
+
+    #[test]
+    fn equality_lookups_use_the_indexes() {
+        let t = tenant_with(&[("a1", "Ann@x.org", "E1"), ("b2", "bob@x.org", "e1"), ("c3", "cy@x.org", "e3")]);
+        assert_eq!(cands(&t, r#"userName eq "ANN@X.ORG""#), Some(vec!["a1".into()]));
+        assert_eq!(cands(&t, r#"externalId eq "e1""#), Some(vec!["a1".into(), "b2".into()]), "a superset, folded");
+        assert_eq!(cands(&t, r#"id eq "C3""#), Some(vec!["c3".into()]), "ids are all lowercase: folded lookup");
+        assert_eq!(cands(&t, r#"userName eq "bob@x.org" or id eq "a1""#), Some(vec!["a1".into(), "b2".into()]));
+        assert_eq!(cands(&t, r#"userName eq "bob@x.org" and title pr"#), Some(vec!["b2".into()]));
+        assert_eq!(
+            cands(&t, r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "cy@x.org""#),
+            Some(vec!["c3".into()])
+        );
+        assert_eq!(cands(&t, r#"title eq "x""#), None);
+        assert_eq!(cands(&t, r#"userName sw "a""#), None);
+        assert_eq!(cands(&t, r#"userName eq "a" or title pr"#), None);
+        assert_eq!(cands(&t, r#"not (userName eq "a")"#), None);
+    }
+
+    #[test]
+    fn mixed_case_ids_turn_id_lookups_into_scans() {
+        let t = tenant_with(&[("ABC", "a@x.org", "e")]);
+        assert_eq!(t.mixed_case_user_ids, 1);
+        assert_eq!(cands(&t, r#"id eq "abc""#), None);
+        let mut t = t;
+        t.remove_user("ABC", None).expect("remove");
+        assert_eq!(t.mixed_case_user_ids, 0);
+    }
+
+    #[tokio::test]
+    async fn index_answers_equal_the_evaluator() {
+        let store = MemoryUserStore::new();
+        let t = TenantId::new("t");
+        for (id, name, ext) in [("Ab", "ΟΔΟΣ@x.org", "K"), ("b", "odos@x.org", "k"), ("c", "ǅemal@x.org", "x")] {
+            let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
+            store.create(&t, u).await.expect("create");
+        }
+        let all = store.list(&t, &ListQuery { count: 100, ..ListQuery::default() }).await.expect("list").items;
+        for f in [
+            r#"userName eq "οδοσ@x.org""#,
+            r#"userName eq "ΟΔΟΣ@X.ORG""#,
+            r#"userName eq "ǆemal@x.org""#,
+            r#"externalId eq "k""#,
+            r#"id eq "ab" or id eq "Ab" or id eq "B""#,
+        ] {
+            let q = qf(f);
+            let expected: Vec<_> = all.iter().filter(|u| q.compiled.matches(u.as_json())).map(|u| u.id()).collect();
+            let got = store.list(&t, &ListQuery { filter: Some(q), ..ListQuery::default() }).await.expect("list");
+            assert_eq!(got.items.iter().map(|u| u.id()).collect::<Vec<_>>(), expected, "{f}");
+        }
+    }
+}

@@ -4,7 +4,7 @@ use super::filters::query_filter;
 use super::support::{ids, seed, t0, tenant, user_at};
 use crate::{DynGroupStore, DynUserStore, ListQuery, SortKey, SortOrder};
 use chrono::Duration;
-use scim_filter::AttrPath;
+use scim_filter::{AttrPath, AttributeFacts};
 use serde_json::json;
 
 fn page(start_index: usize, count: usize) -> ListQuery {
@@ -12,7 +12,10 @@ fn page(start_index: usize, count: usize) -> ListQuery {
 }
 
 fn sorted(path: AttrPath, order: SortOrder) -> ListQuery {
-    ListQuery { sort_by: Some(SortKey { path, facts: None }), sort_order: order, count: 1000, ..ListQuery::default() }
+    let registry = super::filters::registry();
+    let facts = registry.resource_type("User").and_then(|rt| registry.facts(rt).resolve(None, &path));
+    assert!(facts.is_some(), "the default User schema defines {path:?}");
+    ListQuery { sort_by: Some(SortKey { path, facts }), sort_order: order, count: 1000, ..ListQuery::default() }
 }
 
 /// An unknown tenant lists nothing (`total_results` 0), which is what Entra's Test

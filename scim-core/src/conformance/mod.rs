@@ -8,7 +8,7 @@
 //! implementing both traits), starting from an empty store. Cases use tenant ids of their own
 //! (`conformance-<case>-…`), so they also pass on a shared store.
 //!
-//! A backend's `tests/conformance.rs` gets one test per case from [`conformance_tests!`]
+//! A backend's `tests/conformance.rs` gets one test per case from [`conformance_tests!`](crate::conformance_tests)
 //! (its dev-dependencies need `tokio` with the `macros` and `rt-multi-thread` features):
 //!
 //! ```ignore
@@ -22,6 +22,7 @@ mod filters;
 mod groups;
 mod lifecycle;
 mod lists;
+mod service;
 mod support;
 mod users;
 
@@ -29,7 +30,13 @@ pub use filters::*;
 pub use groups::*;
 pub use lifecycle::*;
 pub use lists::*;
+pub use service::*;
 pub use users::*;
+
+/// Yields to the executor once (used by the service to interleave concurrent updates in the suite).
+pub(crate) async fn yield_now() {
+    support::yield_once().await;
+}
 
 /// Generates one `#[tokio::test]` per conformance case, each running it on a fresh store made
 /// by the given expression (which may `.await`). See the [module docs](crate::conformance).
@@ -102,6 +109,22 @@ macro_rules! conformance_tests {
             filter_user_name_eq_ignores_case,
             filter_or_of_ids,
             filter_sees_suspended_users,
+            // the provisioning service over the store
+            service_create_is_pending_and_invites,
+            service_create_inactive_is_suspended,
+            service_suspend_and_restore_keep_every_attribute,
+            service_restore_returns_active_user_to_active,
+            service_accept_invitation_activates,
+            service_suspended_user_cannot_accept_invitation,
+            service_purge_at_boundary,
+            service_expired_user_reads_as_not_found,
+            service_restore_one_second_before_purge,
+            service_delete_is_immediate_and_permanent,
+            service_concurrent_patches_lose_no_update,
+            service_stale_if_match_is_412,
+            service_replace_keeps_id_and_created,
+            service_paging_edges,
+            service_group_member_patches,
         );
     };
 }

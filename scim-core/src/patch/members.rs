@@ -2,6 +2,7 @@
 //! value), with a hash index for large attributes such as a 1 000-member group, and
 //! [`PatchOp::member_change`](super::PatchOp::member_change).
 
+use super::engine::field;
 use super::{PatchOp, PatchOpKind};
 use crate::MemberChange;
 use crate::schema::AttributeDef;
@@ -40,7 +41,10 @@ impl<'r> Identity<'r> {
     /// The string an element is indexed by, when there is one.
     fn key<'v>(&self, el: &'v Value) -> Option<&'v str> {
         match self {
-            Self::Value { key, .. } => el.get(*key)?.as_str(),
+            Self::Value { key, .. } => match el {
+                Value::Object(m) => field(m, key)?.as_str(),
+                _ => None,
+            },
             Self::Simple { .. } => el.as_str(),
             Self::Whole => None,
         }
@@ -81,12 +85,17 @@ impl<'r> Identity<'r> {
 
 fn str_eq(a: &str, b: &str, case_exact: bool) -> bool {
     if case_exact {
-        a == b
-    } else if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
+        return a == b;
     }
+    // Equal ignoring ASCII case implies equal ignoring case; a mismatch usually shows at the
+    // first byte, so ids are rejected quickly.
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return false;
+    }
+    a.to_lowercase() == b.to_lowercase()
 }
 
 /// A string key that hashes and compares per `caseExact` (ASCII case folded when not exact;
@@ -152,62 +161,109 @@ impl Hasher for FoldHasher {
     }
 }
 
-/// Below this many comparisons a plain scan beats building a hash index.
-const SCAN_LIMIT: usize = 4096;
+/// Up to this many items, an index is a plain list (a scan beats hashing).
+const SCAN_LIMIT: usize = 8;
 
-/// Finds, for an element, the first item of a list that is the same element.
+/// No next item in a chain.
+const END: usize = usize::MAX;
+
+/// An index over a (usually small) list of elements, to ask "which of them is the same as
+/// this one?" for every element of a large list in one pass.
 #[derive(Debug)]
 pub(super) struct Lookup<'a, 'r> {
     identity: Identity<'r>,
     items: &'a [Value],
-    index: Option<HashMap<Folded<'a>, Vec<usize>, BuildHasherDefault<FoldHasher>>>,
-    /// Items without a string key (compared one by one).
+    keys: Vec<Option<&'a str>>,
+    /// Key -> first item with that key; `next` chains the others.
+    table: Option<HashMap<Folded<'a>, usize, BuildHasherDefault<FoldHasher>>>,
+    next: Vec<usize>,
+    /// Items without a string key, compared one by one.
     unkeyed: Vec<usize>,
 }
 
 impl<'a, 'r> Lookup<'a, 'r> {
-    /// Indexes `items`, expecting about `probes` look-ups.
-    pub(super) fn new(identity: Identity<'r>, items: &'a [Value], probes: usize) -> Self {
-        let hashable = !matches!(identity, Identity::Whole);
-        if !hashable || items.len().saturating_mul(probes) <= SCAN_LIMIT {
-            return Self { identity, items, index: None, unkeyed: Vec::new() };
-        }
-        let case_exact = identity.case_exact();
-        let mut index: HashMap<Folded<'a>, Vec<usize>, BuildHasherDefault<FoldHasher>> =
-            HashMap::with_capacity_and_hasher(items.len(), BuildHasherDefault::default());
-        let mut unkeyed = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            match identity.key(item) {
-                Some(s) => index.entry(Folded { s, case_exact }).or_default().push(i),
-                None => unkeyed.push(i),
+    /// Indexes `items`.
+    pub(super) fn new(identity: Identity<'r>, items: &'a [Value]) -> Self {
+        let keys: Vec<Option<&'a str>> = items.iter().map(|v| identity.key(v)).collect();
+        let unkeyed = keys.iter().enumerate().filter(|(_, k)| k.is_none()).map(|(i, _)| i).collect();
+        let mut lookup = Self { identity, items, keys, table: None, next: Vec::new(), unkeyed };
+        if items.len() > SCAN_LIMIT && !matches!(identity, Identity::Whole) {
+            let case_exact = identity.case_exact();
+            let mut table: HashMap<Folded<'a>, usize, BuildHasherDefault<FoldHasher>> =
+                HashMap::with_capacity_and_hasher(items.len(), BuildHasherDefault::default());
+            let mut next = vec![END; items.len()];
+            // Insert backwards so that each chain lists items in their original order.
+            for (i, key) in lookup.keys.iter().enumerate().rev() {
+                if let Some(s) = key {
+                    if let Some(head) = table.insert(Folded { s, case_exact }, i) {
+                        next[i] = head;
+                    }
+                }
             }
+            lookup.table = Some(table);
+            lookup.next = next;
         }
-        Self { identity, items, index: Some(index), unkeyed }
+        lookup
     }
 
-    /// The index of the first item that is the same as `el`.
-    pub(super) fn find(&self, el: &Value) -> Option<usize> {
-        let Some(index) = &self.index else {
-            return self.items.iter().position(|item| self.identity.same(item, el));
-        };
-        let hit = self.identity.key(el).and_then(|s| {
-            let key = Folded { s, case_exact: self.identity.case_exact() };
-            index.get(&key)?.iter().copied().find(|&i| self.identity.same(&self.items[i], el))
-        });
-        hit.or_else(|| self.unkeyed.iter().copied().find(|&i| self.identity.same(&self.items[i], el)))
+    /// Calls `f` with the index of every item that is the same as `el`, in order.
+    pub(super) fn for_each_same(&self, el: &Value, mut f: impl FnMut(usize)) {
+        let key = self.identity.key(el);
+        if let (Some(table), Some(s)) = (&self.table, key) {
+            let mut i = table.get(&Folded { s, case_exact: self.identity.case_exact() }).copied().unwrap_or(END);
+            while i != END {
+                if self.identity.same(&self.items[i], el) {
+                    f(i);
+                }
+                i = self.next[i];
+            }
+        } else if self.table.is_none() {
+            let case_exact = self.identity.case_exact();
+            for (i, k) in self.keys.iter().enumerate() {
+                let candidate = match (k, key) {
+                    (Some(a), Some(b)) => str_eq(a, b, case_exact),
+                    _ => true,
+                };
+                if candidate && self.identity.same(&self.items[i], el) {
+                    f(i);
+                }
+            }
+            return;
+        }
+        for &i in &self.unkeyed {
+            if self.identity.same(&self.items[i], el) {
+                f(i);
+            }
+        }
+    }
+
+    /// Whether some item is the same as `el`.
+    pub(super) fn contains(&self, el: &Value) -> bool {
+        let mut found = false;
+        self.for_each_same(el, |_| found = true);
+        found
     }
 }
 
 /// `incoming` without the elements already in `existing` or repeated earlier in `incoming`.
+/// One pass over `existing`, with `incoming` (the small side) indexed.
 pub(super) fn new_elements(identity: Identity<'_>, existing: &[Value], incoming: Vec<Value>) -> Vec<Value> {
     let keep: Vec<bool> = {
-        let lookup = Lookup::new(identity, existing, incoming.len());
-        let own = Lookup::new(identity, &incoming, incoming.len());
-        incoming
-            .iter()
-            .enumerate()
-            .map(|(i, el)| lookup.find(el).is_none() && own.find(el).is_none_or(|first| first == i))
-            .collect()
+        let index = Lookup::new(identity, &incoming);
+        let mut keep = vec![true; incoming.len()];
+        for (i, el) in incoming.iter().enumerate() {
+            if keep[i] {
+                index.for_each_same(el, |j| {
+                    if j > i {
+                        keep[j] = false;
+                    }
+                });
+            }
+        }
+        for el in existing {
+            index.for_each_same(el, |j| keep[j] = false);
+        }
+        keep
     };
     incoming.into_iter().zip(keep).filter_map(|(el, keep)| keep.then_some(el)).collect()
 }
@@ -299,19 +355,28 @@ mod tests {
         let def = members_def();
         let id = Identity::of(&def);
         let items: Vec<Value> = (0..3000).map(|i| json!({"value": format!("ID-{i}"), "type": "User"})).collect();
-        let scan = Lookup::new(id, &items, 1);
-        let hashed = Lookup::new(id, &items, 100);
-        assert!(scan.index.is_none() && hashed.index.is_some());
+        let few = &items[..SCAN_LIMIT];
+        let hashed = Lookup::new(id, &items);
+        let scanned = Lookup::new(id, few);
+        assert!(hashed.table.is_some() && scanned.table.is_none());
+        let all = |l: &Lookup<'_, '_>, el: &Value| {
+            let mut v = Vec::new();
+            l.for_each_same(el, |i| v.push(i));
+            v
+        };
         for probe in [
-            json!({"value": "id-17"}),
-            json!({"value": "ID-2999", "type": "user"}),
+            json!({"value": "id-7"}),
+            json!({"value": "ID-5", "type": "user"}),
             json!({"value": "nope"}),
             json!({"value": "ID-5", "type": "Group"}),
         ] {
-            assert_eq!(scan.find(&probe), hashed.find(&probe), "{probe}");
+            let h: Vec<usize> = all(&hashed, &probe).into_iter().filter(|&i| i < SCAN_LIMIT).collect();
+            assert_eq!(h, all(&scanned, &probe), "{probe}");
         }
-        assert_eq!(hashed.find(&json!({"value": "id-17"})), Some(17));
-        assert_eq!(hashed.find(&json!({"value": "ID-5", "type": "Group"})), None);
+        assert_eq!(all(&hashed, &json!({"value": "id-2999"})), vec![2999]);
+        assert!(!hashed.contains(&json!({"value": "ID-5", "type": "Group"})));
+        let dups: Vec<Value> = (0..20).map(|i| json!({"value": format!("X{}", i % 3)})).collect();
+        assert_eq!(all(&Lookup::new(id, &dups), &json!({"value": "x1"})), vec![1, 4, 7, 10, 13, 16, 19]);
     }
 
     #[test]

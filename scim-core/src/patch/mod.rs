@@ -1,69 +1,7 @@
 //! PATCH (RFC 7644 §3.5.2): `add`, `remove` and `replace`, including the shapes Microsoft
 //! Entra ID and Okta really send.
 //!
-//! ```
-//! use scim_core::{PatchOp, SchemaRegistry};
-//! use serde_json::json;
-//!
-//! let registry = SchemaRegistry::scim_default();
-//! let mut user = json!({
-//!     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-//!     "id": "2819c223", "userName": "bjensen", "active": true,
-//!     "name": {"givenName": "Barbara", "familyName": "Jensen"}
-//! });
-//! // Entra: capitalised op, a boolean sent as a string, a dotted key in a no-path value.
-//! let patch = PatchOp::from_json(&json!({
-//!     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-//!     "Operations": [
-//!         {"op": "Replace", "path": "active", "value": "False"},
-//!         {"op": "add", "value": {"name.givenName": "Babs"}}
-//!     ]
-//! })).unwrap();
-//! let changed = patch.apply(&registry, "User", user.as_object_mut().unwrap()).unwrap();
-//! assert!(changed);
-//! assert_eq!(user["active"], json!(false));
-//! assert_eq!(user["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
-//! ```
-//!
-//! # Semantics
-//!
-//! Names in paths and value objects are matched to the schema ignoring case and written in the
-//! schema's casing; values go through [`SchemaRegistry::canonicalize_value`] (so `"False"`
-//! becomes `false` and a bare `manager` id becomes `{"value": id}`).
-//!
-//! - **Message**: `op` in any case; the `Operations`, `op`, `path` and `value` member names in
-//!   any case. A missing `schemas` is accepted; a `schemas` without the PatchOp URN, an empty
-//!   `Operations`, an unknown `op`, or an `add`/`replace` without `value` is `400 invalidSyntax`.
-//!   A bad path is `400 invalidPath`.
-//! - **No path** (`add`/`replace`): the value object's keys may be plain (`displayName`),
-//!   dotted (`name.givenName`), URN-qualified (`urn:…:enterprise:2.0:User:employeeNumber`), an
-//!   extension URN with an object value, or even a value path; each key is applied as if it were
-//!   the operation's path. Read-only keys (`meta`, `schemas`, `groups`, the lifecycle extension)
-//!   are ignored, as Okta echoes them; `id` is ignored when equal to the resource's id.
-//! - **add**: single-valued attributes are set; complex ones are merged (sub-attributes not
-//!   given are kept); multi-valued ones get the new values appended, skipping values already
-//!   present (same `value` and, when both have one, same `type`; equal JSON for elements without
-//!   `value`). An `add` to `attr[filter].sub` (or `attr[filter]`) that matches nothing creates the
-//!   element from the filter's `eq` terms, as Entra expects for `emails[type eq "work"].value`.
-//! - **replace**: single-valued attributes are set; complex ones merged (RFC 7644 §3.5.2.3:
-//!   "sub-attributes that are not specified in the value parameter are left unchanged");
-//!   multi-valued ones replaced as a whole; `attr[filter]` replaces the matching elements (the
-//!   filter's `eq` terms are kept when the new value omits them) and answers `400 noTarget` when
-//!   nothing matches; `attr[filter].sub` sets the sub-attribute of the matching elements and,
-//!   when nothing matches, creates the element like `add` (an attribute that does not exist is
-//!   added, §3.5.2.3) if the filter is made of `eq` terms, else `400 noTarget`.
-//! - **remove**: a `path` is required (`400 noTarget`). Removing an absent attribute, or a value
-//!   filter that matches nothing, succeeds without change, so that IdP retries are idempotent.
-//!   A multi-valued attribute left empty is removed. `path: "members"` with a `value` array (Entra)
-//!   removes exactly those members.
-//! - `null`, like an empty array for a multi-valued attribute, unassigns (RFC 7643 §2.5).
-//! - **Mutability**: writing a `readOnly` attribute through a path, changing an `immutable` value
-//!   that is set, or removing a `required` attribute answers `400 mutability`. `writeOnly`
-//!   attributes that are never returned (`password`) are not stored, as on create.
-//! - A write that makes an element `primary` turns `primary` off on the others (RFC 7644 §3.5.2).
-//! - Adding or removing extension attributes keeps `schemas` in step and drops emptied extensions.
-//! - **Atomic**: on error the document is exactly as before (an undo log restores what was
-//!   touched; the document is never cloned whole).
+//! See [`PatchOp`] for the semantics.
 
 mod engine;
 mod members;
@@ -140,8 +78,76 @@ impl PatchOperation {
     }
 }
 
-/// A parsed PATCH request (`urn:ietf:params:scim:api:messages:2.0:PatchOp`). See the
-/// [module documentation](self) for the exact semantics.
+/// A parsed PATCH request (`urn:ietf:params:scim:api:messages:2.0:PatchOp`).
+///
+/// ```
+/// use scim_core::{PatchOp, SchemaRegistry};
+/// use serde_json::json;
+///
+/// let registry = SchemaRegistry::scim_default();
+/// let mut user = json!({
+///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+///     "id": "2819c223", "userName": "bjensen", "active": true,
+///     "name": {"givenName": "Barbara", "familyName": "Jensen"}
+/// });
+/// // Entra: capitalised op, a boolean sent as a string, a dotted key in a no-path value.
+/// let patch = PatchOp::from_json(&json!({
+///     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+///     "Operations": [
+///         {"op": "Replace", "path": "active", "value": "False"},
+///         {"op": "add", "value": {"name.givenName": "Babs"}}
+///     ]
+/// })).unwrap();
+/// let changed = patch.apply(&registry, "User", user.as_object_mut().unwrap()).unwrap();
+/// assert!(changed);
+/// assert_eq!(user["active"], json!(false));
+/// assert_eq!(user["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
+/// ```
+///
+/// # Semantics
+///
+/// Names in paths and value objects are matched to the schema ignoring case and written in the
+/// schema's casing; values go through [`SchemaRegistry::canonicalize_value`] (so `"False"`
+/// becomes `false` and a bare `manager` id becomes `{"value": id}`).
+///
+/// - **Message**: `op` in any case; the `Operations`, `op`, `path` and `value` member names in
+///   any case. A missing `schemas` is accepted; a `schemas` without the PatchOp URN, an empty
+///   `Operations`, an unknown `op`, or an `add`/`replace` without `value` is `400 invalidSyntax`.
+///   A bad path is `400 invalidPath`.
+/// - **Unknown attributes** (in a path or a value object) follow the registry's
+///   [`UnknownAttributes`](crate::UnknownAttributes) policy, as on create: ignored by default;
+///   under `Reject`, `400 invalidPath` for a path and `400 invalidValue` for a value-object key.
+/// - **No path** (`add`/`replace`): the value object's keys may be plain (`displayName`),
+///   dotted (`name.givenName`), URN-qualified (`urn:…:enterprise:2.0:User:employeeNumber`), an
+///   extension URN with an object value, or even a value path; each key is applied as if it were
+///   the operation's path. Read-only keys (`meta`, `schemas`, `groups`, the lifecycle extension)
+///   are ignored, as Okta echoes them; `id` is ignored when equal to the resource's id.
+/// - **add**: single-valued attributes are set; complex ones are merged (sub-attributes not
+///   given are kept); multi-valued ones get the new values appended, skipping values already
+///   present (same `value` and, when both have one, same `type`; equal JSON for elements without
+///   `value`); a second value of one `type` is `400 invalidValue`, as in
+///   [`SchemaRegistry::validate`]. An `add` to `attr[filter].sub` (or `attr[filter]`) that matches nothing creates the
+///   element from the filter's `eq` terms, as Entra expects for `emails[type eq "work"].value`.
+/// - **replace**: single-valued attributes are set; complex ones merged (RFC 7644 §3.5.2.3:
+///   "sub-attributes that are not specified in the value parameter are left unchanged");
+///   multi-valued ones replaced as a whole; `attr[filter]` replaces the matching elements (the
+///   filter's `eq` terms are kept when the new value omits them) and answers `400 noTarget` when
+///   nothing matches; `attr[filter].sub` sets the sub-attribute of the matching elements and,
+///   when nothing matches, creates the element like `add` (an attribute that does not exist is
+///   added, §3.5.2.3) if the filter is made of `eq` terms, else `400 noTarget`.
+/// - **remove**: a `path` is required (`400 noTarget`). Removing an absent attribute, or a value
+///   filter that matches nothing, succeeds without change, so that IdP retries are idempotent.
+///   A multi-valued attribute left empty is removed. `path: "members"` with a `value` array (Entra)
+///   removes exactly those members.
+/// - `null`, like an empty array for a multi-valued attribute, unassigns (RFC 7643 §2.5).
+/// - **Mutability**: writing a `readOnly` attribute through a path, changing an `immutable` value
+///   that is set, or removing a `required` attribute (RFC 7644 §3.5.2.2) answers
+///   `400 mutability`. `writeOnly` attributes (`password`) are accepted and not stored, as on
+///   create.
+/// - A write that makes an element `primary` turns `primary` off on the others (RFC 7644 §3.5.2).
+/// - Adding or removing extension attributes keeps `schemas` in step and drops emptied extensions.
+/// - **Atomic**: on error the document is exactly as before (an undo log restores what was
+///   touched; the document is never cloned whole).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatchOp {
     operations: Vec<PatchOperation>,
@@ -171,7 +177,8 @@ impl PatchOp {
     /// a request that only restates current values returns `false`, so the version can be kept.
     ///
     /// # Errors
-    /// `400 invalidPath` (unknown attribute), `400 noTarget` (a `replace` filter that matches
+    /// `400 invalidPath` (a bad value filter, or an unknown attribute under the `Reject` policy),
+    /// `400 noTarget` (a `replace` filter that matches
     /// nothing), `400 mutability` (read-only, immutable or required attribute), `400 invalidValue`
     /// (a value of the wrong type), each with the failing operation's index in the detail;
     /// `500` if `resource_type` is not in the registry.

@@ -54,13 +54,12 @@ impl<'r> Engine<'r, '_> {
             return Ok(());
         }
         let loc = attr_loc(res);
-        let len = match self.get(&loc) {
-            Some(Value::Array(a)) => a.len(),
-            _ => return Ok(()),
-        };
+        if !matches!(self.get(&loc), Some(Value::Array(_))) {
+            return Ok(());
+        }
         let identity = Identity::of(attr);
-        let lookup = Lookup::new(identity, &targets, len);
-        let (removed, remaining) = self.remove_elements(loc, |_, el| lookup.find(el).is_some())?;
+        let lookup = Lookup::new(identity, &targets);
+        let (removed, remaining) = self.remove_elements(loc, |_, el| lookup.contains(el))?;
         self.after_element_removal(res, removed, remaining)
     }
 

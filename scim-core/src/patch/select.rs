@@ -1,5 +1,6 @@
 //! What a path points at: resolving it against the schemas, and matching value filters.
 
+use super::engine::field;
 use crate::ScimError;
 use crate::schema::{AttrType, AttributeDef, ResolvedAttribute, ResourceType, Schema, SchemaRegistry};
 use scim_filter::{AttrFacts, AttrPath, AttributeFacts, CompValue, CompareOp, CompiledFilter, Filter, PatchPath};
@@ -50,18 +51,29 @@ pub(super) fn unknown_error(name: &str, origin_is_path: bool) -> ScimError {
     if origin_is_path { ScimError::invalid_path(detail) } else { ScimError::invalid_value(detail) }
 }
 
+/// Whether `path` is the whole schema `urn` (`urn:…:enterprise:2.0:User` parses as URN
+/// `urn:…:enterprise:2.0` and name `User`); [`AttrPath::full_urn`] without allocating.
+fn names_schema(path: &AttrPath, urn: &str) -> bool {
+    let Some(prefix) = path.urn.as_deref() else { return false };
+    path.sub_attr.is_none()
+        && urn.len() == prefix.len() + 1 + path.name.len()
+        && urn.as_bytes().get(prefix.len()) == Some(&b':')
+        && urn.get(..prefix.len()).is_some_and(|u| u.eq_ignore_ascii_case(prefix))
+        && urn.get(prefix.len() + 1..).is_some_and(|n| n.eq_ignore_ascii_case(&path.name))
+}
+
 /// Resolves an attribute path (no filter).
 fn attr_target<'r, 'p>(
     registry: &'r SchemaRegistry,
     rt: &'r ResourceType,
     path: &'p AttrPath,
 ) -> Result<Target<'r, 'p>, ScimError> {
-    if let Some(full) = path.full_urn() {
-        if full.eq_ignore_ascii_case(&rt.schema) {
+    if path.urn.is_some() && path.sub_attr.is_none() {
+        if names_schema(path, &rt.schema) {
             return Ok(Target::Core);
         }
-        if rt.extensions.iter().any(|e| e.schema.eq_ignore_ascii_case(&full)) {
-            if let Some(schema) = registry.schema(&full) {
+        if let Some(ext) = rt.extensions.iter().find(|e| names_schema(path, &e.schema)) {
+            if let Some(schema) = registry.schema(&ext.schema) {
                 return Ok(Target::Extension(schema));
             }
         }
@@ -256,7 +268,7 @@ impl<'r, 'p> Matcher<'r, 'p> {
             MatcherKind::Eq(conds) => conds.iter().all(|c| {
                 let v = match c.key {
                     Some(k) => match element {
-                        Value::Object(m) => m.get(k),
+                        Value::Object(m) => field(m, k),
                         _ => None,
                     },
                     None => Some(element),
@@ -281,6 +293,73 @@ impl<'r, 'p> Matcher<'r, 'p> {
                 } else {
                     filter.matches(element)
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_schema_matches_full_urn() {
+        let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let whole = AttrPath::new("User").with_urn("urn:ietf:params:scim:schemas:extension:enterprise:2.0");
+        assert_eq!(whole.full_urn().as_deref(), Some(ent));
+        assert!(names_schema(&whole, ent));
+        assert!(names_schema(
+            &AttrPath::new("USER").with_urn("URN:ietf:params:scim:schemas:extension:enterprise:2.0"),
+            ent
+        ));
+        assert!(!names_schema(&AttrPath::new("manager").with_urn(ent), ent));
+        assert!(!names_schema(&whole.clone().with_sub_attr("x"), ent));
+        assert!(!names_schema(&AttrPath::new("User"), ent));
+        assert!(!names_schema(
+            &AttrPath::new("Usér").with_urn("urn:ietf:params:scim:schemas:extension:enterprise:2.0"),
+            ent
+        ));
+    }
+
+    #[test]
+    fn templates_come_only_from_eq_terms() {
+        let registry = SchemaRegistry::scim_default();
+        let rt = registry.resource_type("User").expect("User");
+        let emails = registry.resolve(rt, &AttrPath::new("emails")).expect("emails").attribute;
+        let f = scim_filter::parse_filter(r#"type eq "work" and primary eq true"#).expect("parses");
+        assert_eq!(
+            template(emails, &f),
+            Some(serde_json::json!({"type": "work", "primary": true}).as_object().cloned().unwrap_or_default())
+        );
+        let f = scim_filter::parse_filter(r#"type eq "work" or type eq "home""#).expect("parses");
+        assert_eq!(template(emails, &f), None);
+        let f = scim_filter::parse_filter(r#"type eq "work" and type eq "home""#).expect("parses");
+        assert_eq!(template(emails, &f), None, "contradictory terms describe nothing");
+    }
+
+    #[test]
+    fn fast_and_compiled_matchers_agree() {
+        let registry = SchemaRegistry::scim_default();
+        let rt = registry.resource_type("User").expect("User");
+        let path = AttrPath::new("emails");
+        let emails = registry.resolve(rt, &path).expect("emails").attribute;
+        let elements = [
+            serde_json::json!({"type": "WORK", "value": "a@x", "primary": true}),
+            serde_json::json!({"type": "home", "value": "b@x", "primary": false}),
+            serde_json::json!({"value": "c@x"}),
+            serde_json::json!("not an object"),
+        ];
+        for text in [r#"type eq "work""#, r#"type eq "home" and primary eq false"#, r#"primary eq true"#] {
+            let f = scim_filter::parse_filter(text).expect("parses");
+            let fast = Matcher::new(&registry, rt, &path, emails, &f).expect("fast");
+            assert!(matches!(fast.kind, MatcherKind::Eq(_)), "{text}");
+            // The same filter with a no-op `or` cannot take the fast path.
+            let slow_text = format!("({text}) or value eq \"never\"");
+            let g = scim_filter::parse_filter(&slow_text).expect("parses");
+            let slow = Matcher::new(&registry, rt, &path, emails, &g).expect("compiled");
+            assert!(matches!(slow.kind, MatcherKind::Compiled { .. }));
+            for el in &elements {
+                assert_eq!(fast.matches(el), slow.matches(el), "{text} on {el}");
             }
         }
     }

@@ -149,12 +149,12 @@ impl<'r> Engine<'r, '_> {
 
     /// `{"urn:…:core:2.0:User": {…}}`: the object's keys are core attributes.
     fn write_core(&mut self, kind: PatchOpKind, value: Option<&Value>, origin: Origin) -> Result<(), ScimError> {
-        let Some(Value::Object(obj)) = value else {
-            return Err(ScimError::invalid_value("the core schema URN needs an object value"));
-        };
         if kind == PatchOpKind::Remove {
             return Err(ScimError::invalid_path("the core schema cannot be removed"));
         }
+        let Some(Value::Object(obj)) = value else {
+            return Err(ScimError::invalid_value("the core schema URN needs an object value"));
+        };
         for (key, v) in obj {
             let path = parse::path(key)?;
             let t = target(self.registry, self.rt, &path)?;
@@ -378,11 +378,32 @@ impl<'r> Engine<'r, '_> {
         if new.is_empty() {
             return Ok(());
         }
+        self.check_types(&loc, attr, &new)?;
         let winners: Vec<usize> =
             new.iter().enumerate().filter(|(_, e)| is_true(Some(e), "primary")).map(|(i, _)| start + i).collect();
         self.container(res)?;
         self.push(loc, new)?;
         self.enforce_primary(loc, attr, &winners)
+    }
+
+    /// One value per `type` where the attribute has `primary` and canonical types (the rule
+    /// [`SchemaRegistry::validate`](crate::SchemaRegistry::validate) applies): `new` may not
+    /// bring a second value of a type already present.
+    fn check_types(&self, loc: &Loc<'r>, attr: &AttributeDef, new: &[Value]) -> Result<(), ScimError> {
+        if attr.sub_attribute("primary").is_none() {
+            return Ok(());
+        }
+        let Some(type_def) = attr.sub_attribute("type").filter(|t| !t.canonical_values.is_empty()) else {
+            return Ok(());
+        };
+        let Some(Value::Array(existing)) = self.get(loc) else { return Ok(()) };
+        let type_of = |v: &Value| v.get(&type_def.name).and_then(Value::as_str).map(str::to_owned);
+        for t in new.iter().filter_map(type_of) {
+            if existing.iter().filter_map(type_of).any(|e| e.eq_ignore_ascii_case(&t)) {
+                return Err(ScimError::invalid_value(format!("\"{}\" already has a value of type \"{t}\"", attr.name)));
+            }
+        }
+        Ok(())
     }
 
     /// Replaces a multi-valued attribute as a whole.
@@ -505,11 +526,13 @@ impl<'r> Engine<'r, '_> {
         origin: Origin,
     ) -> Result<(), ScimError> {
         let attr = res.attribute;
-        if !writable(attr, origin)? || sub.is_some_and(|s| !matches!(writable(s, origin), Ok(true))) {
-            return match sub.map(|s| writable(s, origin)) {
-                Some(Err(e)) => Err(e),
-                _ => Ok(()),
-            };
+        if !writable(attr, origin)? {
+            return Ok(());
+        }
+        if let Some(sub) = sub {
+            if !writable(sub, origin)? {
+                return Ok(());
+            }
         }
         let raw = value.unwrap_or(&Value::Null);
         if raw.is_null() {
@@ -572,6 +595,11 @@ impl<'r> Engine<'r, '_> {
                             if let Some(tmpl) = super::select::template(attr, filter) {
                                 for (k, v) in tmpl {
                                     new.entry(k).or_insert(v);
+                                }
+                            }
+                            if let Some(Value::Object(cur)) = self.get(&el) {
+                                for sub in attr.sub_attributes.iter() {
+                                    check_immutable(sub, cur.get(&sub.name), new.get(&sub.name))?;
                                 }
                             }
                             self.set(el, Value::Object(new))?;

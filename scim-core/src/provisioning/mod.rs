@@ -1,5 +1,299 @@
-//! The provisioning service (under construction).
+//! The provisioning service: the one code path from a SCIM request to a store, with the
+//! lifecycle rules.
 
+mod events;
+mod list;
+pub(crate) mod service;
 mod sort;
 
+pub use events::{LifecycleEvent, LifecycleEvents};
+pub use list::ListRequest;
 pub use sort::{SortValue, compare_sort_values, fold_case};
+
+use crate::lifecycle::Clock;
+use crate::{DynGroupStore, DynUserStore, Group, Page, SchemaRegistry, ScimError, TenantId, User, Version};
+use serde_json::Value;
+use service::{Config, Service};
+use std::sync::Arc;
+
+/// The service-level API that the HTTP layer and hosts share: create, read, replace, patch,
+/// delete and list users and groups of a tenant, accept invitations, purge; the same code for
+/// every store.
+///
+/// # Writes
+/// - **create** validates the body ([`SchemaRegistry::validate`]), assigns a random UUID v4
+///   `id`, sets `meta.created = meta.lastModified = now` and the lifecycle, then stores it.
+/// - **replace** (PUT) validates the body against the stored user (immutable attributes),
+///   keeps `id` and `meta.created`, and applies the lifecycle transition from the old to the
+///   new `active` (a body without `active` keeps the current state).
+/// - **patch** reads the resource, applies the [`PatchOp`](crate::PatchOp) (atomic),
+///   re-validates, and writes. A request that changes nothing returns the resource as it was,
+///   same version.
+/// - Replace and patch write conditionally on the version they read. With a client `If-Match`
+///   a mismatch is `412`; without one, a lost race is retried from the read (up to 32 times,
+///   then `409`), so concurrent writers never lose an update.
+/// - Group PATCHes that only add or remove members go through
+///   [`GroupStore::modify_members`](crate::GroupStore::modify_members) without rewriting the
+///   other members, and return the group **without** `members` (what Entra and Okta expect of
+///   a membership PATCH; GET the group for its members).
+///
+/// # Lifecycle
+/// See [`lifecycle`](crate::lifecycle) for the diagram. `POST` with `active` absent or true
+/// creates a `pending` user ([`LifecycleEvent::Invited`]); with `active: false` a suspended
+/// one. `active: false` by PUT or PATCH suspends (`purge_at = now + retention`, 30 days by
+/// default, [`Provisioning::with_retention`]); `active: true` before `purge_at` restores,
+/// every attribute intact. [`Provisioning::accept_invitation`] (called by the host when the
+/// person completes registration) turns `pending` into `active`; a suspended user gets `409`.
+/// [`Provisioning::purge_expired`] (run it periodically) removes suspended users whose
+/// `purge_at` has come; a read or write of such a user before the job runs purges it on the
+/// spot and answers `404` (lists still show it, `active: false`, until the job or an access
+/// removes it). `DELETE` removes at once. Suspended users stay visible to GET and
+/// filters with `active: false`. Status and times are in the read-only lifecycle extension
+/// ([`urn::LIFECYCLE_USER`](crate::urn::LIFECYCLE_USER)).
+///
+/// Every transition is reported to the [`LifecycleEvents`] hook after it is stored; see
+/// there for the delivery guarantee.
+///
+/// # Example
+/// ```no_run
+/// use scim_core::{DynGroupStore, DynUserStore, LifecycleEvent, LifecycleEvents, Provisioning, TenantId};
+/// use serde_json::json;
+/// use std::sync::Arc;
+///
+/// #[derive(Debug)]
+/// struct Mailer;
+/// impl LifecycleEvents for Mailer {
+///     fn on_event(&self, event: &LifecycleEvent) {
+///         if let LifecycleEvent::Invited { user, .. } = event {
+///             println!("queue an invitation for {:?}", user.user_name());
+///         }
+///     }
+/// }
+///
+/// async fn provision(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Result<(), scim_core::ScimError> {
+///     let service = Provisioning::new(users, groups)
+///         .with_retention(chrono::Duration::days(30))
+///         .with_events(Arc::new(Mailer));
+///     let tenant = TenantId::new("acme");
+///     let user = service.create_user(&tenant, &json!({"userName": "bjensen@example.com"})).await?;
+///     let id = user.id().unwrap_or_default().to_owned();
+///     // Entra unassigns the user: suspended, kept for 30 days.
+///     let off = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+///                      "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+///     let suspended = service.patch_user(&tenant, &id, &off, None).await?;
+///     assert!(!suspended.active());
+///     Ok(())
+/// }
+/// ```
+/// `scim-store-memory`'s crate docs run the whole lifecycle with a manual clock.
+#[derive(Debug, Clone)]
+pub struct Provisioning {
+    users: Arc<DynUserStore>,
+    groups: Arc<DynGroupStore>,
+    config: Config,
+}
+
+impl Provisioning {
+    /// A service over these stores (usually the same object twice) with the default registry
+    /// ([`SchemaRegistry::scim_default`]), the system clock, 30 days of retention, no events
+    /// hook and at most 1000 results per page.
+    pub fn new(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Self {
+        Self { users, groups, config: Config::new() }
+    }
+
+    /// Uses this schema registry (for hosts with their own extensions).
+    #[must_use]
+    pub fn with_registry(mut self, registry: Arc<SchemaRegistry>) -> Self {
+        self.config.registry = registry;
+        self
+    }
+
+    /// Uses this clock (a [`ManualClock`](crate::ManualClock) in tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.config.clock = clock;
+        self
+    }
+
+    /// How long a suspended user is kept before the purge (default 30 days).
+    #[must_use]
+    pub fn with_retention(mut self, retention: chrono::Duration) -> Self {
+        self.config.retention = retention;
+        self
+    }
+
+    /// Reports lifecycle transitions to `events`.
+    #[must_use]
+    pub fn with_events(mut self, events: Arc<dyn LifecycleEvents>) -> Self {
+        self.config.events = Some(events);
+        self
+    }
+
+    /// The largest page a list returns (`count` is capped to it; default 1000).
+    #[must_use]
+    pub fn with_max_results(mut self, max: usize) -> Self {
+        self.config.max_results = max;
+        self
+    }
+
+    /// The schema registry.
+    pub fn registry(&self) -> &Arc<SchemaRegistry> {
+        &self.config.registry
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.config.clock
+    }
+
+    /// The largest page a list returns.
+    pub fn max_results(&self) -> usize {
+        self.config.max_results
+    }
+
+    fn svc(&self) -> Service<'_> {
+        Service { users: &*self.users, groups: &*self.groups, config: &self.config }
+    }
+
+    /// Creates a user (`POST /Users`).
+    ///
+    /// # Errors
+    /// `400` for an invalid body (see [`SchemaRegistry::validate`]), `409 uniqueness` for a
+    /// taken `userName`, `500` for a store failure.
+    pub async fn create_user(&self, tenant: &TenantId, body: &Value) -> Result<User, ScimError> {
+        self.svc().create_user(tenant, body).await
+    }
+
+    /// Reads a user, suspended ones included.
+    ///
+    /// # Errors
+    /// `404` for an unknown, deleted or purged user.
+    pub async fn get_user(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
+        self.svc().get_user(tenant, id).await
+    }
+
+    /// Replaces a user (`PUT /Users/{id}`).
+    ///
+    /// # Errors
+    /// `404` unknown user, `400` invalid body or immutable change, `409` taken `userName`,
+    /// `412` when `if_match` is stale.
+    pub async fn replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<User, ScimError> {
+        self.svc().replace_user(tenant, id, body, if_match).await
+    }
+
+    /// Patches a user (`PATCH /Users/{id}`).
+    ///
+    /// # Errors
+    /// `400` (`invalidSyntax`, `invalidPath`, `noTarget`, `mutability`, `invalidValue`) for a
+    /// bad request, `404` unknown user, `409` taken `userName`, `412` stale `if_match`.
+    pub async fn patch_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<User, ScimError> {
+        self.svc().patch_user(tenant, id, body, if_match).await
+    }
+
+    /// Deletes a user at once (`DELETE /Users/{id}`), removing it from every group.
+    ///
+    /// # Errors
+    /// `404` unknown user, `412` stale `if_match`.
+    pub async fn delete_user(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
+        self.svc().delete_user(tenant, id, if_match).await
+    }
+
+    /// Lists users (`GET /Users`).
+    ///
+    /// # Errors
+    /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
+    /// bad `sortBy`/`sortOrder`.
+    pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
+        self.svc().list_users(tenant, request).await
+    }
+
+    /// Records that the person accepted the invitation: `pending` becomes `active`
+    /// ([`LifecycleEvent::Activated`]); an `active` user is returned as it is.
+    ///
+    /// # Errors
+    /// `409` for a suspended user (restore it with `active: true` first), `404` unknown user.
+    pub async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
+        self.svc().accept_invitation(tenant, id).await
+    }
+
+    /// Removes every suspended user whose `purge_at` has come, in every tenant, reporting
+    /// [`LifecycleEvent::Purged`] for each; returns how many.
+    ///
+    /// # Errors
+    /// `500` for a store failure.
+    pub async fn purge_expired(&self) -> Result<usize, ScimError> {
+        self.svc().purge_expired().await
+    }
+
+    /// Creates a group (`POST /Groups`).
+    ///
+    /// # Errors
+    /// `400` invalid body, `409 uniqueness` for a taken `displayName`.
+    pub async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
+        self.svc().create_group(tenant, body).await
+    }
+
+    /// Reads a group, with its members when `include_members`.
+    ///
+    /// # Errors
+    /// `404` unknown group.
+    pub async fn get_group(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, ScimError> {
+        self.svc().get_group(tenant, id, include_members).await
+    }
+
+    /// Replaces a group, members included (`PUT /Groups/{id}`).
+    ///
+    /// # Errors
+    /// As [`Provisioning::replace_user`].
+    pub async fn replace_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Group, ScimError> {
+        self.svc().replace_group(tenant, id, body, if_match).await
+    }
+
+    /// Patches a group (`PATCH /Groups/{id}`); see [Writes](Self#writes) for member changes.
+    ///
+    /// # Errors
+    /// As [`Provisioning::patch_user`].
+    pub async fn patch_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Group, ScimError> {
+        self.svc().patch_group(tenant, id, body, if_match).await
+    }
+
+    /// Deletes a group at once.
+    ///
+    /// # Errors
+    /// `404` unknown group, `412` stale `if_match`.
+    pub async fn delete_group(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
+        self.svc().delete_group(tenant, id, if_match).await
+    }
+
+    /// Lists groups (`GET /Groups`).
+    ///
+    /// # Errors
+    /// As [`Provisioning::list_users`].
+    pub async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
+        self.svc().list_groups(tenant, request).await
+    }
+}

@@ -90,15 +90,15 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Checks and canonicalises one simple value. On error, says what was wrong.
-fn canon_simple(attr_type: AttrType, value: &Value) -> Result<Value, String> {
-    let ok = match (attr_type, value) {
+/// Checks and canonicalises one simple value in place. On error, says what was wrong.
+fn canon_simple(attr_type: AttrType, value: &mut Value) -> Result<(), String> {
+    let ok = match (attr_type, &*value) {
         (AttrType::String | AttrType::Reference, Value::String(_)) => true,
         (AttrType::Boolean, Value::Bool(_)) => true,
         (AttrType::Boolean, Value::String(s)) => {
-            return parse_bool(s)
-                .map(Value::Bool)
-                .ok_or_else(|| format!("expected a boolean, got the string \"{}\"", excerpt(s)));
+            let b = parse_bool(s).ok_or_else(|| format!("expected a boolean, got the string \"{}\"", excerpt(s)))?;
+            *value = Value::Bool(b);
+            return Ok(());
         }
         (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
         (AttrType::Decimal, Value::Number(_)) => true,
@@ -117,20 +117,93 @@ fn canon_simple(attr_type: AttrType, value: &Value) -> Result<Value, String> {
         _ => false,
     };
     if ok {
-        Ok(value.clone())
-    } else {
-        let expected = match attr_type {
-            AttrType::String => "a string",
-            AttrType::Boolean => "a boolean",
-            AttrType::Decimal => "a number",
-            AttrType::Integer => "an integer",
-            AttrType::DateTime => "a date-time string",
-            AttrType::Binary => "a base64 string",
-            AttrType::Reference => "a reference (URI string)",
-            AttrType::Complex => "an object",
-        };
-        Err(format!("expected {expected}, got {}", kind(value)))
+        return Ok(());
     }
+    let expected = match attr_type {
+        AttrType::String => "a string",
+        AttrType::Boolean => "a boolean",
+        AttrType::Decimal => "a number",
+        AttrType::Integer => "an integer",
+        AttrType::DateTime => "a date-time string",
+        AttrType::Binary => "a base64 string",
+        AttrType::Reference => "a reference (URI string)",
+        AttrType::Complex => "an object",
+    };
+    Err(format!("expected {expected}, got {}", kind(value)))
+}
+
+/// Whether a client-sent value of `attr` is kept: read-only and write-only ones are not.
+fn stored(attr: &AttributeDef) -> bool {
+    !matches!(attr.mutability, Mutability::ReadOnly | Mutability::WriteOnly)
+}
+
+/// A key of a client document, borrowed (`&String`, copied when kept) or owned (`String`, moved).
+trait Key {
+    fn as_str(&self) -> &str;
+    fn into_string(self) -> String;
+}
+
+impl Key for &String {
+    fn as_str(&self) -> &str {
+        self
+    }
+    fn into_string(self) -> String {
+        self.clone()
+    }
+}
+
+impl Key for String {
+    fn as_str(&self) -> &str {
+        self
+    }
+    fn into_string(self) -> String {
+        self
+    }
+}
+
+/// A value of a client document, borrowed (copied only when kept) or owned (moved).
+trait Input {
+    fn value(&self) -> &Value;
+    fn into_value(self) -> Value;
+}
+
+impl Input for &Value {
+    fn value(&self) -> &Value {
+        self
+    }
+    fn into_value(self) -> Value {
+        self.clone()
+    }
+}
+
+impl Input for Value {
+    fn value(&self) -> &Value {
+        self
+    }
+    fn into_value(self) -> Value {
+        self
+    }
+}
+
+/// The key to store a value of `attr` under: the client's own key when it is already canonical
+/// (moved, for owned input), else the canonical name.
+fn canonical_key<K: Key>(key: K, attr: &AttributeDef) -> String {
+    if key.as_str() == attr.name { key.into_string() } else { attr.name.clone() }
+}
+
+/// The attributes collected for one extension.
+fn ext_slot<'a, 'm>(
+    exts: &'m mut Vec<(&'a Schema, Map<String, Value>)>,
+    schema: &'a Schema,
+) -> &'m mut Map<String, Value> {
+    let pos = match exts.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
+        Some(pos) => pos,
+        None => {
+            exts.push((schema, Map::new()));
+            exts.len() - 1
+        }
+    };
+    &mut exts[pos].1
 }
 
 impl SchemaRegistry {
@@ -148,70 +221,114 @@ impl SchemaRegistry {
     /// breaks the one-`primary` / one-value-per-`type` rules; also for unknown sub-attributes
     /// under [`UnknownAttributes::Reject`].
     pub fn canonicalize_value(&self, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-        self.canon_attr(def, value, Path { parent: None, name: &def.name })
+        self.canonicalize_value_owned(def, value.clone())
     }
 
-    fn canon_attr(&self, def: &AttributeDef, value: &Value, path: Path<'_>) -> Result<Value, ScimError> {
+    /// [`canonicalize_value`](Self::canonicalize_value) for a value the caller owns: it is
+    /// canonicalised in place, without copying strings.
+    ///
+    /// # Errors
+    ///
+    /// As [`canonicalize_value`](Self::canonicalize_value).
+    pub fn canonicalize_value_owned(&self, def: &AttributeDef, mut value: Value) -> Result<Value, ScimError> {
+        self.canon_attr(def, &mut value, Path { parent: None, name: &def.name })?;
+        Ok(value)
+    }
+
+    fn canon_attr(&self, def: &AttributeDef, value: &mut Value, path: Path<'_>) -> Result<(), ScimError> {
         match value {
-            Value::Null => Ok(Value::Null),
+            Value::Null => Ok(()),
             Value::Array(items) if def.multi_valued => self.canon_multi(def, items, path),
             Value::Array(_) => Err(invalid(path, "is single-valued, got an array")),
-            one if def.multi_valued => self.canon_multi(def, std::slice::from_ref(one), path),
-            one => self.canon_single(def, one, path),
+            _ if def.multi_valued => {
+                let mut items = vec![std::mem::take(value)];
+                self.canon_multi(def, &mut items, path)?;
+                *value = Value::Array(items);
+                Ok(())
+            }
+            _ => self.canon_single(def, value, path),
         }
     }
 
-    fn canon_multi(&self, def: &AttributeDef, items: &[Value], path: Path<'_>) -> Result<Value, ScimError> {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
+    fn canon_multi(&self, def: &AttributeDef, items: &mut Vec<Value>, path: Path<'_>) -> Result<(), ScimError> {
+        let mut unassigned = false;
+        for item in items.iter_mut() {
             match item {
-                Value::Null => {}
+                Value::Null => unassigned = true,
                 Value::Array(_) => return Err(invalid(path, "expected a value, got a nested array")),
                 item => {
-                    let v = self.canon_single(def, item, path)?;
-                    if !is_unassigned(&v) {
-                        out.push(v);
-                    }
+                    self.canon_single(def, item, path)?;
+                    unassigned |= is_unassigned(item);
                 }
             }
         }
-        check_plural(def, &out, path)?;
-        Ok(Value::Array(out))
+        if unassigned {
+            items.retain(|v| !is_unassigned(v));
+        }
+        check_plural(def, items, path)
     }
 
-    fn canon_single(&self, def: &AttributeDef, value: &Value, path: Path<'_>) -> Result<Value, ScimError> {
+    fn canon_single(&self, def: &AttributeDef, value: &mut Value, path: Path<'_>) -> Result<(), ScimError> {
         if def.attr_type != AttrType::Complex {
             return canon_simple(def.attr_type, value).map_err(|what| invalid(path, what));
         }
-        let Value::Object(obj) = value else {
+        match value {
+            Value::Object(obj) => self.canon_map(obj, path, |k| def.sub_attribute(k)),
             // A bare simple value for a complex attribute with a `value` sub-attribute: `manager: "id"`.
-            if let Some(value_def) = def.sub_attribute("value").filter(|_| !value.is_array()) {
+            Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+                let Some(value_def) = def.sub_attribute("value") else {
+                    return Err(invalid(path, format_args!("expected an object, got {}", kind(value))));
+                };
                 let sub_path = Path { parent: Some(&path), name: &value_def.name };
-                let v = canon_simple(value_def.attr_type, value).map_err(|what| invalid(sub_path, what))?;
+                canon_simple(value_def.attr_type, value).map_err(|what| invalid(sub_path, what))?;
                 let mut m = Map::new();
-                m.insert(value_def.name.clone(), v);
-                return Ok(Value::Object(m));
+                m.insert(value_def.name.clone(), std::mem::take(value));
+                *value = Value::Object(m);
+                Ok(())
             }
-            return Err(invalid(path, format_args!("expected an object, got {}", kind(value))));
-        };
-        let mut out = Map::new();
-        for (key, v) in obj {
+            other => Err(invalid(path, format_args!("expected an object, got {}", kind(other)))),
+        }
+    }
+
+    /// Canonicalises the members of a complex value or an extension object in place: values
+    /// first, then (only when needed) a rebuild that drops unassigned, read-only, write-only and
+    /// unknown members and renames the others to their canonical names.
+    fn canon_map<'d>(
+        &self,
+        obj: &mut Map<String, Value>,
+        path: Path<'_>,
+        lookup: impl Fn(&str) -> Option<&'d AttributeDef>,
+    ) -> Result<(), ScimError> {
+        let mut rebuild = false;
+        for (key, v) in obj.iter_mut() {
             if v.is_null() {
+                rebuild = true;
                 continue;
             }
-            let Some(sub) = def.sub_attribute(key) else {
-                self.unknown(Path { parent: Some(&path), name: key })?;
-                continue;
-            };
-            if !stored(sub) {
-                continue;
-            }
-            let v = self.canon_attr(sub, v, Path { parent: Some(&path), name: &sub.name })?;
-            if !is_unassigned(&v) {
-                out.insert(sub.name.clone(), v);
+            match lookup(key) {
+                Some(attr) if stored(attr) => {
+                    self.canon_attr(attr, v, Path { parent: Some(&path), name: &attr.name })?;
+                    rebuild |= attr.name != *key || is_unassigned(v);
+                }
+                Some(_) => rebuild = true,
+                None => {
+                    self.unknown(Path { parent: Some(&path), name: key })?;
+                    rebuild = true;
+                }
             }
         }
-        Ok(Value::Object(out))
+        if rebuild {
+            for (key, v) in std::mem::take(obj) {
+                if is_unassigned(&v) {
+                    continue;
+                }
+                if let Some(attr) = lookup(&key).filter(|a| stored(a)) {
+                    let key = if key == attr.name { key } else { attr.name.clone() };
+                    obj.insert(key, v);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Applies the unknown-attribute policy to the attribute at `path`.
@@ -228,6 +345,25 @@ impl SchemaRegistry {
     /// See [the rules](crate::schema#validation). The result never holds `id`, `meta`,
     /// read-only or write-only attributes; the caller adds the server-owned ones.
     ///
+    /// ```
+    /// use scim_core::{SchemaRegistry, urn};
+    /// use serde_json::json;
+    ///
+    /// let registry = SchemaRegistry::scim_default();
+    /// let body = json!({
+    ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
+    ///     "UserName": "bjensen", "active": "True", "password": "t1meMa$heen", "groups": [],
+    ///     urn::ENTERPRISE_USER: {"manager": "26118915-6090-4610-87e4-49d8ca9f808d"}
+    /// });
+    /// let user = registry.validate("User", &body, None)?;
+    /// assert_eq!(serde_json::Value::Object(user), json!({
+    ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
+    ///     "userName": "bjensen", "active": true,
+    ///     urn::ENTERPRISE_USER: {"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}
+    /// }));
+    /// # Ok::<(), scim_core::ScimError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// - `400 invalidSyntax` when `input` is not a JSON object;
@@ -242,72 +378,107 @@ impl SchemaRegistry {
         input: &Value,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
-        let rt = self
-            .resource_type(resource_type)
-            .ok_or_else(|| ScimError::not_found(format!("unknown resource type '{resource_type}'")))?;
+        match input {
+            Value::Object(obj) => self.validate_entries(resource_type, obj.iter(), existing),
+            other => Err(self.not_an_object(resource_type, other)),
+        }
+    }
+
+    /// [`validate`](Self::validate) for a document the caller owns (a parsed request body): it
+    /// is canonicalised in place, so strings and arrays are moved into the result, not copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate).
+    pub fn validate_owned(
+        &self,
+        resource_type: &str,
+        input: Value,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
+        match input {
+            Value::Object(obj) => self.validate_entries(resource_type, obj.into_iter(), existing),
+            other => Err(self.not_an_object(resource_type, &other)),
+        }
+    }
+
+    fn not_an_object(&self, resource_type: &str, input: &Value) -> ScimError {
+        match self.resource_type(resource_type) {
+            Some(rt) => ScimError::invalid_syntax(format!("a {} must be a JSON object, got {}", rt.name, kind(input))),
+            None => unknown_resource_type(resource_type),
+        }
+    }
+
+    fn validate_entries<K: Key, V: Input>(
+        &self,
+        resource_type: &str,
+        entries: impl Iterator<Item = (K, V)>,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
         let core = self.schema(&rt.schema).ok_or_else(|| {
             ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
         })?;
-        let Value::Object(input) = input else {
-            return Err(ScimError::invalid_syntax(format!("a {} must be a JSON object", rt.name)));
-        };
-        let mut out = Map::new();
-        let mut extensions: Vec<(&Schema, Map<String, Value>)> = Vec::new();
-        for (key, value) in input {
-            if value.is_null() {
+        // Kept attributes under canonical keys: values are copied (borrowed input) or moved
+        // (owned input) only once it is known they are kept, then canonicalised in place.
+        let mut kept: Vec<(String, Value)> = Vec::with_capacity(entries.size_hint().0 + 1);
+        let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
+        for (key, value) in entries {
+            if value.value().is_null() {
                 continue;
             }
-            if let Some(attr) = core.attribute(key) {
-                self.put(&mut out, attr, value, Path { parent: None, name: &attr.name })?;
-                continue;
-            }
-            if key.eq_ignore_ascii_case("schemas") {
-                check_schemas(value)?;
-                continue;
-            }
-            if let Some(ext) = self.extension_of(rt, key) {
-                let Value::Object(obj) = value else {
-                    return Err(invalid(
-                        Path { parent: None, name: &ext.id },
-                        format_args!("expected an extension object, got {}", kind(value)),
-                    ));
-                };
+            if let Some(attr) = core.attribute(key.as_str()) {
+                if stored(attr) {
+                    let mut v = value.into_value();
+                    self.canon_attr(attr, &mut v, Path { parent: None, name: &attr.name })?;
+                    if !is_unassigned(&v) {
+                        kept.push((canonical_key(key, attr), v));
+                    }
+                }
+            } else if key.as_str().eq_ignore_ascii_case("schemas") {
+                check_schemas(value.value())?;
+            } else if let Some(ext) = self.extension_of(rt, key.as_str()) {
                 let ext_path = Path { parent: None, name: &ext.id };
-                let slot = slot(&mut extensions, ext);
-                for (k, v) in obj {
-                    if v.is_null() {
-                        continue;
-                    }
-                    match ext.attribute(k) {
-                        Some(attr) => self.put(slot, attr, v, Path { parent: Some(&ext_path), name: &attr.name })?,
-                        None => self.unknown(Path { parent: Some(&ext_path), name: k })?,
-                    }
-                }
-                continue;
-            }
-            // A URN-qualified attribute name: `urn:…:core:2.0:User:userName`, `urn:…:enterprise:2.0:User:department`.
-            if let Some((schema, is_ext, attr)) = self.qualified(rt, key) {
-                let ext_path = Path { parent: None, name: &schema.id };
-                if is_ext {
-                    let slot = slot(&mut extensions, schema);
-                    self.put(slot, attr, value, Path { parent: Some(&ext_path), name: &attr.name })?;
+                let got = kind(value.value());
+                let Value::Object(mut obj) = value.into_value() else {
+                    return Err(invalid(ext_path, format_args!("expected an extension object, got {got}")));
+                };
+                self.canon_map(&mut obj, ext_path, |k| ext.attribute(k))?;
+                let slot = ext_slot(&mut exts, ext);
+                if slot.is_empty() {
+                    *slot = obj;
                 } else {
-                    self.put(&mut out, attr, value, Path { parent: None, name: &attr.name })?;
+                    slot.extend(obj);
                 }
-                continue;
+            } else if let Some((schema, is_ext, attr)) = self.qualified(rt, key.as_str()) {
+                // A URN-qualified name: `urn:…:core:2.0:User:userName`, `urn:…:enterprise:2.0:User:department`.
+                if stored(attr) {
+                    let mut v = value.into_value();
+                    let path = Path { parent: Some(&Path { parent: None, name: &schema.id }), name: &attr.name };
+                    self.canon_attr(attr, &mut v, path)?;
+                    if !is_unassigned(&v) {
+                        if is_ext {
+                            ext_slot(&mut exts, schema).insert(attr.name.clone(), v);
+                        } else {
+                            kept.push((attr.name.clone(), v));
+                        }
+                    }
+                }
+            } else {
+                self.unknown(Path { parent: None, name: key.as_str() })?;
             }
-            self.unknown(Path { parent: None, name: key })?;
         }
+        let mut map: Map<String, Value> = kept.into_iter().collect();
 
-        check_required(core, &out, None)?;
+        check_required(core, &map, None)?;
         let existing = existing.and_then(Value::as_object);
-        keep_immutable(core, &mut out, existing, None)?;
-        let mut schemas = Vec::with_capacity(1 + extensions.len());
+        keep_immutable(core, &mut map, existing, None)?;
+        let mut schemas = Vec::with_capacity(1 + rt.extensions.len());
         schemas.push(Value::String(core.id.clone()));
         for ext in &rt.extensions {
             let Some(schema) = self.schema(&ext.schema) else { continue };
-            let mut attrs = match extensions.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
-                Some(pos) => extensions.swap_remove(pos).1,
+            let mut attrs = match exts.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
+                Some(pos) => exts.swap_remove(pos).1,
                 None => Map::new(),
             };
             let existing_ext = existing.and_then(|e| e.get(&schema.id)).and_then(Value::as_object);
@@ -320,29 +491,10 @@ impl SchemaRegistry {
             }
             check_required(schema, &attrs, Some(&schema.id))?;
             schemas.push(Value::String(schema.id.clone()));
-            out.insert(schema.id.clone(), Value::Object(attrs));
+            map.insert(schema.id.clone(), Value::Object(attrs));
         }
-        out.insert("schemas".to_owned(), Value::Array(schemas));
-        Ok(out)
-    }
-
-    /// Canonicalises `value` and stores it under the attribute's canonical name, unless the
-    /// attribute is read-only or write-only or the value is unassigned.
-    fn put(
-        &self,
-        out: &mut Map<String, Value>,
-        attr: &AttributeDef,
-        value: &Value,
-        path: Path<'_>,
-    ) -> Result<(), ScimError> {
-        if !stored(attr) {
-            return Ok(());
-        }
-        let v = self.canon_attr(attr, value, path)?;
-        if !is_unassigned(&v) {
-            out.insert(attr.name.clone(), v);
-        }
-        Ok(())
+        map.insert("schemas".to_owned(), Value::Array(schemas));
+        Ok(map)
     }
 
     /// The extension schema of `rt` whose URN is `key`, ignoring case.
@@ -361,23 +513,8 @@ impl SchemaRegistry {
     }
 }
 
-/// Whether a client-sent value of `attr` is kept: read-only and write-only ones are not.
-fn stored(attr: &AttributeDef) -> bool {
-    !matches!(attr.mutability, Mutability::ReadOnly | Mutability::WriteOnly)
-}
-
-fn slot<'a, 'm>(
-    extensions: &'m mut Vec<(&'a Schema, Map<String, Value>)>,
-    schema: &'a Schema,
-) -> &'m mut Map<String, Value> {
-    let pos = match extensions.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
-        Some(pos) => pos,
-        None => {
-            extensions.push((schema, Map::new()));
-            extensions.len() - 1
-        }
-    };
-    &mut extensions[pos].1
+fn unknown_resource_type(name: &str) -> ScimError {
+    ScimError::not_found(format!("unknown resource type '{name}'"))
 }
 
 fn check_schemas(value: &Value) -> Result<(), ScimError> {
@@ -456,12 +593,22 @@ fn check_plural(def: &AttributeDef, items: &[Value], path: Path<'_>) -> Result<(
         return Ok(());
     };
     let types: Vec<&str> = items.iter().filter_map(|v| v.get(&type_def.name).and_then(Value::as_str)).collect();
-    for (i, a) in types.iter().enumerate() {
-        if types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)) {
-            return Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(a))));
-        }
+    let duplicate = if types.len() <= 16 {
+        // The usual case (a handful of e-mails): compare pairwise, no allocation.
+        types
+            .iter()
+            .enumerate()
+            .find(|(i, a)| types[i + 1..].iter().any(|b| b.eq_ignore_ascii_case(a)))
+            .map(|(_, a)| *a)
+    } else {
+        // Many values: a set, so a hostile request cannot make this quadratic.
+        let mut seen = std::collections::HashSet::with_capacity(types.len());
+        types.iter().find(|t| !seen.insert(t.to_ascii_lowercase())).copied()
+    };
+    match duplicate {
+        Some(t) => Err(invalid(path, format_args!("more than one value has type '{}'", excerpt(t)))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -494,8 +641,10 @@ mod tests {
     #[test]
     fn string_booleans() {
         for (s, b) in [("True", true), ("false", false), ("FALSE", false), ("true", true)] {
-            assert_eq!(canon_simple(AttrType::Boolean, &Value::String(s.into())), Ok(Value::Bool(b)));
+            let mut v = Value::String(s.into());
+            assert_eq!(canon_simple(AttrType::Boolean, &mut v), Ok(()));
+            assert_eq!(v, Value::Bool(b));
         }
-        assert!(canon_simple(AttrType::Boolean, &Value::String("yes".into())).is_err());
+        assert!(canon_simple(AttrType::Boolean, &mut Value::String("yes".into())).is_err());
     }
 }

@@ -47,7 +47,10 @@ pub fn tour_guides() -> Value {
 
 /// A PatchOp body from its operations.
 pub fn body(ops: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+    let mut m = Map::new();
+    m.insert("schemas".to_owned(), json!(["urn:ietf:params:scim:api:messages:2.0:PatchOp"]));
+    m.insert("Operations".to_owned(), ops);
+    Value::Object(m)
 }
 
 fn obj(doc: &mut Value) -> &mut Map<String, Value> {
@@ -84,4 +87,63 @@ pub fn fixture(path: &str) -> Value {
     let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// Replays one request fixture (`tests/fixtures/<dir>/<name>.json`): `before` + `request` must
+/// give `after` (and `changed`), or the `error` status and `scimType` with `before` untouched.
+pub fn replay(dir: &str, name: &str) {
+    let fx = fixture(&format!("{dir}/{name}.json"));
+    let rt = fx["resourceType"].as_str().expect("resourceType");
+    let before = fx["before"].clone();
+    let mut doc = before.clone();
+    let result = PatchOp::from_json(&fx["request"]).and_then(|p| p.apply(&REGISTRY, rt, obj(&mut doc)));
+    match (&fx["error"], result) {
+        (Value::Null, Ok(changed)) => {
+            assert_eq!(doc, fx["after"], "{dir}/{name}: resulting resource");
+            assert_eq!(Some(changed), fx["changed"].as_bool(), "{dir}/{name}: changed flag");
+        }
+        (Value::Null, Err(e)) => panic!("{dir}/{name}: unexpected error {e}"),
+        (expected, Ok(_)) => panic!("{dir}/{name}: expected {expected}, got success"),
+        (expected, Err(e)) => {
+            assert_eq!(Some(u64::from(e.status().as_u16())), expected["status"].as_u64(), "{dir}/{name}: {e}");
+            assert_eq!(
+                Some(e.scim_type().map_or("", ScimType::as_str)),
+                expected["scimType"].as_str(),
+                "{dir}/{name}: {e}"
+            );
+            assert_eq!(doc, before, "{dir}/{name}: a failed PATCH leaves the resource untouched");
+        }
+    }
+}
+
+/// The fixture names of a directory, sorted.
+pub fn fixture_names(dir: &str) -> Vec<String> {
+    let full = format!("{}/tests/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&full)
+        .unwrap_or_else(|e| panic!("{full}: {e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// One `#[test]` per fixture, plus a test that the list covers the directory.
+#[macro_export]
+macro_rules! fixture_tests {
+    ($dir:literal: $($name:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                patch_support::replay($dir, stringify!($name));
+            }
+        )+
+
+        #[test]
+        fn every_fixture_has_a_test() {
+            let mut listed = vec![$(stringify!($name).to_owned()),+];
+            listed.sort();
+            assert_eq!(listed, patch_support::fixture_names($dir));
+        }
+    };
 }

@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
     /// Descend into this key (exact match first, then ignoring ASCII case).
-    Key(Box<str>),
+    Key(Key),
     /// Descend into this extension URN key when the object has it; otherwise stay (an unresolved
     /// URN-qualified path: the core schema URN qualifies top-level attributes).
-    UrnOrRoot(Box<str>),
+    UrnOrRoot(Key),
 }
 
 /// A path from a resource (or value-path element) to the values it names.
@@ -30,9 +30,54 @@ impl Access {
     }
 }
 
-/// The value of `key` in `obj`: exact key first, then a scan ignoring ASCII case.
-pub(crate) fn lookup<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+/// A key to look up, with the side of the sorted map to search from.
+#[derive(Debug, Clone)]
+pub(crate) struct Key {
+    name: Box<str>,
+    from_end: bool,
+}
+
+impl Key {
+    pub(crate) fn new(name: &str) -> Self {
+        // Maps keep keys sorted; start from the end for names in the second half of the alphabet.
+        let from_end = name.bytes().next().is_some_and(|b| b.to_ascii_lowercase() >= b'm');
+        Self { name: name.into(), from_end }
+    }
+
+    /// The value of this key in `obj`: the exact key if present, otherwise a key equal ignoring ASCII case.
+    pub(crate) fn get<'v>(&self, obj: &'v Map<String, Value>) -> Option<&'v Value> {
+        if self.from_end { scan(obj.iter().rev(), &self.name) } else { scan(obj.iter(), &self.name) }
+    }
+}
+
+/// The value of `key` in `obj`: the exact key if present, otherwise a key equal ignoring ASCII case.
+#[cfg(test)]
+fn lookup<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    scan(obj.iter(), key)
+}
+
+/// The value of `key` in `obj` (exact, else ignoring ASCII case), searching from the end of the sorted map (for names late in the alphabet).
+pub(crate) fn lookup_from_end<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    scan(obj.iter().rev(), key)
+}
+
+/// One linear pass that compares lengths before bytes. Resources are scattered over the heap, so
+/// what costs is touching memory: a tree or hash lookup compares the key with several stored keys,
+/// each a pointer to chase (a likely cache miss), while the lengths sit inline in the map's nodes
+/// and rule out almost every key without following its pointer.
+fn scan<'v>(entries: impl Iterator<Item = (&'v String, &'v Value)>, key: &str) -> Option<&'v Value> {
+    let mut folded = None;
+    for (k, v) in entries {
+        if k.len() == key.len() {
+            if k == key {
+                return Some(v);
+            }
+            if folded.is_none() && k.eq_ignore_ascii_case(key) {
+                folded = Some(v);
+            }
+        }
+    }
+    folded
 }
 
 fn walk_obj<F: FnMut(&Value) -> bool>(obj: &Map<String, Value>, steps: &[Step], f: &mut F) -> bool {
@@ -40,8 +85,8 @@ fn walk_obj<F: FnMut(&Value) -> bool>(obj: &Map<String, Value>, steps: &[Step], 
         return false;
     };
     match step {
-        Step::Key(key) => lookup(obj, key).is_some_and(|v| walk(v, rest, f)),
-        Step::UrnOrRoot(urn) => match lookup(obj, urn) {
+        Step::Key(key) => key.get(obj).is_some_and(|v| walk(v, rest, f)),
+        Step::UrnOrRoot(urn) => match urn.get(obj) {
             Some(Value::Object(ext)) => walk_obj(ext, rest, f),
             Some(_) => false,
             None => walk_obj(obj, rest, f),
@@ -52,7 +97,7 @@ fn walk_obj<F: FnMut(&Value) -> bool>(obj: &Map<String, Value>, steps: &[Step], 
 fn walk<F: FnMut(&Value) -> bool>(v: &Value, steps: &[Step], f: &mut F) -> bool {
     if steps.is_empty() {
         return match v {
-            Value::Array(items) => items.iter().any(|item| f(item)),
+            Value::Array(items) => items.iter().any(&mut *f),
             _ => f(v),
         };
     }
@@ -89,7 +134,7 @@ mod tests {
     }
 
     fn key(k: &str) -> Step {
-        Step::Key(k.into())
+        Step::Key(Key::new(k))
     }
 
     #[test]
@@ -105,11 +150,25 @@ mod tests {
     fn urn_or_root() {
         let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
         let doc = json!({"userName": "u", urn: {"department": "Sales"}});
-        let dept = Access::new(vec![Step::UrnOrRoot(urn.into()), key("department")]);
+        let dept = Access::new(vec![Step::UrnOrRoot(Key::new(urn)), key("department")]);
         assert_eq!(collect(&dept, &doc), vec![json!("Sales")]);
         let core =
-            Access::new(vec![Step::UrnOrRoot("urn:ietf:params:scim:schemas:core:2.0:User".into()), key("userName")]);
+            Access::new(vec![Step::UrnOrRoot(Key::new("urn:ietf:params:scim:schemas:core:2.0:User")), key("userName")]);
         assert_eq!(collect(&core, &doc), vec![json!("u")]);
+    }
+
+    #[test]
+    fn exact_key_wins_over_folded_key() {
+        let doc = json!({"Title": "folded", "title": "exact", "TITLE": "upper"});
+        let obj = doc.as_object().unwrap();
+        assert_eq!(lookup(obj, "title"), Some(&json!("exact")));
+        let folded = lookup(obj, "tItLe").unwrap();
+        assert!(folded == "folded" || folded == "upper" || folded == "exact");
+        for name in ["title", "Title", "TITLE", "aaa", "zzz"] {
+            assert_eq!(Key::new(name).get(obj), lookup(obj, name), "{name}");
+        }
+        assert_eq!(Key::new("userName").get(&Map::new()), None);
+        assert_eq!(lookup(obj, "titles"), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One comparison (`attrPath op value`), prepared at compile time for the attribute's type.
 
-use super::access::lookup;
+use super::access::lookup_from_end;
 use super::datetime::{Instant, parse_instant};
 use super::number;
 use super::string::{lower, str_op};
@@ -182,7 +182,9 @@ impl Cmp {
     /// is compared through its `value` sub-attribute.
     pub(crate) fn test(&self, v: &Value) -> bool {
         match v {
-            Value::Object(obj) => lookup(obj, "value").is_some_and(|inner| !inner.is_object() && self.test(inner)),
+            Value::Object(obj) => {
+                lookup_from_end(obj, "value").is_some_and(|inner| !inner.is_object() && self.test(inner))
+            }
             _ => self.test_scalar(v),
         }
     }

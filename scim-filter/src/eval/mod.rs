@@ -12,7 +12,7 @@ mod number;
 mod string;
 
 use crate::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompValue, CompareOp, EvalError, Filter};
-use access::{Access, Step, is_present};
+use access::{Access, Key, Step, is_present};
 use compare::{Cmp, Prepared};
 use serde_json::{Map, Value};
 
@@ -88,17 +88,17 @@ impl Compiler<'_> {
     fn resolve(&self, parent: Option<&AttrPath>, path: &AttrPath) -> (Access, Option<AttrFacts>) {
         match self.facts.resolve(parent, path) {
             Some(facts) if !facts.keys.is_empty() => {
-                let steps = facts.keys.iter().map(|k| Step::Key(k.as_str().into())).collect();
+                let steps = facts.keys.iter().map(|k| Step::Key(Key::new(k))).collect();
                 (Access::new(steps), Some(facts))
             }
             _ => {
                 let mut steps = Vec::with_capacity(3);
                 if let Some(urn) = &path.urn {
-                    steps.push(Step::UrnOrRoot(urn.as_str().into()));
+                    steps.push(Step::UrnOrRoot(Key::new(urn)));
                 }
-                steps.push(Step::Key(path.name.as_str().into()));
+                steps.push(Step::Key(Key::new(&path.name)));
                 if let Some(sub) = &path.sub_attr {
-                    steps.push(Step::Key(sub.as_str().into()));
+                    steps.push(Step::Key(Key::new(sub)));
                 }
                 (Access::new(steps), None)
             }

@@ -44,6 +44,7 @@ pub(crate) fn or_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
 }
 
 /// `and := unary ("and" unary)*`, folded to the left.
+#[inline(always)]
 fn and_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     let (mut i, mut left) = unary(i, ctx)?;
     while let Some(rest) = separator(i, "and") {
@@ -56,6 +57,7 @@ fn and_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
 
 /// `"(" or ")"` after the opening parenthesis has been consumed; `start` is where the group
 /// (or its `not`) began, for the nesting error.
+#[inline(never)]
 fn group_rest<'a>(start: &'a str, i: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
     let ctx = ctx.deeper(start)?;
     let (i, inner) = cut(preceded(ws0, |i| or_expr(i, ctx))).parse(i)?;
@@ -64,6 +66,7 @@ fn group_rest<'a>(start: &'a str, i: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
 }
 
 /// `not (…)` (the space is optional), `(…)`, a value path, or an attribute expression.
+#[inline(always)]
 fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     let (i, ()) = ws0(i)?;
     if let Some(after_not) = keyword(i, "not") {
@@ -77,7 +80,11 @@ fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     if let Some(inner) = i.strip_prefix('(') {
         return group_rest(i, inner, ctx);
     }
-    let (rest, path) = context("a filter (an attribute path, 'not (' or '(')", attr_path).parse(i)?;
+    let (rest, path) = attr_path(i).map_err(|e| match e {
+        // What `context` would do, without moving the result through its wrapper (hot path).
+        nom::Err::Error(_) => nom::Err::Error(PError::expected(i, "a filter (an attribute path, 'not (' or '(')")),
+        failure => failure,
+    })?;
     if let Some(inner) = rest.strip_prefix('[') {
         let (rest, filter) = value_filter(rest, inner, ctx)?;
         return Ok((rest, Filter::ValuePath { attr: path, filter: Box::new(filter) }));
@@ -86,6 +93,7 @@ fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
 }
 
 /// The inside of `attr[ … ]` after `[`; `open` points at the `[` for errors.
+#[inline(never)]
 fn value_filter<'a>(open: &'a str, inner: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
     if ctx.in_value_path {
         return Err(nom::Err::Failure(PError::expected(open, "a comparison (value paths cannot be nested)")));
@@ -99,6 +107,7 @@ fn value_filter<'a>(open: &'a str, inner: &'a str, ctx: Ctx) -> PResult<'a, Filt
 const EXPECTED_OPERATOR: &str = "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)";
 
 /// `SP compareOp SP compValue` or `SP "pr"` after the attribute path.
+#[inline(always)]
 fn attr_exp_rest(i: &str, path: AttrPath, ctx: Ctx) -> PResult<'_, Filter> {
     let (i, ()) = ws0(i)?;
     let end = i.bytes().position(|b| !b.is_ascii_alphabetic()).unwrap_or(i.len());

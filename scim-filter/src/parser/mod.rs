@@ -11,9 +11,7 @@ mod value;
 use crate::{Filter, ParseError, ParseOptions, PatchPath};
 use error::{PError, PResult};
 use nom::Parser;
-use nom::combinator::all_consuming;
-use nom::error::context;
-use nom::sequence::delimited;
+use nom::sequence::preceded;
 
 /// Parser state threaded through the recursive productions.
 #[derive(Debug, Clone, Copy)]
@@ -71,11 +69,8 @@ pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
 pub fn parse_filter_with(input: &str, options: &ParseOptions) -> Result<Filter, ParseError> {
     check_len(input, options)?;
     let ctx = Ctx::new(options);
-    let mut parser = context(
-        "'and', 'or' or the end of the filter",
-        all_consuming(delimited(error::ws0, |i| filter::or_expr(i, ctx), error::ws0)),
-    );
-    finish(input, parser.parse(input), options)
+    let result = all_consumed(filter::or_expr(input, ctx), "'and', 'or' or the end of the filter");
+    finish(input, result, options)
 }
 
 /// Parses a PATCH path with the default [`ParseOptions`].
@@ -107,11 +102,20 @@ pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
 pub fn parse_path_with(input: &str, options: &ParseOptions) -> Result<PatchPath, ParseError> {
     check_len(input, options)?;
     let ctx = Ctx::new(options);
-    let mut parser = context(
+    let result = all_consumed(
+        preceded(error::ws0, |i| filter::patch_path(i, ctx)).parse(input),
         "the end of the path (a path is attr, attr.subAttr, attr[filter] or attr[filter].subAttr)",
-        all_consuming(delimited(error::ws0, |i| filter::patch_path(i, ctx), error::ws0)),
     );
-    finish(input, parser.parse(input), options)
+    finish(input, result, options)
+}
+
+/// `all_consuming` with trailing whitespace allowed and a message naming what may follow.
+/// (Written out rather than composed from `context(all_consuming(..))`: the entry point is on
+/// the hot path of every list request, and this avoids moving the result through two wrappers.)
+fn all_consumed<'a, T>(result: PResult<'a, T>, expected_end: &'static str) -> PResult<'a, T> {
+    let (rest, value) = result?;
+    let (rest, ()) = error::ws0(rest)?;
+    if rest.is_empty() { Ok((rest, value)) } else { Err(nom::Err::Error(PError::expected(rest, expected_end))) }
 }
 
 fn check_len(input: &str, options: &ParseOptions) -> Result<(), ParseError> {

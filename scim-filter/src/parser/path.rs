@@ -16,9 +16,29 @@ pub(crate) fn attr_name(i: &str) -> PResult<'_, &str> {
     Ok((&i[end..], &i[..end]))
 }
 
+const NAME: u8 = 1;
+const URN: u8 = 2;
+
+/// Byte classes, looked up rather than tested with a chain of comparisons: the scans over
+/// long URNs are on the hot path and branch poorly otherwise.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            t[b] = NAME | URN;
+        } else if matches!(c, b':' | b'.' | b'$' | b'+' | b'%') {
+            t[b] = URN;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Bytes allowed after the first byte of an attribute name.
 pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    CLASS[usize::from(b)] & NAME != 0
 }
 
 /// `"." ATTRNAME`, if present.
@@ -35,10 +55,11 @@ fn sub_attr(i: &str) -> PResult<'_, Option<&str>> {
 
 /// Bytes of a URN-qualified path before the brackets or spaces that end it.
 fn is_urn_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'-' | b'_' | b'$' | b'+' | b'%')
+    CLASS[usize::from(b)] & URN != 0
 }
 
 /// An attribute path, URN-qualified or not.
+#[inline]
 pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
     if i.len() >= 4 && i.as_bytes()[..4].eq_ignore_ascii_case(b"urn:") {
         return urn_path(i);
@@ -50,9 +71,19 @@ pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
 
 /// `urn:…:name[.sub]`: the URN ends at the last `:` of the run of URN characters.
 fn urn_path(i: &str) -> PResult<'_, AttrPath> {
-    let end = i.bytes().position(|b| !is_urn_byte(b)).unwrap_or(i.len());
+    // One pass finds both the end of the run and its last ':'.
+    let bytes = i.as_bytes();
+    let (mut end, mut colon) = (0, 3);
+    while let Some(&b) = bytes.get(end) {
+        if !is_urn_byte(b) {
+            break;
+        }
+        if b == b':' {
+            colon = end;
+        }
+        end += 1;
+    }
     let run = &i[..end];
-    let colon = run.rfind(':').unwrap_or(3);
     if colon <= 4 {
         // "urn:" alone, or "urn:name": no namespace to qualify with.
         return Err(nom::Err::Failure(PError::expected(

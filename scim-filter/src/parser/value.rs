@@ -8,6 +8,7 @@ const EXPECTED_QUOTED: &str =
     "a value (a quoted string, a number, true, false or null; unquoted words are not allowed)";
 
 /// `compValue`. With `bare_values`, an unquoted word that is not a number or keyword is a string.
+#[inline]
 pub(crate) fn comp_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
     if i.starts_with('"') {
         let (rest, s) = json_string(i)?;
@@ -84,11 +85,31 @@ fn json_number(s: &str) -> Option<serde_json::Number> {
     serde_json::Number::from_f64(s.parse::<f64>().ok()?)
 }
 
+/// Index of the first `"` or `\\` in `s`, scanning eight bytes at a time.
+fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let mut chunks = s.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        if has_zero(v ^ (LO * u64::from(b'"'))) | has_zero(v ^ (LO * u64::from(b'\\'))) != 0 {
+            break;
+        }
+        offset += 8;
+    }
+    s[offset..].iter().position(|&b| b == b'"' || b == b'\\').map(|p| p + offset)
+}
+
 /// A JSON string starting at the opening quote, with all JSON escapes.
+#[inline]
 pub(crate) fn json_string(i: &str) -> PResult<'_, String> {
     let body = &i[1..];
     // Fast path: no escapes.
-    let Some(stop) = body.bytes().position(|b| b == b'"' || b == b'\\') else {
+    let Some(stop) = find_quote_or_backslash(body.as_bytes()) else {
         return Err(nom::Err::Failure(PError::expected(&i[i.len()..], "'\"' to close the string")));
     };
     if body.as_bytes()[stop] == b'"' {
@@ -98,13 +119,13 @@ pub(crate) fn json_string(i: &str) -> PResult<'_, String> {
     out.push_str(&body[..stop]);
     let mut rest = &body[stop..];
     loop {
-        let Some(stop) = rest.bytes().position(|b| b == b'"' || b == b'\\') else {
+        let Some(stop) = find_quote_or_backslash(rest.as_bytes()) else {
             return Err(nom::Err::Failure(PError::expected(&rest[rest.len()..], "'\"' to close the string")));
         };
         out.push_str(&rest[..stop]);
         rest = &rest[stop..];
-        if rest.starts_with('"') {
-            return Ok((&rest[1..], out));
+        if let Some(after) = rest.strip_prefix('"') {
+            return Ok((after, out));
         }
         // rest starts with a backslash.
         let esc = rest;
@@ -186,6 +207,16 @@ mod tests {
         assert_eq!(value("01"), CompValue::Str("01".into()));
         assert!(comp_value("01", false).is_err());
         assert!(comp_value("jyoung", false).is_err());
+    }
+
+    #[test]
+    fn quote_scan() {
+        for s in ["", "a", "abcdefgh", "abcdefgh\"", "abcdefghijklmnop\\", "\"", "é€😀\"x"] {
+            let expected = s.bytes().position(|b| b == b'"' || b == b'\\');
+            assert_eq!(find_quote_or_backslash(s.as_bytes()), expected, "{s}");
+        }
+        // Bytes that differ from the targets only in the high bit must not match.
+        assert_eq!(find_quote_or_backslash(&[0xa2, 0xdc, 0x22]), Some(2));
     }
 
     #[test]

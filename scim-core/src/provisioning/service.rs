@@ -1,0 +1,417 @@
+//! The provisioning logic over borrowed stores (shared by [`Provisioning`](super::Provisioning)
+//! and the conformance suite).
+
+use super::events::{LifecycleEvent, LifecycleEvents, deliver};
+use super::list::{ListRequest, list_query};
+use crate::lifecycle::{Clock, Lifecycle, UserStatus};
+use crate::{
+    DynGroupStore, DynUserStore, Group, Page, PatchOp, SchemaRegistry, ScimError, StoreError, TenantId, User, Version,
+    urn,
+};
+use chrono::Duration;
+use http::StatusCode;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// How many times a write without a client `If-Match` is retried after losing a race.
+pub(crate) const MAX_RETRIES: usize = 32;
+
+/// The settings of a provisioning service.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) registry: Arc<SchemaRegistry>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retention: Duration,
+    pub(crate) events: Option<Arc<dyn LifecycleEvents>>,
+    pub(crate) max_results: usize,
+    /// Conformance only: yield to the executor between the read and the write of an update,
+    /// so concurrent updates on a store that never suspends still interleave.
+    #[cfg(any(test, feature = "conformance"))]
+    pub(crate) interleave: bool,
+}
+
+impl Config {
+    pub(crate) fn new() -> Self {
+        Self {
+            registry: Arc::new(SchemaRegistry::scim_default()),
+            clock: Arc::new(crate::SystemClock),
+            retention: Duration::days(30),
+            events: None,
+            max_results: 1000,
+            #[cfg(any(test, feature = "conformance"))]
+            interleave: false,
+        }
+    }
+}
+
+/// The service over borrowed stores.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Service<'a> {
+    pub(crate) users: &'a DynUserStore,
+    pub(crate) groups: &'a DynGroupStore,
+    pub(crate) config: &'a Config,
+}
+
+fn conflict_exhausted() -> ScimError {
+    ScimError::new(
+        StatusCode::CONFLICT,
+        None,
+        "the resource kept changing concurrently; the change was not applied, try again",
+    )
+}
+
+fn check_if_match(if_match: Option<&Version>, current: Option<&Version>) -> Result<(), ScimError> {
+    match (if_match, current) {
+        (Some(want), Some(cur)) if !want.matches(cur) => Err(StoreError::PreconditionFailed.into()),
+        _ => Ok(()),
+    }
+}
+
+/// A random UUID v4 in its 8-4-4-4-12 form.
+fn new_id() -> Result<String, ScimError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|_| ScimError::internal())?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+}
+
+/// The document without the server-owned and derived parts, for "did anything change?".
+fn client_part(doc: &Map<String, Value>) -> Map<String, Value> {
+    let mut d = doc.clone();
+    d.remove("meta");
+    d.remove("groups");
+    d
+}
+
+fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
+    let schemas = doc.entry("schemas").or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = schemas {
+        if !list.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(schema))) {
+            list.push(Value::String(schema.to_owned()));
+        }
+    }
+}
+
+impl Service<'_> {
+    fn emit(&self, event: &LifecycleEvent) {
+        deliver(self.config.events.as_deref(), event);
+    }
+
+    /// The event for a status change stored in `user`, if any.
+    fn transition_event(&self, tenant: &TenantId, before: UserStatus, user: &User) {
+        let after = user.lifecycle().status;
+        let (tenant, user) = (tenant.clone(), user.clone());
+        let event = match (before, after) {
+            (UserStatus::Pending | UserStatus::Active, UserStatus::Suspended) => {
+                LifecycleEvent::Suspended { tenant, user }
+            }
+            (UserStatus::Suspended, UserStatus::Pending | UserStatus::Active) => {
+                LifecycleEvent::Restored { tenant, user }
+            }
+            (UserStatus::Pending, UserStatus::Active) => LifecycleEvent::Activated { tenant, user },
+            _ => return,
+        };
+        self.emit(&event);
+    }
+
+    /// Builds the stored user from validated client attributes, the previous version (if any)
+    /// and the requested `active`.
+    fn build_user(
+        &self,
+        id: &str,
+        mut attrs: Map<String, Value>,
+        existing: Option<&User>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> User {
+        let before = existing.map(User::lifecycle).unwrap_or_default();
+        let active = attrs.get("active").and_then(Value::as_bool).or(existing.map(User::active)).unwrap_or(true);
+        attrs.insert("active".into(), Value::Bool(active));
+        add_schema(&mut attrs, urn::LIFECYCLE_USER);
+        let lifecycle = match existing {
+            Some(_) => before.with_active(active, now, self.config.retention),
+            None => Lifecycle::default().with_active(active, now, self.config.retention),
+        };
+        if let Some(meta) = existing.and_then(|e| e.as_object().get("meta")) {
+            attrs.insert("meta".into(), meta.clone());
+        }
+        let mut user = User::from_json(Value::Object(attrs));
+        user.set_id(id);
+        match existing.and_then(User::meta) {
+            Some(m) => user.set_created(m.created),
+            None => user.set_created(now),
+        }
+        user.set_last_modified(now);
+        user.set_lifecycle(&lifecycle);
+        user
+    }
+
+    // ---------------- users ----------------
+
+    pub(crate) async fn create_user(&self, tenant: &TenantId, body: &Value) -> Result<User, ScimError> {
+        let attrs = self.config.registry.validate("User", body, None)?;
+        let now = self.config.clock.now();
+        let user = self.build_user(&new_id()?, attrs, None, now);
+        let stored = self.users.create(tenant, user).await?;
+        let event = if stored.lifecycle().status == UserStatus::Suspended {
+            LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
+        } else {
+            LifecycleEvent::Invited { tenant: tenant.clone(), user: stored.clone() }
+        };
+        self.emit(&event);
+        Ok(stored)
+    }
+
+    /// Reads a user; a suspended user past its purge time is purged now and reads as `404`.
+    pub(crate) async fn get_user(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
+        let user = self.users.get(tenant, id).await?;
+        if user.lifecycle().is_expired(self.config.clock.now()) {
+            match self.users.delete(tenant, id, user.version().as_ref()).await {
+                Ok(()) => self.emit(&LifecycleEvent::Purged { tenant: tenant.clone(), user }),
+                Err(StoreError::NotFound | StoreError::PreconditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+            return Err(StoreError::NotFound.into());
+        }
+        Ok(user)
+    }
+
+    /// Read, compute, conditional replace; retried from the read when another writer won and
+    /// the client sent no `If-Match`.
+    async fn update_user<F>(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        mut compute: F,
+    ) -> Result<User, ScimError>
+    where
+        F: FnMut(&Self, &User) -> Result<Option<User>, ScimError> + Send,
+    {
+        for _ in 0..MAX_RETRIES {
+            let existing = self.get_user(tenant, id).await?;
+            check_if_match(if_match, existing.version().as_ref())?;
+            let Some(next) = compute(self, &existing)? else { return Ok(existing) };
+            if client_part(next.as_object()) == client_part(existing.as_object()) {
+                return Ok(existing);
+            }
+            #[cfg(any(test, feature = "conformance"))]
+            if self.config.interleave {
+                crate::conformance::yield_now().await;
+            }
+            let read = existing.version();
+            match self.users.replace(tenant, next, if_match.or(read.as_ref())).await {
+                Ok(stored) => {
+                    self.transition_event(tenant, existing.lifecycle().status, &stored);
+                    return Ok(stored);
+                }
+                Err(StoreError::PreconditionFailed) if if_match.is_none() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(conflict_exhausted())
+    }
+
+    pub(crate) async fn replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<User, ScimError> {
+        self.update_user(tenant, id, if_match, |svc, existing| {
+            let attrs = svc.config.registry.validate("User", body, Some(existing.as_json()))?;
+            Ok(Some(svc.build_user(id, attrs, Some(existing), svc.config.clock.now())))
+        })
+        .await
+    }
+
+    pub(crate) async fn patch_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<User, ScimError> {
+        let op = PatchOp::from_json(body)?;
+        self.update_user(tenant, id, if_match, |svc, existing| {
+            let registry = &svc.config.registry;
+            let mut doc = existing.as_object().clone();
+            doc.remove("groups");
+            if !op.apply(registry, "User", &mut doc)? {
+                return Ok(None);
+            }
+            let attrs = registry.validate("User", &Value::Object(doc), Some(existing.as_json()))?;
+            Ok(Some(svc.build_user(id, attrs, Some(existing), svc.config.clock.now())))
+        })
+        .await
+    }
+
+    pub(crate) async fn delete_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+    ) -> Result<(), ScimError> {
+        self.users.delete(tenant, id, if_match).await?;
+        self.emit(&LifecycleEvent::Deleted { tenant: tenant.clone(), user_id: id.to_owned() });
+        Ok(())
+    }
+
+    pub(crate) async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
+        let query = list_query(&self.config.registry, "User", request, self.config.max_results)?;
+        Ok(self.users.list(tenant, &query).await?)
+    }
+
+    pub(crate) async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
+        self.update_user(tenant, id, None, |svc, existing| {
+            let now = svc.config.clock.now();
+            let lifecycle = existing.lifecycle().accept_invitation(now).map_err(|()| {
+                ScimError::new(
+                    StatusCode::CONFLICT,
+                    None,
+                    "the user is suspended and cannot accept the invitation until it is restored (active=true)",
+                )
+            })?;
+            if lifecycle == existing.lifecycle() {
+                return Ok(None);
+            }
+            let mut next = existing.clone();
+            next.as_object_mut().remove("groups");
+            next.set_lifecycle(&lifecycle);
+            next.set_last_modified(now);
+            Ok(Some(next))
+        })
+        .await
+    }
+
+    pub(crate) async fn purge_expired(&self) -> Result<usize, ScimError> {
+        let purged = self.users.purge_expired(self.config.clock.now()).await?;
+        for (tenant, user) in &purged {
+            self.emit(&LifecycleEvent::Purged { tenant: tenant.clone(), user: user.clone() });
+        }
+        Ok(purged.len())
+    }
+
+    // ---------------- groups ----------------
+
+    fn build_group(&self, id: &str, attrs: Map<String, Value>, existing: Option<&Group>) -> Group {
+        let now = self.config.clock.now();
+        let mut group = Group::from_json(Value::Object(attrs));
+        group.set_id(id);
+        match existing.and_then(Group::meta) {
+            Some(m) => group.set_created(m.created),
+            None => group.set_created(now),
+        }
+        group.set_last_modified(now);
+        group
+    }
+
+    pub(crate) async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
+        let attrs = self.config.registry.validate("Group", body, None)?;
+        let group = self.build_group(&new_id()?, attrs, None);
+        Ok(self.groups.create(tenant, group).await?)
+    }
+
+    pub(crate) async fn get_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        include_members: bool,
+    ) -> Result<Group, ScimError> {
+        Ok(self.groups.get(tenant, id, include_members).await?)
+    }
+
+    async fn update_group<F>(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        mut compute: F,
+    ) -> Result<Group, ScimError>
+    where
+        F: FnMut(&Self, &Group) -> Result<Option<Group>, ScimError> + Send,
+    {
+        for _ in 0..MAX_RETRIES {
+            let existing = self.groups.get(tenant, id, true).await?;
+            check_if_match(if_match, existing.version().as_ref())?;
+            let Some(next) = compute(self, &existing)? else { return Ok(existing) };
+            if client_part(next.as_object()) == client_part(existing.as_object()) {
+                return Ok(existing);
+            }
+            let read = existing.version();
+            match self.groups.replace(tenant, next, if_match.or(read.as_ref())).await {
+                Ok(stored) => return Ok(stored),
+                Err(StoreError::PreconditionFailed) if if_match.is_none() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(conflict_exhausted())
+    }
+
+    pub(crate) async fn replace_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Group, ScimError> {
+        self.update_group(tenant, id, if_match, |svc, existing| {
+            let attrs = svc.config.registry.validate("Group", body, Some(existing.as_json()))?;
+            Ok(Some(svc.build_group(id, attrs, Some(existing))))
+        })
+        .await
+    }
+
+    pub(crate) async fn patch_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Group, ScimError> {
+        let op = PatchOp::from_json(body)?;
+        if let Some(mut change) = op.member_change() {
+            let registry = &self.config.registry;
+            let def = registry.schema(urn::GROUP).and_then(|s| s.attribute("members"));
+            if let Some(def) = def {
+                if !change.add.is_empty() {
+                    let canonical = registry.canonicalize_value(def, &Value::Array(change.add))?;
+                    change.add = match canonical {
+                        Value::Array(items) => items,
+                        Value::Null => Vec::new(),
+                        other => vec![other],
+                    };
+                }
+            }
+            let now = self.config.clock.now();
+            self.groups.modify_members(tenant, id, &change, now, if_match).await?;
+            return Ok(self.groups.get(tenant, id, false).await?);
+        }
+        self.update_group(tenant, id, if_match, |svc, existing| {
+            let registry = &svc.config.registry;
+            let mut doc = existing.as_object().clone();
+            if !op.apply(registry, "Group", &mut doc)? {
+                return Ok(None);
+            }
+            let attrs = registry.validate("Group", &Value::Object(doc), Some(existing.as_json()))?;
+            Ok(Some(svc.build_group(id, attrs, Some(existing))))
+        })
+        .await
+    }
+
+    pub(crate) async fn delete_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+    ) -> Result<(), ScimError> {
+        Ok(self.groups.delete(tenant, id, if_match).await?)
+    }
+
+    pub(crate) async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
+        let query = list_query(&self.config.registry, "Group", request, self.config.max_results)?;
+        Ok(self.groups.list(tenant, &query).await?)
+    }
+}
