@@ -175,7 +175,7 @@ fn bench_scale(
         let templates = Arc::clone(templates);
         move |seq: u64| {
             let mut u = user_doc(&templates, seq as usize % 10_000);
-            let id = format!("create-{run_id}-{seq}-{}", n);
+            let id = format!("create-{run_id}-{seq}-{n}");
             u.set_id(id.clone());
             u.as_object_mut().insert("userName".into(), json!(id));
             u
