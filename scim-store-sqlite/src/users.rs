@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -302,28 +302,35 @@ impl UserStore for SqliteUserStore {
         let purged = self
             .db
             .write(move |conn| {
-                let mut expired = Vec::new();
+                // Set-based: read the expired users (partial index on purge_at), derive their
+                // groups per tenant in batches, delete them in one statement, then clean up
+                // the memberships of those that had any.
+                let mut by_tenant: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
                 {
                     let mut stmt = conn.prepare_cached(
-                        "SELECT seq, tenant, version, doc FROM users \
-                         WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended'",
+                        "SELECT tenant, version, doc FROM users \
+                         WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended' ORDER BY seq",
                     )?;
                     let mut rows = stmt.query(params![now])?;
                     while let Some(row) = rows.next()? {
-                        let (seq, tenant, version, doc): (i64, String, i64, String) =
-                            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-                        expired.push((seq, tenant, decode(&doc, version)?));
+                        let (tenant, version, doc): (String, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                        by_tenant.entry(tenant).or_default().push(decode(&doc, version)?);
                     }
                 }
-                let mut purged = Vec::with_capacity(expired.len());
-                for (seq, tenant, mut doc) in expired {
-                    attach_groups(conn, &tenant, &mut doc)?;
-                    conn.prepare_cached("DELETE FROM users WHERE seq = ?1")?.execute(params![seq])?;
-                    // `groups` was just derived from the memberships: without it there are none.
-                    if let (Some(id), true) = (doc.get("id").and_then(Value::as_str), doc.contains_key("groups")) {
-                        remove_memberships_of(conn, &tenant, id)?;
+                conn.prepare_cached(
+                    "DELETE FROM users WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended'",
+                )?
+                .execute(params![now])?;
+                let mut purged = Vec::new();
+                for (tenant, mut docs) in by_tenant {
+                    attach_groups_all(conn, &tenant, &mut docs)?;
+                    for doc in docs {
+                        // `groups` was just derived from the memberships: without it there are none.
+                        if let (Some(id), true) = (doc.get("id").and_then(Value::as_str), doc.contains_key("groups")) {
+                            remove_memberships_of(conn, &tenant, id)?;
+                        }
+                        purged.push((TenantId::new(tenant.clone()), User::from_json(Value::Object(doc))));
                     }
-                    purged.push((TenantId::new(tenant), User::from_json(Value::Object(doc))));
                 }
                 Ok(purged)
             })
