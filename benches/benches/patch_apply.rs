@@ -10,6 +10,8 @@
 //! gate; the expected results are asserted by `scim-core/tests/patch_workload.rs`). At the end a
 //! summary prints the median ns per resource (15 repeats after a warm-up, each of several timed
 //! batches) and the ratio to the baselines.
+//!
+//! Run: `cargo bench -p scim-benches --bench patch_apply` (the workload is generated on first use).
 
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_main};
 use scim_benches::{load_groups, load_users, patches};
@@ -103,24 +105,23 @@ fn median(mut xs: Vec<f64>) -> f64 {
 /// Median ns per resource over 15 repeats (after one warm-up), in the workload's protocol.
 fn summary(w: &Workload, user0: &str, group0: &str) {
     const REPEATS: usize = 15;
-    let baseline = |text: &str| {
-        let reps = 2_000;
-        median(
-            (0..=REPEATS)
-                .map(|_| {
-                    let t = Instant::now();
-                    for _ in 0..reps {
-                        let v: Value = serde_json::from_str(black_box(text)).expect("parses");
-                        black_box(serde_json::to_string(&v).expect("serializes"));
-                    }
-                    t.elapsed().as_nanos() as f64 / f64::from(reps)
-                })
-                .skip(1)
-                .collect(),
-        )
+    // Short timed windows, as for the patches below, so both sides see the same machine.
+    let baseline = |text: &str, samples: usize| {
+        let mut out = Vec::with_capacity(samples);
+        for i in 0..=samples {
+            let t = Instant::now();
+            let v: Value = serde_json::from_str(black_box(text)).expect("parses");
+            black_box(serde_json::to_string(&v).expect("serializes"));
+            let ns = t.elapsed().as_nanos() as f64;
+            drop(v);
+            if i > 0 {
+                out.push(ns);
+            }
+        }
+        median(out)
     };
-    let base_user = baseline(user0);
-    let base_group = baseline(group0);
+    let base_user = baseline(user0, 20 * REPEATS * 10);
+    let base_group = baseline(group0, 4 * REPEATS);
     println!("\npatch_apply summary: median ns per resource ({REPEATS} repeats)");
     println!("baseline serde_json parse+serialize: user0 {base_user:.0} ns, group0 {base_group:.0} ns");
     println!("{:<5} {:<6} {:>12} {:>14}", "id", "type", "ns/resource", "x baseline");

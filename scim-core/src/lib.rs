@@ -5,7 +5,10 @@
 //! - resources ([`User`], [`Group`]) as validated JSON with typed accessors;
 //! - [`ScimError`]: every failure as an RFC 7644 §3.12 error;
 //! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
-//! - [`lifecycle`]: pending → active → suspended (soft delete) → purged.
+//! - [`lifecycle`]: pending → active → suspended (soft delete) → purged;
+//! - [`Provisioning`]: the service-level API (create, replace, patch, delete, list, accept
+//!   invitations, purge) applying the lifecycle over any store, with a [`LifecycleEvents`] hook;
+//! - `conformance` (feature `conformance`): the suite every store backend runs.
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;

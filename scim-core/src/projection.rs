@@ -164,6 +164,9 @@ impl Projection {
         let Some(core) = registry.schema(&rt.schema) else {
             return doc.clone();
         };
+        if self.attributes.is_none() && self.excluded.is_empty() {
+            return Value::Object(default_projection(registry, rt, core, obj));
+        }
         let attributes: Option<Vec<Target<'_>>> =
             self.attributes.as_ref().map(|list| list.iter().map(|p| resolve(registry, rt, p)).collect());
         let excluded: Vec<Target<'_>> = self.excluded.iter().map(|p| resolve(registry, rt, p)).collect();
@@ -351,6 +354,63 @@ impl Selection<'_, '_> {
             v => filter_obj(v),
         }
     }
+}
+
+/// Whether an attribute is left out when no parameter names it.
+fn hidden(attr: &AttributeDef) -> bool {
+    matches!(attr.returned, Returned::Never | Returned::Request)
+}
+
+/// The projection without parameters: a copy of the document without `never` and `request`
+/// attributes and sub-attributes (the copy is made in one piece; only schemas that define such
+/// attributes are looked at key by key).
+fn default_projection(
+    registry: &SchemaRegistry,
+    rt: &ResourceType,
+    core: &Schema,
+    obj: &Map<String, Value>,
+) -> Map<String, Value> {
+    let mut out = obj.clone();
+    strip_hidden(core, &mut out);
+    for ext in &rt.extensions {
+        let Some(schema) = registry.schema(&ext.schema) else { continue };
+        if !has_hidden(schema) {
+            continue;
+        }
+        for (key, v) in out.iter_mut() {
+            if let (true, Value::Object(m)) = (key.eq_ignore_ascii_case(&schema.id), v) {
+                strip_hidden(schema, m);
+            }
+        }
+    }
+    out
+}
+
+fn has_hidden(schema: &Schema) -> bool {
+    schema.attributes.iter().any(|a| hidden(a) || a.sub_attributes.iter().any(hidden))
+}
+
+/// Removes the `never` and `request` attributes of `schema` from `m` (and those sub-attributes
+/// from the attributes that have them).
+fn strip_hidden(schema: &Schema, m: &mut Map<String, Value>) {
+    if !has_hidden(schema) {
+        return;
+    }
+    m.retain(|key, v| {
+        let Some(attr) = schema.attribute(key) else { return true };
+        if hidden(attr) {
+            return false;
+        }
+        if attr.sub_attributes.iter().any(hidden) {
+            let strip = |o: &mut Map<String, Value>| o.retain(|k, _| attr.sub_attribute(k).is_none_or(|s| !hidden(s)));
+            match v {
+                Value::Object(o) => strip(o),
+                Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(strip),
+                _ => {}
+            }
+        }
+        true
+    });
 }
 
 /// Removes `never` sub-attributes from an `always` attribute.

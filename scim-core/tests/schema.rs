@@ -271,6 +271,7 @@ fn acme_registry() -> SchemaRegistry {
             AttributeDef::new("sites", AttrType::Complex).with_multi_valued().with_sub_attributes(vec![
                 AttributeDef::new("value", AttrType::String),
                 AttributeDef::new("since", AttrType::DateTime),
+                AttributeDef::new("internalCode", AttrType::String).with_returned(Returned::Request),
             ]),
             AttributeDef::new("hireCode", AttrType::String).with_mutability(Mutability::Immutable),
             AttributeDef::new("secretNote", AttrType::String).with_returned(Returned::Request),
@@ -353,4 +354,13 @@ fn host_extension_filters_and_projects() {
     assert_eq!(all[ACME], json!({"badgeNumber": 42, "clearance": "secret"}));
     let p = Projection::from_params(Some("userName,secretNote"), None).unwrap();
     assert_eq!(p.apply(&r, "User", &doc)[ACME], json!({"secretNote": "n"}));
+
+    // A `request` sub-attribute: left out by default, even when its attribute is named.
+    let doc = json!({"id": "1", ACME: {"sites": [{"value": "HQ", "internalCode": "x"}, {"value": "B2"}]}});
+    let all = Projection::default().apply(&r, "User", &doc);
+    assert_eq!(all[ACME], json!({"sites": [{"value": "HQ"}, {"value": "B2"}]}));
+    let p = Projection::from_params(Some(&format!("{ACME}:sites")), None).unwrap();
+    assert_eq!(p.apply(&r, "User", &doc)[ACME], json!({"sites": [{"value": "HQ"}, {"value": "B2"}]}));
+    let p = Projection::from_params(Some(&format!("{ACME}:sites.internalCode")), None).unwrap();
+    assert_eq!(p.apply(&r, "User", &doc)[ACME], json!({"sites": [{"internalCode": "x"}]}));
 }

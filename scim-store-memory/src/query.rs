@@ -1,12 +1,12 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
-use crate::tenant::{GroupRec, Tenant, UserRec, fold, group_view};
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Which index an equality comparison can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +33,14 @@ pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
     }
 }
 
+/// A candidate id, and whether it certainly matches: found by an `id eq` term whose literal
+/// is the stored id byte for byte, with nothing but `or` above it (an equal string matches
+/// `eq` whatever the case rules).
+type Cand<'t> = (&'t Arc<str>, bool);
+
 /// Ids that may match `filter` (a superset of the matches), when indexes can tell;
-/// `None` when the filter needs a scan. The caller checks each candidate with the
-/// compiled filter, so folding case here is always safe.
+/// `None` when the filter needs a scan. The caller checks each candidate that is not certain
+/// with the compiled filter, so folding case here is always safe.
 fn candidates<'t>(
     filter: &Filter,
     name_attr: &str,
@@ -44,7 +49,7 @@ fn candidates<'t>(
     names: &'t HashMap<Box<str>, Arc<str>>,
     external: &'t HashMap<Box<str>, Vec<Arc<str>>>,
     mixed_case_ids: usize,
-) -> Option<Vec<&'t Arc<str>>> {
+) -> Option<Vec<Cand<'t>>> {
     let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, names, external, mixed_case_ids);
     match filter {
         Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(s) } => {
@@ -65,11 +70,13 @@ fn candidates<'t>(
                     }
                     let lower = fold(s);
                     if let Some((k, _)) = ids.get_key_value(&*lower) {
-                        out.push(k);
+                        out.push((k, **k == **s));
                     }
                 }
-                Indexed::Name => out.extend(names.get(&fold(s))),
-                Indexed::ExternalId => out.extend(external.get(&fold(s)).into_iter().flatten()),
+                Indexed::Name => out.extend(names.get(&fold(s)).map(|id| (id, false))),
+                Indexed::ExternalId => {
+                    out.extend(external.get(&fold(s)).into_iter().flatten().map(|id| (id, false)));
+                }
             }
             Some(out)
         }
@@ -78,10 +85,14 @@ fn candidates<'t>(
             out.extend(rec(b)?);
             Some(out)
         }
-        Filter::And(a, b) => match (rec(a), rec(b)) {
-            (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
-            (x, y) => x.or(y),
-        },
+        Filter::And(a, b) => {
+            let side = match (rec(a), rec(b)) {
+                (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+                (x, y) => x.or(y),
+            };
+            // The other side still has to be checked.
+            side.map(|c| c.into_iter().map(|(id, _)| (id, false)).collect())
+        }
         _ => None,
     }
 }
@@ -128,15 +139,40 @@ impl Listed for GroupRec {
     }
 }
 
+/// The creation order of one kind of resource, with its page hint.
+struct Order<'a> {
+    order: &'a BTreeMap<u64, Arc<str>>,
+    generation: u64,
+    hint: &'a Mutex<Option<PageHint>>,
+}
+
+impl Order<'_> {
+    /// `take` ids from position `skip` in creation order, resuming from the hint when the
+    /// previous page ended exactly there (O(page) instead of O(skip)).
+    fn window(&self, skip: usize, take: usize) -> Vec<&Arc<str>> {
+        let mut hint = self.hint.lock().unwrap_or_else(PoisonError::into_inner);
+        let resume = hint.filter(|h| h.generation == self.generation && h.index == skip).map(|h| h.seq);
+        let mut iter: Box<dyn Iterator<Item = (&u64, &Arc<str>)> + '_> = match resume {
+            Some(seq) => Box::new(self.order.range(seq..)),
+            None => Box::new(self.order.iter().skip(skip)),
+        };
+        let ids: Vec<&Arc<str>> = iter.by_ref().take(take).map(|(_, id)| id).collect();
+        *hint =
+            iter.next().map(|(seq, _)| PageHint { generation: self.generation, index: skip + ids.len(), seq: *seq });
+        ids
+    }
+}
+
 /// Filters, sorts and pages `recs`.
 fn list<R: Listed>(
     tenant: &Tenant,
     recs: &HashMap<Arc<str>, R>,
-    order: &BTreeMap<u64, Arc<str>>,
-    cands: Option<Vec<&Arc<str>>>,
+    ordering: &Order<'_>,
+    cands: Option<Vec<Cand<'_>>>,
     derived: &str,
     query: &ListQuery,
 ) -> Page<R::Out> {
+    let order = ordering.order;
     let skip = query.start_index.saturating_sub(1);
     let take = query.count;
     let needs_derived = query.filter.as_ref().is_some_and(|f| mentions(&f.filter, derived))
@@ -145,30 +181,36 @@ fn list<R: Listed>(
 
     // The fast path: no filter, creation order.
     if query.filter.is_none() && query.sort_by.is_none() {
-        let items = order
-            .values()
-            .skip(skip)
-            .take(take)
+        if take == 0 {
+            return page(recs.len(), Vec::new());
+        }
+        let items = ordering
+            .window(skip, take)
+            .into_iter()
             .filter_map(|id| recs.get_key_value(id))
             .map(|(id, r)| r.out(id, tenant, query))
             .collect();
         return page(recs.len(), items);
     }
 
-    let source: Box<dyn Iterator<Item = (&Arc<str>, &R)> + '_> = match cands {
+    let source: Box<dyn Iterator<Item = (&Arc<str>, &R, bool)> + '_> = match cands {
         Some(mut ids) => {
-            let mut found: Vec<(&Arc<str>, &R)> = Vec::with_capacity(ids.len());
-            ids.sort_unstable();
-            ids.dedup();
-            found.extend(ids.into_iter().filter_map(|id| recs.get_key_value(id)));
-            found.sort_unstable_by_key(|(_, r)| r.seq());
+            // certain candidates first among equal ids, so `dedup` keeps them
+            ids.sort_unstable_by(|a, b| a.0.cmp(b.0).then(b.1.cmp(&a.1)));
+            ids.dedup_by(|a, b| a.0 == b.0);
+            let mut found: Vec<(&Arc<str>, &R, bool)> = ids
+                .into_iter()
+                .filter_map(|(id, certain)| recs.get_key_value(id).map(|(id, r)| (id, r, certain)))
+                .collect();
+            found.sort_unstable_by_key(|(_, r, _)| r.seq());
             Box::new(found.into_iter())
         }
-        None => Box::new(order.values().filter_map(|id| recs.get_key_value(id))),
+        None => Box::new(order.values().filter_map(|id| recs.get_key_value(id)).map(|(id, r)| (id, r, false))),
     };
-    let matches = |id: &str, r: &R| -> bool {
+    let matches = |id: &str, r: &R, certain: bool| -> bool {
         match &query.filter {
             None => true,
+            Some(_) if certain => true,
             Some(f) if needs_derived => f.compiled.matches(&r.view(id, tenant, query)),
             Some(f) => f.compiled.matches(r.raw()),
         }
@@ -178,8 +220,8 @@ fn list<R: Listed>(
         None => {
             let mut total = 0;
             let mut items = Vec::new();
-            for (id, r) in source {
-                if matches(id, r) {
+            for (id, r, certain) in source {
+                if matches(id, r, certain) {
                     if total >= skip && items.len() < take {
                         items.push(r.out(id, tenant, query));
                     }
@@ -190,8 +232,8 @@ fn list<R: Listed>(
         }
         Some(key) => {
             let mut hits: Vec<(&Arc<str>, &R, Option<SortValue>)> = source
-                .filter(|(id, r)| matches(id, r))
-                .map(|(id, r)| {
+                .filter(|(id, r, certain)| matches(id, r, *certain))
+                .map(|(id, r, _)| {
                     let v =
                         if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { key.value_of(r.raw()) };
                     (id, r, v)
@@ -219,7 +261,8 @@ pub(crate) fn list_users(tenant: &Tenant, query: &ListQuery) -> Page<User> {
             tenant.mixed_case_user_ids,
         )
     });
-    list(tenant, &tenant.users, &tenant.user_order, cands, "groups", query)
+    let order = Order { order: &tenant.user_order, generation: tenant.user_gen, hint: &tenant.user_hint };
+    list(tenant, &tenant.users, &order, cands, "groups", query)
 }
 
 pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
@@ -234,7 +277,8 @@ pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
             tenant.mixed_case_group_ids,
         )
     });
-    list(tenant, &tenant.groups, &tenant.group_order, cands, "members", query)
+    let order = Order { order: &tenant.group_order, generation: tenant.group_gen, hint: &tenant.group_hint };
+    list(tenant, &tenant.groups, &order, cands, "members", query)
 }
 
 #[cfg(test)]
@@ -266,7 +310,7 @@ mod tests {
         let q = qf(f);
         candidates(&q.filter, "userName", urn::USER, &t.users, &t.user_names, &t.external_ids, t.mixed_case_user_ids)
             .map(|v| {
-                let mut v: Vec<String> = v.into_iter().map(|id| id.to_string()).collect();
+                let mut v: Vec<String> = v.into_iter().map(|(id, _)| id.to_string()).collect();
                 v.sort();
                 v
             })
@@ -288,6 +332,58 @@ mod tests {
         assert_eq!(cands(&t, r#"userName sw "a""#), None);
         assert_eq!(cands(&t, r#"userName eq "a" or title pr"#), None);
         assert_eq!(cands(&t, r#"not (userName eq "a")"#), None);
+    }
+
+    #[tokio::test]
+    async fn certain_id_candidates_skip_only_what_is_certain() {
+        let store = MemoryUserStore::new();
+        let t = TenantId::new("t");
+        for id in ["a", "b", "c"] {
+            let u = User::from_json(json!({"id": id, "userName": format!("{id}@x.org")}));
+            store.create(&t, u).await.expect("create");
+        }
+        let all = store.list(&t, &ListQuery::default()).await.expect("list").items;
+        for f in [
+            r#"id eq "B" or id eq "c""#,
+            r#"id eq "c" and title pr"#,
+            r#"id eq "a" or (id eq "b" and userName eq "nope")"#,
+            r#"id eq "a" or id eq "a" or id eq "A""#,
+        ] {
+            let q = qf(f);
+            let expected: Vec<_> = all.iter().filter(|u| q.compiled.matches(u.as_json())).map(|u| u.id()).collect();
+            let got = store.list(&t, &ListQuery { filter: Some(q), ..ListQuery::default() }).await.expect("list");
+            assert_eq!(got.items.iter().map(|u| u.id()).collect::<Vec<_>>(), expected, "{f}");
+            assert_eq!(got.total_results, expected.len(), "{f}");
+        }
+    }
+
+    #[tokio::test]
+    async fn sequential_pages_resume_from_the_hint_and_writes_invalidate_it() {
+        let store = MemoryUserStore::new();
+        let t = TenantId::new("t");
+        for i in 0..50 {
+            let u = User::from_json(json!({"id": format!("u{i:02}"), "userName": format!("n{i}")}));
+            store.create(&t, u).await.expect("create");
+        }
+        let page = |start: usize| ListQuery { start_index: start, count: 10, ..ListQuery::default() };
+        let ids = |p: Page<User>| p.items.iter().map(|u| u.id().unwrap_or_default().to_owned()).collect::<Vec<_>>();
+        let first = ids(store.list(&t, &page(1)).await.expect("list"));
+        assert_eq!(first.first().map(String::as_str), Some("u00"));
+        let second = ids(store.list(&t, &page(11)).await.expect("list"));
+        assert_eq!(second.first().map(String::as_str), Some("u10"));
+        // a delete before the hint's position must not shift the next page wrongly
+        store.delete(&t, "u03", None).await.expect("delete");
+        let third = ids(store.list(&t, &page(21)).await.expect("list"));
+        assert_eq!(third.first().map(String::as_str), Some("u21"), "positions moved by one after the delete");
+        let fourth = ids(store.list(&t, &page(31)).await.expect("list"));
+        assert_eq!(fourth.first().map(String::as_str), Some("u31"));
+        // jumping around still works
+        let back = ids(store.list(&t, &page(2)).await.expect("list"));
+        assert_eq!(back.first().map(String::as_str), Some("u01"));
+        let last = ids(store.list(&t, &page(45)).await.expect("list"));
+        assert_eq!(last, ["u45", "u46", "u47", "u48", "u49"]);
+        let past = ids(store.list(&t, &page(50)).await.expect("list"));
+        assert!(past.is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A stored user. Its document holds no `groups` (derived from memberships on the way out).
 #[derive(Debug)]
@@ -54,6 +54,24 @@ pub(crate) struct Tenant {
     pub(crate) mixed_case_group_ids: usize,
     /// Member value (user id) → ids of the groups it belongs to.
     pub(crate) memberships: HashMap<Arc<str>, Vec<Arc<str>>>,
+    /// Bumped whenever a user is added or removed (invalidates `user_hint`).
+    pub(crate) user_gen: u64,
+    pub(crate) user_hint: Mutex<Option<PageHint>>,
+    /// Bumped whenever a group is added or removed (invalidates `group_hint`).
+    pub(crate) group_gen: u64,
+    pub(crate) group_hint: Mutex<Option<PageHint>>,
+}
+
+/// Where the previous unfiltered page ended, so a client walking the pages in order
+/// (`startIndex` 1, 101, 201, …, as Okta does) does not skip from the start every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageHint {
+    /// The generation of the order the hint was made in.
+    pub(crate) generation: u64,
+    /// A 0-based position in creation order…
+    pub(crate) index: usize,
+    /// …and the sequence number of the resource at that position.
+    pub(crate) seq: u64,
 }
 
 pub(crate) fn fold(s: &str) -> Box<str> {
@@ -148,6 +166,7 @@ impl Tenant {
             self.mixed_case_user_ids += 1;
         }
         self.user_order.insert(seq, Arc::clone(&id));
+        self.user_gen += 1;
         let purge_at = purge_time(&user);
         let out = self.user_view(&id, &user);
         self.users.insert(id, UserRec { doc: user, seq, rev: 1, purge_at });
@@ -218,6 +237,7 @@ impl Tenant {
             self.mixed_case_user_ids -= 1;
         }
         self.user_order.remove(&rec.seq);
+        self.user_gen += 1;
         if let Some(group_ids) = self.memberships.remove(&id) {
             for gid in group_ids {
                 if let Some(g) = self.groups.get_mut(&gid) {
@@ -297,6 +317,7 @@ impl Tenant {
             self.link(m, &id);
         }
         self.group_order.insert(seq, Arc::clone(&id));
+        self.group_gen += 1;
         let rec = GroupRec { doc: group, seq, rev: 1, members, member_ids };
         let out = group_view(&rec, true);
         self.groups.insert(id, rec);
@@ -409,6 +430,7 @@ impl Tenant {
             self.mixed_case_group_ids -= 1;
         }
         self.group_order.remove(&rec.seq);
+        self.group_gen += 1;
         for m in &rec.member_ids {
             self.unlink(m, &id);
         }

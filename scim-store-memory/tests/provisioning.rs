@@ -274,3 +274,18 @@ async fn invalid_requests_are_4xx_not_500() {
     let e = scim.list_users(&t, &ListRequest { sort_order: Some("up".into()), ..ListRequest::default() }).await;
     assert_eq!(e.expect_err("bad sortOrder").scim_type(), Some(ScimType::InvalidValue));
 }
+
+#[test]
+fn service_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (scim, _clock) = service();
+    let t = TenantId::new("send");
+    let body = json!({});
+    assert_send(&scim.create_user(&t, &body));
+    assert_send(&scim.patch_user(&t, "x", &body, None));
+    assert_send(&scim.replace_user(&t, "x", &body, None));
+    assert_send(&scim.patch_group(&t, "x", &body, None));
+    assert_send(&scim.list_users(&t, &ListRequest::default()));
+    assert_send(&scim.accept_invitation(&t, "x"));
+    assert_send(&scim.purge_expired());
+}

@@ -194,19 +194,22 @@ fn run_reader(conn: &Connection, jobs: &Mutex<mpsc::Receiver<ReadFn>>) {
     }
 }
 
-/// How long the writer waits for more writes before committing a batch smaller than the
-/// previous one: when many tasks write, their next writes arrive while the previous batch's
-/// answers are being delivered, and waiting a little for them makes one `fsync` serve them all
-/// instead of alternating small and large batches. A lone writer never waits (its previous
-/// batch had one write).
-const LINGER: Duration = Duration::from_micros(750);
+/// How long the writer may wait for more writes before committing a batch smaller than the
+/// previous one: half the time the last commit took (mostly its `fsync`), within these bounds.
+/// When many tasks write, their next writes arrive while the previous batch's answers are
+/// being delivered; waiting a little for them makes one `fsync` serve them all instead of
+/// alternating small and large batches. A lone writer never waits (its previous batch had one
+/// write), and on a disk with fast `fsync` the wait is short.
+const LINGER_MIN: Duration = Duration::from_micros(100);
+const LINGER_MAX: Duration = Duration::from_millis(4);
 
 fn run_writer(conn: &Connection, jobs: &mpsc::Receiver<Job>, max_batch: usize) {
     let mut writes: Vec<WriteFn> = Vec::new();
     let mut reads: Vec<ReadFn> = Vec::new();
     let mut expected = 1;
+    let mut linger = LINGER_MIN;
     while let Ok(first) = jobs.recv() {
-        let deadline = Instant::now() + LINGER;
+        let deadline = Instant::now() + linger;
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
@@ -227,7 +230,9 @@ fn run_writer(conn: &Connection, jobs: &mpsc::Receiver<Job>, max_batch: usize) {
         }
         expected = writes.len().max(1);
         if !writes.is_empty() {
+            let started = Instant::now();
             commit_batch(conn, writes.drain(..));
+            linger = (started.elapsed() / 2).clamp(LINGER_MIN, LINGER_MAX);
         }
         for read in reads.drain(..) {
             read(conn);

@@ -289,7 +289,9 @@ impl GroupStore for SqliteUserStore {
             .read(move |conn| {
                 let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "members"))
                     || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("members"));
-                let mut attach = |conn: &Connection, doc: &mut Map<String, Value>| attach_members(conn, &tenant, doc);
+                let mut attach = |conn: &Connection, docs: &mut [Map<String, Value>]| {
+                    docs.iter_mut().try_for_each(|doc| attach_members(conn, &tenant, doc))
+                };
                 list::list(conn, Table::Groups, &tenant, &query, &mut attach, for_eval, query.include_members)
             })
             .await?;

@@ -8,8 +8,11 @@ use rusqlite::{Connection, params_from_iter};
 use scim_core::{ListQuery, SortKey, SortOrder, SortValue, Version, compare_sort_values};
 use serde_json::{Map, Value};
 
-/// Completes a decoded document (adds `groups` or `members`).
-pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut Map<String, Value>) -> Result<(), Error> + 'a;
+/// Completes decoded documents (adds `groups` or `members`), several at a time.
+pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut [Map<String, Value>]) -> Result<(), Error> + 'a;
+
+/// Candidates completed and evaluated together when the evaluation needs `attach`.
+const EVAL_CHUNK: usize = 256;
 
 /// Parses a stored document and sets `meta.version` from the version column.
 pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Error> {
@@ -78,6 +81,9 @@ pub(crate) fn list(
     let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, table));
     let exact = pushed.as_ref().is_none_or(|p| p.exact);
     let condition = pushed.and_then(|p| p.condition).unwrap_or_default();
+    // With a condition, `+seq` keeps the planner from walking the tenant in creation order
+    // (the `users_tenant` index) instead of using the condition's index.
+    let seq_order = if condition.sql.is_empty() { "seq" } else { "+seq" };
     let (where_sql, params) = where_clause(tenant, condition);
     let sql_sort = match &query.sort_by {
         None => Some(None),
@@ -96,7 +102,7 @@ pub(crate) fn list(
             return Ok((count_rows(&params)?, Vec::new()));
         }
         let order = match (column, query.sort_order) {
-            (None, _) => "seq".to_owned(),
+            (None, _) => seq_order.to_owned(),
             // As `compare_sort_values`: missing values last ascending, first descending;
             // ties in creation order either way.
             (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
@@ -128,28 +134,36 @@ pub(crate) fn list(
             count_rows(&params)?
         };
         if attach_page {
-            for item in &mut items {
-                attach(conn, item)?;
-            }
+            attach(conn, &mut items)?;
         }
         return Ok((total, items));
     }
 
     // Candidates from SQL (a superset), the exact answer from the compiled filter.
-    let mut stmt = conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY seq"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY {seq_order}"))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     let mut matches = Vec::new();
+    let mut chunk = Vec::new();
+    let mut evaluate = |chunk: &mut Vec<Map<String, Value>>, matches: &mut Vec<Value>| -> Result<(), Error> {
+        if attach_for_eval {
+            attach(conn, chunk)?;
+        }
+        for doc in chunk.drain(..) {
+            let doc = Value::Object(doc);
+            if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
+                matches.push(doc);
+            }
+        }
+        Ok(())
+    };
     while let Some(row) = rows.next()? {
         let doc: String = row.get(1)?;
-        let mut doc = decode(&doc, row.get(0)?)?;
-        if attach_for_eval {
-            attach(conn, &mut doc)?;
-        }
-        let doc = Value::Object(doc);
-        if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
-            matches.push(doc);
+        chunk.push(decode(&doc, row.get(0)?)?);
+        if chunk.len() >= EVAL_CHUNK {
+            evaluate(&mut chunk, &mut matches)?;
         }
     }
+    evaluate(&mut chunk, &mut matches)?;
     if let Some(key) = &query.sort_by {
         // The shared order of every store; the sort is stable, so ties keep creation order.
         let mut keyed: Vec<(Option<SortValue>, Value)> = matches.into_iter().map(|d| (key.value_of(&d), d)).collect();
@@ -168,9 +182,7 @@ pub(crate) fn list(
         })
         .collect();
     if attach_page && !attach_for_eval {
-        for item in &mut items {
-            attach(conn, item)?;
-        }
+        attach(conn, &mut items)?;
     }
     Ok((total, items))
 }

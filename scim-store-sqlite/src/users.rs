@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
 
 pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -65,22 +66,29 @@ pub(crate) fn check_version(if_match: Option<&Version>, current: i64) -> Result<
 /// The user's `groups`, derived from memberships (`None` when it belongs to none).
 pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Result<Option<Value>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m \
-         JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+        // The user's few memberships first (by the index on `value`; without statistics the
+        // planner would walk the tenant's groups or memberships), then one group lookup each.
+        "SELECT m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m INDEXED BY memberships_value \
+         CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
          WHERE m.tenant = ?1 AND m.value = ?2 ORDER BY g.seq",
     )?;
     let mut rows = stmt.query(params![tenant, user_id])?;
     let mut groups = Vec::new();
     while let Some(row) = rows.next()? {
-        let mut g = Map::new();
-        g.insert("value".into(), Value::String(row.get(0)?));
-        if let Some(display) = row.get::<_, Option<String>>(1)? {
-            g.insert("display".into(), Value::String(display));
-        }
-        g.insert("type".into(), Value::String("direct".into()));
-        groups.push(Value::Object(g));
+        groups.push(group_ref(row.get(0)?, row.get(1)?));
     }
     Ok((!groups.is_empty()).then_some(Value::Array(groups)))
+}
+
+/// One element of a user's `groups`.
+fn group_ref(id: String, display: Option<String>) -> Value {
+    let mut g = Map::new();
+    g.insert("value".into(), Value::String(id));
+    if let Some(display) = display {
+        g.insert("display".into(), Value::String(display));
+    }
+    g.insert("type".into(), Value::String("direct".into()));
+    Value::Object(g)
 }
 
 fn set_groups(doc: &mut Map<String, Value>, groups: Option<Value>) {
@@ -99,11 +107,45 @@ fn attach_groups(conn: &Connection, tenant: &str, doc: &mut Map<String, Value>) 
     Ok(())
 }
 
+/// Sets `groups` on many users with one query per [`IN_CHUNK`] users.
+fn attach_groups_all(conn: &Connection, tenant: &str, docs: &mut [Map<String, Value>]) -> Result<(), Error> {
+    const IN_CHUNK: usize = 500;
+    if docs.len() == 1 {
+        return attach_groups(conn, tenant, &mut docs[0]);
+    }
+    for chunk in docs.chunks_mut(IN_CHUNK) {
+        let ids: Vec<String> =
+            chunk.iter().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
+        let mut by_user: HashMap<String, Vec<Value>> = HashMap::new();
+        if !ids.is_empty() {
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT m.value, m.group_id, json_extract(g.doc, '$.displayName') \
+                 FROM memberships m INDEXED BY memberships_value \
+                 CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+                 WHERE m.tenant = ? AND m.value IN ({marks}) ORDER BY g.seq"
+            ))?;
+            let params = std::iter::once(tenant).chain(ids.iter().map(String::as_str));
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                let user: String = row.get(0)?;
+                let group = group_ref(row.get(1)?, row.get(2)?);
+                by_user.entry(user).or_default().push(group);
+            }
+        }
+        for doc in chunk.iter_mut() {
+            let groups = doc.get("id").and_then(Value::as_str).and_then(|id| by_user.remove(id)).map(Value::Array);
+            set_groups(doc, groups);
+        }
+    }
+    Ok(())
+}
+
 /// Removes a user's memberships, bumping the version of each group it leaves.
 pub(crate) fn remove_memberships_of(conn: &Connection, tenant: &str, member: &str) -> Result<(), Error> {
     conn.prepare_cached(
         "UPDATE groups SET version = version + 1 WHERE tenant = ?1 AND id IN \
-         (SELECT group_id FROM memberships WHERE tenant = ?1 AND value = ?2)",
+         (SELECT group_id FROM memberships INDEXED BY memberships_value WHERE tenant = ?1 AND value = ?2)",
     )?
     .execute(params![tenant, member])?;
     conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND value = ?2")?
@@ -243,7 +285,8 @@ impl UserStore for SqliteUserStore {
             .read(move |conn| {
                 let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "groups"))
                     || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
-                let mut attach = |conn: &Connection, doc: &mut Map<String, Value>| attach_groups(conn, &tenant, doc);
+                let mut attach =
+                    |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
                 list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true)
             })
             .await?;
@@ -259,27 +302,35 @@ impl UserStore for SqliteUserStore {
         let purged = self
             .db
             .write(move |conn| {
-                let mut expired = Vec::new();
+                // Set-based: read the expired users (partial index on purge_at), derive their
+                // groups per tenant in batches, delete them in one statement, then clean up
+                // the memberships of those that had any.
+                let mut by_tenant: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
                 {
                     let mut stmt = conn.prepare_cached(
-                        "SELECT seq, tenant, version, doc FROM users \
-                         WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended'",
+                        "SELECT tenant, version, doc FROM users \
+                         WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended' ORDER BY seq",
                     )?;
                     let mut rows = stmt.query(params![now])?;
                     while let Some(row) = rows.next()? {
-                        let (seq, tenant, version, doc): (i64, String, i64, String) =
-                            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-                        expired.push((seq, tenant, decode(&doc, version)?));
+                        let (tenant, version, doc): (String, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                        by_tenant.entry(tenant).or_default().push(decode(&doc, version)?);
                     }
                 }
-                let mut purged = Vec::with_capacity(expired.len());
-                for (seq, tenant, mut doc) in expired {
-                    attach_groups(conn, &tenant, &mut doc)?;
-                    conn.prepare_cached("DELETE FROM users WHERE seq = ?1")?.execute(params![seq])?;
-                    if let Some(id) = doc.get("id").and_then(Value::as_str) {
-                        remove_memberships_of(conn, &tenant, id)?;
+                conn.prepare_cached(
+                    "DELETE FROM users WHERE purge_at IS NOT NULL AND purge_at <= ?1 AND status = 'suspended'",
+                )?
+                .execute(params![now])?;
+                let mut purged = Vec::new();
+                for (tenant, mut docs) in by_tenant {
+                    attach_groups_all(conn, &tenant, &mut docs)?;
+                    for doc in docs {
+                        // `groups` was just derived from the memberships: without it there are none.
+                        if let (Some(id), true) = (doc.get("id").and_then(Value::as_str), doc.contains_key("groups")) {
+                            remove_memberships_of(conn, &tenant, id)?;
+                        }
+                        purged.push((TenantId::new(tenant.clone()), User::from_json(Value::Object(doc))));
                     }
-                    purged.push((TenantId::new(tenant), User::from_json(Value::Object(doc))));
                 }
                 Ok(purged)
             })

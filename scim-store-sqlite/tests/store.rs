@@ -292,3 +292,29 @@ async fn data_survives_reopen_with_either_durability() {
     let s = SqliteUserStore::open(&path).unwrap();
     assert_eq!(UserStore::list(&s, &tenant("a"), &query(None)).await.unwrap().total_results, 2);
 }
+
+#[tokio::test]
+async fn listed_users_carry_the_same_groups_as_get() {
+    let (_dir, s) = on_disk();
+    let t = tenant("a");
+    for i in 0..7 {
+        UserStore::create(&s, &t, user(&format!("u{i}"), &format!("n{i}"))).await.unwrap();
+    }
+    GroupStore::create(&s, &t, group("g1", "One", &["u1", "u2", "u5"])).await.unwrap();
+    GroupStore::create(&s, &t, group("g2", "Two", &["u2", "u6"])).await.unwrap();
+    // An exact (SQL-paged) list and a Rust-evaluated one.
+    for q in [query(None), query(Some("title pr or userName sw \"n\""))] {
+        let page = UserStore::list(&s, &t, &q).await.unwrap();
+        assert_eq!(page.items.len(), 7);
+        for item in &page.items {
+            let got = UserStore::get(&s, &t, item.id().unwrap()).await.unwrap();
+            assert_eq!(item.as_json().get("groups"), got.as_json().get("groups"), "{:?}", item.id());
+        }
+        let u2 = page.items.iter().find(|u| u.id() == Some("u2")).unwrap();
+        assert_eq!(
+            u2.as_json()["groups"],
+            json!([{"value": "g1", "display": "One", "type": "direct"}, {"value": "g2", "display": "Two", "type": "direct"}])
+        );
+        assert!(page.items[0].as_json().get("groups").is_none());
+    }
+}

@@ -74,13 +74,43 @@ enum Undo<'r> {
     Reinsert { loc: Loc<'r>, removed: Vec<(usize, Value)> },
 }
 
+/// Objects up to this size are searched by a scan that compares key lengths first.
+const SCAN_KEYS: usize = 32;
+
+/// Whether to scan an object from its end: keys iterate in sorted order, and a key late in
+/// the alphabet (`value`, `type`) is then found after fewer steps.
+fn from_end(key: &str) -> bool {
+    key.as_bytes().first().is_some_and(|b| b.to_ascii_lowercase() >= b'm')
+}
+
+/// `m.get(key)`, faster on the small objects of SCIM resources: key lengths sit inline in the
+/// map, so only keys of the right length are read (a search compares every key it passes).
+pub(super) fn field<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if m.len() > SCAN_KEYS {
+        return m.get(key);
+    }
+    let hit = |(k, _): &(&String, &Value)| k.len() == key.len() && k.as_str() == key;
+    let found = if from_end(key) { m.iter().rev().find(hit) } else { m.iter().find(hit) };
+    found.map(|(_, v)| v)
+}
+
+/// `m.get_mut(key)`, as [`field`].
+fn field_mut<'v>(m: &'v mut Map<String, Value>, key: &str) -> Option<&'v mut Value> {
+    if m.len() > SCAN_KEYS {
+        return m.get_mut(key);
+    }
+    let hit = |(k, _): &(&String, &mut Value)| k.len() == key.len() && k.as_str() == key;
+    let found = if from_end(key) { m.iter_mut().rev().find(hit) } else { m.iter_mut().find(hit) };
+    found.map(|(_, v)| v)
+}
+
 pub(super) fn get<'v>(doc: &'v Map<String, Value>, segs: &[Seg<'_>]) -> Option<&'v Value> {
     let (first, rest) = segs.split_first()?;
     let Seg::Key(key) = first else { return None };
-    let mut cur = doc.get(*key)?;
+    let mut cur = field(doc, key)?;
     for seg in rest {
         cur = match (seg, cur) {
-            (Seg::Key(k), Value::Object(m)) => m.get(*k)?,
+            (Seg::Key(k), Value::Object(m)) => field(m, k)?,
             (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
             _ => return None,
         };
@@ -91,10 +121,10 @@ pub(super) fn get<'v>(doc: &'v Map<String, Value>, segs: &[Seg<'_>]) -> Option<&
 fn get_mut<'v>(doc: &'v mut Map<String, Value>, segs: &[Seg<'_>]) -> Option<&'v mut Value> {
     let (first, rest) = segs.split_first()?;
     let Seg::Key(key) = first else { return None };
-    let mut cur = doc.get_mut(*key)?;
+    let mut cur = field_mut(doc, key)?;
     for seg in rest {
         cur = match (seg, cur) {
-            (Seg::Key(k), Value::Object(m)) => m.get_mut(*k)?,
+            (Seg::Key(k), Value::Object(m)) => field_mut(m, k)?,
             (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
             _ => return None,
         };
@@ -176,7 +206,7 @@ impl<'r, 'd> Engine<'r, 'd> {
     pub(super) fn set(&mut self, loc: Loc<'r>, value: Value) -> Result<bool, ScimError> {
         let (parent, last) = loc.split_last();
         let prev = match (parent_of(self.doc, parent), last) {
-            (Some(Parent::Object(m)), Seg::Key(k)) => match m.get_mut(k) {
+            (Some(Parent::Object(m)), Seg::Key(k)) => match field_mut(m, k) {
                 Some(cur) if *cur == value => return Ok(false),
                 Some(cur) => Some(std::mem::replace(cur, value)),
                 None => {

@@ -2,6 +2,7 @@
 //! value), with a hash index for large attributes such as a 1 000-member group, and
 //! [`PatchOp::member_change`](super::PatchOp::member_change).
 
+use super::engine::field;
 use super::{PatchOp, PatchOpKind};
 use crate::MemberChange;
 use crate::schema::AttributeDef;
@@ -40,7 +41,10 @@ impl<'r> Identity<'r> {
     /// The string an element is indexed by, when there is one.
     fn key<'v>(&self, el: &'v Value) -> Option<&'v str> {
         match self {
-            Self::Value { key, .. } => el.get(*key)?.as_str(),
+            Self::Value { key, .. } => match el {
+                Value::Object(m) => field(m, key)?.as_str(),
+                _ => None,
+            },
             Self::Simple { .. } => el.as_str(),
             Self::Whole => None,
         }

@@ -1,5 +1,6 @@
 //! What a path points at: resolving it against the schemas, and matching value filters.
 
+use super::engine::field;
 use crate::ScimError;
 use crate::schema::{AttrType, AttributeDef, ResolvedAttribute, ResourceType, Schema, SchemaRegistry};
 use scim_filter::{AttrFacts, AttrPath, AttributeFacts, CompValue, CompareOp, CompiledFilter, Filter, PatchPath};
@@ -267,7 +268,7 @@ impl<'r, 'p> Matcher<'r, 'p> {
             MatcherKind::Eq(conds) => conds.iter().all(|c| {
                 let v = match c.key {
                     Some(k) => match element {
-                        Value::Object(m) => m.get(k),
+                        Value::Object(m) => field(m, k),
                         _ => None,
                     },
                     None => Some(element),

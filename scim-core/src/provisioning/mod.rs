@@ -46,7 +46,8 @@ use std::sync::Arc;
 /// person completes registration) turns `pending` into `active`; a suspended user gets `409`.
 /// [`Provisioning::purge_expired`] (run it periodically) removes suspended users whose
 /// `purge_at` has come; a read or write of such a user before the job runs purges it on the
-/// spot and answers `404`. `DELETE` removes at once. Suspended users stay visible to GET and
+/// spot and answers `404` (lists still show it, `active: false`, until the job or an access
+/// removes it). `DELETE` removes at once. Suspended users stay visible to GET and
 /// filters with `active: false`. Status and times are in the read-only lifecycle extension
 /// ([`urn::LIFECYCLE_USER`](crate::urn::LIFECYCLE_USER)).
 ///

@@ -48,6 +48,7 @@ mod group;
 mod lifecycle;
 mod user;
 mod validate;
+mod value;
 
 pub use discovery::ServiceProviderConfig;
 pub use enterprise::enterprise_user_schema;
