@@ -1,5 +1,11 @@
 //! The connections: one writer thread that commits queued writes in batches, and reader
-//! threads, so no SQLite call ever runs on an async executor thread.
+//! threads, so no SQLite call ever blocks an async executor thread.
+//!
+//! On a multi-thread tokio runtime a read runs on the calling thread instead, with a pooled
+//! read-only connection, inside `tokio::task::block_in_place` (which hands the worker's other
+//! tasks to another thread first). That saves the two thread hand-offs a reader thread costs,
+//! most of the time of an indexed lookup. Elsewhere (a current-thread runtime, another
+//! executor) reads go to the reader threads.
 //!
 //! A write is a closure run inside a savepoint of the writer's current transaction. The
 //! writer takes every write queued while it was busy (up to `max_batch`), runs each in its
@@ -39,6 +45,8 @@ pub(crate) struct Db {
     writer: Option<mpsc::Sender<Job>>,
     readers: Option<mpsc::Sender<ReadFn>>,
     threads: Vec<JoinHandle<()>>,
+    /// Idle read-only connections for reads run inline (see the module docs).
+    inline: Option<Mutex<Vec<Connection>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -74,11 +82,7 @@ impl Db {
         let read_rx = Arc::new(Mutex::new(read_rx));
         let mut threads = Vec::with_capacity(options.readers + 1);
         for n in 0..options.readers {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-            )?;
-            configure(&conn, options)?;
+            let conn = open_reader(path, options)?;
             let rx = Arc::clone(&read_rx);
             threads.push(
                 std::thread::Builder::new()
@@ -86,8 +90,13 @@ impl Db {
                     .spawn(move || run_reader(&conn, &rx))?,
             );
         }
+        let mut inline = Vec::with_capacity(options.readers);
+        for _ in 0..options.readers {
+            inline.push(open_reader(path, options)?);
+        }
         let mut db = Self::start_writer(writer, options.max_batch, threads)?;
         db.readers = Some(read_tx);
+        db.inline = Some(Mutex::new(inline));
         Ok(db)
     }
 
@@ -104,7 +113,7 @@ impl Db {
         threads.push(std::thread::Builder::new().name("scim-sqlite-writer".into()).spawn(move || {
             run_writer(&conn, &rx, max_batch);
         })?);
-        Ok(Self { writer: Some(tx), readers: None, threads })
+        Ok(Self { writer: Some(tx), readers: None, threads, inline: None })
     }
 
     /// Runs `f` in the writer's transaction; answers after the commit.
@@ -137,6 +146,14 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
+        if let Some(pool) = self.inline.as_ref().filter(|_| inline_reads_allowed()) {
+            let idle = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            if let Some(conn) = idle {
+                let result = tokio::task::block_in_place(|| in_read_transaction(&conn, f));
+                pool.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+                return result;
+            }
+        }
         let (tx, rx) = oneshot::channel();
         let job: ReadFn = Box::new(move |conn| {
             let _ = tx.send(in_read_transaction(conn, f));
@@ -158,6 +175,22 @@ impl Drop for Db {
             let _ = thread.join();
         }
     }
+}
+
+fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, Error> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    configure(&conn, options)?;
+    Ok(conn)
+}
+
+/// Whether the current task may block its thread through `block_in_place`: only on a
+/// multi-thread tokio runtime (it panics on a current-thread one).
+fn inline_reads_allowed() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 /// Runs a statement without parameters or rows through the statement cache (these run
@@ -272,5 +305,37 @@ fn commit_batch(conn: &Connection, writes: impl Iterator<Item = WriteFn>) {
     };
     for d in done {
         (d.finish)(commit_error.as_deref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::thread::ThreadId;
+
+    fn read_thread(db: &Db, rt: &tokio::runtime::Runtime) -> ThreadId {
+        rt.block_on(db.read(|conn| {
+            let one: i64 = conn.query_row("SELECT 1", [], |r| r.get(0))?;
+            assert_eq!(one, 1);
+            Ok(std::thread::current().id())
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn reads_run_inline_on_a_multi_thread_runtime_and_on_readers_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("inline.db"), &SqliteOptions::default()).unwrap();
+        let here = std::thread::current().id();
+
+        let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        assert_eq!(read_thread(&db, &multi), here, "multi-thread runtime: the read runs on the caller");
+        // The connection went back to the pool: every later read still runs inline.
+        for _ in 0..8 {
+            assert_eq!(read_thread(&db, &multi), here);
+        }
+
+        let current = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert_ne!(read_thread(&db, &current), here, "current-thread runtime: a reader thread runs it");
     }
 }
