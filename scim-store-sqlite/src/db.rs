@@ -1,11 +1,13 @@
 //! The connections: one writer thread that commits queued writes in batches, and reader
 //! threads, so no SQLite call ever blocks an async executor thread.
 //!
-//! On a multi-thread tokio runtime a read runs on the calling thread instead, with a pooled
-//! read-only connection, inside `tokio::task::block_in_place` (which hands the worker's other
-//! tasks to another thread first). That saves the two thread hand-offs a reader thread costs,
-//! most of the time of an indexed lookup. Elsewhere (a current-thread runtime, another
-//! executor) reads go to the reader threads.
+//! When no other read is under way and the caller is on a multi-thread tokio runtime, a read
+//! runs on the calling thread instead, with a pooled read-only connection, inside
+//! `tokio::task::block_in_place` (which hands the worker's other tasks to another thread
+//! first). That saves the two thread hand-offs a reader thread costs, about half the time of
+//! an indexed lookup. Under concurrent reads `block_in_place` costs more than it saves (it
+//! moves the worker's run queue at every call), so they go to the reader threads, as do reads
+//! on a current-thread runtime or another executor.
 //!
 //! A write is a closure run inside a savepoint of the writer's current transaction. The
 //! writer takes every write queued while it was busy (up to `max_batch`), runs each in its
@@ -17,6 +19,7 @@ use crate::migrate;
 use crate::options::{Durability, SqliteOptions};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -47,6 +50,17 @@ pub(crate) struct Db {
     threads: Vec<JoinHandle<()>>,
     /// Idle read-only connections for reads run inline (see the module docs).
     inline: Option<Mutex<Vec<Connection>>>,
+    /// Reads under way.
+    reads: AtomicUsize,
+}
+
+/// Counts a read as under way until dropped (also when the read's future is dropped).
+struct ReadGuard<'a>(&'a AtomicUsize);
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -113,7 +127,7 @@ impl Db {
         threads.push(std::thread::Builder::new().name("scim-sqlite-writer".into()).spawn(move || {
             run_writer(&conn, &rx, max_batch);
         })?);
-        Ok(Self { writer: Some(tx), readers: None, threads, inline: None })
+        Ok(Self { writer: Some(tx), readers: None, threads, inline: None, reads: AtomicUsize::new(0) })
     }
 
     /// Runs `f` in the writer's transaction; answers after the commit.
@@ -146,7 +160,9 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
-        if let Some(pool) = self.inline.as_ref().filter(|_| inline_reads_allowed()) {
+        let alone = self.reads.fetch_add(1, Ordering::Relaxed) == 0;
+        let _guard = ReadGuard(&self.reads);
+        if let Some(pool) = self.inline.as_ref().filter(|_| alone && inline_reads_allowed()) {
             let idle = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
             if let Some(conn) = idle {
                 let result = tokio::task::block_in_place(|| in_read_transaction(&conn, f));
