@@ -242,7 +242,7 @@ impl Service<'_> {
             if !op.apply(registry, "User", &mut doc)? {
                 return Ok(None);
             }
-            let attrs = registry.validate("User", &Value::Object(doc), Some(existing.as_json()))?;
+            let attrs = registry.validate_owned("User", Value::Object(doc), Some(existing.as_json()))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.config.clock.now())))
         })
         .await
@@ -395,7 +395,7 @@ impl Service<'_> {
             if !op.apply(registry, "Group", &mut doc)? {
                 return Ok(None);
             }
-            let attrs = registry.validate("Group", &Value::Object(doc), Some(existing.as_json()))?;
+            let attrs = registry.validate_owned("Group", Value::Object(doc), Some(existing.as_json()))?;
             Ok(Some(svc.build_group(id, attrs, Some(existing))))
         })
         .await
