@@ -23,6 +23,23 @@ pub enum AttrType {
     Complex,
 }
 
+impl AttrType {
+    /// The RFC 7643 §2.3 name: `string`, `boolean`, `decimal`, `integer`, `dateTime`,
+    /// `binary`, `reference` or `complex`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Boolean => "boolean",
+            Self::Decimal => "decimal",
+            Self::Integer => "integer",
+            Self::DateTime => "dateTime",
+            Self::Binary => "binary",
+            Self::Reference => "reference",
+            Self::Complex => "complex",
+        }
+    }
+}
+
 /// Facts about one resolved attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrFacts {

@@ -27,19 +27,6 @@ impl Default for ServiceProviderConfig {
     }
 }
 
-fn type_name(t: AttrType) -> &'static str {
-    match t {
-        AttrType::String => "string",
-        AttrType::Boolean => "boolean",
-        AttrType::Decimal => "decimal",
-        AttrType::Integer => "integer",
-        AttrType::DateTime => "dateTime",
-        AttrType::Binary => "binary",
-        AttrType::Reference => "reference",
-        AttrType::Complex => "complex",
-    }
-}
-
 fn mutability_name(m: Mutability) -> &'static str {
     match m {
         Mutability::ReadOnly => "readOnly",
@@ -70,7 +57,7 @@ fn uniqueness_name(u: Uniqueness) -> &'static str {
 fn attribute_json(a: &AttributeDef) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), Value::String(a.name.clone()));
-    m.insert("type".into(), Value::String(type_name(a.attr_type).into()));
+    m.insert("type".into(), Value::String(a.attr_type.as_str().into()));
     m.insert("multiValued".into(), Value::Bool(a.multi_valued));
     m.insert("description".into(), Value::String(a.description.clone()));
     m.insert("required".into(), Value::Bool(a.required));

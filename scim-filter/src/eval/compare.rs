@@ -73,19 +73,6 @@ fn literal_text(value: &CompValue) -> String {
     }
 }
 
-fn type_name(t: AttrType) -> &'static str {
-    match t {
-        AttrType::String => "string",
-        AttrType::Boolean => "boolean",
-        AttrType::Decimal => "decimal",
-        AttrType::Integer => "integer",
-        AttrType::DateTime => "dateTime",
-        AttrType::Binary => "binary",
-        AttrType::Reference => "reference",
-        AttrType::Complex => "complex",
-    }
-}
-
 /// Prepares `path op value` (`op` is not `Ne`, `value` is not `Null`). `facts` are those of the
 /// attribute compared (for a complex attribute without sub-attribute: of its `value` sub-attribute),
 /// or `None` when unknown.
@@ -100,7 +87,7 @@ pub(crate) fn prepare(
     };
     let t = facts.attr_type;
     let not_ordered =
-        || EvalError::new(format!("operator '{op}' is not defined for {} attribute '{path}'", type_name(t)));
+        || EvalError::new(format!("operator '{op}' is not defined for {} attribute '{path}'", t.as_str()));
     let cmp = match t {
         AttrType::Boolean | AttrType::Binary if is_ordering(op) => return Err(not_ordered()),
         AttrType::Boolean | AttrType::Binary | AttrType::Integer | AttrType::Decimal if is_substring(op) => {
@@ -125,13 +112,13 @@ pub(crate) fn prepare(
                 CompValue::Str(s) => s.trim().parse().map_err(|_| {
                     EvalError::new(format!(
                         "{} attribute '{path}' must be compared with a number, not {value}",
-                        type_name(t)
+                        t.as_str()
                     ))
                 })?,
                 _ => {
                     return Err(EvalError::new(format!(
                         "{} attribute '{path}' must be compared with a number, not {value}",
-                        type_name(t)
+                        t.as_str()
                     )));
                 }
             };
