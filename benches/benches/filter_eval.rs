@@ -6,7 +6,7 @@
 #![allow(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
 
 use criterion::{Criterion, Throughput, black_box, criterion_main};
-use scim_filter::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompiledFilter, parse_filter};
+use scim_filter::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompactValue, CompiledFilter, parse_filter};
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -158,6 +158,8 @@ fn filter_eval(c: &mut Criterion) {
     let mut group = c.benchmark_group("filter_eval");
     group.throughput(Throughput::Elements(users.len() as u64));
     group.sample_size(20);
+    let compact: Vec<CompactValue> = users.iter().map(CompactValue::from).collect();
+    let mut compiled_filters = Vec::new();
     for (id, text) in scim_benches::filters() {
         let filter = parse_filter(&text).unwrap_or_else(|e| panic!("{id} does not parse: {e}"));
         let compiled =
@@ -165,7 +167,21 @@ fn filter_eval(c: &mut Criterion) {
         let count = users.iter().filter(|u| compiled.matches(u)).count();
         let expected = scim_benches::expected_matches(&id).unwrap_or_else(|| panic!("no expected count for {id}"));
         assert_eq!(count, expected, "{id} matches {count} users, the workload says {expected}: {text}");
-        group.bench_function(&id, |b| b.iter(|| black_box(&users).iter().filter(|u| compiled.matches(u)).count()));
+        let count = compact.iter().filter(|u| compiled.matches_compact(u)).count();
+        assert_eq!(count, expected, "{id} matches {count} compact users, the workload says {expected}: {text}");
+        compiled_filters.push((id, compiled));
+    }
+    // The native form the stores keep documents in.
+    for (id, compiled) in &compiled_filters {
+        group.bench_function(id.as_str(), |b| {
+            b.iter(|| black_box(&compact).iter().filter(|u| compiled.matches_compact(u)).count())
+        });
+    }
+    // The same filters over `serde_json::Value` documents.
+    for (id, compiled) in &compiled_filters {
+        group.bench_function(format!("value_{id}"), |b| {
+            b.iter(|| black_box(&users).iter().filter(|u| compiled.matches(u)).count())
+        });
     }
     // Baseline in the same run: the plain serde_json way of testing f01 on each user.
     group.bench_function("baseline_serde_json_get", |b| {

@@ -83,6 +83,7 @@
 //! ```
 
 mod ast;
+pub mod compact;
 mod display;
 mod error;
 mod eval;
@@ -91,6 +92,7 @@ mod options;
 mod parser;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
+pub use compact::{CompactObject, CompactValue};
 pub use error::{EvalError, ParseError};
 pub use eval::{CompiledFilter, evaluate};
 pub use facts::{AttrFacts, AttrType, AttributeFacts, NoSchema};

@@ -1,6 +1,8 @@
 //! Each operator on each attribute type, with schema facts (typed) and without (dynamic).
 
-use scim_filter::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompiledFilter, NoSchema, parse_filter};
+use scim_filter::{
+    AttrFacts, AttrPath, AttrType, AttributeFacts, CompactValue, CompiledFilter, NoSchema, parse_filter,
+};
 use serde_json::{Value, json};
 
 /// A schema for the test documents: one attribute per type.
@@ -77,13 +79,23 @@ fn doc() -> Value {
 #[track_caller]
 fn typed(filter: &str) -> bool {
     let f = parse_filter(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
-    CompiledFilter::compile(&f, &Facts).unwrap_or_else(|e| panic!("{filter}: {e}")).matches(&doc())
+    let compiled = CompiledFilter::compile(&f, &Facts).unwrap_or_else(|e| panic!("{filter}: {e}"));
+    same_on_compact(&compiled, filter)
+}
+
+/// Evaluates on `doc()` as a `serde_json::Value` and as a `CompactValue`; both must agree.
+#[track_caller]
+fn same_on_compact(compiled: &CompiledFilter, filter: &str) -> bool {
+    let doc = doc();
+    let on_value = compiled.matches(&doc);
+    assert_eq!(compiled.matches_compact(&CompactValue::from(&doc)), on_value, "compact form differs: {filter}");
+    on_value
 }
 
 #[track_caller]
 fn dynamic(filter: &str) -> bool {
     let f = parse_filter(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
-    CompiledFilter::compile(&f, &NoSchema).unwrap().matches(&doc())
+    same_on_compact(&CompiledFilter::compile(&f, &NoSchema).unwrap(), filter)
 }
 
 #[track_caller]
@@ -324,4 +336,28 @@ fn non_objects_never_match_and_matches_object_agrees() {
     let d = doc();
     assert!(f.matches_object(d.as_object().unwrap()));
     assert!(scim_filter::evaluate(&parse_filter("count gt 1").unwrap(), &d, &Facts).unwrap());
+}
+
+#[test]
+fn compact_keys_that_could_not_be_interned_still_match() {
+    // Fill the interning table past its bound in this test process, then build documents whose
+    // keys are unshared: lookups fall back to comparing text (exact first, then ignoring case).
+    for i in 0..scim_filter::compact::MAX_INTERNED_KEYS {
+        let _ = CompactValue::from(&serde_json::json!({ format!("filler{i}"): 1 }));
+    }
+    assert!(scim_filter::compact::interned_key_count() <= scim_filter::compact::MAX_INTERNED_KEYS);
+    let doc = serde_json::json!({"brandNewAttribute": "X", "Another": {"Inner": 5}});
+    let compact = CompactValue::from(&doc);
+    assert_eq!(compact.to_value(), doc);
+    for (filter, expected) in [
+        (r#"brandNewAttribute eq "x""#, true),
+        (r#"BRANDNEWATTRIBUTE eq "X""#, true),
+        ("another.inner gt 4", true),
+        ("another.inner gt 5", false),
+        ("missing pr", false),
+    ] {
+        let compiled = CompiledFilter::compile(&parse_filter(filter).unwrap(), &NoSchema).unwrap();
+        assert_eq!(compiled.matches(&doc), expected, "{filter}");
+        assert_eq!(compiled.matches_compact(&compact), expected, "compact: {filter}");
+    }
 }

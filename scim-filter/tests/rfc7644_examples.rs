@@ -1,7 +1,7 @@
 //! Every example filter of RFC 7644 §3.4.2.2 and every example path of §3.5.2: parsed, and
 //! (filters) evaluated against a few users.
 
-use scim_filter::{CompiledFilter, Filter, NoSchema, PatchPath, parse_filter, parse_path};
+use scim_filter::{CompactValue, CompiledFilter, Filter, NoSchema, PatchPath, parse_filter, parse_path};
 use serde_json::{Value, json};
 
 fn users() -> Vec<Value> {
@@ -51,6 +51,8 @@ fn check(filter: &str, expected: [bool; 3]) {
     let compiled = CompiledFilter::compile(&parsed, &NoSchema).unwrap();
     let got: Vec<bool> = users().iter().map(|u| compiled.matches(u)).collect();
     assert_eq!(got, expected, "{filter}");
+    let compact: Vec<bool> = users().iter().map(|u| compiled.matches_compact(&CompactValue::from(u))).collect();
+    assert_eq!(compact, expected, "compact form: {filter}");
 }
 
 #[test]

@@ -1,5 +1,7 @@
-//! Resolved attribute paths and their allocation-free traversal of a JSON document.
+//! Resolved attribute paths and their allocation-free traversal of a document.
 
+use super::json::{Json, Scalar};
+use crate::compact::{self, CompactObject, CompactValue};
 use serde_json::{Map, Value};
 
 /// One step of a resolved path.
@@ -25,28 +27,49 @@ impl Access {
 
     /// Calls `f` on every value the path reaches (arrays along the way and at the end are
     /// flattened) until one returns true.
-    pub(crate) fn any<F: FnMut(&Value) -> bool>(&self, obj: &Map<String, Value>, f: &mut F) -> bool {
-        walk_obj(obj, &self.steps, f)
+    pub(crate) fn any<J: Json, F: FnMut(&J) -> bool>(&self, obj: &J::Obj, f: &mut F) -> bool {
+        walk_obj::<J, F>(obj, &self.steps, f)
     }
 }
 
 /// A key to look up, with the side of the sorted map to search from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Key {
     name: Box<str>,
     from_end: bool,
+    /// The interned name, compared by pointer with the keys of compact documents.
+    interned: compact::Key,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.name.fmt(f)
+    }
 }
 
 impl Key {
     pub(crate) fn new(name: &str) -> Self {
         // Maps keep keys sorted; start from the end for names in the second half of the alphabet.
         let from_end = name.bytes().next().is_some_and(|b| b.to_ascii_lowercase() >= b'm');
-        Self { name: name.into(), from_end }
+        Self { name: name.into(), from_end, interned: compact::intern(name) }
     }
 
     /// The value of this key in `obj`: the exact key if present, otherwise a key equal ignoring ASCII case.
     pub(crate) fn get<'v>(&self, obj: &'v Map<String, Value>) -> Option<&'v Value> {
         if self.from_end { scan(obj.iter().rev(), &self.name) } else { scan(obj.iter(), &self.name) }
+    }
+
+    /// As [`Key::get`], in a compact object: interned keys compare by pointer, without reading
+    /// the key text.
+    pub(crate) fn get_compact<'v>(&self, obj: &'v CompactObject) -> Option<&'v CompactValue> {
+        let entries = obj.entries();
+        let same = |(k, _): &&(compact::Key, CompactValue)| k.same(&self.interned);
+        let hit = if self.from_end { entries.iter().rev().find(same) } else { entries.iter().find(same) };
+        if let Some((_, v)) = hit {
+            return Some(v);
+        }
+        // Keys that could not be interned, or another casing.
+        scan(entries.iter().map(|(k, v)| (k.as_str(), v)), &self.name)
     }
 }
 
@@ -56,18 +79,14 @@ fn lookup<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
     scan(obj.iter(), key)
 }
 
-/// The value of `key` in `obj` (exact, else ignoring ASCII case), searching from the end of the sorted map (for names late in the alphabet).
-pub(crate) fn lookup_from_end<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    scan(obj.iter().rev(), key)
-}
-
 /// One linear pass that compares lengths before bytes. Resources are scattered over the heap, so
 /// what costs is touching memory: a tree or hash lookup compares the key with several stored keys,
 /// each a pointer to chase (a likely cache miss), while the lengths sit inline in the map's nodes
 /// and rule out almost every key without following its pointer.
-fn scan<'v>(entries: impl Iterator<Item = (&'v String, &'v Value)>, key: &str) -> Option<&'v Value> {
+fn scan<'v, K: AsRef<str>, V>(entries: impl Iterator<Item = (K, &'v V)>, key: &str) -> Option<&'v V> {
     let mut folded = None;
     for (k, v) in entries {
+        let k = k.as_ref();
         if k.len() == key.len() {
             if k == key {
                 return Some(v);
@@ -80,42 +99,46 @@ fn scan<'v>(entries: impl Iterator<Item = (&'v String, &'v Value)>, key: &str) -
     folded
 }
 
-fn walk_obj<F: FnMut(&Value) -> bool>(obj: &Map<String, Value>, steps: &[Step], f: &mut F) -> bool {
+fn walk_obj<J: Json, F: FnMut(&J) -> bool>(obj: &J::Obj, steps: &[Step], f: &mut F) -> bool {
     let Some((step, rest)) = steps.split_first() else {
         return false;
     };
     match step {
-        Step::Key(key) => key.get(obj).is_some_and(|v| walk(v, rest, f)),
-        Step::UrnOrRoot(urn) => match urn.get(obj) {
-            Some(Value::Object(ext)) => walk_obj(ext, rest, f),
-            Some(_) => false,
-            None => walk_obj(obj, rest, f),
+        Step::Key(key) => J::get(obj, key).is_some_and(|v| walk(v, rest, f)),
+        Step::UrnOrRoot(urn) => match J::get(obj, urn) {
+            Some(v) => v.as_object().is_some_and(|ext| walk_obj::<J, F>(ext, rest, f)),
+            None => walk_obj::<J, F>(obj, rest, f),
         },
     }
 }
 
-fn walk<F: FnMut(&Value) -> bool>(v: &Value, steps: &[Step], f: &mut F) -> bool {
+fn walk<J: Json, F: FnMut(&J) -> bool>(v: &J, steps: &[Step], f: &mut F) -> bool {
     if steps.is_empty() {
-        return match v {
-            Value::Array(items) => items.iter().any(&mut *f),
-            _ => f(v),
+        return match v.as_array() {
+            Some(items) => items.iter().any(&mut *f),
+            None => f(v),
         };
     }
-    match v {
-        Value::Object(obj) => walk_obj(obj, steps, f),
-        Value::Array(items) => items.iter().any(|item| matches!(item, Value::Object(obj) if walk_obj(obj, steps, f))),
-        _ => false,
+    if let Some(obj) = v.as_object() {
+        return walk_obj::<J, F>(obj, steps, f);
     }
+    v.as_array().is_some_and(|items| {
+        items.iter().any(|item| item.as_object().is_some_and(|obj| walk_obj::<J, F>(obj, steps, f)))
+    })
 }
 
 /// `pr`: present, not null, not an empty string, array or object.
-pub(crate) fn is_present(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => a.iter().any(is_present),
-        Value::Object(o) => !o.is_empty(),
-        Value::Bool(_) | Value::Number(_) => true,
+pub(crate) fn is_present<J: Json>(v: &J) -> bool {
+    if let Some(items) = v.as_array() {
+        return items.iter().any(is_present);
+    }
+    if let Some(obj) = v.as_object() {
+        return !J::is_empty_object(obj);
+    }
+    match v.scalar() {
+        Scalar::Null => false,
+        Scalar::Str(s) => !s.is_empty(),
+        Scalar::Bool(_) | Scalar::Number(_) | Scalar::Composite => true,
     }
 }
 
@@ -126,7 +149,7 @@ mod tests {
 
     fn collect(access: &Access, doc: &Value) -> Vec<Value> {
         let mut out = Vec::new();
-        access.any(doc.as_object().unwrap(), &mut |v| {
+        access.any::<Value, _>(doc.as_object().unwrap(), &mut |v: &Value| {
             out.push(v.clone());
             false
         });

@@ -1,12 +1,14 @@
 //! One comparison (`attrPath op value`), prepared at compile time for the attribute's type.
 
-use super::access::lookup_from_end;
+use super::access::Key;
 use super::datetime::{Instant, parse_instant};
+use super::json::{Json, Scalar};
 use super::number;
 use super::string::{lower, str_op};
 use crate::{AttrFacts, AttrPath, AttrType, CompValue, CompareOp, EvalError};
-use serde_json::{Number, Value};
+use serde_json::Number;
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 /// A prepared comparison. `Ne` never appears: the compiler turns `ne` into `not eq`.
 #[derive(Debug, Clone)]
@@ -164,31 +166,35 @@ fn dynamic(op: CompareOp, value: &CompValue) -> Cmp {
     Cmp::Dynamic(Box::new(Dynamic { op, text: lower(&text).into(), instant, number, boolean }))
 }
 
+/// The `value` key, for comparing a complex value through its `value` sub-attribute.
+fn value_key() -> &'static Key {
+    static VALUE: OnceLock<Key> = OnceLock::new();
+    VALUE.get_or_init(|| Key::new("value"))
+}
+
 impl Cmp {
     /// Tests one value reached by the path. An object (an element of a complex attribute)
     /// is compared through its `value` sub-attribute.
-    pub(crate) fn test(&self, v: &Value) -> bool {
-        match v {
-            Value::Object(obj) => {
-                lookup_from_end(obj, "value").is_some_and(|inner| !inner.is_object() && self.test(inner))
-            }
-            _ => self.test_scalar(v),
+    pub(crate) fn test<J: Json>(&self, v: &J) -> bool {
+        match v.as_object() {
+            Some(obj) => J::get(obj, value_key()).is_some_and(|inner| inner.as_object().is_none() && self.test(inner)),
+            None => self.test_scalar(v.scalar()),
         }
     }
 
-    fn test_scalar(&self, v: &Value) -> bool {
+    fn test_scalar(&self, v: Scalar<'_>) -> bool {
         match self {
-            Self::Str { op, lit, ci } => matches!(v, Value::String(s) if str_op(*op, s, lit, *ci)),
+            Self::Str { op, lit, ci } => matches!(v, Scalar::Str(s) if str_op(*op, s, lit, *ci)),
             Self::Num { op, lit } => {
-                matches!(v, Value::Number(n) if ordering_holds(*op, number::compare(n, lit)))
+                matches!(v, Scalar::Number(n) if ordering_holds(*op, number::compare(n, lit)))
             }
             Self::Bool(b) => match v {
-                Value::Bool(x) => x == b,
-                Value::String(s) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+                Scalar::Bool(x) => x == *b,
+                Scalar::Str(s) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
                 _ => false,
             },
             Self::DateTime { op, lit } => match v {
-                Value::String(s) => parse_instant(s, true).is_some_and(|t| ordering_holds(*op, Some(t.cmp(lit)))),
+                Scalar::Str(s) => parse_instant(s, true).is_some_and(|t| ordering_holds(*op, Some(t.cmp(lit)))),
                 _ => false,
             },
             Self::Dynamic(d) => d.test(v),
@@ -197,9 +203,9 @@ impl Cmp {
 }
 
 impl Dynamic {
-    fn test(&self, v: &Value) -> bool {
+    fn test(&self, v: Scalar<'_>) -> bool {
         match v {
-            Value::String(s) => {
+            Scalar::Str(s) => {
                 if let Some(lit) = self.instant.filter(|_| !is_substring(self.op)) {
                     if let Some(t) = parse_instant(s, false) {
                         return ordering_holds(self.op, Some(t.cmp(&lit)));
@@ -207,12 +213,12 @@ impl Dynamic {
                 }
                 str_op(self.op, s, &self.text, true)
             }
-            Value::Number(n) => match &self.number {
+            Scalar::Number(n) => match &self.number {
                 Some(lit) if !is_substring(self.op) => ordering_holds(self.op, number::compare(n, lit)),
                 _ => false,
             },
-            Value::Bool(b) => self.op == CompareOp::Eq && self.boolean == Some(*b),
-            Value::Null | Value::Array(_) | Value::Object(_) => false,
+            Scalar::Bool(b) => self.op == CompareOp::Eq && self.boolean == Some(b),
+            Scalar::Null | Scalar::Composite => false,
         }
     }
 }

@@ -8,12 +8,15 @@
 mod access;
 mod compare;
 mod datetime;
+mod json;
 mod number;
 mod string;
 
+use crate::compact::{CompactObject, CompactValue};
 use crate::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompValue, CompareOp, EvalError, Filter};
 use access::{Access, Key, Step, is_present};
 use compare::{Cmp, Prepared};
+use json::Json;
 use serde_json::{Map, Value};
 
 /// A filter with its attribute paths and facts resolved once, ready to test many resources.
@@ -64,17 +67,17 @@ enum Node {
 }
 
 impl Node {
-    fn eval(&self, obj: &Map<String, Value>) -> bool {
+    fn eval<J: Json>(&self, obj: &J::Obj) -> bool {
         match self {
             Self::Const(b) => *b,
-            Self::Present(access) => access.any(obj, &mut is_present),
-            Self::Compare(access, cmp) => access.any(obj, &mut |v| cmp.test(v)),
+            Self::Present(access) => access.any::<J, _>(obj, &mut is_present::<J>),
+            Self::Compare(access, cmp) => access.any::<J, _>(obj, &mut |v: &J| cmp.test(v)),
             Self::ValuePath(access, inner) => {
-                access.any(obj, &mut |v| matches!(v, Value::Object(element) if inner.eval(element)))
+                access.any::<J, _>(obj, &mut |v: &J| v.as_object().is_some_and(|element| inner.eval::<J>(element)))
             }
-            Self::And(a, b) => a.eval(obj) && b.eval(obj),
-            Self::Or(a, b) => a.eval(obj) || b.eval(obj),
-            Self::Not(inner) => !inner.eval(obj),
+            Self::And(a, b) => a.eval::<J>(obj) && b.eval::<J>(obj),
+            Self::Or(a, b) => a.eval::<J>(obj) || b.eval::<J>(obj),
+            Self::Not(inner) => !inner.eval::<J>(obj),
         }
     }
 }
@@ -168,14 +171,25 @@ impl CompiledFilter {
     /// Whether `resource` (a JSON object) matches. Anything but an object never matches.
     pub fn matches(&self, resource: &Value) -> bool {
         match resource {
-            Value::Object(obj) => self.root.eval(obj),
+            Value::Object(obj) => self.root.eval::<Value>(obj),
             _ => false,
         }
     }
 
     /// Whether the JSON object `resource` matches.
     pub fn matches_object(&self, resource: &Map<String, Value>) -> bool {
-        self.root.eval(resource)
+        self.root.eval::<Value>(resource)
+    }
+
+    /// Whether the compact document `resource` matches, with exactly the semantics of
+    /// [`CompiledFilter::matches`] on the same document as a `serde_json::Value`.
+    pub fn matches_compact(&self, resource: &CompactValue) -> bool {
+        resource.as_object().is_some_and(|obj| self.root.eval::<CompactValue>(obj))
+    }
+
+    /// Whether the compact object `resource` matches.
+    pub fn matches_compact_object(&self, resource: &CompactObject) -> bool {
+        self.root.eval::<CompactValue>(resource)
     }
 }
 

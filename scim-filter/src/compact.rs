@@ -1,0 +1,430 @@
+//! [`CompactValue`]: an immutable JSON document laid out for storing many resources and filtering
+//! them quickly.
+//!
+//! A `serde_json::Value` object is a `BTreeMap` whose nodes hold room for eleven entries
+//! (about 630 bytes each, however few entries an `emails` element has), and every key is its own
+//! heap string. Filtering many resources then spends its time chasing pointers to keys scattered
+//! over the heap. A [`CompactValue`] keeps:
+//!
+//! - each object as one boxed slice of `(key, value)` entries in key order, no spare capacity;
+//! - keys interned: every document shares one allocation per distinct key name, so comparing a
+//!   key with a compiled filter's key is a pointer comparison, and the key text, when it is
+//!   needed, is hot in the cache;
+//! - strings of up to 22 bytes inline, longer ones in one exact-size allocation;
+//! - numbers as `serde_json::Number`, so nothing is lost in a round trip.
+//!
+//! It converts from and to `serde_json::Value` losslessly (`CompactValue::from(&value)`,
+//! [`CompactValue::to_value`]), serializes directly (with the `serde` feature of the crate always
+//! on), and [`CompiledFilter::matches_compact`](crate::CompiledFilter::matches_compact) evaluates
+//! filters on it with the same semantics as on `serde_json::Value`.
+//!
+//! ```
+//! use scim_filter::{parse_filter, CompactValue, CompiledFilter, NoSchema};
+//! use serde_json::json;
+//!
+//! let user = json!({"userName": "bjensen", "emails": [{"type": "work", "value": "b@example.com"}]});
+//! let compact = CompactValue::from(&user);
+//! assert_eq!(compact.to_value(), user);
+//!
+//! let filter = parse_filter(r#"emails[type eq "WORK"]"#).unwrap();
+//! let compiled = CompiledFilter::compile(&filter, &NoSchema).unwrap();
+//! assert!(compiled.matches_compact(&compact));
+//! ```
+//!
+//! # Interning
+//! Key names are interned in a process-wide table that never shrinks, bounded at
+//! [`MAX_INTERNED_KEYS`] distinct names; keys beyond that are stored unshared, so adversarial input
+//! costs memory only while the documents holding it live.
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Number, Value};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// How many distinct key names the process-wide table interns at most.
+pub const MAX_INTERNED_KEYS: usize = 16_384;
+
+/// Longest string kept inline, without an allocation.
+const INLINE: usize = 22;
+
+/// An immutable JSON value in a compact form; see the [module docs](self).
+#[derive(Clone, PartialEq)]
+pub struct CompactValue(Repr);
+
+#[derive(Clone, PartialEq)]
+enum Repr {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Inline { len: u8, bytes: [u8; INLINE] },
+    String(Box<str>),
+    Array(Box<[CompactValue]>),
+    Object(CompactObject),
+}
+
+const _: () = assert!(std::mem::size_of::<CompactValue>() == 24);
+
+/// An immutable JSON object in a compact form: entries in key order, keys interned.
+#[derive(Clone, PartialEq, Default)]
+pub struct CompactObject {
+    entries: Box<[(Key, CompactValue)]>,
+}
+
+/// An object key: a shared, interned name (or an unshared one once the table is full).
+#[derive(Clone)]
+pub(crate) struct Key(Arc<str>);
+
+impl Key {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether both are the same interned name (a pointer comparison).
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.same(other) || self.0 == other.0
+    }
+}
+
+/// FxHash-style hasher for short keys (a multiply-rotate per 8 bytes).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(tail) ^ rest.len() as u64).wrapping_mul(K);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type KeySet = HashSet<Arc<str>, BuildHasherDefault<KeyHasher>>;
+
+fn global_keys() -> &'static Mutex<KeySet> {
+    static KEYS: OnceLock<Mutex<KeySet>> = OnceLock::new();
+    KEYS.get_or_init(Mutex::default)
+}
+
+thread_local! {
+    /// This thread's copy of the interned names it has used (no lock on the hot path).
+    static LOCAL_KEYS: RefCell<KeySet> = RefCell::default();
+}
+
+/// How many names the process-wide table holds (for tests of its bound).
+#[doc(hidden)]
+pub fn interned_key_count() -> usize {
+    global_keys().lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+}
+
+/// The interned key for `name`.
+pub(crate) fn intern(name: &str) -> Key {
+    let local = LOCAL_KEYS.with(|keys| keys.borrow().get(name).cloned());
+    if let Some(key) = local {
+        return Key(key);
+    }
+    let shared = {
+        let mut global = global_keys().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match global.get(name) {
+            Some(key) => Some(Arc::clone(key)),
+            None if global.len() < MAX_INTERNED_KEYS => {
+                let key: Arc<str> = Arc::from(name);
+                global.insert(Arc::clone(&key));
+                Some(key)
+            }
+            None => None,
+        }
+    };
+    match shared {
+        Some(key) => {
+            LOCAL_KEYS.with(|keys| keys.borrow_mut().insert(Arc::clone(&key)));
+            Key(key)
+        }
+        None => Key(Arc::from(name)),
+    }
+}
+
+impl CompactValue {
+    /// JSON `null`.
+    pub const NULL: Self = Self(Repr::Null);
+
+    fn string(s: &str) -> Self {
+        if s.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            // `s.len() <= 22` fits in a u8.
+            Self(Repr::Inline { len: s.len() as u8, bytes })
+        } else {
+            Self(Repr::String(s.into()))
+        }
+    }
+
+    fn owned_string(s: String) -> Self {
+        if s.len() <= INLINE { Self::string(&s) } else { Self(Repr::String(s.into_boxed_str())) }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.0 {
+            Repr::Inline { len, bytes } => {
+                // Built from a `&str` of exactly `len` bytes.
+                std::str::from_utf8(&bytes[..usize::from(*len)]).ok()
+            }
+            Repr::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.0 {
+            Repr::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_number(&self) -> Option<&Number> {
+        match &self.0 {
+            Repr::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is an array.
+    pub fn as_array(&self) -> Option<&[Self]> {
+        match &self.0 {
+            Repr::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is one.
+    pub fn as_object(&self) -> Option<&CompactObject> {
+        match &self.0 {
+            Repr::Object(obj) => Some(obj),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self.0, Repr::Null)
+    }
+
+    /// The same document as a `serde_json::Value`.
+    pub fn to_value(&self) -> Value {
+        match &self.0 {
+            Repr::Null => Value::Null,
+            Repr::Bool(b) => Value::Bool(*b),
+            Repr::Number(n) => Value::Number(n.clone()),
+            Repr::Inline { .. } | Repr::String(_) => Value::String(self.as_str().unwrap_or_default().to_owned()),
+            Repr::Array(items) => Value::Array(items.iter().map(Self::to_value).collect()),
+            Repr::Object(obj) => Value::Object(obj.to_map()),
+        }
+    }
+}
+
+impl CompactObject {
+    /// Builds from entries in any order; a repeated key keeps its last value.
+    fn from_entries(mut entries: Vec<(Key, CompactValue)>) -> Self {
+        if !entries.windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str()) {
+            entries.reverse();
+            // Stable: of equal keys, the last one given comes first and is kept.
+            entries.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            entries.dedup_by(|later, earlier| later.0.as_str() == earlier.0.as_str());
+        }
+        Self { entries: entries.into_boxed_slice() }
+    }
+
+    /// The value of `key` (exact match).
+    pub fn get(&self, key: &str) -> Option<&CompactValue> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// The entries, in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &CompactValue)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub(crate) fn entries(&self) -> &[(Key, CompactValue)] {
+        &self.entries
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The same object as a `serde_json` map.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.entries.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_value())).collect()
+    }
+}
+
+impl From<&Value> for CompactValue {
+    fn from(value: &Value) -> Self {
+        match value {
+            Value::Null => Self::NULL,
+            Value::Bool(b) => Self(Repr::Bool(*b)),
+            Value::Number(n) => Self(Repr::Number(n.clone())),
+            Value::String(s) => Self::string(s),
+            Value::Array(items) => Self(Repr::Array(items.iter().map(Self::from).collect())),
+            Value::Object(map) => Self(Repr::Object(CompactObject::from(map))),
+        }
+    }
+}
+
+impl From<Value> for CompactValue {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Null => Self::NULL,
+            Value::Bool(b) => Self(Repr::Bool(b)),
+            Value::Number(n) => Self(Repr::Number(n)),
+            Value::String(s) => Self::owned_string(s),
+            Value::Array(items) => Self(Repr::Array(items.into_iter().map(Self::from).collect())),
+            Value::Object(map) => Self(Repr::Object(CompactObject::from(map))),
+        }
+    }
+}
+
+impl From<&Map<String, Value>> for CompactObject {
+    fn from(map: &Map<String, Value>) -> Self {
+        Self::from_entries(map.iter().map(|(k, v)| (intern(k), CompactValue::from(v))).collect())
+    }
+}
+
+impl From<Map<String, Value>> for CompactObject {
+    fn from(map: Map<String, Value>) -> Self {
+        Self::from_entries(map.into_iter().map(|(k, v)| (intern(&k), CompactValue::from(v))).collect())
+    }
+}
+
+impl From<&CompactValue> for Value {
+    fn from(value: &CompactValue) -> Self {
+        value.to_value()
+    }
+}
+
+impl fmt::Debug for CompactValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Null => f.write_str("null"),
+            Repr::Bool(b) => write!(f, "{b}"),
+            Repr::Number(n) => write!(f, "{n}"),
+            Repr::Inline { .. } | Repr::String(_) => write!(f, "{:?}", self.as_str().unwrap_or_default()),
+            Repr::Array(items) => f.debug_list().entries(items.iter()).finish(),
+            Repr::Object(obj) => obj.fmt(f),
+        }
+    }
+}
+
+impl fmt::Debug for CompactObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for CompactValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Repr::Null => serializer.serialize_unit(),
+            Repr::Bool(b) => serializer.serialize_bool(*b),
+            Repr::Number(n) => n.serialize(serializer),
+            Repr::Inline { .. } | Repr::String(_) => serializer.serialize_str(self.as_str().unwrap_or_default()),
+            Repr::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Repr::Object(obj) => obj.serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for CompactObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_every_json_type() {
+        let doc = json!({
+            "s": "short", "long": "a string that is longer than twenty-two bytes", "empty": "",
+            "exactly22": "abcdefghijklmnopqrstuv", "unicode": "Zoë Åström 𝄞",
+            "n": 1, "neg": -5, "big": u64::MAX, "f": 1.5, "t": true, "f2": false, "null": null,
+            "arr": [1, "x", {"b": 2, "a": [null]}], "obj": {"z": {}, "a": []}
+        });
+        let compact = CompactValue::from(&doc);
+        assert_eq!(compact.to_value(), doc);
+        assert_eq!(CompactValue::from(doc.clone()).to_value(), doc);
+        assert_eq!(serde_json::to_value(&compact).unwrap(), doc);
+        assert_eq!(serde_json::to_string(&compact).unwrap(), serde_json::to_string(&doc).unwrap());
+        let obj = compact.as_object().unwrap();
+        assert_eq!(obj.get("exactly22").and_then(CompactValue::as_str), Some("abcdefghijklmnopqrstuv"));
+        assert_eq!(obj.get("unicode").and_then(CompactValue::as_str), Some("Zoë Åström 𝄞"));
+        assert_eq!(obj.get("big").and_then(CompactValue::as_number).and_then(Number::as_u64), Some(u64::MAX));
+        assert!(obj.get("missing").is_none());
+        assert_eq!(obj.len(), 14);
+    }
+
+    #[test]
+    fn keys_are_shared_between_documents() {
+        let a = CompactValue::from(&json!({"userName": "a"}));
+        let b = CompactValue::from(json!({"userName": "b"}));
+        let (ka, kb) = (&a.as_object().unwrap().entries()[0].0, &b.as_object().unwrap().entries()[0].0);
+        assert!(ka.same(kb));
+        assert!(intern("userName").same(ka));
+    }
+
+    #[test]
+    fn unsorted_entries_are_sorted_and_the_last_duplicate_wins() {
+        let obj = CompactObject::from_entries(vec![
+            (intern("b"), CompactValue::string("1")),
+            (intern("a"), CompactValue::string("2")),
+            (intern("b"), CompactValue::string("3")),
+        ]);
+        let keys: Vec<&str> = obj.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(obj.get("b").and_then(CompactValue::as_str), Some("3"));
+    }
+}

@@ -1,0 +1,99 @@
+//! The document forms the evaluator runs on: `serde_json::Value` and [`CompactValue`].
+//!
+//! The evaluator is generic over [`Json`] and monomorphised for each form, so both share every
+//! line of the semantics.
+
+use super::access::Key;
+use crate::compact::{CompactObject, CompactValue};
+use serde_json::{Map, Number, Value};
+
+/// A scalar as the comparisons see it.
+#[derive(Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    Str(&'a str),
+    /// An array or an object.
+    Composite,
+}
+
+/// A JSON document form.
+pub(crate) trait Json: Sized {
+    /// Its object type.
+    type Obj;
+
+    fn as_object(&self) -> Option<&Self::Obj>;
+    fn as_array(&self) -> Option<&[Self]>;
+    fn scalar(&self) -> Scalar<'_>;
+    /// The value of `key` in `obj`: the exact key if present, otherwise a key equal ignoring ASCII case.
+    fn get<'a>(obj: &'a Self::Obj, key: &Key) -> Option<&'a Self>;
+    fn is_empty_object(obj: &Self::Obj) -> bool;
+}
+
+impl Json for Value {
+    type Obj = Map<String, Self>;
+
+    fn as_object(&self) -> Option<&Self::Obj> {
+        self.as_object()
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        match self {
+            Self::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn scalar(&self) -> Scalar<'_> {
+        match self {
+            Self::Null => Scalar::Null,
+            Self::Bool(b) => Scalar::Bool(*b),
+            Self::Number(n) => Scalar::Number(n),
+            Self::String(s) => Scalar::Str(s),
+            Self::Array(_) | Self::Object(_) => Scalar::Composite,
+        }
+    }
+
+    fn get<'a>(obj: &'a Self::Obj, key: &Key) -> Option<&'a Self> {
+        key.get(obj)
+    }
+
+    fn is_empty_object(obj: &Self::Obj) -> bool {
+        obj.is_empty()
+    }
+}
+
+impl Json for CompactValue {
+    type Obj = CompactObject;
+
+    fn as_object(&self) -> Option<&Self::Obj> {
+        self.as_object()
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        self.as_array()
+    }
+
+    fn scalar(&self) -> Scalar<'_> {
+        if let Some(s) = self.as_str() {
+            Scalar::Str(s)
+        } else if let Some(n) = self.as_number() {
+            Scalar::Number(n)
+        } else if let Some(b) = self.as_bool() {
+            Scalar::Bool(b)
+        } else if self.is_null() {
+            Scalar::Null
+        } else {
+            Scalar::Composite
+        }
+    }
+
+    fn get<'a>(obj: &'a Self::Obj, key: &Key) -> Option<&'a Self> {
+        key.get_compact(obj)
+    }
+
+    fn is_empty_object(obj: &Self::Obj) -> bool {
+        obj.is_empty()
+    }
+}
