@@ -3,13 +3,78 @@
 //! A [`User`] or [`Group`] is a JSON object whose attribute names are in the schema's
 //! canonical casing. It is cheap to clone (the document sits behind an `Arc` and is copied
 //! on first write), so stores can hand out copies without deep clones.
+//!
+//! A store that keeps documents as [`CompactValue`]s (as the memory store does) hands them out
+//! with `from_compact`: nothing is copied until the document is first read as JSON, and then
+//! once per resource value.
 
 use crate::lifecycle::Lifecycle;
 use crate::urn;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use scim_filter::CompactValue;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// A resource's document: JSON, or a compact document turned into JSON on first read.
+#[derive(Clone)]
+enum Doc {
+    Json(Arc<Value>),
+    Compact { compact: Arc<CompactValue>, json: OnceLock<Arc<Value>> },
+}
+
+impl Doc {
+    fn from_json(doc: Value) -> Self {
+        Self::Json(Arc::new(if doc.is_object() { doc } else { Value::Object(Map::new()) }))
+    }
+
+    fn from_compact(compact: Arc<CompactValue>) -> Self {
+        if compact.as_object().is_some() {
+            Self::Compact { compact, json: OnceLock::new() }
+        } else {
+            Self::from_json(Value::Null)
+        }
+    }
+
+    fn json(&self) -> &Value {
+        match self {
+            Self::Json(doc) => doc,
+            Self::Compact { compact, json } => json.get_or_init(|| Arc::new(compact.to_value())),
+        }
+    }
+
+    fn json_arc(&mut self) -> &mut Arc<Value> {
+        if let Self::Compact { compact, json } = self {
+            let doc = json.take().unwrap_or_else(|| Arc::new(compact.to_value()));
+            *self = Self::Json(doc);
+        }
+        match self {
+            Self::Json(doc) => doc,
+            Self::Compact { .. } => unreachable!("converted to JSON above"),
+        }
+    }
+
+    fn into_json(mut self) -> Value {
+        let doc = std::mem::take(self.json_arc());
+        Arc::try_unwrap(doc).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    fn to_compact(&self) -> Arc<CompactValue> {
+        match self {
+            Self::Json(doc) => Arc::new(CompactValue::from(&**doc)),
+            Self::Compact { compact, .. } => Arc::clone(compact),
+        }
+    }
+}
+
+impl PartialEq for Doc {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Compact { compact: a, .. }, Self::Compact { compact: b, .. }) => a == b,
+            _ => self.json() == other.json(),
+        }
+    }
+}
 
 /// A tenant: one customer organisation; every store operation is scoped to one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,7 +172,7 @@ macro_rules! resource_type {
         $(#[$doc])*
         #[derive(Clone, PartialEq)]
         pub struct $name {
-            doc: Arc<Value>,
+            doc: Doc,
         }
 
         impl fmt::Debug for $name {
@@ -122,30 +187,41 @@ macro_rules! resource_type {
             /// Wraps a JSON object without validating it (see `SchemaRegistry` for validation).
             /// Anything but an object becomes an empty object.
             pub fn from_json(doc: Value) -> Self {
-                let doc = if doc.is_object() { doc } else { Value::Object(Map::new()) };
-                Self { doc: Arc::new(doc) }
+                Self { doc: Doc::from_json(doc) }
+            }
+
+            /// Wraps a compact document without validating it or copying it: it is turned
+            /// into JSON the first time it is read as JSON. Anything but an object becomes an
+            /// empty object.
+            pub fn from_compact(doc: Arc<CompactValue>) -> Self {
+                Self { doc: Doc::from_compact(doc) }
+            }
+
+            /// The document in compact form (shared when it was made from one).
+            pub fn to_compact(&self) -> Arc<CompactValue> {
+                self.doc.to_compact()
             }
 
             /// The document.
             pub fn as_json(&self) -> &Value {
-                &self.doc
+                self.doc.json()
             }
 
             /// The document as an object.
             pub fn as_object(&self) -> &Map<String, Value> {
-                self.doc.as_object().expect("resource documents are objects")
+                self.as_json().as_object().expect("resource documents are objects")
             }
 
             /// The document, for changing it (copies it first if it is shared).
             pub fn as_object_mut(&mut self) -> &mut Map<String, Value> {
-                Arc::make_mut(&mut self.doc)
+                Arc::make_mut(self.doc.json_arc())
                     .as_object_mut()
                     .expect("resource documents are objects")
             }
 
             /// The document by value.
             pub fn into_json(self) -> Value {
-                Arc::try_unwrap(self.doc).unwrap_or_else(|shared| (*shared).clone())
+                self.doc.into_json()
             }
 
             /// `id`.
@@ -390,6 +466,24 @@ mod tests {
         assert_eq!(user.department(), Some("Tour"));
         assert_eq!(user.manager_id(), Some("m1"));
         assert!(user.active());
+    }
+
+    #[test]
+    fn compact_backed_resources_read_and_write_like_json_ones() {
+        let json = json!({"id": "u1", "userName": "bjensen", "meta": {"version": "W/\"1\""}, "active": false});
+        let compact = Arc::new(CompactValue::from(&json));
+        let mut user = User::from_compact(Arc::clone(&compact));
+        assert!(Arc::ptr_eq(&user.to_compact(), &compact), "no copy while unread");
+        assert_eq!(user, User::from_json(json.clone()));
+        assert_eq!((user.id(), user.user_name(), user.active()), (Some("u1"), Some("bjensen"), false));
+        assert_eq!(user.version().map(|v| v.as_str().to_owned()), Some("W/\"1\"".to_owned()));
+        let copy = user.clone();
+        user.set_id("u2");
+        assert_eq!(user.id(), Some("u2"));
+        assert_eq!(copy.id(), Some("u1"), "a write does not reach other copies");
+        assert_eq!(*compact, CompactValue::from(&json), "nor the compact document");
+        assert_eq!(copy.into_json(), json);
+        assert_eq!(User::from_compact(Arc::new(CompactValue::from(&json!([1])))).as_json(), &json!({}));
     }
 
     #[test]

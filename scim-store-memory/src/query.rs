@@ -2,8 +2,8 @@
 
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
-use scim_core::{SortValue, compare_sort_values};
-use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
+use scim_core::{SortKey, SortValue, compare_sort_values};
+use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -104,7 +104,10 @@ trait Listed {
     fn out(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Self::Out;
     /// The document the filter and the sort see.
     fn view(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Value;
-    fn raw(&self) -> &Value;
+    /// Whether the stored document matches (when no derived attribute is involved).
+    fn matches(&self, filter: &CompiledFilter) -> bool;
+    /// The stored document's sort value (when no derived attribute is involved).
+    fn sort_value(&self, key: &SortKey) -> Option<SortValue>;
 }
 
 impl Listed for UserRec {
@@ -118,8 +121,11 @@ impl Listed for UserRec {
     fn view(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Value {
         self.out(id, tenant, query).into_json()
     }
-    fn raw(&self) -> &Value {
-        self.doc.as_json()
+    fn matches(&self, filter: &CompiledFilter) -> bool {
+        filter.matches_compact(&self.doc)
+    }
+    fn sort_value(&self, key: &SortKey) -> Option<SortValue> {
+        key.value_of_compact(&self.doc)
     }
 }
 
@@ -134,8 +140,11 @@ impl Listed for GroupRec {
     fn view(&self, _id: &str, _tenant: &Tenant, _query: &ListQuery) -> Value {
         group_view(self, true).into_json()
     }
-    fn raw(&self) -> &Value {
-        self.doc.as_json()
+    fn matches(&self, filter: &CompiledFilter) -> bool {
+        filter.matches(self.doc.as_json())
+    }
+    fn sort_value(&self, key: &SortKey) -> Option<SortValue> {
+        key.value_of(self.doc.as_json())
     }
 }
 
@@ -212,7 +221,7 @@ fn list<R: Listed>(
             None => true,
             Some(_) if certain => true,
             Some(f) if needs_derived => f.compiled.matches(&r.view(id, tenant, query)),
-            Some(f) => f.compiled.matches(r.raw()),
+            Some(f) => r.matches(&f.compiled),
         }
     };
 
@@ -235,7 +244,7 @@ fn list<R: Listed>(
                 .filter(|(id, r, certain)| matches(id, r, *certain))
                 .map(|(id, r, _)| {
                     let v =
-                        if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { key.value_of(r.raw()) };
+                        if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { r.sort_value(key) };
                     (id, r, v)
                 })
                 .collect();

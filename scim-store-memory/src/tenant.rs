@@ -2,14 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
+use scim_filter::CompactValue;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// A stored user. Its document holds no `groups` (derived from memberships on the way out).
+/// It is kept compact (about a third of the memory of a `serde_json::Value`) and handed out
+/// without a copy ([`User::from_compact`]).
 #[derive(Debug)]
 pub(crate) struct UserRec {
-    pub(crate) doc: User,
+    pub(crate) doc: Arc<CompactValue>,
     pub(crate) seq: u64,
     pub(crate) rev: u64,
     /// Set when the user is suspended with a purge time (mirrors the purge index).
@@ -72,6 +75,11 @@ pub(crate) struct PageHint {
     pub(crate) index: usize,
     /// …and the sequence number of the resource at that position.
     pub(crate) seq: u64,
+}
+
+/// The top-level string attribute `key` of a stored document.
+pub(crate) fn top_str<'a>(doc: &'a CompactValue, key: &str) -> Option<&'a str> {
+    doc.as_object()?.get(key)?.as_str()
 }
 
 pub(crate) fn fold(s: &str) -> Box<str> {
@@ -168,8 +176,9 @@ impl Tenant {
         self.user_order.insert(seq, Arc::clone(&id));
         self.user_gen += 1;
         let purge_at = purge_time(&user);
-        let out = self.user_view(&id, &user);
-        self.users.insert(id, UserRec { doc: user, seq, rev: 1, purge_at });
+        let doc = Arc::new(CompactValue::from(user.into_json()));
+        let out = self.user_view(&id, &doc);
+        self.users.insert(id, UserRec { doc, seq, rev: 1, purge_at });
         Ok(out)
     }
 
@@ -183,7 +192,7 @@ impl Tenant {
         let (id, rec) = self.users.get_key_value(id).ok_or(StoreError::NotFound)?;
         let id = Arc::clone(id);
         check_version(rec.rev, if_match)?;
-        let old_key = rec.doc.user_name().map(fold);
+        let old_key = top_str(&rec.doc, "userName").map(fold);
         let new_key = user.user_name().map(fold);
         if new_key != old_key {
             if let Some(k) = &new_key {
@@ -199,7 +208,7 @@ impl Tenant {
         let rev = rec.rev + 1;
         user.set_version(&Version::from_revision(rev));
         let old_purge = rec.purge_at;
-        let old_external = rec.doc.external_id().map(str::to_owned);
+        let old_external = top_str(&rec.doc, "externalId").map(str::to_owned);
         if new_key != old_key {
             if let Some(k) = old_key {
                 self.user_names.remove(&k);
@@ -213,9 +222,10 @@ impl Tenant {
             add_multi(&mut self.external_ids, user.external_id(), &id);
         }
         let new_purge = purge_time(&user);
-        let out = self.user_view(&id, &user);
+        let doc = Arc::new(CompactValue::from(user.into_json()));
+        let out = self.user_view(&id, &doc);
         if let Some(rec) = self.users.get_mut(&id) {
-            rec.doc = user;
+            rec.doc = doc;
             rec.rev = rev;
             rec.purge_at = new_purge;
         }
@@ -227,12 +237,12 @@ impl Tenant {
         let rec = self.users.get(id).ok_or(StoreError::NotFound)?;
         check_version(rec.rev, if_match)?;
         let (id, rec) = self.users.remove_entry(id).ok_or(StoreError::NotFound)?;
-        if let Some(k) = rec.doc.user_name().map(fold) {
+        if let Some(k) = top_str(&rec.doc, "userName").map(fold) {
             if self.user_names.get(&k).is_some_and(|holder| *holder == id) {
                 self.user_names.remove(&k);
             }
         }
-        remove_multi(&mut self.external_ids, rec.doc.external_id(), &id);
+        remove_multi(&mut self.external_ids, top_str(&rec.doc, "externalId"), &id);
         if is_mixed_case(&id) {
             self.mixed_case_user_ids -= 1;
         }
@@ -252,9 +262,9 @@ impl Tenant {
     }
 
     /// The user as clients see it: the stored document plus `groups` derived from memberships.
-    pub(crate) fn user_view(&self, id: &str, doc: &User) -> User {
+    pub(crate) fn user_view(&self, id: &str, doc: &Arc<CompactValue>) -> User {
         let Some(group_ids) = self.memberships.get(id).filter(|g| !g.is_empty()) else {
-            return doc.clone();
+            return User::from_compact(Arc::clone(doc));
         };
         let groups: Vec<Value> = group_ids
             .iter()
@@ -269,9 +279,11 @@ impl Tenant {
                 Some(Value::Object(entry))
             })
             .collect();
-        let mut out = doc.clone();
-        out.as_object_mut().insert("groups".into(), Value::Array(groups));
-        out
+        let mut out = doc.to_value();
+        if let Some(obj) = out.as_object_mut() {
+            obj.insert("groups".into(), Value::Array(groups));
+        }
+        User::from_json(out)
     }
 
     // ---- groups ----

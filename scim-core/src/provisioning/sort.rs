@@ -2,7 +2,7 @@
 
 use crate::{SortKey, SortOrder};
 use chrono::{DateTime, Utc};
-use scim_filter::AttrType;
+use scim_filter::{AttrType, CompactValue};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
@@ -79,6 +79,21 @@ fn pick(v: &Value) -> Option<&Value> {
 }
 
 impl SortKey {
+    /// As [`SortKey::value_of`], for a compact document (what the memory store keeps).
+    pub fn value_of_compact(&self, doc: &CompactValue) -> Option<SortValue> {
+        // Only the top-level attribute the path starts at matters: copy that out and read it
+        // as JSON (the URN key too, for a URN-qualified path the schema does not know).
+        let first = self.facts.as_ref().and_then(|f| f.keys.first()).map_or(self.path.name.as_str(), String::as_str);
+        let urn = self.path.urn.as_deref().filter(|_| self.facts.is_none());
+        let slim: Map<String, Value> = doc
+            .as_object()?
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(first) || urn.is_some_and(|u| k.eq_ignore_ascii_case(u)))
+            .map(|(k, v)| (k.to_owned(), v.to_value()))
+            .collect();
+        self.value_of(&Value::Object(slim))
+    }
+
     /// The value `doc` sorts by, or `None` when it has none (unassigned, null, or complex).
     ///
     /// The path is followed through [`SortKey::facts`] when the schema knows the attribute,
@@ -154,6 +169,34 @@ mod tests {
 
     fn key(name: &str) -> SortKey {
         SortKey { path: AttrPath::new(name), facts: None }
+    }
+
+    #[test]
+    fn compact_documents_sort_like_json_ones() {
+        let docs = [
+            json!({"userName": "Bob"}),
+            json!({"emails": [{"value": "a@x"}, {"value": "b@x", "primary": true}]}),
+            json!({"meta": {"created": "2024-01-01T10:00:00+02:00"}}),
+            json!({"urn:x:Ext": {"n": 3}, "n": 4}),
+        ];
+        let mut keys: Vec<SortKey> = ["userName", "USERNAME", "emails", "missing"].into_iter().map(key).collect();
+        keys.push(SortKey { path: AttrPath::new("created").with_sub_attr("x"), facts: None });
+        keys.push(SortKey { path: AttrPath::new("n").with_urn("urn:x:Ext"), facts: None });
+        keys.push(SortKey { path: AttrPath::new("n").with_urn("urn:x:Other"), facts: None });
+        let mut meta = SortKey { path: AttrPath::new("meta").with_sub_attr("created"), facts: None };
+        keys.push(meta.clone());
+        meta.facts = Some(AttrFacts {
+            keys: vec!["meta".into(), "created".into()],
+            attr_type: AttrType::DateTime,
+            case_exact: false,
+            multi_valued: false,
+        });
+        keys.push(meta);
+        for k in &keys {
+            for d in &docs {
+                assert_eq!(k.value_of_compact(&CompactValue::from(d)), k.value_of(d), "{} on {d}", k.path);
+            }
+        }
     }
 
     #[test]
