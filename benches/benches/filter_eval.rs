@@ -197,6 +197,20 @@ fn filter_eval(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // What the compact form costs to make and to read back, per user (user 0).
+    let mut convert = c.benchmark_group("compact_convert");
+    let user0 = users[0].clone();
+    convert.bench_function("from_value_ref", |b| b.iter(|| CompactValue::from(black_box(&user0))));
+    convert.bench_function("from_value_owned", |b| {
+        b.iter_batched(|| user0.clone(), CompactValue::from, criterion::BatchSize::SmallInput)
+    });
+    convert.bench_function("clone_value", |b| b.iter(|| black_box(&user0).clone()));
+    let compact0 = CompactValue::from(&user0);
+    convert.bench_function("to_value", |b| b.iter(|| black_box(&compact0).to_value()));
+    convert.bench_function("serialize_compact", |b| b.iter(|| serde_json::to_vec(black_box(&compact0))));
+    convert.bench_function("serialize_value", |b| b.iter(|| serde_json::to_vec(black_box(&user0))));
+    convert.finish();
 }
 
 mod group {

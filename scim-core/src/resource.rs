@@ -11,8 +11,8 @@
 use crate::lifecycle::Lifecycle;
 use crate::urn;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 use scim_filter::CompactValue;
+use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -57,6 +57,27 @@ impl Doc {
     fn into_json(mut self) -> Value {
         let doc = std::mem::take(self.json_arc());
         Arc::try_unwrap(doc).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    /// The top-level string `key` (then, with `sub`, its sub-attribute), read without turning a
+    /// compact document into JSON.
+    fn str_at(&self, key: &str, sub: Option<&str>) -> Option<&str> {
+        match self {
+            Self::Compact { compact, json } if json.get().is_none() => {
+                let top = compact.as_object()?.get(key)?;
+                match sub {
+                    Some(sub) => top.as_object()?.get(sub)?.as_str(),
+                    None => top.as_str(),
+                }
+            }
+            _ => {
+                let top = self.json().get(key)?;
+                match sub {
+                    Some(sub) => top.get(sub)?.as_str(),
+                    None => top.as_str(),
+                }
+            }
+        }
     }
 
     fn to_compact(&self) -> Arc<CompactValue> {
@@ -226,7 +247,7 @@ macro_rules! resource_type {
 
             /// `id`.
             pub fn id(&self) -> Option<&str> {
-                str_at(self.as_object(), "id")
+                self.doc.str_at("id", None)
             }
 
             /// Sets `id`.
@@ -236,12 +257,12 @@ macro_rules! resource_type {
 
             /// `externalId`.
             pub fn external_id(&self) -> Option<&str> {
-                str_at(self.as_object(), "externalId")
+                self.doc.str_at("externalId", None)
             }
 
             /// `displayName`.
             pub fn display_name(&self) -> Option<&str> {
-                str_at(self.as_object(), "displayName")
+                self.doc.str_at("displayName", None)
             }
 
             /// `meta`, if it is complete enough to read.
@@ -257,8 +278,7 @@ macro_rules! resource_type {
 
             /// `meta.version`.
             pub fn version(&self) -> Option<Version> {
-                let meta = self.as_object().get("meta")?.as_object()?;
-                str_at(meta, "version").map(Version::new)
+                self.doc.str_at("meta", Some("version")).map(Version::new)
             }
 
             /// Sets `meta.version`.
@@ -302,7 +322,7 @@ resource_type!(
 impl User {
     /// `userName`.
     pub fn user_name(&self) -> Option<&str> {
-        str_at(self.as_object(), "userName")
+        self.doc.str_at("userName", None)
     }
 
     /// `active`; an absent `active` counts as `true`.
@@ -474,6 +494,10 @@ mod tests {
         let compact = Arc::new(CompactValue::from(&json));
         let mut user = User::from_compact(Arc::clone(&compact));
         assert!(Arc::ptr_eq(&user.to_compact(), &compact), "no copy while unread");
+        let unread = User::from_compact(Arc::clone(&compact));
+        assert_eq!((unread.id(), unread.user_name(), unread.external_id()), (Some("u1"), Some("bjensen"), None));
+        assert!(unread.version().is_some());
+        assert!(matches!(&unread.doc, Doc::Compact { json, .. } if json.get().is_none()), "read without JSON");
         assert_eq!(user, User::from_json(json.clone()));
         assert_eq!((user.id(), user.user_name(), user.active()), (Some("u1"), Some("bjensen"), false));
         assert_eq!(user.version().map(|v| v.as_str().to_owned()), Some("W/\"1\"".to_owned()));

@@ -208,9 +208,9 @@ impl UserStore for MemoryUserStore {
         let seq = state.seq();
         let out = state.tenant_mut(tenant).create_user(user, seq);
         match out {
-            Ok(user) => {
-                if let (Some(at), Some(id)) = (tenant::purge_time(&user), user.id()) {
-                    state.purge.insert((at, tenant.clone(), Arc::from(id)));
+            Ok((user, id, purge_at)) => {
+                if let Some(at) = purge_at {
+                    state.purge.insert((at, tenant.clone(), id));
                 }
                 Ok(user)
             }

@@ -1,6 +1,6 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
-use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold, group_view};
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
@@ -68,14 +68,14 @@ fn candidates<'t>(
                     if mixed_case_ids > 0 {
                         return None;
                     }
-                    let lower = fold(s);
+                    let lower = fold_cow(s);
                     if let Some((k, _)) = ids.get_key_value(&*lower) {
                         out.push((k, **k == **s));
                     }
                 }
-                Indexed::Name => out.extend(names.get(&fold(s)).map(|id| (id, false))),
+                Indexed::Name => out.extend(names.get(&*fold_cow(s)).map(|id| (id, false))),
                 Indexed::ExternalId => {
-                    out.extend(external.get(&fold(s)).into_iter().flatten().map(|id| (id, false)));
+                    out.extend(external.get(&*fold_cow(s)).into_iter().flatten().map(|id| (id, false)));
                 }
             }
             Some(out)
@@ -243,8 +243,7 @@ fn list<R: Listed>(
             let mut hits: Vec<(&Arc<str>, &R, Option<SortValue>)> = source
                 .filter(|(id, r, certain)| matches(id, r, *certain))
                 .map(|(id, r, _)| {
-                    let v =
-                        if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { r.sort_value(key) };
+                    let v = if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { r.sort_value(key) };
                     (id, r, v)
                 })
                 .collect();

@@ -19,6 +19,9 @@ pub(crate) struct UserRec {
     pub(crate) purge_at: Option<DateTime<Utc>>,
 }
 
+/// When a suspended user is due to be purged (`None` while not suspended).
+pub(crate) type PurgeAt = Option<DateTime<Utc>>;
+
 /// How a replace moved a user's purge time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PurgeMove {
@@ -80,6 +83,15 @@ pub(crate) struct PageHint {
 /// The top-level string attribute `key` of a stored document.
 pub(crate) fn top_str<'a>(doc: &'a CompactValue, key: &str) -> Option<&'a str> {
     doc.as_object()?.get(key)?.as_str()
+}
+
+/// `s` folded as [`fold`] does, without allocating when it is already folded ASCII (ids are).
+pub(crate) fn fold_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(scim_core::fold_case(s))
+    }
 }
 
 pub(crate) fn fold(s: &str) -> Box<str> {
@@ -150,7 +162,12 @@ impl Tenant {
 
     // ---- users ----
 
-    pub(crate) fn create_user(&mut self, mut user: User, seq: u64) -> Result<User, StoreError> {
+    /// Stores a new user; returns its view, its id and its purge time.
+    pub(crate) fn create_user(
+        &mut self,
+        mut user: User,
+        seq: u64,
+    ) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
         let id: Arc<str> = Arc::from(user.id().ok_or_else(missing_id)?);
         if self.users.contains_key(&id) {
             return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));
@@ -178,8 +195,8 @@ impl Tenant {
         let purge_at = purge_time(&user);
         let doc = Arc::new(CompactValue::from(user.into_json()));
         let out = self.user_view(&id, &doc);
-        self.users.insert(id, UserRec { doc, seq, rev: 1, purge_at });
-        Ok(out)
+        self.users.insert(Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
+        Ok((out, id, purge_at))
     }
 
     /// Replaces a user; returns the new record's view and the old and new purge times.
