@@ -267,7 +267,8 @@ impl UserStore for MemoryUserStore {
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
         let mut state = self.write();
-        let mut purged = Vec::new();
+        let due = state.purge.iter().take_while(|(at, _, _)| *at <= now).count();
+        let mut purged = Vec::with_capacity(due);
         while state.purge.first().is_some_and(|(at, _, _)| *at <= now) {
             let Some((_, tenant, id)) = state.purge.pop_first() else { break };
             if let Some(t) = state.tenants.get_mut(&tenant) {

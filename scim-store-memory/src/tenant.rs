@@ -99,7 +99,24 @@ pub(crate) fn fold(s: &str) -> Box<str> {
 }
 
 pub(crate) fn is_mixed_case(id: &str) -> bool {
+    if id.is_ascii() {
+        return id.bytes().any(|b| b.is_ascii_uppercase());
+    }
     id.chars().any(|c| c.to_lowercase().ne(std::iter::once(c)))
+}
+
+/// Calls `f` with `s` folded as [`fold`] does; short ASCII strings are folded on the stack.
+pub(crate) fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    const MAX: usize = 128;
+    if s.is_ascii() && s.len() <= MAX {
+        let mut buf = [0u8; MAX];
+        let folded = &mut buf[..s.len()];
+        folded.copy_from_slice(s.as_bytes());
+        folded.make_ascii_lowercase();
+        // Lowercased ASCII is still ASCII.
+        return f(std::str::from_utf8(folded).unwrap_or(s));
+    }
+    f(&fold(s))
 }
 
 fn missing_id() -> StoreError {
@@ -127,13 +144,14 @@ fn add_multi(index: &mut HashMap<Box<str>, Vec<Arc<str>>>, key: Option<&str>, id
 
 fn remove_multi(index: &mut HashMap<Box<str>, Vec<Arc<str>>>, key: Option<&str>, id: &str) {
     if let Some(k) = key {
-        let k = fold(k);
-        if let Some(ids) = index.get_mut(&k) {
-            ids.retain(|x| &**x != id);
-            if ids.is_empty() {
-                index.remove(&k);
+        with_folded(k, |k| {
+            if let Some(ids) = index.get_mut(k) {
+                ids.retain(|x| &**x != id);
+                if ids.is_empty() {
+                    index.remove(k);
+                }
             }
-        }
+        });
     }
 }
 
@@ -254,10 +272,12 @@ impl Tenant {
         let rec = self.users.get(id).ok_or(StoreError::NotFound)?;
         check_version(rec.rev, if_match)?;
         let (id, rec) = self.users.remove_entry(id).ok_or(StoreError::NotFound)?;
-        if let Some(k) = top_str(&rec.doc, "userName").map(fold) {
-            if self.user_names.get(&k).is_some_and(|holder| *holder == id) {
-                self.user_names.remove(&k);
-            }
+        if let Some(name) = top_str(&rec.doc, "userName") {
+            with_folded(name, |k| {
+                if self.user_names.get(k).is_some_and(|holder| *holder == id) {
+                    self.user_names.remove(k);
+                }
+            });
         }
         remove_multi(&mut self.external_ids, top_str(&rec.doc, "externalId"), &id);
         if is_mixed_case(&id) {
@@ -475,4 +495,19 @@ pub(crate) fn group_view(rec: &GroupRec, include_members: bool) -> Group {
     let mut out = rec.doc.clone();
     out.as_object_mut().insert("members".into(), Value::Array(rec.members.clone()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_on_the_stack_agrees_with_fold() {
+        let long = "A".repeat(200);
+        for s in ["", "bjensen", "BJensen@Example.COM", "ÅSTRÖM", "ΟΔΟΣ", long.as_str(), &long[..128]] {
+            assert_eq!(with_folded(s, str::to_owned), &*fold(s), "{s}");
+            assert_eq!(fold_cow(s), &*fold(s), "{s}");
+        }
+        assert!(is_mixed_case("Ab") && !is_mixed_case("ab-1") && is_mixed_case("Å") && !is_mixed_case("å"));
+    }
 }
