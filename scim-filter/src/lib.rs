@@ -81,6 +81,11 @@
 //! let other = json!({"emails": [{"type": "work", "value": "b@x.org"}, {"type": "home", "value": "b@example.com"}]});
 //! assert!(!compiled.matches(&other));
 //! ```
+//!
+//! Filters evaluate on `serde_json::Value` documents and, with the same semantics, on
+//! [`CompactValue`]s ([`CompiledFilter::matches_compact`]): the compact, interned-key document
+//! form stores keep many resources in. Scanning compact documents is several times faster,
+//! because comparing a key is a pointer comparison and each document sits in a few cache lines.
 
 mod ast;
 pub mod compact;
