@@ -211,8 +211,8 @@ impl Tenant {
         self.user_order.insert(seq, Arc::clone(&id));
         self.user_gen += 1;
         let purge_at = purge_time(&user);
-        let doc = Arc::new(CompactValue::from(user.into_json()));
-        let out = self.user_view(&id, &doc);
+        let doc = Arc::new(CompactValue::from(user.as_json()));
+        let out = self.stored_view(&id, user);
         self.users.insert(Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
         Ok((out, id, purge_at))
     }
@@ -257,8 +257,8 @@ impl Tenant {
             add_multi(&mut self.external_ids, user.external_id(), &id);
         }
         let new_purge = purge_time(&user);
-        let doc = Arc::new(CompactValue::from(user.into_json()));
-        let out = self.user_view(&id, &doc);
+        let doc = Arc::new(CompactValue::from(user.as_json()));
+        let out = self.stored_view(&id, user);
         if let Some(rec) = self.users.get_mut(&id) {
             rec.doc = doc;
             rec.rev = rev;
@@ -299,11 +299,33 @@ impl Tenant {
     }
 
     /// The user as clients see it: the stored document plus `groups` derived from memberships.
+    /// The stored user as handed out: the compact document, with `groups` when it has any.
     pub(crate) fn user_view(&self, id: &str, doc: &Arc<CompactValue>) -> User {
-        let Some(group_ids) = self.memberships.get(id).filter(|g| !g.is_empty()) else {
-            return User::from_compact(Arc::clone(doc));
-        };
-        let groups: Vec<Value> = group_ids
+        match self.groups_of(id) {
+            None => User::from_compact(Arc::clone(doc)),
+            Some(groups) => {
+                let mut out = doc.to_value();
+                if let Some(obj) = out.as_object_mut() {
+                    obj.insert("groups".into(), groups);
+                }
+                User::from_json(out)
+            }
+        }
+    }
+
+    /// `user` (just stored) as handed out: the caller's own JSON, which it will most likely
+    /// serialize next, with `groups` when it has any.
+    fn stored_view(&self, id: &str, mut user: User) -> User {
+        if let Some(groups) = self.groups_of(id) {
+            user.as_object_mut().insert("groups".into(), groups);
+        }
+        user
+    }
+
+    /// The derived `groups` attribute of user `id`, if it belongs to any group.
+    fn groups_of(&self, id: &str) -> Option<Value> {
+        let group_ids = self.memberships.get(id).filter(|g| !g.is_empty())?;
+        let groups = group_ids
             .iter()
             .filter_map(|gid| {
                 let g = self.groups.get(gid)?;
@@ -316,11 +338,7 @@ impl Tenant {
                 Some(Value::Object(entry))
             })
             .collect();
-        let mut out = doc.to_value();
-        if let Some(obj) = out.as_object_mut() {
-            obj.insert("groups".into(), Value::Array(groups));
-        }
-        User::from_json(out)
+        Some(Value::Array(groups))
     }
 
     // ---- groups ----
