@@ -181,11 +181,7 @@ impl Tenant {
     // ---- users ----
 
     /// Stores a new user; returns its view, its id and its purge time.
-    pub(crate) fn create_user(
-        &mut self,
-        mut user: User,
-        seq: u64,
-    ) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
+    pub(crate) fn create_user(&mut self, mut user: User, seq: u64) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
         let id: Arc<str> = Arc::from(user.id().ok_or_else(missing_id)?);
         if self.users.contains_key(&id) {
             return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));

@@ -1,7 +1,7 @@
 //! Resolved attribute paths and their allocation-free traversal of a document.
 
 use super::json::{Json, Scalar};
-use crate::compact::{self, CompactObject, CompactValue};
+use crate::compact::{self, CompactObject, CompactValue, ObjRepr, Sym};
 use serde_json::{Map, Value};
 
 /// One step of a resolved path.
@@ -27,7 +27,7 @@ impl Access {
 
     /// Calls `f` on every value the path reaches (arrays along the way and at the end are
     /// flattened) until one returns true.
-    pub(crate) fn any<J: Json, F: FnMut(&J) -> bool>(&self, obj: &J::Obj, f: &mut F) -> bool {
+    pub(crate) fn any<J: Json, F: FnMut(&J) -> bool>(&self, obj: J::Obj<'_>, f: &mut F) -> bool {
         walk_obj::<J, F>(obj, &self.steps, f)
     }
 }
@@ -37,8 +37,9 @@ impl Access {
 pub(crate) struct Key {
     name: Box<str>,
     from_end: bool,
-    /// The interned name, compared by pointer with the keys of compact documents.
-    interned: compact::Key,
+    /// The interned name, compared with the keys of compact documents (`None`: the table was
+    /// full, so no interned key can equal it).
+    interned: Option<Sym>,
 }
 
 impl std::fmt::Debug for Key {
@@ -61,15 +62,21 @@ impl Key {
 
     /// As [`Key::get`], in a compact object: interned keys compare by pointer, without reading
     /// the key text.
-    pub(crate) fn get_compact<'v>(&self, obj: &'v CompactObject) -> Option<&'v CompactValue> {
-        let entries = obj.entries();
-        let same = |(k, _): &&(compact::Key, CompactValue)| k.same(&self.interned);
-        let hit = if self.from_end { entries.iter().rev().find(same) } else { entries.iter().find(same) };
-        if let Some((_, v)) = hit {
-            return Some(v);
+    pub(crate) fn get_compact<'v>(&self, obj: CompactObject<'v>) -> Option<&'v CompactValue> {
+        match obj.repr() {
+            ObjRepr::Interned(entries) => {
+                if let Some(sym) = self.interned {
+                    let same = |(k, _): &&(Sym, CompactValue)| *k == sym;
+                    let hit = if self.from_end { entries.iter().rev().find(same) } else { entries.iter().find(same) };
+                    if let Some((_, v)) = hit {
+                        return Some(v);
+                    }
+                }
+                // Another casing.
+                scan(entries.iter().map(|(k, v)| (k.as_str(), v)), &self.name)
+            }
+            ObjRepr::Text(entries) => scan(entries.iter().map(|(k, v)| (&**k, v)), &self.name),
         }
-        // Keys that could not be interned, or another casing.
-        scan(entries.iter().map(|(k, v)| (k.as_str(), v)), &self.name)
     }
 }
 
@@ -99,7 +106,7 @@ fn scan<'v, K: AsRef<str>, V>(entries: impl Iterator<Item = (K, &'v V)>, key: &s
     folded
 }
 
-fn walk_obj<J: Json, F: FnMut(&J) -> bool>(obj: &J::Obj, steps: &[Step], f: &mut F) -> bool {
+fn walk_obj<J: Json, F: FnMut(&J) -> bool>(obj: J::Obj<'_>, steps: &[Step], f: &mut F) -> bool {
     let Some((step, rest)) = steps.split_first() else {
         return false;
     };

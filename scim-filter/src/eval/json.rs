@@ -20,21 +20,23 @@ pub(crate) enum Scalar<'a> {
 
 /// A JSON document form.
 pub(crate) trait Json: Sized {
-    /// Its object type.
-    type Obj;
+    /// A borrowed object of this form.
+    type Obj<'a>: Copy
+    where
+        Self: 'a;
 
-    fn as_object(&self) -> Option<&Self::Obj>;
+    fn as_object(&self) -> Option<Self::Obj<'_>>;
     fn as_array(&self) -> Option<&[Self]>;
     fn scalar(&self) -> Scalar<'_>;
     /// The value of `key` in `obj`: the exact key if present, otherwise a key equal ignoring ASCII case.
-    fn get<'a>(obj: &'a Self::Obj, key: &Key) -> Option<&'a Self>;
-    fn is_empty_object(obj: &Self::Obj) -> bool;
+    fn get<'a>(obj: Self::Obj<'a>, key: &Key) -> Option<&'a Self>;
+    fn is_empty_object(obj: Self::Obj<'_>) -> bool;
 }
 
 impl Json for Value {
-    type Obj = Map<String, Self>;
+    type Obj<'a> = &'a Map<String, Self>;
 
-    fn as_object(&self) -> Option<&Self::Obj> {
+    fn as_object(&self) -> Option<Self::Obj<'_>> {
         self.as_object()
     }
 
@@ -55,19 +57,19 @@ impl Json for Value {
         }
     }
 
-    fn get<'a>(obj: &'a Self::Obj, key: &Key) -> Option<&'a Self> {
+    fn get<'a>(obj: Self::Obj<'a>, key: &Key) -> Option<&'a Self> {
         key.get(obj)
     }
 
-    fn is_empty_object(obj: &Self::Obj) -> bool {
+    fn is_empty_object(obj: Self::Obj<'_>) -> bool {
         obj.is_empty()
     }
 }
 
 impl Json for CompactValue {
-    type Obj = CompactObject;
+    type Obj<'a> = CompactObject<'a>;
 
-    fn as_object(&self) -> Option<&Self::Obj> {
+    fn as_object(&self) -> Option<Self::Obj<'_>> {
         self.as_object()
     }
 
@@ -89,11 +91,11 @@ impl Json for CompactValue {
         }
     }
 
-    fn get<'a>(obj: &'a Self::Obj, key: &Key) -> Option<&'a Self> {
+    fn get<'a>(obj: Self::Obj<'a>, key: &Key) -> Option<&'a Self> {
         key.get_compact(obj)
     }
 
-    fn is_empty_object(obj: &Self::Obj) -> bool {
+    fn is_empty_object(obj: Self::Obj<'_>) -> bool {
         obj.is_empty()
     }
 }

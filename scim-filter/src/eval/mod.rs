@@ -67,7 +67,7 @@ enum Node {
 }
 
 impl Node {
-    fn eval<J: Json>(&self, obj: &J::Obj) -> bool {
+    fn eval<J: Json>(&self, obj: J::Obj<'_>) -> bool {
         match self {
             Self::Const(b) => *b,
             Self::Present(access) => access.any::<J, _>(obj, &mut is_present::<J>),
@@ -188,7 +188,7 @@ impl CompiledFilter {
     }
 
     /// Whether the compact object `resource` matches.
-    pub fn matches_compact_object(&self, resource: &CompactObject) -> bool {
+    pub fn matches_compact_object(&self, resource: CompactObject<'_>) -> bool {
         self.root.eval::<CompactValue>(resource)
     }
 }
