@@ -257,19 +257,51 @@ impl CompactValue {
     }
 
     /// Builds an object from entries in any order; a repeated key keeps its last value.
-    fn object<K: AsRef<str> + Into<Box<str>>>(mut entries: Vec<(K, Self)>) -> Self {
-        if !entries.windows(2).all(|w| w[0].0.as_ref() < w[1].0.as_ref()) {
-            entries.reverse();
-            // Stable: of equal keys, the last one given comes first and is kept.
-            entries.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
-            entries.dedup_by(|later, earlier| later.0.as_ref() == earlier.0.as_ref());
+    fn object<K: AsRef<str> + Into<Box<str>>>(entries: impl ExactSizeIterator<Item = (K, Self)>) -> Self {
+        // The common case: every key interns and the entries come sorted (a `serde_json` map
+        // without `preserve_order`): one exact-size allocation, no intermediate vector.
+        let mut interned: Vec<(Sym, Self)> = Vec::with_capacity(entries.len());
+        let mut sorted = true;
+        let mut text: Option<Vec<(Box<str>, Self)>> = None;
+        for (k, v) in entries {
+            if let Some(text) = &mut text {
+                text.push((k.into(), v));
+                continue;
+            }
+            match intern(k.as_ref()) {
+                Some(sym) => {
+                    sorted = sorted && interned.last().is_none_or(|(prev, _)| prev.as_str() < sym.as_str());
+                    interned.push((sym, v));
+                }
+                None => {
+                    let mut all: Vec<(Box<str>, Self)> = Vec::with_capacity(interned.capacity());
+                    all.extend(interned.drain(..).map(|(sym, v)| (Box::from(sym.as_str()), v)));
+                    all.push((k.into(), v));
+                    text = Some(all);
+                }
+            }
         }
-        let syms: Option<Vec<Sym>> = entries.iter().map(|(k, _)| intern(k.as_ref())).collect();
-        match syms {
-            Some(syms) => Self(Repr::Object(syms.into_iter().zip(entries.into_iter().map(|(_, v)| v)).collect())),
-            None => Self(Repr::TextObject(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())),
+        match text {
+            Some(mut text) => {
+                sort_dedup(&mut text, |k| k);
+                Self(Repr::TextObject(text.into_boxed_slice()))
+            }
+            None => {
+                if !sorted {
+                    sort_dedup(&mut interned, |k| k.as_str());
+                }
+                Self(Repr::Object(interned.into_boxed_slice()))
+            }
         }
     }
+}
+
+/// Sorts entries by key and keeps the last of equal keys.
+fn sort_dedup<K>(entries: &mut Vec<(K, CompactValue)>, text: impl Fn(&K) -> &str) {
+    entries.reverse();
+    // Stable: of equal keys, the last one given comes first and is kept.
+    entries.sort_by(|a, b| text(&a.0).cmp(text(&b.0)));
+    entries.dedup_by(|later, earlier| text(&later.0) == text(&earlier.0));
 }
 
 impl<'a> CompactObject<'a> {
@@ -356,7 +388,7 @@ impl From<&Value> for CompactValue {
             Value::Number(n) => Self(Repr::Number(n.clone())),
             Value::String(s) => Self::string(s),
             Value::Array(items) => Self(Repr::Array(items.iter().map(Self::from).collect())),
-            Value::Object(map) => Self::object(map.iter().map(|(k, v)| (k.as_str(), Self::from(v))).collect()),
+            Value::Object(map) => Self::object(map.iter().map(|(k, v)| (k.as_str(), Self::from(v)))),
         }
     }
 }
@@ -369,7 +401,7 @@ impl From<Value> for CompactValue {
             Value::Number(n) => Self(Repr::Number(n)),
             Value::String(s) => Self::owned_string(s),
             Value::Array(items) => Self(Repr::Array(items.into_iter().map(Self::from).collect())),
-            Value::Object(map) => Self::object(map.into_iter().map(|(k, v)| (k, Self::from(v))).collect()),
+            Value::Object(map) => Self::object(map.into_iter().map(|(k, v)| (k, Self::from(v)))),
         }
     }
 }
@@ -475,11 +507,10 @@ mod tests {
 
     #[test]
     fn unsorted_entries_are_sorted_and_the_last_duplicate_wins() {
-        let obj = CompactValue::object(vec![
-            ("b", CompactValue::string("1")),
-            ("a", CompactValue::string("2")),
-            ("b", CompactValue::string("3")),
-        ]);
+        let obj = CompactValue::object(
+            [("b", CompactValue::string("1")), ("a", CompactValue::string("2")), ("b", CompactValue::string("3"))]
+                .into_iter(),
+        );
         let keys: Vec<&str> = obj.as_object().unwrap().iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(obj.as_object().unwrap().get("b").and_then(CompactValue::as_str), Some("3"));
