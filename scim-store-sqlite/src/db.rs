@@ -72,6 +72,11 @@ impl std::fmt::Debug for Db {
 fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), Error> {
     conn.busy_timeout(options.busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Without the query planner stability guarantee, SQLite recompiles a statement at its
+    // next step whenever a parameter the planner looked at (such as `LIMIT ?`) is bound
+    // again, so every cached list statement would be parsed and planned anew on each use.
+    // No plan here depends on a bound value (no statistics, no `LIKE`).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

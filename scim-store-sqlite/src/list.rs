@@ -3,8 +3,8 @@
 
 use crate::error::Error;
 use crate::pushdown::{self, Condition, Table};
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, Row, params_from_iter};
 use scim_core::{ListQuery, SortKey, SortOrder, SortValue, Version, compare_sort_values};
 use serde_json::{Map, Value};
 
@@ -15,8 +15,8 @@ pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut [Map<String, Value>]) -
 const EVAL_CHUNK: usize = 256;
 
 /// Parses a stored document and sets `meta.version` from the version column.
-pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Error> {
-    let mut map: Map<String, Value> = serde_json::from_str(doc)?;
+pub(crate) fn decode(doc: &[u8], version: i64) -> Result<Map<String, Value>, Error> {
+    let mut map: Map<String, Value> = serde_json::from_slice(doc)?;
     let meta = map.entry("meta").or_insert_with(|| Value::Object(Map::new()));
     if !meta.is_object() {
         *meta = Value::Object(Map::new());
@@ -26,6 +26,29 @@ pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Erro
         meta.insert("version".into(), Value::String(v.as_str().to_owned()));
     }
     Ok(map)
+}
+
+/// Decodes the document of a row whose columns `at` and `at + 1` are `version, doc`, reading
+/// the text where SQLite holds it (no copy).
+pub(crate) fn decode_row(row: &Row<'_>, at: usize) -> Result<Map<String, Value>, Error> {
+    let version: i64 = row.get(at)?;
+    match row.get_ref(at + 1)? {
+        ValueRef::Text(doc) | ValueRef::Blob(doc) => decode(doc, version),
+        other => Err(Error::Sqlite(rusqlite::Error::InvalidColumnType(
+            at + 1,
+            "doc".to_owned(),
+            other.data_type(),
+        ))),
+    }
+}
+
+/// An extra column read with each document of a page, and how it completes the document
+/// (the user's `groups`, so a page needs no other query).
+pub(crate) struct PageColumn<'a> {
+    /// SQL of the column; it may refer to the table's row by the table's name.
+    pub(crate) sql: &'static str,
+    /// Completes a document from the column's value.
+    pub(crate) finish: &'a dyn Fn(&mut Map<String, Value>, ValueRef<'_>) -> Result<(), Error>,
 }
 
 /// The SQL column a sort key maps to, when SQL orders it as [`compare_sort_values`] does.
@@ -64,7 +87,9 @@ fn sort_column(key: &SortKey, table: Table) -> Option<&'static str> {
 ///
 /// `attach` completes documents; it runs on every candidate before the Rust evaluation when
 /// `attach_for_eval` (the filter or sort names the attached attribute), and on the page's
-/// items otherwise when `attach_page`.
+/// items otherwise when `attach_page`. When SQL answers the whole query and `page_column` is
+/// given, the page's documents are completed from that column instead (same statement).
+#[allow(clippy::too_many_arguments)] // internal; each caller names every argument
 pub(crate) fn list(
     conn: &Connection,
     table: Table,
@@ -73,6 +98,7 @@ pub(crate) fn list(
     attach: &mut Attach<'_>,
     attach_for_eval: bool,
     attach_page: bool,
+    page_column: Option<&PageColumn<'_>>,
 ) -> Result<(usize, Vec<Map<String, Value>>), Error> {
     let t = match table {
         Table::Users => "users",
@@ -120,10 +146,19 @@ pub(crate) fn list(
             let seqs = stmt
                 .query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut by_seq = conn.prepare_cached(&format!("SELECT version, doc FROM {t} WHERE seq = ?1"))?;
+            let page_column = page_column.filter(|_| attach_page);
+            let extra = page_column.map_or(String::new(), |c| format!(", {}", c.sql));
+            let mut by_seq = conn.prepare_cached(&format!("SELECT version, doc{extra} FROM {t} WHERE seq = ?1"))?;
+            items.reserve_exact(seqs.len());
             for seq in seqs {
-                let (version, doc): (i64, String) = by_seq.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                items.push(decode(&doc, version)?);
+                let mut rows = by_seq.query([seq])?;
+                // Deleted since the first statement cannot happen (one read transaction).
+                let Some(row) = rows.next()? else { continue };
+                let mut doc = decode_row(row, 0)?;
+                if let Some(c) = page_column {
+                    (c.finish)(&mut doc, row.get_ref(2)?)?;
+                }
+                items.push(doc);
             }
         }
         // A page that is not full, and not past the end, tells the total without counting
@@ -133,7 +168,7 @@ pub(crate) fn list(
         } else {
             count_rows(&params)?
         };
-        if attach_page {
+        if attach_page && page_column.is_none() {
             attach(conn, &mut items)?;
         }
         return Ok((total, items));
@@ -157,8 +192,7 @@ pub(crate) fn list(
         Ok(())
     };
     while let Some(row) = rows.next()? {
-        let doc: String = row.get(1)?;
-        chunk.push(decode(&doc, row.get(0)?)?);
+        chunk.push(decode_row(row, 0)?);
         if chunk.len() >= EVAL_CHUNK {
             evaluate(&mut chunk, &mut matches)?;
         }
@@ -204,7 +238,7 @@ mod tests {
 
     #[test]
     fn decode_sets_the_version() {
-        let doc = decode(r#"{"id":"1","meta":{"created":"x"}}"#, 3).unwrap();
+        let doc = decode(br#"{"id":"1","meta":{"created":"x"}}"#, 3).unwrap();
         assert_eq!(doc["meta"]["version"], "W/\"3\"");
         assert_eq!(doc["meta"]["created"], "x");
     }

@@ -2,10 +2,11 @@
 
 use crate::SqliteUserStore;
 use crate::error::Error;
-use crate::list::{self, decode};
+use crate::list::{self, PageColumn, decode_row};
 use crate::pushdown::{self, Table};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use serde_json::{Map, Value};
@@ -80,6 +81,30 @@ pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Resul
     Ok((!groups.is_empty()).then_some(Value::Array(groups)))
 }
 
+/// A column with the `groups` of the `users` row at hand, for reading them in the same
+/// statement as the document: a JSON array of `[group id, displayName]` pairs in group
+/// creation order, `[]` when the user belongs to no group.
+const GROUPS_COLUMN: &str = "(SELECT json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')) \
+     ORDER BY g.seq) FROM memberships m INDEXED BY memberships_value \
+     CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+     WHERE m.tenant = users.tenant AND m.value = users.id)";
+
+/// Sets `groups` from the value of [`GROUPS_COLUMN`].
+fn finish_groups(doc: &mut Map<String, Value>, column: ValueRef<'_>) -> Result<(), Error> {
+    let text = match column {
+        ValueRef::Text(t) => t,
+        _ => b"[]",
+    };
+    let groups = if text == b"[]" {
+        None
+    } else {
+        let pairs: Vec<(String, Option<String>)> = serde_json::from_slice(text)?;
+        Some(Value::Array(pairs.into_iter().map(|(id, display)| group_ref(id, display)).collect()))
+    };
+    set_groups(doc, groups);
+    Ok(())
+}
+
 /// One element of a user's `groups`.
 fn group_ref(id: String, display: Option<String>) -> Value {
     let mut g = Map::new();
@@ -99,6 +124,7 @@ fn set_groups(doc: &mut Map<String, Value>, groups: Option<Value>) {
 }
 
 fn attach_groups(conn: &Connection, tenant: &str, doc: &mut Map<String, Value>) -> Result<(), Error> {
+    // Only the Rust-evaluated list path completes one document at a time.
     let groups = match doc.get("id").and_then(Value::as_str) {
         Some(id) => groups_of(conn, tenant, id)?,
         None => None,
@@ -213,13 +239,12 @@ impl UserStore for SqliteUserStore {
         let doc = self
             .db
             .read(move |conn| {
-                let (version, doc): (i64, String) = conn
-                    .prepare_cached(&format!("SELECT version, doc FROM users WHERE {USER_KEY}"))?
-                    .query_row(params![tenant, id, id_fold], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?
-                    .ok_or(Error::NotFound)?;
-                let mut doc = decode(&doc, version)?;
-                attach_groups(conn, &tenant, &mut doc)?;
+                let mut stmt =
+                    conn.prepare_cached(&format!("SELECT version, doc, {GROUPS_COLUMN} FROM users WHERE {USER_KEY}"))?;
+                let mut rows = stmt.query(params![tenant, id, id_fold])?;
+                let row = rows.next()?.ok_or(Error::NotFound)?;
+                let mut doc = decode_row(row, 0)?;
+                finish_groups(&mut doc, row.get_ref(2)?)?;
                 Ok(doc)
             })
             .await?;
@@ -287,7 +312,8 @@ impl UserStore for SqliteUserStore {
                     || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
                 let mut attach =
                     |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
-                list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true)
+                let groups = PageColumn { sql: GROUPS_COLUMN, finish: &finish_groups };
+                list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
             })
             .await?;
         Ok(Page {
@@ -313,8 +339,8 @@ impl UserStore for SqliteUserStore {
                     )?;
                     let mut rows = stmt.query(params![now])?;
                     while let Some(row) = rows.next()? {
-                        let (tenant, version, doc): (String, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                        by_tenant.entry(tenant).or_default().push(decode(&doc, version)?);
+                        let tenant: String = row.get(0)?;
+                        by_tenant.entry(tenant).or_default().push(decode_row(row, 1)?);
                     }
                 }
                 conn.prepare_cached(
