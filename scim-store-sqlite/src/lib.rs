@@ -59,12 +59,14 @@
 //!
 //! No SQLite call runs on the async executor: writes go to the writer thread, reads to a
 //! small pool of reader threads (WAL lets them read while the writer writes). The store
-//! works with any async runtime.
+//! works with any async runtime. Reader connections map the database file into memory
+//! (`PRAGMA mmap_size`, up to SQLite's 2 GB maximum) so reads of a large database do not pay
+//! a system call per page; writes never go through the map.
 //!
 //! # Schema
 //!
 //! Tables `users`, `groups` (documents without `members`) and `memberships` (one row per
-//! member), with unique indexes on the lowercased `userName` / `displayName` per tenant
+//! member, from which a user's `groups` is derived in the statement that reads the user), with unique indexes on the lowercased `userName` / `displayName` per tenant
 //! (lowercased in Rust with `str::to_lowercase`, so Unicode-aware), an index on
 //! `externalId`, and a partial index on the purge time of suspended users, so
 //! [`purge_expired`](scim_core::UserStore::purge_expired) never reads live users. The schema
