@@ -69,9 +69,12 @@
 //! member, from which a user's `groups` is derived in the statement that reads the user), with unique indexes on the lowercased `userName` / `displayName` per tenant
 //! (lowercased in Rust with `str::to_lowercase`, so Unicode-aware), an index on
 //! `externalId`, and a partial index on the purge time of suspended users, so
-//! [`purge_expired`](scim_core::UserStore::purge_expired) never reads live users. The schema
-//! version is `PRAGMA user_version`; migrations run when a store is opened, and a database
-//! written by a newer version of this crate is refused.
+//! [`purge_expired`](scim_core::UserStore::purge_expired) never reads live users. User
+//! documents are stored as SQLite's binary JSON (JSONB), which SQL reads with the usual JSON
+//! functions and the store decodes without a text parse; group documents are JSON text. The
+//! schema version is `PRAGMA user_version`; migrations run when a store is opened (version 2
+//! converts the user documents of a version 1 file in one transaction: a full rewrite of the
+//! `users` table), and a database written by a newer version of this crate is refused.
 //!
 //! # Filters
 //!
@@ -88,6 +91,7 @@
 mod db;
 mod error;
 mod groups;
+mod jsonb;
 mod list;
 mod migrate;
 mod options;

@@ -17,7 +17,8 @@ pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
 }
 
 /// A user as stored: the indexed columns and the document (without `groups`, which is
-/// derived, and without `meta.version`, which is a column).
+/// derived, and without `meta.version`, which is a column). The document is JSON text here;
+/// SQLite stores it as JSONB (`jsonb(?)`), which reads back faster (see `jsonb`).
 struct Encoded {
     id: String,
     id_fold: String,
@@ -214,7 +215,7 @@ impl UserStore for SqliteUserStore {
                 conn.prepare_cached(
                     "INSERT INTO users (tenant, id, id_fold, user_name_lower, external_id, external_id_fold, status, \
                      purge_at, version, created, last_modified, doc) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, jsonb(?11))",
                 )?
                 .execute(params![
                     tenant,
@@ -265,7 +266,7 @@ impl UserStore for SqliteUserStore {
                 check_version(if_match.as_ref(), current)?;
                 conn.prepare_cached(&format!(
                     "UPDATE users SET user_name_lower = ?4, external_id = ?5, external_id_fold = ?6, status = ?7, \
-                     purge_at = ?8, version = ?9, created = ?10, last_modified = ?11, doc = ?12 WHERE {USER_KEY}"
+                     purge_at = ?8, version = ?9, created = ?10, last_modified = ?11, doc = jsonb(?12) WHERE {USER_KEY}"
                 ))?
                 .execute(params![
                     tenant,

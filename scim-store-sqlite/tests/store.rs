@@ -345,3 +345,27 @@ async fn groups_come_in_group_creation_order_whatever_the_order_of_joining() {
         assert!(u2.is_none_or(|u| u.as_json().get("groups").is_none()));
     }
 }
+
+#[tokio::test]
+async fn pages_under_an_indexed_filter_come_in_creation_order_with_the_full_total() {
+    let s = mem();
+    let t = tenant("a");
+    // userNames in an order unrelated to creation order, and some that do not match.
+    for i in 0..40 {
+        let name = if i % 4 == 3 { format!("other{i}") } else { format!("m{:02}", (i * 17) % 40) };
+        UserStore::create(&s, &t, user(&format!("u{i}"), &name)).await.unwrap();
+    }
+    let all = UserStore::list(&s, &t, &query(Some("userName sw \"m\""))).await.unwrap();
+    assert_eq!(all.total_results, 30);
+    let expected: Vec<String> = (0..40).filter(|i| i % 4 != 3).map(|i| format!("u{i}")).collect();
+    assert_eq!(ids(&all.items, |u| u.id()), expected);
+    for (start_index, count) in [(1, 1), (1, 7), (5, 10), (29, 5), (30, 1), (31, 3), (100, 2), (1, 0)] {
+        let mut q = query(Some("userName sw \"m\""));
+        q.start_index = start_index;
+        q.count = count;
+        let page = UserStore::list(&s, &t, &q).await.unwrap();
+        assert_eq!(page.total_results, 30, "{start_index} {count}");
+        let want: Vec<String> = expected.iter().skip(start_index - 1).take(count).cloned().collect();
+        assert_eq!(ids(&page.items, |u| u.id()), want, "{start_index} {count}");
+    }
+}
