@@ -43,21 +43,20 @@ pub(crate) fn decode_row(row: &Row<'_>, at: usize) -> Result<Map<String, Value>,
     match row.get_ref(at + 1)? {
         ValueRef::Blob(doc) => Ok(with_version(jsonb::decode_object(doc)?, version)),
         ValueRef::Text(doc) => decode(doc, version),
-        other => Err(Error::Sqlite(rusqlite::Error::InvalidColumnType(
-            at + 1,
-            "doc".to_owned(),
-            other.data_type(),
-        ))),
+        other => Err(Error::Sqlite(rusqlite::Error::InvalidColumnType(at + 1, "doc".to_owned(), other.data_type()))),
     }
 }
 
+/// Completes a document from the value of a [`PageColumn`].
+pub(crate) type FinishFn = fn(&mut Map<String, Value>, ValueRef<'_>) -> Result<(), Error>;
+
 /// An extra column read with each document of a page, and how it completes the document
 /// (the user's `groups`, so a page needs no other query).
-pub(crate) struct PageColumn<'a> {
+pub(crate) struct PageColumn {
     /// SQL of the column; it may refer to the table's row by the table's name.
     pub(crate) sql: &'static str,
     /// Completes a document from the column's value.
-    pub(crate) finish: &'a dyn Fn(&mut Map<String, Value>, ValueRef<'_>) -> Result<(), Error>,
+    pub(crate) finish: FinishFn,
 }
 
 /// The SQL column a sort key maps to, when SQL orders it as [`compare_sort_values`] does.
@@ -107,7 +106,7 @@ pub(crate) fn list(
     attach: &mut Attach<'_>,
     attach_for_eval: bool,
     attach_page: bool,
-    page_column: Option<&PageColumn<'_>>,
+    page_column: Option<&PageColumn>,
 ) -> Result<(usize, Vec<Map<String, Value>>), Error> {
     let t = match table {
         Table::Users => "users",
@@ -163,8 +162,9 @@ pub(crate) fn list(
                     let mut page_params = params.clone();
                     page_params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
                     page_params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-                    let mut stmt = conn
-                        .prepare_cached(&format!("SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"))?;
+                    let mut stmt = conn.prepare_cached(&format!(
+                        "SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+                    ))?;
                     stmt.query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
                         .collect::<Result<Vec<_>, _>>()?
                 }

@@ -316,7 +316,7 @@ impl UserStore for SqliteUserStore {
                     || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
                 let mut attach =
                     |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
-                let groups = PageColumn { sql: GROUPS_COLUMN, finish: &finish_groups };
+                let groups = PageColumn { sql: GROUPS_COLUMN, finish: finish_groups };
                 list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
             })
             .await?;

@@ -79,8 +79,13 @@ async fn a_version_1_file_with_text_documents_is_migrated_to_jsonb() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch("UPDATE users SET doc = json(doc); PRAGMA user_version = 1;").unwrap();
-        let kinds: Vec<String> =
-            conn.prepare("SELECT typeof(doc) FROM users").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        let kinds: Vec<String> = conn
+            .prepare("SELECT typeof(doc) FROM users")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(kinds, ["text", "text"]);
     }
     let s = SqliteUserStore::open(&path).unwrap();
