@@ -1,9 +1,10 @@
 //! Decoding of SQLite's binary JSON (JSONB, <https://sqlite.org/jsonb.html>) into
 //! `serde_json` values.
 //!
-//! User documents are stored as JSONB (`jsonb(?)` of the JSON text on write): SQLite's JSON
-//! functions read it as they read text, and reading it back here skips most of a text
-//! parse, since every element starts with its type and the size of its payload.
+//! User documents are stored as JSONB, encoded here (on the caller's task, not the writer
+//! thread): SQLite's JSON functions read it as they read text, and reading it back skips
+//! most of a text parse, since every element starts with its type and the size of its
+//! payload.
 //!
 //! Every element is a header then a payload. The low four bits of the header's first byte
 //! are the type; the high four bits are the payload size (0 to 11), or say that the size
@@ -36,6 +37,79 @@ const TEXT5: u8 = 9;
 const TEXTRAW: u8 = 10;
 const ARRAY: u8 = 11;
 const OBJECT: u8 = 12;
+
+/// Encodes a document as JSONB, with the smallest headers, numbers as `serde_json` writes
+/// them, and strings as `TEXT` (nothing to escape) or `TEXTRAW` (stored unescaped).
+pub(crate) fn encode_object(map: &Map<String, Value>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write_object(map, &mut out);
+    out
+}
+
+fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    container(OBJECT, out, |out| {
+        for (key, value) in map {
+            write_text(key, out);
+            write_value(value, out);
+        }
+    });
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.push(NULL),
+        Value::Bool(true) => out.push(TRUE),
+        Value::Bool(false) => out.push(FALSE),
+        Value::Number(n) => {
+            let text = n.to_string();
+            write_header(if n.is_f64() { FLOAT } else { INT }, text.len(), out);
+            out.extend_from_slice(text.as_bytes());
+        }
+        Value::String(s) => write_text(s, out),
+        Value::Array(items) => container(ARRAY, out, |out| items.iter().for_each(|item| write_value(item, out))),
+        Value::Object(map) => write_object(map, out),
+    }
+}
+
+fn write_text(s: &str, out: &mut Vec<u8>) {
+    let raw = s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    write_header(if raw { TEXTRAW } else { TEXT }, s.len(), out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Writes a container: its payload first, after room for the largest header, then the
+/// smallest header that fits, with the payload moved up to it.
+fn container(kind: u8, out: &mut Vec<u8>, payload: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    out.extend_from_slice(&[0; 9]);
+    payload(out);
+    let size = out.len() - start - 9;
+    let mut header = Vec::with_capacity(9);
+    write_header(kind, size, &mut header);
+    out[start..start + header.len()].copy_from_slice(&header);
+    out.copy_within(start + 9.., start + header.len());
+    out.truncate(start + header.len() + size);
+}
+
+fn write_header(kind: u8, size: usize, out: &mut Vec<u8>) {
+    let size = size as u64;
+    match size {
+        0..=11 => out.push(((size as u8) << 4) | kind),
+        12..=0xff => out.extend_from_slice(&[0xc0 | kind, size as u8]),
+        0x100..=0xffff => {
+            out.push(0xd0 | kind);
+            out.extend_from_slice(&(size as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0xe0 | kind);
+            out.extend_from_slice(&(size as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(0xf0 | kind);
+            out.extend_from_slice(&size.to_be_bytes());
+        }
+    }
+}
 
 /// Decodes a JSONB object (a stored document).
 pub(crate) fn decode_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonbError> {
@@ -176,6 +250,34 @@ mod tests {
             let decoded = decode_object(&jsonb(&conn, &text)).unwrap();
             let reparsed: Map<String, Value> = serde_json::from_str(&text).unwrap();
             assert_eq!(decoded, reparsed, "{text:.200}");
+        }
+    }
+
+    #[test]
+    fn encoded_documents_are_jsonb_to_sqlite_and_decode_to_themselves() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let docs = [
+            json!({}),
+            json!({"id": "u1", "active": true, "gone": false, "nothing": null, "n": -3, "big": 18446744073709551615u64,
+                   "min": i64::MIN, "huge": 1e300, "tiny": 5e-324, "f": 0.1, "one": 1.0, "quote": "a \"b\" \\ c\n\t\u{1}\u{7f}",
+                   "uni": "ünïcode ☃ 😀", "empty": "", "list": [1, "two", [3], {"four": 4}, [], {}],
+                   "eleven": "abcdefghijk", "twelve": "abcdefghijkl", "long": "y".repeat(300), "longer": "z".repeat(70_000),
+                   "nested": {"a": {"b": {"c": [true, false, null]}}}}),
+        ];
+        for doc in docs {
+            let map = doc.as_object().unwrap();
+            let bytes = encode_object(map);
+            let valid: i64 = conn.query_row("SELECT json_valid(?1, 8)", [&bytes], |r| r.get(0)).unwrap();
+            assert_eq!(valid, 1, "{doc}");
+            let text: String = conn.query_row("SELECT json(?1)", [&bytes], |r| r.get(0)).unwrap();
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), doc);
+            assert_eq!(&decode_object(&bytes).unwrap(), map);
+            if let Some(quote) = doc.get("quote") {
+                // SQL reads raw text as the string it is.
+                let read: String =
+                    conn.query_row("SELECT json_extract(?1, '$.quote')", [&bytes], |r| r.get(0)).unwrap();
+                assert_eq!(quote, &read);
+            }
         }
     }
 

@@ -59,7 +59,7 @@
 //!
 //! No SQLite call runs on the async executor: writes go to the writer thread, reads to a
 //! small pool of reader threads (WAL lets them read while the writer writes). The store
-//! works with any async runtime. Reader connections map the database file into memory
+//! works with any async runtime. Connections map the database file into memory
 //! (`PRAGMA mmap_size`, up to SQLite's 2 GB maximum) so reads of a large database do not pay
 //! a system call per page; writes never go through the map.
 //!

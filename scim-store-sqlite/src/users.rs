@@ -2,6 +2,7 @@
 
 use crate::SqliteUserStore;
 use crate::error::Error;
+use crate::jsonb;
 use crate::list::{self, PageColumn, decode_row};
 use crate::pushdown::{self, Table};
 use async_trait::async_trait;
@@ -17,8 +18,7 @@ pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
 }
 
 /// A user as stored: the indexed columns and the document (without `groups`, which is
-/// derived, and without `meta.version`, which is a column). The document is JSON text here;
-/// SQLite stores it as JSONB (`jsonb(?)`), which reads back faster (see `jsonb`).
+/// derived, and without `meta.version`, which is a column), as JSONB (see `jsonb`).
 struct Encoded {
     id: String,
     id_fold: String,
@@ -29,7 +29,7 @@ struct Encoded {
     purge_at: Option<i64>,
     created: Option<i64>,
     last_modified: Option<i64>,
-    doc: String,
+    doc: Vec<u8>,
 }
 
 fn encode(user: &User) -> Result<Encoded, Error> {
@@ -51,7 +51,7 @@ fn encode(user: &User) -> Result<Encoded, Error> {
         purge_at: (lifecycle.status == UserStatus::Suspended).then_some(lifecycle.purge_at).flatten().map(millis),
         created: meta.as_ref().map(|m| millis(m.created)),
         last_modified: meta.as_ref().map(|m| millis(m.last_modified)),
-        doc: serde_json::to_string(&doc)?,
+        doc: jsonb::encode_object(&doc),
     })
 }
 
@@ -65,21 +65,24 @@ pub(crate) fn check_version(if_match: Option<&Version>, current: i64) -> Result<
     }
 }
 
-/// The user's `groups`, derived from memberships (`None` when it belongs to none).
+/// The user's `groups`, derived from memberships (`None` when it belongs to none), in group
+/// creation order.
 pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Result<Option<Value>, Error> {
     let mut stmt = conn.prepare_cached(
         // The user's few memberships first (by the index on `value`; without statistics the
         // planner would walk the tenant's groups or memberships), then one group lookup each.
-        "SELECT m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m INDEXED BY memberships_value \
-         CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
-         WHERE m.tenant = ?1 AND m.value = ?2 ORDER BY g.seq",
+        // Sorted here rather than by SQL, which would set up a sorter on every write.
+        "SELECT g.seq, m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m \
+         INDEXED BY memberships_value CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+         WHERE m.tenant = ?1 AND m.value = ?2",
     )?;
     let mut rows = stmt.query(params![tenant, user_id])?;
-    let mut groups = Vec::new();
+    let mut groups: Vec<(i64, Value)> = Vec::new();
     while let Some(row) = rows.next()? {
-        groups.push(group_ref(row.get(0)?, row.get(1)?));
+        groups.push((row.get(0)?, group_ref(row.get(1)?, row.get(2)?)));
     }
-    Ok((!groups.is_empty()).then_some(Value::Array(groups)))
+    groups.sort_unstable_by_key(|g| g.0);
+    Ok((!groups.is_empty()).then(|| Value::Array(groups.into_iter().map(|g| g.1).collect())))
 }
 
 /// A column with the `groups` of the `users` row at hand, for reading them in the same
@@ -215,7 +218,7 @@ impl UserStore for SqliteUserStore {
                 conn.prepare_cached(
                     "INSERT INTO users (tenant, id, id_fold, user_name_lower, external_id, external_id_fold, status, \
                      purge_at, version, created, last_modified, doc) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, jsonb(?11))",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     tenant,
@@ -266,7 +269,7 @@ impl UserStore for SqliteUserStore {
                 check_version(if_match.as_ref(), current)?;
                 conn.prepare_cached(&format!(
                     "UPDATE users SET user_name_lower = ?4, external_id = ?5, external_id_fold = ?6, status = ?7, \
-                     purge_at = ?8, version = ?9, created = ?10, last_modified = ?11, doc = jsonb(?12) WHERE {USER_KEY}"
+                     purge_at = ?8, version = ?9, created = ?10, last_modified = ?11, doc = ?12 WHERE {USER_KEY}"
                 ))?
                 .execute(params![
                     tenant,
