@@ -213,8 +213,8 @@ fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, Error
 /// small page cache then costs no `pread` (a system call and a 4 KiB copy), which is most of
 /// the difference between a lookup in a large database and in a small one. SQLite caps the
 /// size at its compile-time maximum (2 GB); the rest of a larger file, and the log, are read
-/// as before. Only reads use the map: SQLite still writes with `write`, and copies a page out
-/// of the map before changing it. Best effort: without the map, reads work as before.
+/// as before. Only reads use the map: SQLite still writes with `write` and never changes a
+/// page through the map. Best effort: without the map, reads work as before.
 fn map_file(conn: &Connection) {
     let _: Option<i64> = conn.query_row(&format!("PRAGMA mmap_size = {MMAP_SIZE}"), [], |r| r.get(0)).ok();
 }
