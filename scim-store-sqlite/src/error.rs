@@ -12,6 +12,9 @@ pub(crate) enum Error {
     /// A stored document is not valid JSON (the database was changed outside this crate).
     #[error("a stored document is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A stored binary document is not valid JSONB (the database was changed outside this crate).
+    #[error(transparent)]
+    Jsonb(#[from] crate::jsonb::JsonbError),
     /// The writer or reader threads have stopped.
     #[error("the sqlite worker threads have stopped")]
     Closed,

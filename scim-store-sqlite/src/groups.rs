@@ -3,12 +3,12 @@
 
 use crate::SqliteUserStore;
 use crate::error::Error;
-use crate::list::{self, decode};
+use crate::list::{self, decode_row};
 use crate::pushdown::{self, Table};
 use crate::users::{check_version, current_group_version, millis, remove_memberships_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, Version};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -169,12 +169,9 @@ impl GroupStore for SqliteUserStore {
         let doc = self
             .db
             .read(move |conn| {
-                let (version, doc): (i64, String) = conn
-                    .prepare_cached("SELECT version, doc FROM groups WHERE tenant = ?1 AND id = ?2")?
-                    .query_row(params![tenant, id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?
-                    .ok_or(Error::NotFound)?;
-                let mut doc = decode(&doc, version)?;
+                let mut stmt = conn.prepare_cached("SELECT version, doc FROM groups WHERE tenant = ?1 AND id = ?2")?;
+                let mut rows = stmt.query(params![tenant, id])?;
+                let mut doc = decode_row(rows.next()?.ok_or(Error::NotFound)?, 0)?;
                 if include_members {
                     attach_members(conn, &tenant, &mut doc)?;
                 }
@@ -292,7 +289,7 @@ impl GroupStore for SqliteUserStore {
                 let mut attach = |conn: &Connection, docs: &mut [Map<String, Value>]| {
                     docs.iter_mut().try_for_each(|doc| attach_members(conn, &tenant, doc))
                 };
-                list::list(conn, Table::Groups, &tenant, &query, &mut attach, for_eval, query.include_members)
+                list::list(conn, Table::Groups, &tenant, &query, &mut attach, for_eval, query.include_members, None)
             })
             .await?;
         if !include_members {

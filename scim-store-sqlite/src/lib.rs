@@ -59,17 +59,22 @@
 //!
 //! No SQLite call runs on the async executor: writes go to the writer thread, reads to a
 //! small pool of reader threads (WAL lets them read while the writer writes). The store
-//! works with any async runtime.
+//! works with any async runtime. Connections map the database file into memory
+//! (`PRAGMA mmap_size`, up to SQLite's 2 GB maximum) so reads of a large database do not pay
+//! a system call per page; writes never go through the map.
 //!
 //! # Schema
 //!
 //! Tables `users`, `groups` (documents without `members`) and `memberships` (one row per
-//! member), with unique indexes on the lowercased `userName` / `displayName` per tenant
+//! member, from which a user's `groups` is derived in the statement that reads the user), with unique indexes on the lowercased `userName` / `displayName` per tenant
 //! (lowercased in Rust with `str::to_lowercase`, so Unicode-aware), an index on
 //! `externalId`, and a partial index on the purge time of suspended users, so
-//! [`purge_expired`](scim_core::UserStore::purge_expired) never reads live users. The schema
-//! version is `PRAGMA user_version`; migrations run when a store is opened, and a database
-//! written by a newer version of this crate is refused.
+//! [`purge_expired`](scim_core::UserStore::purge_expired) never reads live users. User
+//! documents are stored as SQLite's binary JSON (JSONB), which SQL reads with the usual JSON
+//! functions and the store decodes without a text parse; group documents are JSON text. The
+//! schema version is `PRAGMA user_version`; migrations run when a store is opened (version 2
+//! converts the user documents of a version 1 file in one transaction: a full rewrite of the
+//! `users` table), and a database written by a newer version of this crate is refused.
 //!
 //! # Filters
 //!
@@ -86,6 +91,7 @@
 mod db;
 mod error;
 mod groups;
+mod jsonb;
 mod list;
 mod migrate;
 mod options;

@@ -2,11 +2,13 @@
 //! otherwise SQL narrows the candidates and Rust filters, sorts and pages.
 
 use crate::error::Error;
+use crate::jsonb;
 use crate::pushdown::{self, Condition, Table};
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, Row, params_from_iter};
 use scim_core::{ListQuery, SortKey, SortOrder, SortValue, Version, compare_sort_values};
 use serde_json::{Map, Value};
+use std::collections::BinaryHeap;
 
 /// Completes decoded documents (adds `groups` or `members`), several at a time.
 pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut [Map<String, Value>]) -> Result<(), Error> + 'a;
@@ -14,9 +16,8 @@ pub(crate) type Attach<'a> = dyn FnMut(&Connection, &mut [Map<String, Value>]) -
 /// Candidates completed and evaluated together when the evaluation needs `attach`.
 const EVAL_CHUNK: usize = 256;
 
-/// Parses a stored document and sets `meta.version` from the version column.
-pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Error> {
-    let mut map: Map<String, Value> = serde_json::from_str(doc)?;
+/// Sets `meta.version` of a decoded document from the version column.
+fn with_version(mut map: Map<String, Value>, version: i64) -> Map<String, Value> {
     let meta = map.entry("meta").or_insert_with(|| Value::Object(Map::new()));
     if !meta.is_object() {
         *meta = Value::Object(Map::new());
@@ -25,7 +26,37 @@ pub(crate) fn decode(doc: &str, version: i64) -> Result<Map<String, Value>, Erro
         let v = Version::from_revision(u64::try_from(version).unwrap_or(0));
         meta.insert("version".into(), Value::String(v.as_str().to_owned()));
     }
-    Ok(map)
+    map
+}
+
+/// Parses a stored JSON text document and sets `meta.version` from the version column.
+pub(crate) fn decode(doc: &[u8], version: i64) -> Result<Map<String, Value>, Error> {
+    // One validation of the whole text is cheaper than serde_json's check of every string.
+    let doc = std::str::from_utf8(doc).map_err(|e| Error::Sqlite(rusqlite::Error::Utf8Error(e)))?;
+    Ok(with_version(serde_json::from_str(doc)?, version))
+}
+
+/// Decodes the document of a row whose columns `at` and `at + 1` are `version, doc`, reading
+/// it where SQLite holds it (no copy): JSONB (a blob: users) or JSON text (groups).
+pub(crate) fn decode_row(row: &Row<'_>, at: usize) -> Result<Map<String, Value>, Error> {
+    let version: i64 = row.get(at)?;
+    match row.get_ref(at + 1)? {
+        ValueRef::Blob(doc) => Ok(with_version(jsonb::decode_object(doc)?, version)),
+        ValueRef::Text(doc) => decode(doc, version),
+        other => Err(Error::Sqlite(rusqlite::Error::InvalidColumnType(at + 1, "doc".to_owned(), other.data_type()))),
+    }
+}
+
+/// Completes a document from the value of a [`PageColumn`].
+pub(crate) type FinishFn = fn(&mut Map<String, Value>, ValueRef<'_>) -> Result<(), Error>;
+
+/// An extra column read with each document of a page, and how it completes the document
+/// (the user's `groups`, so a page needs no other query).
+pub(crate) struct PageColumn {
+    /// SQL of the column; it may refer to the table's row by the table's name.
+    pub(crate) sql: &'static str,
+    /// Completes a document from the column's value.
+    pub(crate) finish: FinishFn,
 }
 
 /// The SQL column a sort key maps to, when SQL orders it as [`compare_sort_values`] does.
@@ -64,7 +95,9 @@ fn sort_column(key: &SortKey, table: Table) -> Option<&'static str> {
 ///
 /// `attach` completes documents; it runs on every candidate before the Rust evaluation when
 /// `attach_for_eval` (the filter or sort names the attached attribute), and on the page's
-/// items otherwise when `attach_page`.
+/// items otherwise when `attach_page`. When SQL answers the whole query and `page_column` is
+/// given, the page's documents are completed from that column instead (same statement).
+#[allow(clippy::too_many_arguments)] // internal; each caller names every argument
 pub(crate) fn list(
     conn: &Connection,
     table: Table,
@@ -73,6 +106,7 @@ pub(crate) fn list(
     attach: &mut Attach<'_>,
     attach_for_eval: bool,
     attach_page: bool,
+    page_column: Option<&PageColumn>,
 ) -> Result<(usize, Vec<Map<String, Value>>), Error> {
     let t = match table {
         Table::Users => "users",
@@ -81,9 +115,11 @@ pub(crate) fn list(
     let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, table));
     let exact = pushed.as_ref().is_none_or(|p| p.exact);
     let condition = pushed.and_then(|p| p.condition).unwrap_or_default();
-    // With a condition, `+seq` keeps the planner from walking the tenant in creation order
-    // (the `users_tenant` index) instead of using the condition's index.
-    let seq_order = if condition.sql.is_empty() { "seq" } else { "+seq" };
+    let has_condition = !condition.sql.is_empty();
+    // Rust-evaluated lists read candidates in creation order; with a condition, `+seq` keeps
+    // the planner from walking the tenant in creation order (the `users_tenant` index)
+    // instead of using the condition's index.
+    let seq_order = if has_condition { "+seq" } else { "seq" };
     let (where_sql, params) = where_clause(tenant, condition);
     let sql_sort = match &query.sort_by {
         None => Some(None),
@@ -101,39 +137,84 @@ pub(crate) fn list(
         if query.count == 0 {
             return Ok((count_rows(&params)?, Vec::new()));
         }
-        let order = match (column, query.sort_order) {
-            (None, _) => seq_order.to_owned(),
-            // As `compare_sort_values`: missing values last ascending, first descending;
-            // ties in creation order either way.
-            (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
-            (Some(c), SortOrder::Descending) => format!("{c} IS NULL DESC, {c} DESC, seq"),
-        };
-        let mut page_params = params.clone();
-        page_params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
-        page_params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
         let mut items = Vec::new();
+        let mut known_total = None;
         {
             // Order and page on the index (row ids only), then read the page's documents, so
             // sorting never copies documents that are not on the page.
-            let mut stmt =
-                conn.prepare_cached(&format!("SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"))?;
-            let seqs = stmt
-                .query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut by_seq = conn.prepare_cached(&format!("SELECT version, doc FROM {t} WHERE seq = ?1"))?;
-            for seq in seqs {
-                let (version, doc): (i64, String) = by_seq.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                items.push(decode(&doc, version)?);
+            let seqs = match (column, has_condition) {
+                (None, true) => {
+                    // Creation order under a condition: SQL would sort every candidate in a
+                    // temporary b-tree and count them again for the total; one pass over the
+                    // condition's (covering) index keeps the page's row ids and the count.
+                    let (seqs, total) = page_in_creation_order(conn, t, &where_sql, &params, offset, query.count)?;
+                    known_total = Some(total);
+                    seqs
+                }
+                _ => {
+                    let order = match (column, query.sort_order) {
+                        (None, _) => "seq".to_owned(),
+                        // As `compare_sort_values`: missing values last ascending, first
+                        // descending; ties in creation order either way.
+                        (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
+                        (Some(c), SortOrder::Descending) => format!("{c} IS NULL DESC, {c} DESC, seq"),
+                    };
+                    let mut page_params = params.clone();
+                    page_params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
+                    page_params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+                    let mut stmt = conn.prepare_cached(&format!(
+                        "SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+                    ))?;
+                    stmt.query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+            };
+            let page_column = page_column.filter(|_| attach_page);
+            let extra = page_column.map_or(String::new(), |c| format!(", {}", c.sql));
+            let complete = |row: &Row<'_>| -> Result<Map<String, Value>, Error> {
+                let mut doc = decode_row(row, 0)?;
+                if let Some(c) = page_column {
+                    (c.finish)(&mut doc, row.get_ref(2)?)?;
+                }
+                Ok(doc)
+            };
+            if let [seq] = seqs[..] {
+                let mut by_seq = conn.prepare_cached(&format!("SELECT version, doc{extra} FROM {t} WHERE seq = ?1"))?;
+                let mut rows = by_seq.query([seq])?;
+                if let Some(row) = rows.next()? {
+                    items.push(complete(row)?);
+                }
+            } else if !seqs.is_empty() {
+                // The whole page in one statement: the row ids as a JSON array, each row found
+                // by its id; the array index puts every document back in its place.
+                let ids = seqs.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {t}.version, {t}.doc{extra}, page.key FROM json_each(?1) AS page \
+                     CROSS JOIN {t} ON {t}.seq = page.value"
+                ))?;
+                let mut rows = stmt.query([format!("[{ids}]")])?;
+                let mut slots: Vec<Option<Map<String, Value>>> = vec![None; seqs.len()];
+                let at = if page_column.is_some() { 3 } else { 2 };
+                while let Some(row) = rows.next()? {
+                    let slot = usize::try_from(row.get::<_, i64>(at)?).ok().and_then(|k| slots.get_mut(k));
+                    if let Some(slot) = slot {
+                        *slot = Some(complete(row)?);
+                    }
+                }
+                // Every row id is there: the ids were read in this same read transaction.
+                items.extend(slots.into_iter().flatten());
             }
         }
         // A page that is not full, and not past the end, tells the total without counting
         // (an `eq` lookup then costs one index probe).
-        let total = if items.len() < query.count && (!items.is_empty() || offset == 0) {
+        let total = if let Some(total) = known_total {
+            total
+        } else if items.len() < query.count && (!items.is_empty() || offset == 0) {
             offset + items.len()
         } else {
             count_rows(&params)?
         };
-        if attach_page {
+        if attach_page && page_column.is_none() {
             attach(conn, &mut items)?;
         }
         return Ok((total, items));
@@ -157,8 +238,7 @@ pub(crate) fn list(
         Ok(())
     };
     while let Some(row) = rows.next()? {
-        let doc: String = row.get(1)?;
-        chunk.push(decode(&doc, row.get(0)?)?);
+        chunk.push(decode_row(row, 0)?);
         if chunk.len() >= EVAL_CHUNK {
             evaluate(&mut chunk, &mut matches)?;
         }
@@ -187,6 +267,39 @@ pub(crate) fn list(
     Ok((total, items))
 }
 
+/// The row ids of rows `offset..offset + count` in creation order among those matching
+/// `where_sql`, and how many match, from one pass over the matching row ids (no sort of all
+/// candidates, no second pass to count them).
+fn page_in_creation_order(
+    conn: &Connection,
+    t: &str,
+    where_sql: &str,
+    params: &[SqlValue],
+    offset: usize,
+    count: usize,
+) -> Result<(Vec<i64>, usize), Error> {
+    let keep = offset.saturating_add(count);
+    let mut stmt = conn.prepare_cached(&format!("SELECT seq FROM {t} {where_sql}"))?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    // The `keep` smallest row ids seen so far, largest on top.
+    let mut smallest: BinaryHeap<i64> = BinaryHeap::new();
+    let mut total = 0usize;
+    while let Some(row) = rows.next()? {
+        total += 1;
+        let seq: i64 = row.get(0)?;
+        if smallest.len() < keep {
+            smallest.push(seq);
+        } else if let Some(mut top) = smallest.peek_mut() {
+            if seq < *top {
+                *top = seq;
+            }
+        }
+    }
+    let mut seqs = smallest.into_sorted_vec();
+    let page = seqs.split_off(offset.min(seqs.len()));
+    Ok((page, total))
+}
+
 fn where_clause(tenant: &str, condition: Condition) -> (String, Vec<SqlValue>) {
     let mut params = vec![SqlValue::Text(tenant.to_owned())];
     let sql = if condition.sql.is_empty() {
@@ -204,7 +317,7 @@ mod tests {
 
     #[test]
     fn decode_sets_the_version() {
-        let doc = decode(r#"{"id":"1","meta":{"created":"x"}}"#, 3).unwrap();
+        let doc = decode(br#"{"id":"1","meta":{"created":"x"}}"#, 3).unwrap();
         assert_eq!(doc["meta"]["version"], "W/\"3\"");
         assert_eq!(doc["meta"]["created"], "x");
     }

@@ -60,6 +60,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX memberships_value ON memberships (tenant, value);
     ",
+    // 2: user documents as JSONB (SQLite's binary JSON; the column's TEXT affinity keeps
+    // blobs as they are). SQL reads them with the same JSON functions; the store decodes
+    // them without a text parse.
+    "
+    UPDATE users SET doc = jsonb(doc) WHERE typeof(doc) = 'text';
+    ",
 ];
 
 /// The schema version this crate writes.

@@ -2,10 +2,12 @@
 
 use crate::SqliteUserStore;
 use crate::error::Error;
-use crate::list::{self, decode};
+use crate::jsonb;
+use crate::list::{self, PageColumn, decode_row};
 use crate::pushdown::{self, Table};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use serde_json::{Map, Value};
@@ -16,7 +18,7 @@ pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
 }
 
 /// A user as stored: the indexed columns and the document (without `groups`, which is
-/// derived, and without `meta.version`, which is a column).
+/// derived, and without `meta.version`, which is a column), as JSONB (see `jsonb`).
 struct Encoded {
     id: String,
     id_fold: String,
@@ -27,7 +29,7 @@ struct Encoded {
     purge_at: Option<i64>,
     created: Option<i64>,
     last_modified: Option<i64>,
-    doc: String,
+    doc: Vec<u8>,
 }
 
 fn encode(user: &User) -> Result<Encoded, Error> {
@@ -49,7 +51,7 @@ fn encode(user: &User) -> Result<Encoded, Error> {
         purge_at: (lifecycle.status == UserStatus::Suspended).then_some(lifecycle.purge_at).flatten().map(millis),
         created: meta.as_ref().map(|m| millis(m.created)),
         last_modified: meta.as_ref().map(|m| millis(m.last_modified)),
-        doc: serde_json::to_string(&doc)?,
+        doc: jsonb::encode_object(&doc),
     })
 }
 
@@ -63,21 +65,51 @@ pub(crate) fn check_version(if_match: Option<&Version>, current: i64) -> Result<
     }
 }
 
-/// The user's `groups`, derived from memberships (`None` when it belongs to none).
+/// The user's `groups`, derived from memberships (`None` when it belongs to none), in group
+/// creation order.
 pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Result<Option<Value>, Error> {
     let mut stmt = conn.prepare_cached(
         // The user's few memberships first (by the index on `value`; without statistics the
         // planner would walk the tenant's groups or memberships), then one group lookup each.
-        "SELECT m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m INDEXED BY memberships_value \
-         CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
-         WHERE m.tenant = ?1 AND m.value = ?2 ORDER BY g.seq",
+        // Sorted here rather than by SQL, which would set up a sorter on every write.
+        "SELECT g.seq, m.group_id, json_extract(g.doc, '$.displayName') FROM memberships m \
+         INDEXED BY memberships_value CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+         WHERE m.tenant = ?1 AND m.value = ?2",
     )?;
     let mut rows = stmt.query(params![tenant, user_id])?;
-    let mut groups = Vec::new();
+    let mut groups: Vec<(i64, Value)> = Vec::new();
     while let Some(row) = rows.next()? {
-        groups.push(group_ref(row.get(0)?, row.get(1)?));
+        groups.push((row.get(0)?, group_ref(row.get(1)?, row.get(2)?)));
     }
-    Ok((!groups.is_empty()).then_some(Value::Array(groups)))
+    groups.sort_unstable_by_key(|g| g.0);
+    Ok((!groups.is_empty()).then(|| Value::Array(groups.into_iter().map(|g| g.1).collect())))
+}
+
+/// A column with the `groups` of the `users` row at hand, for reading them in the same
+/// statement as the document: a JSON array of `[group seq, group id, displayName]`, `[]` when
+/// the user belongs to no group. Unordered: an `ORDER BY` inside the aggregate would open a
+/// temporary b-tree for every row; [`finish_groups`] orders them.
+const GROUPS_COLUMN: &str = "(SELECT json_group_array(json_array(g.seq, m.group_id, json_extract(g.doc, '$.displayName'))) \
+     FROM memberships m INDEXED BY memberships_value \
+     CROSS JOIN groups g ON g.tenant = m.tenant AND g.id = m.group_id \
+     WHERE m.tenant = users.tenant AND m.value = users.id)";
+
+/// Sets `groups` from the value of [`GROUPS_COLUMN`], in group creation order (as
+/// [`groups_of`]).
+fn finish_groups(doc: &mut Map<String, Value>, column: ValueRef<'_>) -> Result<(), Error> {
+    let text = match column {
+        ValueRef::Text(t) => t,
+        _ => b"[]",
+    };
+    let groups = if text == b"[]" {
+        None
+    } else {
+        let mut rows: Vec<(i64, String, Option<String>)> = serde_json::from_slice(text)?;
+        rows.sort_unstable_by_key(|r| r.0);
+        Some(Value::Array(rows.into_iter().map(|(_, id, display)| group_ref(id, display)).collect()))
+    };
+    set_groups(doc, groups);
+    Ok(())
 }
 
 /// One element of a user's `groups`.
@@ -99,6 +131,7 @@ fn set_groups(doc: &mut Map<String, Value>, groups: Option<Value>) {
 }
 
 fn attach_groups(conn: &Connection, tenant: &str, doc: &mut Map<String, Value>) -> Result<(), Error> {
+    // Only the Rust-evaluated list path completes one document at a time.
     let groups = match doc.get("id").and_then(Value::as_str) {
         Some(id) => groups_of(conn, tenant, id)?,
         None => None,
@@ -213,13 +246,12 @@ impl UserStore for SqliteUserStore {
         let doc = self
             .db
             .read(move |conn| {
-                let (version, doc): (i64, String) = conn
-                    .prepare_cached(&format!("SELECT version, doc FROM users WHERE {USER_KEY}"))?
-                    .query_row(params![tenant, id, id_fold], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?
-                    .ok_or(Error::NotFound)?;
-                let mut doc = decode(&doc, version)?;
-                attach_groups(conn, &tenant, &mut doc)?;
+                let mut stmt =
+                    conn.prepare_cached(&format!("SELECT version, doc, {GROUPS_COLUMN} FROM users WHERE {USER_KEY}"))?;
+                let mut rows = stmt.query(params![tenant, id, id_fold])?;
+                let row = rows.next()?.ok_or(Error::NotFound)?;
+                let mut doc = decode_row(row, 0)?;
+                finish_groups(&mut doc, row.get_ref(2)?)?;
                 Ok(doc)
             })
             .await?;
@@ -287,7 +319,8 @@ impl UserStore for SqliteUserStore {
                     || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
                 let mut attach =
                     |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
-                list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true)
+                let groups = PageColumn { sql: GROUPS_COLUMN, finish: finish_groups };
+                list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
             })
             .await?;
         Ok(Page {
@@ -313,8 +346,8 @@ impl UserStore for SqliteUserStore {
                     )?;
                     let mut rows = stmt.query(params![now])?;
                     while let Some(row) = rows.next()? {
-                        let (tenant, version, doc): (String, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                        by_tenant.entry(tenant).or_default().push(decode(&doc, version)?);
+                        let tenant: String = row.get(0)?;
+                        by_tenant.entry(tenant).or_default().push(decode_row(row, 1)?);
                     }
                 }
                 conn.prepare_cached(

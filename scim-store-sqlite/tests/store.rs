@@ -318,3 +318,54 @@ async fn listed_users_carry_the_same_groups_as_get() {
         assert!(page.items[0].as_json().get("groups").is_none());
     }
 }
+
+#[tokio::test]
+async fn groups_come_in_group_creation_order_whatever_the_order_of_joining() {
+    let (_dir, s) = on_disk();
+    let t = tenant("a");
+    UserStore::create(&s, &t, user("u1", "n1")).await.unwrap();
+    UserStore::create(&s, &t, user("u2", "n2")).await.unwrap();
+    GroupStore::create(&s, &t, group("gb", "B \"quoted\" ünïcode", &[])).await.unwrap();
+    GroupStore::create(&s, &t, group("ga", "A", &["u1"])).await.unwrap();
+    let join = MemberChange { add: vec![json!({"value": "u1"})], remove: Vec::new() };
+    GroupStore::modify_members(&s, &t, "gb", &join, t0(), None).await.unwrap();
+    let expected = json!([
+        {"value": "gb", "display": "B \"quoted\" ünïcode", "type": "direct"},
+        {"value": "ga", "display": "A", "type": "direct"}
+    ]);
+    assert_eq!(UserStore::get(&s, &t, "u1").await.unwrap().as_json()["groups"], expected);
+    // The write path derives them with its own query: the same answer.
+    let replaced = UserStore::replace(&s, &t, user("u1", "n1"), None).await.unwrap();
+    assert_eq!(replaced.as_json()["groups"], expected);
+    for q in [query(None), query(Some("userName eq \"n1\"")), query(Some("title pr or userName sw \"n\""))] {
+        let page = UserStore::list(&s, &t, &q).await.unwrap();
+        let u1 = page.items.iter().find(|u| u.id() == Some("u1")).unwrap();
+        assert_eq!(u1.as_json()["groups"], expected);
+        let u2 = page.items.iter().find(|u| u.id() == Some("u2"));
+        assert!(u2.is_none_or(|u| u.as_json().get("groups").is_none()));
+    }
+}
+
+#[tokio::test]
+async fn pages_under_an_indexed_filter_come_in_creation_order_with_the_full_total() {
+    let s = mem();
+    let t = tenant("a");
+    // userNames in an order unrelated to creation order, and some that do not match.
+    for i in 0..40 {
+        let name = if i % 4 == 3 { format!("other{i}") } else { format!("m{:02}", (i * 17) % 40) };
+        UserStore::create(&s, &t, user(&format!("u{i}"), &name)).await.unwrap();
+    }
+    let all = UserStore::list(&s, &t, &query(Some("userName sw \"m\""))).await.unwrap();
+    assert_eq!(all.total_results, 30);
+    let expected: Vec<String> = (0..40).filter(|i| i % 4 != 3).map(|i| format!("u{i}")).collect();
+    assert_eq!(ids(&all.items, |u| u.id()), expected);
+    for (start_index, count) in [(1, 1), (1, 7), (5, 10), (29, 5), (30, 1), (31, 3), (100, 2), (1, 0)] {
+        let mut q = query(Some("userName sw \"m\""));
+        q.start_index = start_index;
+        q.count = count;
+        let page = UserStore::list(&s, &t, &q).await.unwrap();
+        assert_eq!(page.total_results, 30, "{start_index} {count}");
+        let want: Vec<String> = expected.iter().skip(start_index - 1).take(count).cloned().collect();
+        assert_eq!(ids(&page.items, |u| u.id()), want, "{start_index} {count}");
+    }
+}
