@@ -276,22 +276,21 @@ impl<'r, 'd> Engine<'r, 'd> {
     ) -> Result<(usize, usize), ScimError> {
         let Some(cur) = get_mut(self.doc, loc.segs()) else { return Ok((0, 0)) };
         let Value::Array(a) = cur else { return Err(shape_error(&loc)) };
-        let first = match a.iter().enumerate().position(|(i, v)| remove(i, v)) {
-            Some(first) => first,
-            None => return Ok((0, a.len())),
-        };
-        let old = std::mem::take(a);
-        let mut kept = Vec::with_capacity(old.len());
-        let mut removed = Vec::new();
-        for (i, v) in old.into_iter().enumerate() {
-            if i == first || (i > first && remove(i, &v)) {
-                removed.push((i, v));
-            } else {
-                kept.push(v);
-            }
+        let indices: Vec<usize> = a.iter().enumerate().filter(|(i, v)| remove(*i, v)).map(|(i, _)| i).collect();
+        if indices.is_empty() {
+            return Ok((0, a.len()));
         }
-        let counts = (removed.len(), kept.len());
-        *a = kept;
+        // Take the removed elements out, then close the gaps in place: no second array, and
+        // the elements before the first removal do not move.
+        let removed: Vec<(usize, Value)> = indices.iter().map(|&i| (i, std::mem::take(&mut a[i]))).collect();
+        let mut next = indices.iter().copied().peekable();
+        let mut i = 0;
+        a.retain(|_| {
+            let gone = next.next_if_eq(&i).is_some();
+            i += 1;
+            !gone
+        });
+        let counts = (removed.len(), a.len());
         self.undo.push(Undo::Reinsert { loc, removed });
         Ok(counts)
     }

@@ -87,12 +87,18 @@ fn str_eq(a: &str, b: &str, case_exact: bool) -> bool {
     if case_exact {
         return a == b;
     }
-    // Equal ignoring ASCII case implies equal ignoring case; a mismatch usually shows at the
-    // first byte, so ids are rejected quickly.
-    if a.eq_ignore_ascii_case(b) {
-        return true;
-    }
-    if a.is_ascii() && b.is_ascii() {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if x.len() == y.len() {
+        // Up to the first difference (ignoring ASCII case) both strings hold the same
+        // characters up to ASCII case, so they lower-case alike; a difference between two
+        // ASCII bytes is then a difference ignoring case too. Ids usually differ at once, so
+        // this reads a byte or two where a full ASCII check would read both strings.
+        match x.iter().zip(y).position(|(p, q)| !p.eq_ignore_ascii_case(q)) {
+            None => return true,
+            Some(i) if x[i].is_ascii() && y[i].is_ascii() => return false,
+            Some(_) => {}
+        }
+    } else if a.is_ascii() && b.is_ascii() {
         return false;
     }
     a.to_lowercase() == b.to_lowercase()
@@ -116,28 +122,74 @@ impl Eq for Folded<'_> {}
 
 impl Hash for Folded<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        if !self.case_exact && !self.s.is_ascii() {
-            state.write(self.s.to_lowercase().as_bytes());
+        if self.case_exact {
+            state.write_u64(hash_bytes(self.s.as_bytes(), 0).0);
             return;
         }
-        let mask = if self.case_exact { 0 } else { 0x2020_2020_2020_2020_u64 };
-        let bytes = self.s.as_bytes();
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut buf = [0u8; 8];
-            buf.copy_from_slice(c);
-            state.write_u64(u64::from_le_bytes(buf) | mask);
+        // Setting bit 5 of every byte maps ASCII upper case onto lower case. Strings equal
+        // ignoring case but not ignoring ASCII case hold non-ASCII characters (`K`, the Kelvin
+        // sign, is `k` in lower case): those hash by their lower-case form, through the same
+        // function, so both sides of every match of [`str_eq`] hash alike.
+        let (h, ascii) = hash_bytes(self.s.as_bytes(), ASCII_FOLD);
+        if ascii {
+            state.write_u64(h);
+        } else {
+            state.write_u64(hash_bytes(self.s.to_lowercase().as_bytes(), ASCII_FOLD).0);
         }
-        let rest = chunks.remainder();
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        state.write_u64(u64::from_le_bytes(buf) | mask);
-        state.write_usize(bytes.len());
     }
 }
 
-/// A small multiply-rotate hasher: the keys are short identifiers from one request, and a
-/// collision only costs an extra comparison.
+/// Bit 5 of each byte of a word: ASCII upper case to lower case.
+const ASCII_FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The 64-bit halves of a 128-bit product, combined: a strong mix for one multiplication.
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a).wrapping_mul(u128::from(b));
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// The little-endian word at `at` (zero past the end, which callers never ask for).
+fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes.get(at..).and_then(<[u8]>::first_chunk::<8>).map_or(0, |c| u64::from_le_bytes(*c))
+}
+
+/// Hashes `bytes` with `mask` OR-ed into every byte, and says whether they are all ASCII.
+///
+/// Identifiers are short (a UUID is 36 bytes), so this reads whole words, the last ones
+/// overlapping the previous instead of copying a tail, and multiplies 16 bytes at a time with
+/// independent products (a chain of dependent multiplies per word was most of the cost of
+/// looking up each member of a large group).
+fn hash_bytes(bytes: &[u8], mask: u64) -> (u64, bool) {
+    const K: [u64; 4] = [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89];
+    let n = bytes.len();
+    let (mut acc, mut high) = (fold_mul(n as u64 ^ K[2], K[3]), 0u64);
+    if n >= 8 {
+        let mut at = 0;
+        while at + 16 <= n {
+            let (a, b) = (word(bytes, at), word(bytes, at + 8));
+            high |= a | b;
+            acc = acc.rotate_left(29) ^ fold_mul((a | mask) ^ K[0], (b | mask) ^ K[1]);
+            at += 16;
+        }
+        if at < n {
+            // The last bytes, as two words overlapping what came before.
+            let a = word(bytes, if n >= 16 { n - 16 } else { 0 });
+            let b = word(bytes, n - 8);
+            high |= a | b;
+            acc = acc.rotate_left(29) ^ fold_mul((a | mask) ^ K[2], (b | mask) ^ K[3]);
+        }
+    } else {
+        let mut w = 0u64;
+        for (i, b) in bytes.iter().enumerate() {
+            w |= u64::from(*b) << (8 * i);
+        }
+        high = w;
+        acc ^= fold_mul((w | mask) ^ K[0], K[1]);
+    }
+    (acc, high & 0x8080_8080_8080_8080 == 0)
+}
+
+/// Passes on the one word [`Folded`] writes (already mixed by [`hash_bytes`]).
 #[derive(Debug, Default)]
 struct FoldHasher(u64);
 
@@ -147,17 +199,11 @@ impl Hasher for FoldHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
+        self.write_u64(hash_bytes(bytes, 0).0);
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
+        self.0 = self.0.rotate_left(32) ^ n;
     }
 }
 
@@ -395,5 +441,45 @@ mod tests {
         assert_eq!(h("AbCdEfGh-1234567890"), h("abcdefgh-1234567890"));
         assert_eq!(h("Zoë"), h("ZOË"));
         assert_ne!(h("abc"), h("abd"));
+        // The Kelvin sign lower-cases to an ASCII `k`: equal ignoring case, so hashed alike.
+        assert!(str_eq("\u{212A}elvin", "kELVIN", false));
+        assert_eq!(h("\u{212A}elvin"), h("kELVIN"));
+        for n in 0..40 {
+            let lower: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert_eq!(h(&lower), h(&lower.to_ascii_uppercase()), "{lower}");
+            let mut other = lower.clone().into_bytes();
+            if let Some(last) = other.last_mut() {
+                *last = b'0';
+                assert_ne!(h(&lower), h(&String::from_utf8(other).unwrap_or_default()), "{lower}");
+            }
+        }
+        let exact = |s: &str| b.hash_one(Folded { s, case_exact: true });
+        assert_ne!(exact("abc"), exact("ABC"));
+    }
+
+    #[test]
+    fn str_eq_ignores_case_as_unicode_does() {
+        let pairs = [
+            ("abc", "ABC"),
+            ("abc", "abd"),
+            ("", ""),
+            ("a", ""),
+            ("Zoë", "ZOË"),
+            ("Zoë", "ZOE"),
+            ("\u{212A}", "k"),
+            ("k\u{212A}", "KK"),
+            ("xK", "x\u{212A}"),
+            ("ΣΑΣ", "σας"),
+            ("straße", "STRASSE"),
+            ("İ", "i\u{307}"),
+            ("aé", "bé"),
+            ("éa", "éb"),
+        ];
+        for (a, b) in pairs {
+            let expected = a.to_lowercase() == b.to_lowercase();
+            assert_eq!(str_eq(a, b, false), expected, "{a} / {b}");
+            assert_eq!(str_eq(b, a, false), expected, "{b} / {a}");
+            assert_eq!(str_eq(a, b, true), a == b, "{a} / {b}");
+        }
     }
 }
