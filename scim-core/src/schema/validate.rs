@@ -146,7 +146,7 @@ impl SchemaRegistry {
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_entries(resource_type, obj.into_iter(), existing),
+            Value::Object(obj) => self.validate_in_place(resource_type, obj, existing),
             other => Err(self.not_an_object(resource_type, &other)),
         }
     }
@@ -217,8 +217,138 @@ impl SchemaRegistry {
                 self.unknown(Path { parent: None, name: key.as_str() })?;
             }
         }
-        let mut map: Map<String, Value> = kept.into_iter().collect();
+        let map: Map<String, Value> = kept.into_iter().collect();
+        self.finish(rt, core, map, exts, existing)
+    }
 
+    /// [`validate_owned`](Self::validate_owned): the document's own map becomes the result.
+    /// Entries already canonical stay where they are (their values canonicalised in place);
+    /// only dropped entries are removed, and only renamed ones (another case, a URN-qualified
+    /// name, an extension object) are taken out and put back, so a canonical document costs no
+    /// new map, key or value.
+    fn validate_in_place(
+        &self,
+        resource_type: &str,
+        mut map: Map<String, Value>,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
+        let core = self.schema(&rt.schema).ok_or_else(|| {
+            ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
+        })?;
+        let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
+        // Kept core attributes whose key is not canonical, in document order: (client key,
+        // canonical name, value).
+        let mut moved: Vec<(String, &str, Value)> = Vec::new();
+        let mut error = None;
+        map.retain(|key, value| {
+            if error.is_some() || value.is_null() {
+                return error.is_some();
+            }
+            let outcome = self.entry_in_place(rt, core, key, value, &mut exts, &mut moved);
+            outcome.unwrap_or_else(|e| {
+                error = Some(e);
+                true
+            })
+        });
+        if let Some(e) = error {
+            return Err(e);
+        }
+        // As if every kept entry were inserted in document order: a renamed entry replaces a
+        // canonical one only when it came later (its client key sorts after the canonical name),
+        // or when the canonical one was itself put there by a renamed entry.
+        let mut renamed: Vec<&str> = Vec::new();
+        for (client_key, name, v) in moved {
+            match map.get_mut(name) {
+                Some(slot) => {
+                    if renamed.contains(&name) || client_key.as_str() > name {
+                        *slot = v;
+                    }
+                }
+                None => {
+                    map.insert(name.to_owned(), v);
+                    renamed.push(name);
+                }
+            }
+        }
+        self.finish(rt, core, map, exts, existing)
+    }
+
+    /// One entry of [`validate_in_place`](Self::validate_in_place): canonicalises the value in
+    /// place and says whether the entry stays; a kept value under another name is moved out to
+    /// `moved` or to its extension's slot.
+    fn entry_in_place<'a>(
+        &'a self,
+        rt: &'a super::ResourceType,
+        core: &'a Schema,
+        key: &str,
+        value: &mut Value,
+        exts: &mut Vec<(&'a Schema, Map<String, Value>)>,
+        moved: &mut Vec<(String, &'a str, Value)>,
+    ) -> Result<bool, ScimError> {
+        if let Some(attr) = core.attribute(key) {
+            if !stored(attr) {
+                return Ok(false);
+            }
+            self.canon_attr(attr, value, Path { parent: None, name: &attr.name })?;
+            if is_unassigned(value) {
+                return Ok(false);
+            }
+            if key == attr.name {
+                return Ok(true);
+            }
+            moved.push((key.to_owned(), attr.name.as_str(), std::mem::take(value)));
+            return Ok(false);
+        }
+        if key.eq_ignore_ascii_case("schemas") {
+            check_schemas(value)?;
+            // Rewritten by `finish`; the entry is kept so that its key is reused.
+            return Ok(key == "schemas");
+        }
+        if let Some(ext) = self.extension_of(rt, key) {
+            let ext_path = Path { parent: None, name: &ext.id };
+            let Value::Object(obj) = value else {
+                return Err(invalid(ext_path, format_args!("expected an extension object, got {}", kind(value))));
+            };
+            self.canon_map(obj, ext_path, |k| ext.attribute(k))?;
+            let obj = std::mem::take(obj);
+            let slot = ext_slot(exts, ext);
+            if slot.is_empty() {
+                *slot = obj;
+            } else {
+                slot.extend(obj);
+            }
+            return Ok(false);
+        }
+        if let Some((schema, is_ext, attr)) = self.qualified(rt, key) {
+            if stored(attr) {
+                let path = Path { parent: Some(&Path { parent: None, name: &schema.id }), name: &attr.name };
+                self.canon_attr(attr, value, path)?;
+                if !is_unassigned(value) {
+                    let v = std::mem::take(value);
+                    if is_ext {
+                        ext_slot(exts, schema).insert(attr.name.clone(), v);
+                    } else {
+                        moved.push((key.to_owned(), attr.name.as_str(), v));
+                    }
+                }
+            }
+            return Ok(false);
+        }
+        self.unknown(Path { parent: None, name: key })?;
+        Ok(false)
+    }
+
+    /// The checks and additions after the entries: required and immutable attributes, the
+    /// extension objects and `schemas`.
+    fn finish(
+        &self,
+        rt: &super::ResourceType,
+        core: &Schema,
+        mut map: Map<String, Value>,
+        mut exts: Vec<(&Schema, Map<String, Value>)>,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
         check_required(core, &map, None)?;
         let existing = existing.and_then(Value::as_object);
         keep_immutable(core, &mut map, existing, None)?;
@@ -242,7 +372,12 @@ impl SchemaRegistry {
             schemas.push(Value::String(schema.id.clone()));
             map.insert(schema.id.clone(), Value::Object(attrs));
         }
-        map.insert("schemas".to_owned(), Value::Array(schemas));
+        match map.get_mut("schemas") {
+            Some(slot) => *slot = Value::Array(schemas),
+            None => {
+                map.insert("schemas".to_owned(), Value::Array(schemas));
+            }
+        }
         Ok(map)
     }
 
@@ -325,4 +460,68 @@ fn keep_immutable(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::urn;
+    use serde_json::json;
+
+    /// The owned path (canonicalised in place) and the borrowed path (copies what it keeps)
+    /// give the same result, error included, on documents with every kind of entry.
+    #[test]
+    fn owned_and_borrowed_agree() {
+        let ent = urn::ENTERPRISE_USER;
+        let core = urn::USER;
+        let docs = [
+            json!({"schemas": [core], "userName": "a", "id": "x", "meta": {"created": "now"}}),
+            json!({"userName": "a", "USERNAME": "b"}),
+            json!({"USERNAME": "b", "UserName": "c"}),
+            json!({"USERNAME": "b", "UserName": "c", "userName": "a"}),
+            json!({"USERNAME": "b", "userName": "a", "usERName": "d"}),
+            json!({"userName": "a", "USERNAME": null}),
+            json!({"userName": null, "USERNAME": "b"}),
+            json!({"userName": "a", "emails": [], "EMAILS": [{"value": "x@y"}]}),
+            json!({"userName": "a", "EMAILS": [{"value": "x@y"}], "emails": []}),
+            json!({"userName": "a", "emails": [{"value": "u@v"}], "EMAILS": [{"value": "x@y"}]}),
+            json!({"userName": "a", format!("{core}:userName"): "q"}),
+            json!({format!("{core}:userName"): "q"}),
+            json!({"USERNAME": "b", format!("{core}:userName"): "q"}),
+            json!({"userName": "a", format!("{core}:displayName"): "D", "displayName": "E"}),
+            json!({"userName": "a", ent: {"department": "x"}, format!("{ent}:division"): "y"}),
+            json!({"userName": "a", ent: {"department": "x"}, ent.to_uppercase(): {"department": "z", "costCenter": "c"}}),
+            json!({"userName": "a", ent.to_uppercase(): {"Department": "z"}, format!("{ent}:department"): "w"}),
+            json!({"userName": "a", ent: {"department": null}}),
+            json!({"userName": "a", ent: "nope"}),
+            json!({"userName": "a", "Schemas": [core], "schemas": "x"}),
+            json!({"userName": "a", "SCHEMAS": 3}),
+            json!({"userName": "a", "active": "True", "ACTIVE": "nope"}),
+            json!({"userName": "a", "active": "maybe", "emails": 3}),
+            json!({"userName": "a", "name": {"GivenName": "g", "givenName": "h", "x": 1}}),
+            json!({"userName": "a", "unknown": 1, "groups": [], "password": "p"}),
+            json!({"userName": " "}),
+            json!({"displayName": "no user name"}),
+            json!({"userName": "a", "emails": [{"value": "a", "primary": true}, {"value": "b", "primary": true}]}),
+        ];
+        let mut kept = 0;
+        for policy in [UnknownAttributes::Ignore, UnknownAttributes::Reject] {
+            let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
+            for doc in &docs {
+                for existing in [None, Some(json!({"userName": "old", "id": "x"}))] {
+                    let borrowed = registry.validate("User", doc, existing.as_ref());
+                    let owned = registry.validate_owned("User", doc.clone(), existing.as_ref());
+                    match (&borrowed, &owned) {
+                        (Ok(a), Ok(b)) => {
+                            assert_eq!(a, b, "{doc}");
+                            kept += 1;
+                        }
+                        (Err(a), Err(b)) => assert_eq!(a.detail(), b.detail(), "{doc}"),
+                        _ => panic!("{doc}: {borrowed:?} / {owned:?}"),
+                    }
+                }
+            }
+        }
+        assert!(kept > docs.len(), "most documents are valid: {kept}");
+    }
 }
