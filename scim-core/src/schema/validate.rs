@@ -318,7 +318,9 @@ impl SchemaRegistry {
             } else {
                 slot.extend(obj);
             }
-            return Ok(false);
+            // Under its canonical URN, the (now empty) entry stays: `finish` puts the
+            // extension's attributes back into it, or removes it.
+            return Ok(key == ext.id);
         }
         if let Some((schema, is_ext, attr)) = self.qualified(rt, key) {
             if stored(attr) {
@@ -352,8 +354,8 @@ impl SchemaRegistry {
         check_required(core, &map, None)?;
         let existing = existing.and_then(Value::as_object);
         keep_immutable(core, &mut map, existing, None)?;
-        let mut schemas = Vec::with_capacity(1 + rt.extensions.len());
-        schemas.push(Value::String(core.id.clone()));
+        let mut schemas: Vec<&str> = Vec::with_capacity(1 + rt.extensions.len());
+        schemas.push(&core.id);
         for ext in &rt.extensions {
             let Some(schema) = self.schema(&ext.schema) else { continue };
             let mut attrs = match exts.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
@@ -366,16 +368,29 @@ impl SchemaRegistry {
                 if ext.required {
                     return Err(ScimError::invalid_value(format!("the extension '{}' is required", schema.id)));
                 }
+                // The place an owned document's extension object was taken from.
+                map.remove(&schema.id);
                 continue;
             }
             check_required(schema, &attrs, Some(&schema.id))?;
-            schemas.push(Value::String(schema.id.clone()));
-            map.insert(schema.id.clone(), Value::Object(attrs));
+            schemas.push(&schema.id);
+            match map.get_mut(&schema.id) {
+                Some(slot) => *slot = Value::Object(attrs),
+                None => {
+                    map.insert(schema.id.clone(), Value::Object(attrs));
+                }
+            }
         }
+        // The client's own `schemas`, when it already lists exactly these URNs in this order.
+        let same = |v: &Value| match v {
+            Value::Array(items) => items.len() == schemas.len() && items.iter().zip(&schemas).all(|(i, s)| i == *s),
+            _ => false,
+        };
         match map.get_mut("schemas") {
-            Some(slot) => *slot = Value::Array(schemas),
+            Some(slot) if same(slot) => {}
+            Some(slot) => *slot = schemas_value(&schemas),
             None => {
-                map.insert("schemas".to_owned(), Value::Array(schemas));
+                map.insert("schemas".to_owned(), schemas_value(&schemas));
             }
         }
         Ok(map)
@@ -395,6 +410,10 @@ impl SchemaRegistry {
         let (schema, is_ext) = self.schemas_of(rt).find(|(s, _)| s.id.eq_ignore_ascii_case(urn))?;
         Some((schema, is_ext, schema.attribute(name)?))
     }
+}
+
+fn schemas_value(ids: &[&str]) -> Value {
+    Value::Array(ids.iter().map(|id| Value::String((*id).to_owned())).collect())
 }
 
 fn unknown_resource_type(name: &str) -> ScimError {
