@@ -254,6 +254,32 @@ impl<'a, 'r> Lookup<'a, 'r> {
 
     /// Calls `f` with the index of every item that is the same as `el`, in order.
     pub(super) fn for_each_same(&self, el: &Value, mut f: impl FnMut(usize)) {
+        if let (Some(table), Identity::Value { key: name, case_exact, .. }, Value::Object(m), true) =
+            (&self.table, self.identity, el, self.unkeyed.is_empty())
+        {
+            // Probe with every string member whose name is as long as the key's, and read the
+            // name only on a hit: most elements of a large attribute (the members of a group)
+            // match nothing, and their names then stay unread.
+            for (k, v) in m.iter().rev() {
+                let Value::String(s) = v else { continue };
+                if k.len() != name.len() {
+                    continue;
+                }
+                let Some(&head) = table.get(&Folded { s, case_exact }) else { continue };
+                if k != name {
+                    continue;
+                }
+                let mut i = head;
+                while i != END {
+                    if self.identity.same(&self.items[i], el) {
+                        f(i);
+                    }
+                    i = self.next[i];
+                }
+                return;
+            }
+            return;
+        }
         let key = self.identity.key(el);
         if let (Some(table), Some(s)) = (&self.table, key) {
             let mut i = table.get(&Folded { s, case_exact: self.identity.case_exact() }).copied().unwrap_or(END);
@@ -283,6 +309,49 @@ impl<'a, 'r> Lookup<'a, 'r> {
         }
     }
 
+    /// Clears `keep[j]` for each item that is the same as an earlier item still kept.
+    pub(super) fn drop_repeats(&self, keep: &mut [bool]) {
+        let Some(table) = &self.table else {
+            for (i, el) in self.items.iter().enumerate() {
+                if keep[i] {
+                    self.for_each_same(el, |j| {
+                        if j > i {
+                            keep[j] = false;
+                        }
+                    });
+                }
+            }
+            return;
+        };
+        // Items with a key can only be the same as items with an equal key: those of their
+        // chain, listed in item order. Most chains hold one item, so this costs no lookup.
+        for &head in table.values() {
+            let mut i = head;
+            while i != END {
+                if keep[i] {
+                    let mut j = self.next[i];
+                    while j != END {
+                        if keep[j] && self.identity.same(&self.items[i], &self.items[j]) {
+                            keep[j] = false;
+                        }
+                        j = self.next[j];
+                    }
+                }
+                i = self.next[i];
+            }
+        }
+        // Items without a key can only be the same as one another.
+        for (n, &i) in self.unkeyed.iter().enumerate() {
+            if keep[i] {
+                for &j in &self.unkeyed[n + 1..] {
+                    if keep[j] && self.identity.same(&self.items[i], &self.items[j]) {
+                        keep[j] = false;
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether some item is the same as `el`.
     pub(super) fn contains(&self, el: &Value) -> bool {
         let mut found = false;
@@ -297,15 +366,7 @@ pub(super) fn new_elements(identity: Identity<'_>, existing: &[Value], incoming:
     let keep: Vec<bool> = {
         let index = Lookup::new(identity, &incoming);
         let mut keep = vec![true; incoming.len()];
-        for (i, el) in incoming.iter().enumerate() {
-            if keep[i] {
-                index.for_each_same(el, |j| {
-                    if j > i {
-                        keep[j] = false;
-                    }
-                });
-            }
-        }
+        index.drop_repeats(&mut keep);
         for el in existing {
             index.for_each_same(el, |j| keep[j] = false);
         }
@@ -415,14 +476,56 @@ mod tests {
             json!({"value": "ID-5", "type": "user"}),
             json!({"value": "nope"}),
             json!({"value": "ID-5", "type": "Group"}),
+            json!({"types": "ID-5"}),
+            json!({"types": "ID-5", "value": "id-6", "vALUE": "ID-4"}),
+            json!({"value": 5, "other": "ID-5"}),
         ] {
             let h: Vec<usize> = all(&hashed, &probe).into_iter().filter(|&i| i < SCAN_LIMIT).collect();
             assert_eq!(h, all(&scanned, &probe), "{probe}");
         }
         assert_eq!(all(&hashed, &json!({"value": "id-2999"})), vec![2999]);
+        assert_eq!(all(&hashed, &json!({"types": "ID-5", "value": "id-6"})), vec![6]);
+        assert!(all(&hashed, &json!({"types": "ID-5"})).is_empty());
         assert!(!hashed.contains(&json!({"value": "ID-5", "type": "Group"})));
         let dups: Vec<Value> = (0..20).map(|i| json!({"value": format!("X{}", i % 3)})).collect();
         assert_eq!(all(&Lookup::new(id, &dups), &json!({"value": "x1"})), vec![1, 4, 7, 10, 13, 16, 19]);
+    }
+
+    #[test]
+    fn repeats_dropped_as_by_pairwise_comparison() {
+        let def = members_def();
+        let id = Identity::of(&def);
+        let types = [None, Some("User"), Some("Group"), Some("user")];
+        let items: Vec<Value> = (0..40)
+            .map(|i| {
+                let mut m = Map::new();
+                if i % 7 != 3 {
+                    m.insert("value".to_owned(), json!(["A", "a", "b", "\u{212A}", "k"][i % 5]));
+                } else {
+                    m.insert("display".to_owned(), json!(["x", "y"][i % 2]));
+                }
+                if let Some(t) = types[(i / 5) % 4] {
+                    m.insert("type".to_owned(), json!(t));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        for n in [3, SCAN_LIMIT, 40] {
+            let items = &items[..n];
+            let mut expected = vec![true; n];
+            for i in 0..n {
+                if expected[i] {
+                    for j in i + 1..n {
+                        if id.same(&items[j], &items[i]) {
+                            expected[j] = false;
+                        }
+                    }
+                }
+            }
+            let mut keep = vec![true; n];
+            Lookup::new(id, items).drop_repeats(&mut keep);
+            assert_eq!(keep, expected, "{n} items");
+        }
     }
 
     #[test]
