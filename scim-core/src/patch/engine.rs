@@ -74,6 +74,32 @@ enum Undo<'r> {
     Reinsert { loc: Loc<'r>, removed: Vec<(usize, Value)> },
 }
 
+/// The undo log: the first entry inline, so that the usual one-edit request allocates no log.
+#[derive(Debug, Default)]
+struct UndoLog<'r> {
+    first: Option<Undo<'r>>,
+    rest: Vec<Undo<'r>>,
+}
+
+impl<'r> UndoLog<'r> {
+    fn push(&mut self, undo: Undo<'r>) {
+        if self.first.is_none() {
+            self.first = Some(undo);
+        } else {
+            self.rest.push(undo);
+        }
+    }
+
+    /// The newest entry.
+    fn pop(&mut self) -> Option<Undo<'r>> {
+        self.rest.pop().or_else(|| self.first.take())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 /// Objects up to this size are searched by a scan that compares key lengths first.
 const SCAN_KEYS: usize = 32;
 
@@ -183,13 +209,13 @@ pub(super) struct Engine<'r, 'd> {
     pub(super) registry: &'r SchemaRegistry,
     pub(super) rt: &'r ResourceType,
     pub(super) doc: &'d mut Map<String, Value>,
-    undo: Vec<Undo<'r>>,
+    undo: UndoLog<'r>,
     touched_extensions: Vec<&'r Schema>,
 }
 
 impl<'r, 'd> Engine<'r, 'd> {
     pub(super) fn new(registry: &'r SchemaRegistry, rt: &'r ResourceType, doc: &'d mut Map<String, Value>) -> Self {
-        Self { registry, rt, doc, undo: Vec::new(), touched_extensions: Vec::new() }
+        Self { registry, rt, doc, undo: UndoLog::default(), touched_extensions: Vec::new() }
     }
 
     /// Whether any edit was made.
