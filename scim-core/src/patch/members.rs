@@ -225,6 +225,35 @@ pub(super) struct Lookup<'a, 'r> {
     next: Vec<usize>,
     /// Items without a string key, compared one by one.
     unkeyed: Vec<usize>,
+    /// With `table`: one bit per [`prefix_hash`] of the keys (empty when some key's prefix is
+    /// not ASCII). An element whose prefix has no bit cannot match, and the rest of its string
+    /// is neither read nor hashed.
+    prefixes: Vec<u64>,
+}
+
+/// A hash of a string's first eight bytes and of its length up to eight, ASCII case folded
+/// unless `case_exact`; `None` when folding could not tell (a non-ASCII byte among them).
+///
+/// Strings equal under [`str_eq`] whose prefixes are ASCII have equal prefix hashes: their
+/// first difference ignoring ASCII case, if any, cannot be between two ASCII bytes, and a
+/// string that is a strict prefix of the other lower-cases shorter.
+fn prefix_hash(s: &str, case_exact: bool) -> Option<u64> {
+    let bytes = s.as_bytes();
+    let n = bytes.len().min(8);
+    let mut w = word(bytes, 0);
+    if n < 8 {
+        w = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            w |= u64::from(*b) << (8 * i);
+        }
+    }
+    if !case_exact {
+        if w & 0x8080_8080_8080_8080 != 0 {
+            return None;
+        }
+        w |= ASCII_FOLD;
+    }
+    Some(fold_mul(w ^ 0x243f_6a88_85a3_08d3, n as u64 ^ 0x1319_8a2e_0370_7344))
 }
 
 impl<'a, 'r> Lookup<'a, 'r> {
@@ -232,7 +261,7 @@ impl<'a, 'r> Lookup<'a, 'r> {
     pub(super) fn new(identity: Identity<'r>, items: &'a [Value]) -> Self {
         let keys: Vec<Option<&'a str>> = items.iter().map(|v| identity.key(v)).collect();
         let unkeyed = keys.iter().enumerate().filter(|(_, k)| k.is_none()).map(|(i, _)| i).collect();
-        let mut lookup = Self { identity, items, keys, table: None, next: Vec::new(), unkeyed };
+        let mut lookup = Self { identity, items, keys, table: None, next: Vec::new(), unkeyed, prefixes: Vec::new() };
         if items.len() > SCAN_LIMIT && !matches!(identity, Identity::Whole) {
             let case_exact = identity.case_exact();
             let mut table: HashMap<Folded<'a>, usize, BuildHasherDefault<FoldHasher>> =
@@ -248,8 +277,33 @@ impl<'a, 'r> Lookup<'a, 'r> {
             }
             lookup.table = Some(table);
             lookup.next = next;
+            // About 16 bits per key: few elements that match nothing get through.
+            let words = (items.len() / 4).next_power_of_two().max(8);
+            let mut prefixes = vec![0u64; words];
+            let all = lookup.keys.iter().flatten().all(|s| match prefix_hash(s, case_exact) {
+                Some(h) => {
+                    let bit = h as usize & (words * 64 - 1);
+                    prefixes[bit / 64] |= 1 << (bit % 64);
+                    true
+                }
+                None => false,
+            });
+            if all {
+                lookup.prefixes = prefixes;
+            }
         }
         lookup
+    }
+
+    /// Whether an item's key may equal `s`, from its prefix alone.
+    fn may_hold(&self, s: &str, case_exact: bool) -> bool {
+        match prefix_hash(s, case_exact) {
+            Some(h) if !self.prefixes.is_empty() => {
+                let bit = h as usize & (self.prefixes.len() * 64 - 1);
+                self.prefixes[bit / 64] & (1 << (bit % 64)) != 0
+            }
+            _ => true,
+        }
     }
 
     /// Calls `f` with the index of every item that is the same as `el`, in order.
@@ -262,7 +316,7 @@ impl<'a, 'r> Lookup<'a, 'r> {
             // match nothing, and their names then stay unread.
             for (k, v) in m.iter().rev() {
                 let Value::String(s) = v else { continue };
-                if k.len() != name.len() {
+                if k.len() != name.len() || !self.may_hold(s, case_exact) {
                     continue;
                 }
                 let Some(&head) = table.get(&Folded { s, case_exact }) else { continue };
@@ -526,6 +580,36 @@ mod tests {
             Lookup::new(id, items).drop_repeats(&mut keep);
             assert_eq!(keep, expected, "{n} items");
         }
+    }
+
+    #[test]
+    fn prefix_filter_keeps_every_match() {
+        let def = members_def();
+        let id = Identity::of(&def);
+        let probes = ["abcdefgh\u{212A}", "\u{212A}-short", "K-SHORT", "k", "id-3", "ID-3x", "abcdefghk", "ZOË-1", ""];
+        for extra in ["plain", "zoë-1"] {
+            let mut items: Vec<Value> = (0..20).map(|i| json!({"value": format!("ID-{i}")})).collect();
+            for v in ["ABCDEFGHk", "k-short", "K", extra, ""] {
+                items.push(json!({ "value": v }));
+            }
+            let index = Lookup::new(id, &items);
+            assert!(index.table.is_some());
+            assert_eq!(index.prefixes.is_empty(), extra == "zoë-1", "a non-ASCII prefix turns the filter off");
+            for probe in probes {
+                let el = json!({ "value": probe });
+                let mut found = Vec::new();
+                index.for_each_same(&el, |i| found.push(i));
+                let expected: Vec<usize> = (0..items.len()).filter(|&i| id.same(&items[i], &el)).collect();
+                assert_eq!(found, expected, "{probe} with {extra}");
+            }
+        }
+        for (a, b) in [("abcdefgh\u{212A}", "ABCDEFGHk"), ("x", "X"), ("Long-Identifier", "long-IDENTIFIER")] {
+            assert!(str_eq(a, b, false));
+            assert_eq!(prefix_hash(a, false), prefix_hash(b, false), "{a} / {b}");
+        }
+        assert_eq!(prefix_hash("\u{212A}elvin", false), None);
+        assert_ne!(prefix_hash("abc", false), prefix_hash("abcd", false));
+        assert_ne!(prefix_hash("abc", true), prefix_hash("ABC", true));
     }
 
     #[test]
