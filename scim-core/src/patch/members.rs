@@ -173,7 +173,7 @@ fn hash_bytes(bytes: &[u8], mask: u64) -> (u64, bool) {
         }
         if at < n {
             // The last bytes, as two words overlapping what came before.
-            let a = word(bytes, if n >= 16 { n - 16 } else { 0 });
+            let a = word(bytes, n.saturating_sub(16));
             let b = word(bytes, n - 8);
             high |= a | b;
             acc = acc.rotate_left(29) ^ fold_mul((a | mask) ^ K[2], (b | mask) ^ K[3]);
