@@ -18,60 +18,6 @@ pub enum UnknownAttributes {
     Reject,
 }
 
-/// A key of a client document, borrowed (`&String`, copied when kept) or owned (`String`, moved).
-trait Key {
-    fn as_str(&self) -> &str;
-    fn into_string(self) -> String;
-}
-
-impl Key for &String {
-    fn as_str(&self) -> &str {
-        self
-    }
-    fn into_string(self) -> String {
-        self.clone()
-    }
-}
-
-impl Key for String {
-    fn as_str(&self) -> &str {
-        self
-    }
-    fn into_string(self) -> String {
-        self
-    }
-}
-
-/// A value of a client document, borrowed (copied only when kept) or owned (moved).
-trait Input {
-    fn value(&self) -> &Value;
-    fn into_value(self) -> Value;
-}
-
-impl Input for &Value {
-    fn value(&self) -> &Value {
-        self
-    }
-    fn into_value(self) -> Value {
-        self.clone()
-    }
-}
-
-impl Input for Value {
-    fn value(&self) -> &Value {
-        self
-    }
-    fn into_value(self) -> Value {
-        self
-    }
-}
-
-/// The key to store a value of `attr` under: the client's own key when it is already canonical
-/// (moved, for owned input), else the canonical name.
-fn canonical_key<K: Key>(key: K, attr: &AttributeDef) -> String {
-    if key.as_str() == attr.name { key.into_string() } else { attr.name.clone() }
-}
-
 /// The attributes collected for one extension.
 fn ext_slot<'a, 'm>(
     exts: &'m mut Vec<(&'a Schema, Map<String, Value>)>,
@@ -128,7 +74,7 @@ impl SchemaRegistry {
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_entries(resource_type, obj.iter(), existing),
+            Value::Object(obj) => self.validate_entries(resource_type, obj, existing),
             other => Err(self.not_an_object(resource_type, other)),
         }
     }
@@ -158,51 +104,52 @@ impl SchemaRegistry {
         }
     }
 
-    fn validate_entries<K: Key, V: Input>(
+    /// [`validate`](Self::validate): the kept values are copied into a new map.
+    fn validate_entries(
         &self,
         resource_type: &str,
-        entries: impl Iterator<Item = (K, V)>,
+        obj: &Map<String, Value>,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
         let core = self.schema(&rt.schema).ok_or_else(|| {
             ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
         })?;
-        // Kept attributes under canonical keys: values are copied (borrowed input) or moved
-        // (owned input) only once it is known they are kept, then canonicalised in place.
-        let mut kept: Vec<(String, Value)> = Vec::with_capacity(entries.size_hint().0 + 1);
+        // Kept attributes under canonical keys: values are copied only once it is known they
+        // are kept, then canonicalised in place.
+        let mut kept: Vec<(String, Value)> = Vec::with_capacity(obj.len());
         let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
-        for (key, value) in entries {
-            if value.value().is_null() {
+        for (key, value) in obj {
+            if value.is_null() {
                 continue;
             }
             if let Some(attr) = core.attribute(key.as_str()) {
                 if stored(attr) {
-                    let mut v = value.into_value();
+                    let mut v = value.clone();
                     self.canon_attr(attr, &mut v, Path { parent: None, name: &attr.name })?;
                     if !is_unassigned(&v) {
-                        kept.push((canonical_key(key, attr), v));
+                        kept.push((attr.name.clone(), v));
                     }
                 }
             } else if key.as_str().eq_ignore_ascii_case("schemas") {
-                check_schemas(value.value())?;
+                check_schemas(value)?;
             } else if let Some(ext) = self.extension_of(rt, key.as_str()) {
                 let ext_path = Path { parent: None, name: &ext.id };
-                let got = kind(value.value());
-                let Value::Object(mut obj) = value.into_value() else {
-                    return Err(invalid(ext_path, format_args!("expected an extension object, got {got}")));
+                let Value::Object(ext_obj) = value else {
+                    return Err(invalid(ext_path, format_args!("expected an extension object, got {}", kind(value))));
                 };
-                self.canon_map(&mut obj, ext_path, |k| ext.attribute(k))?;
+                let mut ext_obj = ext_obj.clone();
+                self.canon_map(&mut ext_obj, ext_path, |k| ext.attribute(k))?;
                 let slot = ext_slot(&mut exts, ext);
                 if slot.is_empty() {
-                    *slot = obj;
+                    *slot = ext_obj;
                 } else {
-                    slot.extend(obj);
+                    slot.extend(ext_obj);
                 }
             } else if let Some((schema, is_ext, attr)) = self.qualified(rt, key.as_str()) {
                 // A URN-qualified name: `urn:…:core:2.0:User:userName`, `urn:…:enterprise:2.0:User:department`.
                 if stored(attr) {
-                    let mut v = value.into_value();
+                    let mut v = value.clone();
                     let path = Path { parent: Some(&Path { parent: None, name: &schema.id }), name: &attr.name };
                     self.canon_attr(attr, &mut v, path)?;
                     if !is_unassigned(&v) {
