@@ -74,6 +74,32 @@ enum Undo<'r> {
     Reinsert { loc: Loc<'r>, removed: Vec<(usize, Value)> },
 }
 
+/// The undo log: the first entry inline, so that the usual one-edit request allocates no log.
+#[derive(Debug, Default)]
+struct UndoLog<'r> {
+    first: Option<Undo<'r>>,
+    rest: Vec<Undo<'r>>,
+}
+
+impl<'r> UndoLog<'r> {
+    fn push(&mut self, undo: Undo<'r>) {
+        if self.first.is_none() {
+            self.first = Some(undo);
+        } else {
+            self.rest.push(undo);
+        }
+    }
+
+    /// The newest entry.
+    fn pop(&mut self) -> Option<Undo<'r>> {
+        self.rest.pop().or_else(|| self.first.take())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 /// Objects up to this size are searched by a scan that compares key lengths first.
 const SCAN_KEYS: usize = 32;
 
@@ -183,13 +209,13 @@ pub(super) struct Engine<'r, 'd> {
     pub(super) registry: &'r SchemaRegistry,
     pub(super) rt: &'r ResourceType,
     pub(super) doc: &'d mut Map<String, Value>,
-    undo: Vec<Undo<'r>>,
+    undo: UndoLog<'r>,
     touched_extensions: Vec<&'r Schema>,
 }
 
 impl<'r, 'd> Engine<'r, 'd> {
     pub(super) fn new(registry: &'r SchemaRegistry, rt: &'r ResourceType, doc: &'d mut Map<String, Value>) -> Self {
-        Self { registry, rt, doc, undo: Vec::new(), touched_extensions: Vec::new() }
+        Self { registry, rt, doc, undo: UndoLog::default(), touched_extensions: Vec::new() }
     }
 
     /// Whether any edit was made.
@@ -276,22 +302,21 @@ impl<'r, 'd> Engine<'r, 'd> {
     ) -> Result<(usize, usize), ScimError> {
         let Some(cur) = get_mut(self.doc, loc.segs()) else { return Ok((0, 0)) };
         let Value::Array(a) = cur else { return Err(shape_error(&loc)) };
-        let first = match a.iter().enumerate().position(|(i, v)| remove(i, v)) {
-            Some(first) => first,
-            None => return Ok((0, a.len())),
-        };
-        let old = std::mem::take(a);
-        let mut kept = Vec::with_capacity(old.len());
-        let mut removed = Vec::new();
-        for (i, v) in old.into_iter().enumerate() {
-            if i == first || (i > first && remove(i, &v)) {
-                removed.push((i, v));
-            } else {
-                kept.push(v);
-            }
+        let indices: Vec<usize> = a.iter().enumerate().filter(|(i, v)| remove(*i, v)).map(|(i, _)| i).collect();
+        if indices.is_empty() {
+            return Ok((0, a.len()));
         }
-        let counts = (removed.len(), kept.len());
-        *a = kept;
+        // Take the removed elements out, then close the gaps in place: no second array, and
+        // the elements before the first removal do not move.
+        let removed: Vec<(usize, Value)> = indices.iter().map(|&i| (i, std::mem::take(&mut a[i]))).collect();
+        let mut next = indices.iter().copied().peekable();
+        let mut i = 0;
+        a.retain(|_| {
+            let gone = next.next_if_eq(&i).is_some();
+            i += 1;
+            !gone
+        });
+        let counts = (removed.len(), a.len());
         self.undo.push(Undo::Reinsert { loc, removed });
         Ok(counts)
     }

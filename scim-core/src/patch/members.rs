@@ -87,12 +87,18 @@ fn str_eq(a: &str, b: &str, case_exact: bool) -> bool {
     if case_exact {
         return a == b;
     }
-    // Equal ignoring ASCII case implies equal ignoring case; a mismatch usually shows at the
-    // first byte, so ids are rejected quickly.
-    if a.eq_ignore_ascii_case(b) {
-        return true;
-    }
-    if a.is_ascii() && b.is_ascii() {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if x.len() == y.len() {
+        // Up to the first difference (ignoring ASCII case) both strings hold the same
+        // characters up to ASCII case, so they lower-case alike; a difference between two
+        // ASCII bytes is then a difference ignoring case too. Ids usually differ at once, so
+        // this reads a byte or two where a full ASCII check would read both strings.
+        match x.iter().zip(y).position(|(p, q)| !p.eq_ignore_ascii_case(q)) {
+            None => return true,
+            Some(i) if x[i].is_ascii() && y[i].is_ascii() => return false,
+            Some(_) => {}
+        }
+    } else if a.is_ascii() && b.is_ascii() {
         return false;
     }
     a.to_lowercase() == b.to_lowercase()
@@ -116,28 +122,74 @@ impl Eq for Folded<'_> {}
 
 impl Hash for Folded<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        if !self.case_exact && !self.s.is_ascii() {
-            state.write(self.s.to_lowercase().as_bytes());
+        if self.case_exact {
+            state.write_u64(hash_bytes(self.s.as_bytes(), 0).0);
             return;
         }
-        let mask = if self.case_exact { 0 } else { 0x2020_2020_2020_2020_u64 };
-        let bytes = self.s.as_bytes();
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut buf = [0u8; 8];
-            buf.copy_from_slice(c);
-            state.write_u64(u64::from_le_bytes(buf) | mask);
+        // Setting bit 5 of every byte maps ASCII upper case onto lower case. Strings equal
+        // ignoring case but not ignoring ASCII case hold non-ASCII characters (`K`, the Kelvin
+        // sign, is `k` in lower case): those hash by their lower-case form, through the same
+        // function, so both sides of every match of [`str_eq`] hash alike.
+        let (h, ascii) = hash_bytes(self.s.as_bytes(), ASCII_FOLD);
+        if ascii {
+            state.write_u64(h);
+        } else {
+            state.write_u64(hash_bytes(self.s.to_lowercase().as_bytes(), ASCII_FOLD).0);
         }
-        let rest = chunks.remainder();
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        state.write_u64(u64::from_le_bytes(buf) | mask);
-        state.write_usize(bytes.len());
     }
 }
 
-/// A small multiply-rotate hasher: the keys are short identifiers from one request, and a
-/// collision only costs an extra comparison.
+/// Bit 5 of each byte of a word: ASCII upper case to lower case.
+const ASCII_FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The 64-bit halves of a 128-bit product, combined: a strong mix for one multiplication.
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a).wrapping_mul(u128::from(b));
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// The little-endian word at `at` (zero past the end, which callers never ask for).
+fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes.get(at..).and_then(<[u8]>::first_chunk::<8>).map_or(0, |c| u64::from_le_bytes(*c))
+}
+
+/// Hashes `bytes` with `mask` OR-ed into every byte, and says whether they are all ASCII.
+///
+/// Identifiers are short (a UUID is 36 bytes), so this reads whole words, the last ones
+/// overlapping the previous instead of copying a tail, and multiplies 16 bytes at a time with
+/// independent products (a chain of dependent multiplies per word was most of the cost of
+/// looking up each member of a large group).
+fn hash_bytes(bytes: &[u8], mask: u64) -> (u64, bool) {
+    const K: [u64; 4] = [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89];
+    let n = bytes.len();
+    let (mut acc, mut high) = (fold_mul(n as u64 ^ K[2], K[3]), 0u64);
+    if n >= 8 {
+        let mut at = 0;
+        while at + 16 <= n {
+            let (a, b) = (word(bytes, at), word(bytes, at + 8));
+            high |= a | b;
+            acc = acc.rotate_left(29) ^ fold_mul((a | mask) ^ K[0], (b | mask) ^ K[1]);
+            at += 16;
+        }
+        if at < n {
+            // The last bytes, as two words overlapping what came before.
+            let a = word(bytes, n.saturating_sub(16));
+            let b = word(bytes, n - 8);
+            high |= a | b;
+            acc = acc.rotate_left(29) ^ fold_mul((a | mask) ^ K[2], (b | mask) ^ K[3]);
+        }
+    } else {
+        let mut w = 0u64;
+        for (i, b) in bytes.iter().enumerate() {
+            w |= u64::from(*b) << (8 * i);
+        }
+        high = w;
+        acc ^= fold_mul((w | mask) ^ K[0], K[1]);
+    }
+    (acc, high & 0x8080_8080_8080_8080 == 0)
+}
+
+/// Passes on the one word [`Folded`] writes (already mixed by [`hash_bytes`]).
 #[derive(Debug, Default)]
 struct FoldHasher(u64);
 
@@ -147,17 +199,11 @@ impl Hasher for FoldHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
+        self.write_u64(hash_bytes(bytes, 0).0);
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
+        self.0 = self.0.rotate_left(32) ^ n;
     }
 }
 
@@ -179,6 +225,35 @@ pub(super) struct Lookup<'a, 'r> {
     next: Vec<usize>,
     /// Items without a string key, compared one by one.
     unkeyed: Vec<usize>,
+    /// With `table`: one bit per [`prefix_hash`] of the keys (empty when some key's prefix is
+    /// not ASCII). An element whose prefix has no bit cannot match, and the rest of its string
+    /// is neither read nor hashed.
+    prefixes: Vec<u64>,
+}
+
+/// A hash of a string's first eight bytes and of its length up to eight, ASCII case folded
+/// unless `case_exact`; `None` when folding could not tell (a non-ASCII byte among them).
+///
+/// Strings equal under [`str_eq`] whose prefixes are ASCII have equal prefix hashes: their
+/// first difference ignoring ASCII case, if any, cannot be between two ASCII bytes, and a
+/// string that is a strict prefix of the other lower-cases shorter.
+fn prefix_hash(s: &str, case_exact: bool) -> Option<u64> {
+    let bytes = s.as_bytes();
+    let n = bytes.len().min(8);
+    let mut w = word(bytes, 0);
+    if n < 8 {
+        w = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            w |= u64::from(*b) << (8 * i);
+        }
+    }
+    if !case_exact {
+        if w & 0x8080_8080_8080_8080 != 0 {
+            return None;
+        }
+        w |= ASCII_FOLD;
+    }
+    Some(fold_mul(w ^ 0x243f_6a88_85a3_08d3, n as u64 ^ 0x1319_8a2e_0370_7344))
 }
 
 impl<'a, 'r> Lookup<'a, 'r> {
@@ -186,7 +261,7 @@ impl<'a, 'r> Lookup<'a, 'r> {
     pub(super) fn new(identity: Identity<'r>, items: &'a [Value]) -> Self {
         let keys: Vec<Option<&'a str>> = items.iter().map(|v| identity.key(v)).collect();
         let unkeyed = keys.iter().enumerate().filter(|(_, k)| k.is_none()).map(|(i, _)| i).collect();
-        let mut lookup = Self { identity, items, keys, table: None, next: Vec::new(), unkeyed };
+        let mut lookup = Self { identity, items, keys, table: None, next: Vec::new(), unkeyed, prefixes: Vec::new() };
         if items.len() > SCAN_LIMIT && !matches!(identity, Identity::Whole) {
             let case_exact = identity.case_exact();
             let mut table: HashMap<Folded<'a>, usize, BuildHasherDefault<FoldHasher>> =
@@ -202,12 +277,63 @@ impl<'a, 'r> Lookup<'a, 'r> {
             }
             lookup.table = Some(table);
             lookup.next = next;
+            // About 16 bits per key: few elements that match nothing get through.
+            let words = (items.len() / 4).next_power_of_two().max(8);
+            let mut prefixes = vec![0u64; words];
+            let all = lookup.keys.iter().flatten().all(|s| match prefix_hash(s, case_exact) {
+                Some(h) => {
+                    let bit = h as usize & (words * 64 - 1);
+                    prefixes[bit / 64] |= 1 << (bit % 64);
+                    true
+                }
+                None => false,
+            });
+            if all {
+                lookup.prefixes = prefixes;
+            }
         }
         lookup
     }
 
+    /// Whether an item's key may equal `s`, from its prefix alone.
+    fn may_hold(&self, s: &str, case_exact: bool) -> bool {
+        match prefix_hash(s, case_exact) {
+            Some(h) if !self.prefixes.is_empty() => {
+                let bit = h as usize & (self.prefixes.len() * 64 - 1);
+                self.prefixes[bit / 64] & (1 << (bit % 64)) != 0
+            }
+            _ => true,
+        }
+    }
+
     /// Calls `f` with the index of every item that is the same as `el`, in order.
     pub(super) fn for_each_same(&self, el: &Value, mut f: impl FnMut(usize)) {
+        if let (Some(table), Identity::Value { key: name, case_exact, .. }, Value::Object(m), true) =
+            (&self.table, self.identity, el, self.unkeyed.is_empty())
+        {
+            // Probe with every string member whose name is as long as the key's, and read the
+            // name only on a hit: most elements of a large attribute (the members of a group)
+            // match nothing, and their names then stay unread.
+            for (k, v) in m.iter().rev() {
+                let Value::String(s) = v else { continue };
+                if k.len() != name.len() || !self.may_hold(s, case_exact) {
+                    continue;
+                }
+                let Some(&head) = table.get(&Folded { s, case_exact }) else { continue };
+                if k != name {
+                    continue;
+                }
+                let mut i = head;
+                while i != END {
+                    if self.identity.same(&self.items[i], el) {
+                        f(i);
+                    }
+                    i = self.next[i];
+                }
+                return;
+            }
+            return;
+        }
         let key = self.identity.key(el);
         if let (Some(table), Some(s)) = (&self.table, key) {
             let mut i = table.get(&Folded { s, case_exact: self.identity.case_exact() }).copied().unwrap_or(END);
@@ -237,6 +363,49 @@ impl<'a, 'r> Lookup<'a, 'r> {
         }
     }
 
+    /// Clears `keep[j]` for each item that is the same as an earlier item still kept.
+    pub(super) fn drop_repeats(&self, keep: &mut [bool]) {
+        let Some(table) = &self.table else {
+            for (i, el) in self.items.iter().enumerate() {
+                if keep[i] {
+                    self.for_each_same(el, |j| {
+                        if j > i {
+                            keep[j] = false;
+                        }
+                    });
+                }
+            }
+            return;
+        };
+        // Items with a key can only be the same as items with an equal key: those of their
+        // chain, listed in item order. Most chains hold one item, so this costs no lookup.
+        for &head in table.values() {
+            let mut i = head;
+            while i != END {
+                if keep[i] {
+                    let mut j = self.next[i];
+                    while j != END {
+                        if keep[j] && self.identity.same(&self.items[i], &self.items[j]) {
+                            keep[j] = false;
+                        }
+                        j = self.next[j];
+                    }
+                }
+                i = self.next[i];
+            }
+        }
+        // Items without a key can only be the same as one another.
+        for (n, &i) in self.unkeyed.iter().enumerate() {
+            if keep[i] {
+                for &j in &self.unkeyed[n + 1..] {
+                    if keep[j] && self.identity.same(&self.items[i], &self.items[j]) {
+                        keep[j] = false;
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether some item is the same as `el`.
     pub(super) fn contains(&self, el: &Value) -> bool {
         let mut found = false;
@@ -251,15 +420,7 @@ pub(super) fn new_elements(identity: Identity<'_>, existing: &[Value], incoming:
     let keep: Vec<bool> = {
         let index = Lookup::new(identity, &incoming);
         let mut keep = vec![true; incoming.len()];
-        for (i, el) in incoming.iter().enumerate() {
-            if keep[i] {
-                index.for_each_same(el, |j| {
-                    if j > i {
-                        keep[j] = false;
-                    }
-                });
-            }
-        }
+        index.drop_repeats(&mut keep);
         for el in existing {
             index.for_each_same(el, |j| keep[j] = false);
         }
@@ -369,14 +530,86 @@ mod tests {
             json!({"value": "ID-5", "type": "user"}),
             json!({"value": "nope"}),
             json!({"value": "ID-5", "type": "Group"}),
+            json!({"types": "ID-5"}),
+            json!({"types": "ID-5", "value": "id-6", "vALUE": "ID-4"}),
+            json!({"value": 5, "other": "ID-5"}),
         ] {
             let h: Vec<usize> = all(&hashed, &probe).into_iter().filter(|&i| i < SCAN_LIMIT).collect();
             assert_eq!(h, all(&scanned, &probe), "{probe}");
         }
         assert_eq!(all(&hashed, &json!({"value": "id-2999"})), vec![2999]);
+        assert_eq!(all(&hashed, &json!({"types": "ID-5", "value": "id-6"})), vec![6]);
+        assert!(all(&hashed, &json!({"types": "ID-5"})).is_empty());
         assert!(!hashed.contains(&json!({"value": "ID-5", "type": "Group"})));
         let dups: Vec<Value> = (0..20).map(|i| json!({"value": format!("X{}", i % 3)})).collect();
         assert_eq!(all(&Lookup::new(id, &dups), &json!({"value": "x1"})), vec![1, 4, 7, 10, 13, 16, 19]);
+    }
+
+    #[test]
+    fn repeats_dropped_as_by_pairwise_comparison() {
+        let def = members_def();
+        let id = Identity::of(&def);
+        let types = [None, Some("User"), Some("Group"), Some("user")];
+        let items: Vec<Value> = (0..40)
+            .map(|i| {
+                let mut m = Map::new();
+                if i % 7 != 3 {
+                    m.insert("value".to_owned(), json!(["A", "a", "b", "\u{212A}", "k"][i % 5]));
+                } else {
+                    m.insert("display".to_owned(), json!(["x", "y"][i % 2]));
+                }
+                if let Some(t) = types[(i / 5) % 4] {
+                    m.insert("type".to_owned(), json!(t));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        for n in [3, SCAN_LIMIT, 40] {
+            let items = &items[..n];
+            let mut expected = vec![true; n];
+            for i in 0..n {
+                if expected[i] {
+                    for j in i + 1..n {
+                        if id.same(&items[j], &items[i]) {
+                            expected[j] = false;
+                        }
+                    }
+                }
+            }
+            let mut keep = vec![true; n];
+            Lookup::new(id, items).drop_repeats(&mut keep);
+            assert_eq!(keep, expected, "{n} items");
+        }
+    }
+
+    #[test]
+    fn prefix_filter_keeps_every_match() {
+        let def = members_def();
+        let id = Identity::of(&def);
+        let probes = ["abcdefgh\u{212A}", "\u{212A}-short", "K-SHORT", "k", "id-3", "ID-3x", "abcdefghk", "ZOË-1", ""];
+        for extra in ["plain", "zoë-1"] {
+            let mut items: Vec<Value> = (0..20).map(|i| json!({"value": format!("ID-{i}")})).collect();
+            for v in ["ABCDEFGHk", "k-short", "K", extra, ""] {
+                items.push(json!({ "value": v }));
+            }
+            let index = Lookup::new(id, &items);
+            assert!(index.table.is_some());
+            assert_eq!(index.prefixes.is_empty(), extra == "zoë-1", "a non-ASCII prefix turns the filter off");
+            for probe in probes {
+                let el = json!({ "value": probe });
+                let mut found = Vec::new();
+                index.for_each_same(&el, |i| found.push(i));
+                let expected: Vec<usize> = (0..items.len()).filter(|&i| id.same(&items[i], &el)).collect();
+                assert_eq!(found, expected, "{probe} with {extra}");
+            }
+        }
+        for (a, b) in [("abcdefgh\u{212A}", "ABCDEFGHk"), ("x", "X"), ("Long-Identifier", "long-IDENTIFIER")] {
+            assert!(str_eq(a, b, false));
+            assert_eq!(prefix_hash(a, false), prefix_hash(b, false), "{a} / {b}");
+        }
+        assert_eq!(prefix_hash("\u{212A}elvin", false), None);
+        assert_ne!(prefix_hash("abc", false), prefix_hash("abcd", false));
+        assert_ne!(prefix_hash("abc", true), prefix_hash("ABC", true));
     }
 
     #[test]
@@ -395,5 +628,45 @@ mod tests {
         assert_eq!(h("AbCdEfGh-1234567890"), h("abcdefgh-1234567890"));
         assert_eq!(h("Zoë"), h("ZOË"));
         assert_ne!(h("abc"), h("abd"));
+        // The Kelvin sign lower-cases to an ASCII `k`: equal ignoring case, so hashed alike.
+        assert!(str_eq("\u{212A}elvin", "kELVIN", false));
+        assert_eq!(h("\u{212A}elvin"), h("kELVIN"));
+        for n in 0..40 {
+            let lower: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert_eq!(h(&lower), h(&lower.to_ascii_uppercase()), "{lower}");
+            let mut other = lower.clone().into_bytes();
+            if let Some(last) = other.last_mut() {
+                *last = b'0';
+                assert_ne!(h(&lower), h(&String::from_utf8(other).unwrap_or_default()), "{lower}");
+            }
+        }
+        let exact = |s: &str| b.hash_one(Folded { s, case_exact: true });
+        assert_ne!(exact("abc"), exact("ABC"));
+    }
+
+    #[test]
+    fn str_eq_ignores_case_as_unicode_does() {
+        let pairs = [
+            ("abc", "ABC"),
+            ("abc", "abd"),
+            ("", ""),
+            ("a", ""),
+            ("Zoë", "ZOË"),
+            ("Zoë", "ZOE"),
+            ("\u{212A}", "k"),
+            ("k\u{212A}", "KK"),
+            ("xK", "x\u{212A}"),
+            ("ΣΑΣ", "σας"),
+            ("straße", "STRASSE"),
+            ("İ", "i\u{307}"),
+            ("aé", "bé"),
+            ("éa", "éb"),
+        ];
+        for (a, b) in pairs {
+            let expected = a.to_lowercase() == b.to_lowercase();
+            assert_eq!(str_eq(a, b, false), expected, "{a} / {b}");
+            assert_eq!(str_eq(b, a, false), expected, "{b} / {a}");
+            assert_eq!(str_eq(a, b, true), a == b, "{a} / {b}");
+        }
     }
 }

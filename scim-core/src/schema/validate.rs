@@ -18,60 +18,6 @@ pub enum UnknownAttributes {
     Reject,
 }
 
-/// A key of a client document, borrowed (`&String`, copied when kept) or owned (`String`, moved).
-trait Key {
-    fn as_str(&self) -> &str;
-    fn into_string(self) -> String;
-}
-
-impl Key for &String {
-    fn as_str(&self) -> &str {
-        self
-    }
-    fn into_string(self) -> String {
-        self.clone()
-    }
-}
-
-impl Key for String {
-    fn as_str(&self) -> &str {
-        self
-    }
-    fn into_string(self) -> String {
-        self
-    }
-}
-
-/// A value of a client document, borrowed (copied only when kept) or owned (moved).
-trait Input {
-    fn value(&self) -> &Value;
-    fn into_value(self) -> Value;
-}
-
-impl Input for &Value {
-    fn value(&self) -> &Value {
-        self
-    }
-    fn into_value(self) -> Value {
-        self.clone()
-    }
-}
-
-impl Input for Value {
-    fn value(&self) -> &Value {
-        self
-    }
-    fn into_value(self) -> Value {
-        self
-    }
-}
-
-/// The key to store a value of `attr` under: the client's own key when it is already canonical
-/// (moved, for owned input), else the canonical name.
-fn canonical_key<K: Key>(key: K, attr: &AttributeDef) -> String {
-    if key.as_str() == attr.name { key.into_string() } else { attr.name.clone() }
-}
-
 /// The attributes collected for one extension.
 fn ext_slot<'a, 'm>(
     exts: &'m mut Vec<(&'a Schema, Map<String, Value>)>,
@@ -128,7 +74,7 @@ impl SchemaRegistry {
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_entries(resource_type, obj.iter(), existing),
+            Value::Object(obj) => self.validate_entries(resource_type, obj, existing),
             other => Err(self.not_an_object(resource_type, other)),
         }
     }
@@ -146,7 +92,7 @@ impl SchemaRegistry {
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_entries(resource_type, obj.into_iter(), existing),
+            Value::Object(obj) => self.validate_in_place(resource_type, obj, existing),
             other => Err(self.not_an_object(resource_type, &other)),
         }
     }
@@ -158,51 +104,52 @@ impl SchemaRegistry {
         }
     }
 
-    fn validate_entries<K: Key, V: Input>(
+    /// [`validate`](Self::validate): the kept values are copied into a new map.
+    fn validate_entries(
         &self,
         resource_type: &str,
-        entries: impl Iterator<Item = (K, V)>,
+        obj: &Map<String, Value>,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
         let core = self.schema(&rt.schema).ok_or_else(|| {
             ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
         })?;
-        // Kept attributes under canonical keys: values are copied (borrowed input) or moved
-        // (owned input) only once it is known they are kept, then canonicalised in place.
-        let mut kept: Vec<(String, Value)> = Vec::with_capacity(entries.size_hint().0 + 1);
+        // Kept attributes under canonical keys: values are copied only once it is known they
+        // are kept, then canonicalised in place.
+        let mut kept: Vec<(String, Value)> = Vec::with_capacity(obj.len());
         let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
-        for (key, value) in entries {
-            if value.value().is_null() {
+        for (key, value) in obj {
+            if value.is_null() {
                 continue;
             }
             if let Some(attr) = core.attribute(key.as_str()) {
                 if stored(attr) {
-                    let mut v = value.into_value();
+                    let mut v = value.clone();
                     self.canon_attr(attr, &mut v, Path { parent: None, name: &attr.name })?;
                     if !is_unassigned(&v) {
-                        kept.push((canonical_key(key, attr), v));
+                        kept.push((attr.name.clone(), v));
                     }
                 }
             } else if key.as_str().eq_ignore_ascii_case("schemas") {
-                check_schemas(value.value())?;
+                check_schemas(value)?;
             } else if let Some(ext) = self.extension_of(rt, key.as_str()) {
                 let ext_path = Path { parent: None, name: &ext.id };
-                let got = kind(value.value());
-                let Value::Object(mut obj) = value.into_value() else {
-                    return Err(invalid(ext_path, format_args!("expected an extension object, got {got}")));
+                let Value::Object(ext_obj) = value else {
+                    return Err(invalid(ext_path, format_args!("expected an extension object, got {}", kind(value))));
                 };
-                self.canon_map(&mut obj, ext_path, |k| ext.attribute(k))?;
+                let mut ext_obj = ext_obj.clone();
+                self.canon_map(&mut ext_obj, ext_path, |k| ext.attribute(k))?;
                 let slot = ext_slot(&mut exts, ext);
                 if slot.is_empty() {
-                    *slot = obj;
+                    *slot = ext_obj;
                 } else {
-                    slot.extend(obj);
+                    slot.extend(ext_obj);
                 }
             } else if let Some((schema, is_ext, attr)) = self.qualified(rt, key.as_str()) {
                 // A URN-qualified name: `urn:…:core:2.0:User:userName`, `urn:…:enterprise:2.0:User:department`.
                 if stored(attr) {
-                    let mut v = value.into_value();
+                    let mut v = value.clone();
                     let path = Path { parent: Some(&Path { parent: None, name: &schema.id }), name: &attr.name };
                     self.canon_attr(attr, &mut v, path)?;
                     if !is_unassigned(&v) {
@@ -217,13 +164,145 @@ impl SchemaRegistry {
                 self.unknown(Path { parent: None, name: key.as_str() })?;
             }
         }
-        let mut map: Map<String, Value> = kept.into_iter().collect();
+        let map: Map<String, Value> = kept.into_iter().collect();
+        self.finish(rt, core, map, exts, existing)
+    }
 
+    /// [`validate_owned`](Self::validate_owned): the document's own map becomes the result.
+    /// Entries already canonical stay where they are (their values canonicalised in place);
+    /// only dropped entries are removed, and only renamed ones (another case, a URN-qualified
+    /// name, an extension object) are taken out and put back, so a canonical document costs no
+    /// new map, key or value.
+    fn validate_in_place(
+        &self,
+        resource_type: &str,
+        mut map: Map<String, Value>,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
+        let core = self.schema(&rt.schema).ok_or_else(|| {
+            ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
+        })?;
+        let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
+        // Kept core attributes whose key is not canonical, in document order: (client key,
+        // canonical name, value).
+        let mut moved: Vec<(String, &str, Value)> = Vec::new();
+        let mut error = None;
+        map.retain(|key, value| {
+            if error.is_some() || value.is_null() {
+                return error.is_some();
+            }
+            let outcome = self.entry_in_place(rt, core, key, value, &mut exts, &mut moved);
+            outcome.unwrap_or_else(|e| {
+                error = Some(e);
+                true
+            })
+        });
+        if let Some(e) = error {
+            return Err(e);
+        }
+        // As if every kept entry were inserted in document order: a renamed entry replaces a
+        // canonical one only when it came later (its client key sorts after the canonical name),
+        // or when the canonical one was itself put there by a renamed entry.
+        let mut renamed: Vec<&str> = Vec::new();
+        for (client_key, name, v) in moved {
+            match map.get_mut(name) {
+                Some(slot) => {
+                    if renamed.contains(&name) || client_key.as_str() > name {
+                        *slot = v;
+                    }
+                }
+                None => {
+                    map.insert(name.to_owned(), v);
+                    renamed.push(name);
+                }
+            }
+        }
+        self.finish(rt, core, map, exts, existing)
+    }
+
+    /// One entry of [`validate_in_place`](Self::validate_in_place): canonicalises the value in
+    /// place and says whether the entry stays; a kept value under another name is moved out to
+    /// `moved` or to its extension's slot.
+    fn entry_in_place<'a>(
+        &'a self,
+        rt: &'a super::ResourceType,
+        core: &'a Schema,
+        key: &str,
+        value: &mut Value,
+        exts: &mut Vec<(&'a Schema, Map<String, Value>)>,
+        moved: &mut Vec<(String, &'a str, Value)>,
+    ) -> Result<bool, ScimError> {
+        if let Some(attr) = core.attribute(key) {
+            if !stored(attr) {
+                return Ok(false);
+            }
+            self.canon_attr(attr, value, Path { parent: None, name: &attr.name })?;
+            if is_unassigned(value) {
+                return Ok(false);
+            }
+            if key == attr.name {
+                return Ok(true);
+            }
+            moved.push((key.to_owned(), attr.name.as_str(), std::mem::take(value)));
+            return Ok(false);
+        }
+        if key.eq_ignore_ascii_case("schemas") {
+            check_schemas(value)?;
+            // Rewritten by `finish`; the entry is kept so that its key is reused.
+            return Ok(key == "schemas");
+        }
+        if let Some(ext) = self.extension_of(rt, key) {
+            let ext_path = Path { parent: None, name: &ext.id };
+            let Value::Object(obj) = value else {
+                return Err(invalid(ext_path, format_args!("expected an extension object, got {}", kind(value))));
+            };
+            self.canon_map(obj, ext_path, |k| ext.attribute(k))?;
+            let obj = std::mem::take(obj);
+            let slot = ext_slot(exts, ext);
+            if slot.is_empty() {
+                *slot = obj;
+            } else {
+                slot.extend(obj);
+            }
+            // Under its canonical URN, the (now empty) entry stays: `finish` puts the
+            // extension's attributes back into it, or removes it.
+            return Ok(key == ext.id);
+        }
+        if let Some((schema, is_ext, attr)) = self.qualified(rt, key) {
+            if stored(attr) {
+                let path = Path { parent: Some(&Path { parent: None, name: &schema.id }), name: &attr.name };
+                self.canon_attr(attr, value, path)?;
+                if !is_unassigned(value) {
+                    let v = std::mem::take(value);
+                    if is_ext {
+                        ext_slot(exts, schema).insert(attr.name.clone(), v);
+                    } else {
+                        moved.push((key.to_owned(), attr.name.as_str(), v));
+                    }
+                }
+            }
+            return Ok(false);
+        }
+        self.unknown(Path { parent: None, name: key })?;
+        Ok(false)
+    }
+
+    /// The checks and additions after the entries: required and immutable attributes, the
+    /// extension objects and `schemas`.
+    fn finish(
+        &self,
+        rt: &super::ResourceType,
+        core: &Schema,
+        mut map: Map<String, Value>,
+        mut exts: Vec<(&Schema, Map<String, Value>)>,
+        existing: Option<&Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
         check_required(core, &map, None)?;
         let existing = existing.and_then(Value::as_object);
         keep_immutable(core, &mut map, existing, None)?;
-        let mut schemas = Vec::with_capacity(1 + rt.extensions.len());
-        schemas.push(Value::String(core.id.clone()));
+        let mut schemas: Vec<&str> = Vec::with_capacity(1 + rt.extensions.len());
+        schemas.push(&core.id);
         for ext in &rt.extensions {
             let Some(schema) = self.schema(&ext.schema) else { continue };
             let mut attrs = match exts.iter().position(|(s, _)| std::ptr::eq(*s, schema)) {
@@ -236,13 +315,31 @@ impl SchemaRegistry {
                 if ext.required {
                     return Err(ScimError::invalid_value(format!("the extension '{}' is required", schema.id)));
                 }
+                // The place an owned document's extension object was taken from.
+                map.remove(&schema.id);
                 continue;
             }
             check_required(schema, &attrs, Some(&schema.id))?;
-            schemas.push(Value::String(schema.id.clone()));
-            map.insert(schema.id.clone(), Value::Object(attrs));
+            schemas.push(&schema.id);
+            match map.get_mut(&schema.id) {
+                Some(slot) => *slot = Value::Object(attrs),
+                None => {
+                    map.insert(schema.id.clone(), Value::Object(attrs));
+                }
+            }
         }
-        map.insert("schemas".to_owned(), Value::Array(schemas));
+        // The client's own `schemas`, when it already lists exactly these URNs in this order.
+        let same = |v: &Value| match v {
+            Value::Array(items) => items.len() == schemas.len() && items.iter().zip(&schemas).all(|(i, s)| i == *s),
+            _ => false,
+        };
+        match map.get_mut("schemas") {
+            Some(slot) if same(slot) => {}
+            Some(slot) => *slot = schemas_value(&schemas),
+            None => {
+                map.insert("schemas".to_owned(), schemas_value(&schemas));
+            }
+        }
         Ok(map)
     }
 
@@ -260,6 +357,10 @@ impl SchemaRegistry {
         let (schema, is_ext) = self.schemas_of(rt).find(|(s, _)| s.id.eq_ignore_ascii_case(urn))?;
         Some((schema, is_ext, schema.attribute(name)?))
     }
+}
+
+fn schemas_value(ids: &[&str]) -> Value {
+    Value::Array(ids.iter().map(|id| Value::String((*id).to_owned())).collect())
 }
 
 fn unknown_resource_type(name: &str) -> ScimError {
@@ -325,4 +426,68 @@ fn keep_immutable(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::urn;
+    use serde_json::json;
+
+    /// The owned path (canonicalised in place) and the borrowed path (copies what it keeps)
+    /// give the same result, error included, on documents with every kind of entry.
+    #[test]
+    fn owned_and_borrowed_agree() {
+        let ent = urn::ENTERPRISE_USER;
+        let core = urn::USER;
+        let docs = [
+            json!({"schemas": [core], "userName": "a", "id": "x", "meta": {"created": "now"}}),
+            json!({"userName": "a", "USERNAME": "b"}),
+            json!({"USERNAME": "b", "UserName": "c"}),
+            json!({"USERNAME": "b", "UserName": "c", "userName": "a"}),
+            json!({"USERNAME": "b", "userName": "a", "usERName": "d"}),
+            json!({"userName": "a", "USERNAME": null}),
+            json!({"userName": null, "USERNAME": "b"}),
+            json!({"userName": "a", "emails": [], "EMAILS": [{"value": "x@y"}]}),
+            json!({"userName": "a", "EMAILS": [{"value": "x@y"}], "emails": []}),
+            json!({"userName": "a", "emails": [{"value": "u@v"}], "EMAILS": [{"value": "x@y"}]}),
+            json!({"userName": "a", format!("{core}:userName"): "q"}),
+            json!({format!("{core}:userName"): "q"}),
+            json!({"USERNAME": "b", format!("{core}:userName"): "q"}),
+            json!({"userName": "a", format!("{core}:displayName"): "D", "displayName": "E"}),
+            json!({"userName": "a", ent: {"department": "x"}, format!("{ent}:division"): "y"}),
+            json!({"userName": "a", ent: {"department": "x"}, ent.to_uppercase(): {"department": "z", "costCenter": "c"}}),
+            json!({"userName": "a", ent.to_uppercase(): {"Department": "z"}, format!("{ent}:department"): "w"}),
+            json!({"userName": "a", ent: {"department": null}}),
+            json!({"userName": "a", ent: "nope"}),
+            json!({"userName": "a", "Schemas": [core], "schemas": "x"}),
+            json!({"userName": "a", "SCHEMAS": 3}),
+            json!({"userName": "a", "active": "True", "ACTIVE": "nope"}),
+            json!({"userName": "a", "active": "maybe", "emails": 3}),
+            json!({"userName": "a", "name": {"GivenName": "g", "givenName": "h", "x": 1}}),
+            json!({"userName": "a", "unknown": 1, "groups": [], "password": "p"}),
+            json!({"userName": " "}),
+            json!({"displayName": "no user name"}),
+            json!({"userName": "a", "emails": [{"value": "a", "primary": true}, {"value": "b", "primary": true}]}),
+        ];
+        let mut kept = 0;
+        for policy in [UnknownAttributes::Ignore, UnknownAttributes::Reject] {
+            let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
+            for doc in &docs {
+                for existing in [None, Some(json!({"userName": "old", "id": "x"}))] {
+                    let borrowed = registry.validate("User", doc, existing.as_ref());
+                    let owned = registry.validate_owned("User", doc.clone(), existing.as_ref());
+                    match (&borrowed, &owned) {
+                        (Ok(a), Ok(b)) => {
+                            assert_eq!(a, b, "{doc}");
+                            kept += 1;
+                        }
+                        (Err(a), Err(b)) => assert_eq!(a.detail(), b.detail(), "{doc}"),
+                        _ => panic!("{doc}: {borrowed:?} / {owned:?}"),
+                    }
+                }
+            }
+        }
+        assert!(kept > docs.len(), "most documents are valid: {kept}");
+    }
 }
