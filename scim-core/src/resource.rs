@@ -17,7 +17,6 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 /// A resource's document: JSON, or a compact document turned into JSON on first read.
-#[derive(Clone)]
 enum Doc {
     Json(Arc<Value>),
     Compact { compact: Arc<CompactValue>, json: OnceLock<Arc<Value>> },
@@ -84,6 +83,18 @@ impl Doc {
         match self {
             Self::Json(doc) => Arc::new(CompactValue::from(&**doc)),
             Self::Compact { compact, .. } => Arc::clone(compact),
+        }
+    }
+}
+
+impl Clone for Doc {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Json(doc) => Self::Json(Arc::clone(doc)),
+            // The copy does not share the JSON made from the compact form: a copy that is then
+            // changed (PATCH) makes its own JSON from the compact form, which is cheaper than
+            // copying the JSON, and the original keeps its own.
+            Self::Compact { compact, .. } => Self::Compact { compact: Arc::clone(compact), json: OnceLock::new() },
         }
     }
 }

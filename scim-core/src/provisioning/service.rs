@@ -77,12 +77,12 @@ fn new_id() -> Result<String, ScimError> {
     Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
 }
 
-/// The document without the server-owned and derived parts, for "did anything change?".
-fn client_part(doc: &Map<String, Value>) -> Map<String, Value> {
-    let mut d = doc.clone();
-    d.remove("meta");
-    d.remove("groups");
-    d
+/// Whether two documents are equal but for the server-owned and derived parts (`meta`,
+/// `groups`): "did anything change?", without copying either.
+fn same_client_part(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    let client = |(k, _): &(&String, &Value)| k.as_str() != "meta" && k.as_str() != "groups";
+    a.iter().filter(client).count() == b.iter().filter(client).count()
+        && a.iter().filter(client).all(|(k, v)| b.get(k) == Some(v))
 }
 
 fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
@@ -193,7 +193,7 @@ impl Service<'_> {
             let existing = self.get_user(tenant, id).await?;
             check_if_match(if_match, existing.version().as_ref())?;
             let Some(next) = compute(self, &existing)? else { return Ok(existing) };
-            if client_part(next.as_object()) == client_part(existing.as_object()) {
+            if same_client_part(next.as_object(), existing.as_object()) {
                 return Ok(existing);
             }
             #[cfg(any(test, feature = "conformance"))]
@@ -337,7 +337,7 @@ impl Service<'_> {
             let existing = self.groups.get(tenant, id, true).await?;
             check_if_match(if_match, existing.version().as_ref())?;
             let Some(next) = compute(self, &existing)? else { return Ok(existing) };
-            if client_part(next.as_object()) == client_part(existing.as_object()) {
+            if same_client_part(next.as_object(), existing.as_object()) {
                 return Ok(existing);
             }
             let read = existing.version();
@@ -413,5 +413,24 @@ impl Service<'_> {
     pub(crate) async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
         let query = list_query(&self.config.registry, "Group", request, self.config.max_results)?;
         Ok(self.groups.list(tenant, &query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_client_part;
+    use serde_json::json;
+
+    #[test]
+    fn client_part_ignores_meta_and_groups_only() {
+        let a = json!({"userName": "a", "meta": {"version": "1"}, "groups": [{"value": "g"}]});
+        let b = json!({"userName": "a", "meta": {"version": "2"}});
+        let c = json!({"userName": "b", "meta": {"version": "1"}});
+        let d = json!({"userName": "a", "title": "x"});
+        let (a, b, c, d) =
+            (a.as_object().unwrap(), b.as_object().unwrap(), c.as_object().unwrap(), d.as_object().unwrap());
+        assert!(same_client_part(a, b) && same_client_part(b, a));
+        assert!(!same_client_part(a, c));
+        assert!(!same_client_part(a, d) && !same_client_part(d, a));
     }
 }
