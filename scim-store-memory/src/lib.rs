@@ -274,14 +274,19 @@ impl UserStore for MemoryUserStore {
         let mut state = self.write();
         let due = state.purge.iter().take_while(|(at, _, _)| *at <= now).count();
         let mut purged = Vec::with_capacity(due);
+        let mut last_tenant: Option<TenantId> = None;
         while state.purge.first().is_some_and(|(at, _, _)| *at <= now) {
             let Some((_, tenant, id)) = state.purge.pop_first() else { break };
-            if let Some(t) = state.tenants.get_mut(&tenant) {
-                let view = t.users.get(&*id).map(|rec| t.user_view(&id, &rec.doc));
-                if let (Some(view), Ok(_)) = (view, t.remove_user(&id, None)) {
-                    purged.push((tenant.clone(), view));
+            if let Some(user) = state.tenants.get_mut(&tenant).and_then(|t| t.take_user(&id)) {
+                purged.push((tenant.clone(), user));
+            }
+            if last_tenant.as_ref() != Some(&tenant) {
+                if let Some(previous) = last_tenant.replace(tenant) {
+                    state.drop_if_empty(&previous);
                 }
             }
+        }
+        if let Some(tenant) = last_tenant {
             state.drop_if_empty(&tenant);
         }
         Ok(purged)

@@ -265,9 +265,12 @@ impl Tenant {
 
     /// Removes a user and its memberships; returns the record.
     pub(crate) fn remove_user(&mut self, id: &str, if_match: Option<&Version>) -> Result<UserRec, StoreError> {
-        let rec = self.users.get(id).ok_or(StoreError::NotFound)?;
-        check_version(rec.rev, if_match)?;
         let (id, rec) = self.users.remove_entry(id).ok_or(StoreError::NotFound)?;
+        if let Err(e) = check_version(rec.rev, if_match) {
+            // Rare: put it back untouched (one hash lookup fewer on the common path).
+            self.users.insert(id, rec);
+            return Err(e);
+        }
         if let Some(name) = top_str(&rec.doc, "userName") {
             with_folded(name, |k| {
                 if self.user_names.get(k).is_some_and(|holder| *holder == id) {
@@ -307,6 +310,22 @@ impl Tenant {
                 User::from_json(out)
             }
         }
+    }
+
+    /// Removes user `id` (no version check) and returns it as handed out before the removal.
+    pub(crate) fn take_user(&mut self, id: &str) -> Option<User> {
+        let groups = self.groups_of(id);
+        let rec = self.remove_user(id, None).ok()?;
+        Some(match groups {
+            None => User::from_compact(rec.doc),
+            Some(groups) => {
+                let mut out = rec.doc.to_value();
+                if let Some(obj) = out.as_object_mut() {
+                    obj.insert("groups".into(), groups);
+                }
+                User::from_json(out)
+            }
+        })
     }
 
     /// `user` (just stored) as handed out: the caller's own JSON, which it will most likely
