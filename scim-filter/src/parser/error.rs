@@ -93,13 +93,26 @@ impl<'a, E> FromExternalError<&'a str, E> for PError<'a> {
 }
 
 /// Whitespace the grammar allows between tokens (RFC 7644 writes `SP`; we accept any ASCII whitespace).
-pub(crate) fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
+#[inline(always)]
+pub(crate) fn is_ws_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `i` without its leading whitespace (a byte scan: all whitespace bytes are ASCII).
+#[inline(always)]
+pub(crate) fn skip_ws(i: &str) -> &str {
+    let bytes = i.as_bytes();
+    let mut n = 0;
+    while n < bytes.len() && is_ws_byte(bytes[n]) {
+        n += 1;
+    }
+    &i[n..]
 }
 
 /// Skips optional whitespace.
+#[inline(always)]
 pub(crate) fn ws0(i: &str) -> PResult<'_, ()> {
-    Ok((i.trim_start_matches(is_ws), ()))
+    Ok((skip_ws(i), ()))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::AttrPath;
 
 /// `ATTRNAME = ALPHA *(nameChar)`, `nameChar = "-" / "_" / DIGIT / ALPHA`; we also accept a
 /// leading `$` for `$ref`.
+#[inline(always)]
 pub(crate) fn attr_name(i: &str) -> PResult<'_, &str> {
     let bytes = i.as_bytes();
     match bytes.first() {
@@ -37,11 +38,13 @@ static CLASS: [u8; 256] = {
 };
 
 /// Bytes allowed after the first byte of an attribute name.
+#[inline(always)]
 pub(crate) fn is_name_byte(b: u8) -> bool {
     CLASS[usize::from(b)] & NAME != 0
 }
 
 /// `"." ATTRNAME`, if present.
+#[inline(always)]
 fn sub_attr(i: &str) -> PResult<'_, Option<&str>> {
     match i.strip_prefix('.') {
         Some(rest) => {
@@ -59,7 +62,7 @@ fn is_urn_byte(b: u8) -> bool {
 }
 
 /// An attribute path, URN-qualified or not.
-#[inline]
+#[inline(always)]
 pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
     if i.len() >= 4 && i.as_bytes()[..4].eq_ignore_ascii_case(b"urn:") {
         return urn_path(i);
@@ -70,6 +73,7 @@ pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
 }
 
 /// `urn:…:name[.sub]`: the URN ends at the last `:` of the run of URN characters.
+#[inline(never)]
 fn urn_path(i: &str) -> PResult<'_, AttrPath> {
     // One pass finds both the end of the run and its last ':'.
     let bytes = i.as_bytes();
