@@ -1,9 +1,18 @@
 //! The nom grammar of filters (RFC 7644 §3.4.2.2) and PATCH paths (RFC 7644 §3.5.2).
 //!
 //! Layout: [`error`] holds the private nom error type, [`path`] attribute paths, [`value`]
-//! comparison literals, [`filter`] the logical layers (`or` / `and` / unary).
+//! comparison literals, [`filter`] the logical layers (`or` / `and` / unary). [`fast`] is a
+//! hand-written shortcut for the commonest filter shape (a single comparison), tried before the
+//! grammar and checked against it by differential tests.
+//!
+//! The hot productions are `#[inline(always)]` so that their results stay in registers; the
+//! ones below the recursive `or_expr` are so only in optimised builds
+//! (`cfg_attr(not(debug_assertions), …)`): an unoptimised build gives every inlined local its
+//! own stack slot, and the frame of `or_expr`, paid once per nesting level, would outgrow small
+//! thread stacks.
 
 mod error;
+mod fast;
 mod filter;
 mod path;
 mod value;
@@ -78,6 +87,15 @@ pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
 /// input is longer than [`ParseOptions::max_len`] or nests deeper than [`ParseOptions::max_depth`].
 pub fn parse_filter_with(input: &str, options: &ParseOptions) -> Result<Filter, ParseError> {
     check_len(input, options)?;
+    if let Some(filter) = fast::simple_comparison(input) {
+        return Ok(filter);
+    }
+    grammar_filter(input, options)
+}
+
+/// [`parse_filter_with`] by the nom grammar alone, without the fast path.
+#[inline(always)]
+fn grammar_filter(input: &str, options: &ParseOptions) -> Result<Filter, ParseError> {
     // `all_consumed` written out: the entry point is on the hot path of every list request,
     // and matching here avoids moving the tree through helper results.
     match filter::or_expr(input, Ctx::new(options)) {
@@ -89,7 +107,7 @@ pub fn parse_filter_with(input: &str, options: &ParseOptions) -> Result<Filter, 
                 Err(PError::expected(rest, "'and', 'or' or the end of the filter").into_public(input, options))
             }
         }
-        Err(e) => Err(nom_error(input, e, options)),
+        Err(e) => Err(nom_error(input, &e, options)),
     }
 }
 
@@ -155,13 +173,13 @@ fn too_long(input: &str, options: &ParseOptions) -> ParseError {
 fn finish<T>(input: &str, result: PResult<'_, T>, options: &ParseOptions) -> Result<T, ParseError> {
     match result {
         Ok((_, value)) => Ok(value),
-        Err(e) => Err(nom_error(input, e, options)),
+        Err(e) => Err(nom_error(input, &e, options)),
     }
 }
 
 #[cold]
 #[inline(never)]
-fn nom_error(input: &str, e: nom::Err<PError<'_>>, options: &ParseOptions) -> ParseError {
+fn nom_error(input: &str, e: &nom::Err<PError<'_>>, options: &ParseOptions) -> ParseError {
     match e {
         nom::Err::Error(e) | nom::Err::Failure(e) => e.into_public(input, options),
         // Only streaming parsers report Incomplete; ours are all complete-input parsers.

@@ -8,7 +8,7 @@ const EXPECTED_QUOTED: &str =
     "a value (a quoted string, a number, true, false or null; unquoted words are not allowed)";
 
 /// `compValue`. With `bare_values`, an unquoted word that is not a number or keyword is a string.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn comp_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
     if i.as_bytes().first() == Some(&b'"') {
         let (rest, s) = json_string(i)?;
@@ -21,10 +21,7 @@ pub(crate) fn comp_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
 #[inline(never)]
 fn unquoted_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
     // All the delimiters are ASCII, so a byte scan finds the same end as a char scan.
-    let end = i
-        .bytes()
-        .position(|b| is_ws_byte(b) || matches!(b, b'(' | b')' | b'[' | b']' | b'"'))
-        .unwrap_or(i.len());
+    let end = i.bytes().position(|b| is_ws_byte(b) || matches!(b, b'(' | b')' | b'[' | b']' | b'"')).unwrap_or(i.len());
     let (token, rest) = i.split_at(end);
     if token.is_empty() {
         return Err(nom::Err::Failure(PError::expected(i, EXPECTED_VALUE)));
@@ -97,7 +94,7 @@ fn json_number(s: &str) -> Option<serde_json::Number> {
 
 /// Index of the first `"` or `\\` in `s`, scanning eight bytes at a time.
 #[inline]
-fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+pub(crate) fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
@@ -116,7 +113,7 @@ fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
 }
 
 /// A JSON string starting at the opening quote, with all JSON escapes.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn json_string(i: &str) -> PResult<'_, String> {
     let body = &i[1..];
     match find_quote_or_backslash(body.as_bytes()) {
