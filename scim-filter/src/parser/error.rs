@@ -93,13 +93,58 @@ impl<'a, E> FromExternalError<&'a str, E> for PError<'a> {
 }
 
 /// Whitespace the grammar allows between tokens (RFC 7644 writes `SP`; we accept any ASCII whitespace).
-pub(crate) fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
+#[inline(always)]
+pub(crate) fn is_ws_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `i` without its leading whitespace (a byte scan: all whitespace bytes are ASCII).
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn skip_ws(i: &str) -> &str {
+    let bytes = i.as_bytes();
+    let mut n = 0;
+    while n < bytes.len() && is_ws_byte(bytes[n]) {
+        n += 1;
+    }
+    &i[n..]
 }
 
 /// Skips optional whitespace.
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn ws0(i: &str) -> PResult<'_, ()> {
-    Ok((i.trim_start_matches(is_ws), ()))
+    Ok((skip_ws(i), ()))
+}
+
+/// What `cut` does to an error: a recoverable error becomes a failure.
+#[inline(always)]
+pub(crate) fn cut_err(e: nom::Err<PError<'_>>) -> nom::Err<PError<'_>> {
+    match e {
+        nom::Err::Error(e) => nom::Err::Failure(e),
+        other => other,
+    }
+}
+
+/// What `context(what, cut(p))` does to an error of `p`.
+///
+/// The hot productions apply this with `map_err` rather than composing the combinators, which
+/// would move each (large) successful result through two wrappers.
+#[cold]
+#[inline(never)]
+pub(crate) fn cut_in_context<'a>(e: nom::Err<PError<'a>>, what: &'static str) -> nom::Err<PError<'a>> {
+    match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => nom::Err::Failure(PError::add_context(e.at, what, e)),
+        incomplete @ nom::Err::Incomplete(_) => incomplete,
+    }
+}
+
+/// `context(what, cut(preceded(ws0, char(c))))` for an ASCII `c`: whitespace, then `c`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn closing<'a>(i: &'a str, c: u8, what: &'static str) -> PResult<'a, ()> {
+    let i = skip_ws(i);
+    match i.as_bytes().first() {
+        Some(&b) if b == c => Ok((&i[1..], ())),
+        _ => Err(nom::Err::Failure(PError::expected(i, what))),
+    }
 }
 
 #[cfg(test)]

@@ -2,15 +2,13 @@
 //! `unary := "not" "(" or ")" | "(" or ")" | valuePath | attrExp`; and PATCH paths.
 
 use super::Ctx;
-use super::error::{PError, PResult, ws0};
-use super::path::{attr_name, attr_path, is_name_byte};
+use super::error::{PError, PResult, closing, cut_err, cut_in_context, skip_ws, ws0};
+use super::path::{RawPath, attr_name, attr_path, is_name_byte, raw_attr_path};
 use super::value::comp_value;
-use crate::{AttrPath, CompareOp, Filter, PatchPath};
+use crate::{CompareOp, Filter, PatchPath};
 use nom::Parser;
-use nom::character::complete::char;
 use nom::combinator::cut;
 use nom::error::context;
-use nom::sequence::preceded;
 
 /// Matches keyword `kw` (ASCII, any case) as a whole word: not followed by a name character.
 fn keyword<'a>(i: &'a str, kw: &'static str) -> Option<&'a str> {
@@ -36,7 +34,7 @@ fn separator<'a>(i: &'a str, kw: &'static str) -> Option<&'a str> {
 pub(crate) fn or_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     let (mut i, mut left) = and_expr(i, ctx)?;
     while let Some(rest) = separator(i, "or") {
-        let (rest, right) = context("a filter after 'or'", cut(|i| and_expr(i, ctx))).parse(rest)?;
+        let (rest, right) = and_expr(rest, ctx).map_err(|e| cut_in_context(e, "a filter after 'or'"))?;
         left = Filter::Or(Box::new(left), Box::new(right));
         i = rest;
     }
@@ -44,11 +42,11 @@ pub(crate) fn or_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
 }
 
 /// `and := unary ("and" unary)*`, folded to the left.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn and_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     let (mut i, mut left) = unary(i, ctx)?;
     while let Some(rest) = separator(i, "and") {
-        let (rest, right) = context("a filter after 'and'", cut(|i| unary(i, ctx))).parse(rest)?;
+        let (rest, right) = unary(rest, ctx).map_err(|e| cut_in_context(e, "a filter after 'and'"))?;
         left = Filter::And(Box::new(left), Box::new(right));
         i = rest;
     }
@@ -60,13 +58,14 @@ fn and_expr(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
 #[inline(never)]
 fn group_rest<'a>(start: &'a str, i: &'a str, ctx: Ctx) -> PResult<'a, Filter> {
     let ctx = ctx.deeper(start)?;
-    let (i, inner) = cut(preceded(ws0, |i| or_expr(i, ctx))).parse(i)?;
-    let (i, _) = context("')' to close the group", cut(preceded(ws0, char(')')))).parse(i)?;
+    // `cut(preceded(ws0, or))` and `context(…, cut(preceded(ws0, char(')'))))`, written out.
+    let (i, inner) = or_expr(skip_ws(i), ctx).map_err(cut_err)?;
+    let (i, ()) = closing(i, b')', "')' to close the group")?;
     Ok((i, inner))
 }
 
 /// `not (…)` (the space is optional), `(…)`, a value path, or an attribute expression.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     let (i, ()) = ws0(i)?;
     if let Some(after_not) = keyword(i, "not") {
@@ -80,14 +79,14 @@ fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     if let Some(inner) = i.strip_prefix('(') {
         return group_rest(i, inner, ctx);
     }
-    let (rest, path) = attr_path(i).map_err(|e| match e {
+    let (rest, path) = raw_attr_path(i).map_err(|e| match e {
         // What `context` would do, without moving the result through its wrapper (hot path).
         nom::Err::Error(_) => nom::Err::Error(PError::expected(i, "a filter (an attribute path, 'not (' or '(')")),
         failure => failure,
     })?;
     if let Some(inner) = rest.strip_prefix('[') {
         let (rest, filter) = value_filter(rest, inner, ctx)?;
-        return Ok((rest, Filter::ValuePath { attr: path, filter: Box::new(filter) }));
+        return Ok((rest, Filter::ValuePath { attr: path.into_owned(), filter: Box::new(filter) }));
     }
     attr_exp_rest(rest, path, ctx)
 }
@@ -99,16 +98,16 @@ fn value_filter<'a>(open: &'a str, inner: &'a str, ctx: Ctx) -> PResult<'a, Filt
         return Err(nom::Err::Failure(PError::expected(open, "a comparison (value paths cannot be nested)")));
     }
     let ctx = Ctx { in_value_path: true, ..ctx.deeper(open)? };
-    let (i, filter) = cut(preceded(ws0, |i| or_expr(i, ctx))).parse(inner)?;
-    let (i, _) = context("']' to close the value filter", cut(preceded(ws0, char(']')))).parse(i)?;
+    let (i, filter) = or_expr(skip_ws(inner), ctx).map_err(cut_err)?;
+    let (i, ()) = closing(i, b']', "']' to close the value filter")?;
     Ok((i, filter))
 }
 
 const EXPECTED_OPERATOR: &str = "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)";
 
 /// `SP compareOp SP compValue` or `SP "pr"` after the attribute path.
-#[inline(always)]
-fn attr_exp_rest(i: &str, path: AttrPath, ctx: Ctx) -> PResult<'_, Filter> {
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn attr_exp_rest<'a>(i: &'a str, path: RawPath<'_>, ctx: Ctx) -> PResult<'a, Filter> {
     let (i, ()) = ws0(i)?;
     let end = i.bytes().position(|b| !b.is_ascii_alphabetic()).unwrap_or(i.len());
     let word = &i[..end];
@@ -118,7 +117,7 @@ fn attr_exp_rest(i: &str, path: AttrPath, ctx: Ctx) -> PResult<'_, Filter> {
                 if keyword(i, "pr").is_none() {
                     return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR)));
                 }
-                return Ok((&i[2..], Filter::Present(path)));
+                return Ok((&i[2..], Filter::Present(path.into_owned())));
             }
             [b'e', b'q'] => CompareOp::Eq,
             [b'n', b'e'] => CompareOp::Ne,
@@ -135,7 +134,7 @@ fn attr_exp_rest(i: &str, path: AttrPath, ctx: Ctx) -> PResult<'_, Filter> {
     };
     let (i, ()) = ws0(&i[2..])?;
     let (i, value) = comp_value(i, ctx.bare_values)?;
-    Ok((i, Filter::Compare { path, op, value }))
+    Ok((i, Filter::Compare { path: path.into_owned(), op, value }))
 }
 
 /// `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).

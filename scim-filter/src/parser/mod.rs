@@ -1,9 +1,18 @@
 //! The nom grammar of filters (RFC 7644 §3.4.2.2) and PATCH paths (RFC 7644 §3.5.2).
 //!
 //! Layout: [`error`] holds the private nom error type, [`path`] attribute paths, [`value`]
-//! comparison literals, [`filter`] the logical layers (`or` / `and` / unary).
+//! comparison literals, [`filter`] the logical layers (`or` / `and` / unary). [`fast`] is a
+//! hand-written shortcut for the commonest filter shape (a single comparison), tried before the
+//! grammar and checked against it by differential tests.
+//!
+//! The hot productions are `#[inline(always)]` so that their results stay in registers; the
+//! ones below the recursive `or_expr` are so only in optimised builds
+//! (`cfg_attr(not(debug_assertions), …)`): an unoptimised build gives every inlined local its
+//! own stack slot, and the frame of `or_expr`, paid once per nesting level, would outgrow small
+//! thread stacks.
 
 mod error;
+mod fast;
 mod filter;
 mod path;
 mod value;
@@ -14,10 +23,13 @@ use nom::Parser;
 use nom::sequence::preceded;
 
 /// Parser state threaded through the recursive productions.
+///
+/// Eight bytes, so that it travels in one register through the (partly recursive, not
+/// inlined) productions instead of through memory.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx {
     /// How many more levels of `(`, `not (` or `[` may be opened.
-    remaining_depth: usize,
+    remaining_depth: u32,
     /// Whether unquoted bare words are accepted as string values.
     bare_values: bool,
     /// Whether we are inside the brackets of a value path (which may not nest).
@@ -26,10 +38,17 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     fn new(options: &ParseOptions) -> Self {
-        Self { remaining_depth: options.max_depth, bare_values: options.allow_bare_values, in_value_path: false }
+        Self {
+            // Every level costs at least one input byte, and inputs longer than 4 GiB are not
+            // realistic, so clamping the limit does not change which inputs parse.
+            remaining_depth: u32::try_from(options.max_depth).unwrap_or(u32::MAX),
+            bare_values: options.allow_bare_values,
+            in_value_path: false,
+        }
     }
 
     /// One level deeper, or a `NestingTooDeep` failure at `at`.
+    #[inline(always)]
     fn deeper<'a>(self, at: &'a str) -> Result<Self, nom::Err<PError<'a>>> {
         match self.remaining_depth.checked_sub(1) {
             Some(remaining_depth) => Ok(Self { remaining_depth, ..self }),
@@ -68,9 +87,28 @@ pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
 /// input is longer than [`ParseOptions::max_len`] or nests deeper than [`ParseOptions::max_depth`].
 pub fn parse_filter_with(input: &str, options: &ParseOptions) -> Result<Filter, ParseError> {
     check_len(input, options)?;
-    let ctx = Ctx::new(options);
-    let result = all_consumed(filter::or_expr(input, ctx), "'and', 'or' or the end of the filter");
-    finish(input, result, options)
+    if let Some(filter) = fast::simple_comparison(input) {
+        return Ok(filter);
+    }
+    grammar_filter(input, options)
+}
+
+/// [`parse_filter_with`] by the nom grammar alone, without the fast path.
+#[inline(always)]
+fn grammar_filter(input: &str, options: &ParseOptions) -> Result<Filter, ParseError> {
+    // `all_consumed` written out: the entry point is on the hot path of every list request,
+    // and matching here avoids moving the tree through helper results.
+    match filter::or_expr(input, Ctx::new(options)) {
+        Ok((rest, filter)) => {
+            let rest = error::skip_ws(rest);
+            if rest.is_empty() {
+                Ok(filter)
+            } else {
+                Err(PError::expected(rest, "'and', 'or' or the end of the filter").into_public(input, options))
+            }
+        }
+        Err(e) => Err(nom_error(input, &e, options)),
+    }
 }
 
 /// Parses a PATCH path with the default [`ParseOptions`].
@@ -118,21 +156,33 @@ fn all_consumed<'a, T>(result: PResult<'a, T>, expected_end: &'static str) -> PR
     if rest.is_empty() { Ok((rest, value)) } else { Err(nom::Err::Error(PError::expected(rest, expected_end))) }
 }
 
+#[inline(always)]
 fn check_len(input: &str, options: &ParseOptions) -> Result<(), ParseError> {
-    if input.len() > options.max_len {
-        return Err(ParseError::new(
-            options.max_len,
-            format!("input of {} bytes is longer than the limit of {} bytes", input.len(), options.max_len),
-        ));
-    }
-    Ok(())
+    if input.len() > options.max_len { Err(too_long(input, options)) } else { Ok(()) }
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(input: &str, options: &ParseOptions) -> ParseError {
+    ParseError::new(
+        options.max_len,
+        format!("input of {} bytes is longer than the limit of {} bytes", input.len(), options.max_len),
+    )
 }
 
 fn finish<T>(input: &str, result: PResult<'_, T>, options: &ParseOptions) -> Result<T, ParseError> {
     match result {
         Ok((_, value)) => Ok(value),
-        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e.into_public(input, options)),
+        Err(e) => Err(nom_error(input, &e, options)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn nom_error(input: &str, e: &nom::Err<PError<'_>>, options: &ParseOptions) -> ParseError {
+    match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => e.into_public(input, options),
         // Only streaming parsers report Incomplete; ours are all complete-input parsers.
-        Err(nom::Err::Incomplete(_)) => Err(ParseError::new(input.len(), "unexpected end of input")),
+        nom::Err::Incomplete(_) => ParseError::new(input.len(), "unexpected end of input"),
     }
 }

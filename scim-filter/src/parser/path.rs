@@ -5,6 +5,7 @@ use crate::AttrPath;
 
 /// `ATTRNAME = ALPHA *(nameChar)`, `nameChar = "-" / "_" / DIGIT / ALPHA`; we also accept a
 /// leading `$` for `$ref`.
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn attr_name(i: &str) -> PResult<'_, &str> {
     let bytes = i.as_bytes();
     match bytes.first() {
@@ -37,11 +38,13 @@ static CLASS: [u8; 256] = {
 };
 
 /// Bytes allowed after the first byte of an attribute name.
+#[inline(always)]
 pub(crate) fn is_name_byte(b: u8) -> bool {
     CLASS[usize::from(b)] & NAME != 0
 }
 
 /// `"." ATTRNAME`, if present.
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn sub_attr(i: &str) -> PResult<'_, Option<&str>> {
     match i.strip_prefix('.') {
         Some(rest) => {
@@ -58,31 +61,63 @@ fn is_urn_byte(b: u8) -> bool {
     CLASS[usize::from(b)] & URN != 0
 }
 
+/// An attribute path as slices of the input: parsed before anything is allocated, so that
+/// the hot productions move three slices rather than three `String`s, and a failing parse
+/// allocates nothing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawPath<'a> {
+    urn: Option<&'a str>,
+    name: &'a str,
+    sub_attr: Option<&'a str>,
+}
+
+impl RawPath<'_> {
+    /// The owned path; each part is allocated with exactly its length.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn into_owned(self) -> AttrPath {
+        AttrPath {
+            urn: self.urn.map(str::to_owned),
+            name: self.name.to_owned(),
+            sub_attr: self.sub_attr.map(str::to_owned),
+        }
+    }
+}
+
 /// An attribute path, URN-qualified or not.
-#[inline]
 pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
+    let (rest, raw) = raw_attr_path(i)?;
+    Ok((rest, raw.into_owned()))
+}
+
+/// An attribute path, URN-qualified or not, as slices of the input.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn raw_attr_path(i: &str) -> PResult<'_, RawPath<'_>> {
     if i.len() >= 4 && i.as_bytes()[..4].eq_ignore_ascii_case(b"urn:") {
         return urn_path(i);
     }
     let (i, name) = attr_name(i)?;
-    let (i, sub) = sub_attr(i)?;
-    Ok((i, AttrPath { urn: None, name: name.to_owned(), sub_attr: sub.map(str::to_owned) }))
+    let (i, sub_attr) = sub_attr(i)?;
+    Ok((i, RawPath { urn: None, name, sub_attr }))
 }
 
 /// `urn:…:name[.sub]`: the URN ends at the last `:` of the run of URN characters.
-fn urn_path(i: &str) -> PResult<'_, AttrPath> {
-    // One pass finds both the end of the run and its last ':'.
+#[inline(never)]
+fn urn_path(i: &str) -> PResult<'_, RawPath<'_>> {
+    // The end of the run, eight bytes per step while they are all URN bytes (one branch per
+    // step instead of one per byte: URNs are long), then its last ':' (near the end).
     let bytes = i.as_bytes();
-    let (mut end, mut colon) = (0, 3);
-    while let Some(&b) = bytes.get(end) {
-        if !is_urn_byte(b) {
+    let mut end = 0;
+    while let Some(chunk) = bytes.get(end..end + 8) {
+        if chunk.iter().fold(URN, |all, &b| all & CLASS[usize::from(b)]) == 0 {
             break;
         }
-        if b == b':' {
-            colon = end;
-        }
+        end += 8;
+    }
+    while bytes.get(end).is_some_and(|&b| is_urn_byte(b)) {
         end += 1;
     }
+    // The run starts with `urn:`, so it has a ':' at 3 or later.
+    let colon = bytes[..end].iter().rposition(|&b| b == b':').unwrap_or(3);
     let run = &i[..end];
     if colon <= 4 {
         // "urn:" alone, or "urn:name": no namespace to qualify with.
@@ -95,12 +130,12 @@ fn urn_path(i: &str) -> PResult<'_, AttrPath> {
     let rest = &i[colon + 1..];
     let (after, name) = attr_name(rest)
         .map_err(|_| nom::Err::Failure(PError::expected(rest, "an attribute name after the schema URN")))?;
-    let (after, sub) = sub_attr(after)?;
+    let (after, sub_attr) = sub_attr(after)?;
     if after.len() != i.len() - end {
         // Something such as `urn:x:name.sub.more` or `urn:x:a%b`: the name part did not use the whole run.
         return Err(nom::Err::Failure(PError::expected(after, "'[', a space or the end after the attribute path")));
     }
-    Ok((after, AttrPath { urn: Some(urn.to_owned()), name: name.to_owned(), sub_attr: sub.map(str::to_owned) }))
+    Ok((after, RawPath { urn: Some(urn), name, sub_attr }))
 }
 
 #[cfg(test)]

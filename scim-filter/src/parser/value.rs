@@ -1,6 +1,6 @@
 //! Comparison literals: JSON strings, numbers, `true` / `false` / `null`, and lenient bare words.
 
-use super::error::{PError, PResult, is_ws};
+use super::error::{PError, PResult, is_ws_byte};
 use crate::CompValue;
 
 const EXPECTED_VALUE: &str = "a value (a quoted string, a number, true, false or null)";
@@ -8,13 +8,20 @@ const EXPECTED_QUOTED: &str =
     "a value (a quoted string, a number, true, false or null; unquoted words are not allowed)";
 
 /// `compValue`. With `bare_values`, an unquoted word that is not a number or keyword is a string.
-#[inline]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn comp_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
-    if i.starts_with('"') {
+    if i.as_bytes().first() == Some(&b'"') {
         let (rest, s) = json_string(i)?;
         return Ok((rest, CompValue::Str(s)));
     }
-    let end = i.find(|c: char| is_ws(c) || matches!(c, '(' | ')' | '[' | ']' | '"')).unwrap_or(i.len());
+    unquoted_value(i, bare_values)
+}
+
+/// `true`, `false`, `null`, a number, or (with `bare_values`) a bare word.
+#[inline(never)]
+fn unquoted_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
+    // All the delimiters are ASCII, so a byte scan finds the same end as a char scan.
+    let end = i.bytes().position(|b| is_ws_byte(b) || matches!(b, b'(' | b')' | b'[' | b']' | b'"')).unwrap_or(i.len());
     let (token, rest) = i.split_at(end);
     if token.is_empty() {
         return Err(nom::Err::Failure(PError::expected(i, EXPECTED_VALUE)));
@@ -86,7 +93,8 @@ fn json_number(s: &str) -> Option<serde_json::Number> {
 }
 
 /// Index of the first `"` or `\\` in `s`, scanning eight bytes at a time.
-fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+#[inline]
+pub(crate) fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
@@ -105,22 +113,34 @@ fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
 }
 
 /// A JSON string starting at the opening quote, with all JSON escapes.
-#[inline]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn json_string(i: &str) -> PResult<'_, String> {
     let body = &i[1..];
-    // Fast path: no escapes.
-    let Some(stop) = find_quote_or_backslash(body.as_bytes()) else {
-        return Err(nom::Err::Failure(PError::expected(&i[i.len()..], "'\"' to close the string")));
-    };
-    if body.as_bytes()[stop] == b'"' {
-        return Ok((&body[stop + 1..], body[..stop].to_owned()));
+    match find_quote_or_backslash(body.as_bytes()) {
+        // No escapes: one copy, of exactly the string's length.
+        Some(stop) if body.as_bytes()[stop] == b'"' => Ok((&body[stop + 1..], body[..stop].to_owned())),
+        Some(stop) => escaped_string(body, stop),
+        None => Err(unclosed(i)),
     }
+}
+
+/// The "unclosed string" failure, at the end of the input.
+#[cold]
+#[inline(never)]
+fn unclosed(i: &str) -> nom::Err<PError<'_>> {
+    nom::Err::Failure(PError::expected(&i[i.len()..], "'\"' to close the string"))
+}
+
+/// The rest of a JSON string whose `body` (after the opening quote) has its first
+/// backslash at `stop`.
+#[inline(never)]
+fn escaped_string(body: &str, stop: usize) -> PResult<'_, String> {
     let mut out = String::with_capacity(body.len());
     out.push_str(&body[..stop]);
     let mut rest = &body[stop..];
     loop {
         let Some(stop) = find_quote_or_backslash(rest.as_bytes()) else {
-            return Err(nom::Err::Failure(PError::expected(&rest[rest.len()..], "'\"' to close the string")));
+            return Err(unclosed(rest));
         };
         out.push_str(&rest[..stop]);
         rest = &rest[stop..];
