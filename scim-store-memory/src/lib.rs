@@ -277,13 +277,13 @@ impl UserStore for MemoryUserStore {
         let mut last_tenant: Option<TenantId> = None;
         while state.purge.first().is_some_and(|(at, _, _)| *at <= now) {
             let Some((_, tenant, id)) = state.purge.pop_first() else { break };
-            if let Some(user) = state.tenants.get_mut(&tenant).and_then(|t| t.take_user(&id)) {
-                purged.push((tenant.clone(), user));
-            }
             if last_tenant.as_ref() != Some(&tenant) {
-                if let Some(previous) = last_tenant.replace(tenant) {
+                if let Some(previous) = last_tenant.replace(tenant.clone()) {
                     state.drop_if_empty(&previous);
                 }
+            }
+            if let Some(user) = state.tenants.get_mut(&tenant).and_then(|t| t.take_user(&id)) {
+                purged.push((tenant, user));
             }
         }
         if let Some(tenant) = last_tenant {
