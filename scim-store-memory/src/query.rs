@@ -1,6 +1,6 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
-use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
+use crate::tenant::{GroupRec, Ids, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
@@ -47,7 +47,7 @@ fn candidates<'t>(
     core_urn: &str,
     ids: &'t HashMap<Arc<str>, impl Sized>,
     names: &'t HashMap<Box<str>, Arc<str>>,
-    external: &'t HashMap<Box<str>, Vec<Arc<str>>>,
+    external: &'t HashMap<Box<str>, Ids>,
     mixed_case_ids: usize,
 ) -> Option<Vec<Cand<'t>>> {
     let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, names, external, mixed_case_ids);
@@ -75,7 +75,7 @@ fn candidates<'t>(
                 }
                 Indexed::Name => out.extend(names.get(&*fold_cow(s)).map(|id| (id, false))),
                 Indexed::ExternalId => {
-                    out.extend(external.get(&*fold_cow(s)).into_iter().flatten().map(|id| (id, false)));
+                    out.extend(external.get(&*fold_cow(s)).into_iter().flat_map(Ids::iter).map(|id| (id, false)));
                 }
             }
             Some(out)

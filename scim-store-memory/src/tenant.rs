@@ -48,7 +48,7 @@ pub(crate) struct Tenant {
     /// Lowercased `userName` → id.
     pub(crate) user_names: HashMap<Box<str>, Arc<str>>,
     /// Lowercased `externalId` → ids (`externalId` is not unique).
-    pub(crate) external_ids: HashMap<Box<str>, Vec<Arc<str>>>,
+    pub(crate) external_ids: HashMap<Box<str>, Ids>,
     /// How many user ids are not all-lowercase (id lookups fold case only when none is).
     pub(crate) mixed_case_user_ids: usize,
     pub(crate) groups: HashMap<Arc<str>, GroupRec>,
@@ -56,7 +56,7 @@ pub(crate) struct Tenant {
     /// Lowercased `displayName` → group id.
     pub(crate) group_names: HashMap<Box<str>, Arc<str>>,
     /// Lowercased group `externalId` → group ids.
-    pub(crate) group_external_ids: HashMap<Box<str>, Vec<Arc<str>>>,
+    pub(crate) group_external_ids: HashMap<Box<str>, Ids>,
     pub(crate) mixed_case_group_ids: usize,
     /// Member value (user id) → ids of the groups it belongs to.
     pub(crate) memberships: HashMap<Arc<str>, Vec<Arc<str>>>,
@@ -136,20 +136,64 @@ pub(crate) fn purge_time(user: &User) -> Option<DateTime<Utc>> {
     if lc.status == UserStatus::Suspended { lc.purge_at } else { None }
 }
 
-fn add_multi(index: &mut HashMap<Box<str>, Vec<Arc<str>>>, key: Option<&str>, id: &Arc<str>) {
-    if let Some(k) = key {
-        index.entry(fold(k)).or_default().push(Arc::clone(id));
+/// The ids under one key of a non-unique index (`externalId`): almost always one, kept without
+/// a vector of its own.
+#[derive(Debug)]
+pub(crate) enum Ids {
+    One(Arc<str>),
+    Many(Vec<Arc<str>>),
+}
+
+impl Ids {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Arc<str>> {
+        match self {
+            Self::One(id) => std::slice::from_ref(id).iter(),
+            Self::Many(ids) => ids.iter(),
+        }
+    }
+
+    fn push(&mut self, id: Arc<str>) {
+        match self {
+            Self::One(first) => *self = Self::Many(vec![Arc::clone(first), id]),
+            Self::Many(ids) => ids.push(id),
+        }
+    }
+
+    /// Removes `id`; whether none is left.
+    fn remove(&mut self, id: &str) -> bool {
+        match self {
+            Self::One(only) => **only == *id,
+            Self::Many(ids) => {
+                ids.retain(|x| &**x != id);
+                if let [only] = ids.as_slice() {
+                    *self = Self::One(Arc::clone(only));
+                }
+                ids_is_empty(self)
+            }
+        }
     }
 }
 
-fn remove_multi(index: &mut HashMap<Box<str>, Vec<Arc<str>>>, key: Option<&str>, id: &str) {
+fn ids_is_empty(ids: &Ids) -> bool {
+    matches!(ids, Ids::Many(v) if v.is_empty())
+}
+
+fn add_multi(index: &mut HashMap<Box<str>, Ids>, key: Option<&str>, id: &Arc<str>) {
+    if let Some(k) = key {
+        match index.entry(fold(k)) {
+            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().push(Arc::clone(id)),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Ids::One(Arc::clone(id)));
+            }
+        }
+    }
+}
+
+fn remove_multi(index: &mut HashMap<Box<str>, Ids>, key: Option<&str>, id: &str) {
     if let Some(k) = key {
         with_folded(k, |k| {
-            if let Some(ids) = index.get_mut(k) {
-                ids.retain(|x| &**x != id);
-                if ids.is_empty() {
-                    index.remove(k);
-                }
+            if index.get_mut(k).is_some_and(|ids| ids.remove(id)) {
+                index.remove(k);
             }
         });
     }
@@ -541,6 +585,16 @@ mod tests {
             assert_eq!(with_folded(s, str::to_owned), &*fold(s), "{s}");
             assert_eq!(fold_cow(s), &*fold(s), "{s}");
         }
+        let mut index = HashMap::new();
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        add_multi(&mut index, Some("X"), &a);
+        add_multi(&mut index, Some("x"), &b);
+        assert_eq!(index.get("x").map(|ids| ids.iter().count()), Some(2));
+        remove_multi(&mut index, Some("X"), "a");
+        assert!(matches!(index.get("x"), Some(Ids::One(id)) if **id == *"b"));
+        remove_multi(&mut index, Some("x"), "zz");
+        remove_multi(&mut index, Some("x"), "b");
+        assert!(index.is_empty());
         assert!(is_mixed_case("Ab") && !is_mixed_case("ab-1") && is_mixed_case("Å") && !is_mixed_case("å"));
     }
 }
