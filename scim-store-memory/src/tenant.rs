@@ -80,6 +80,20 @@ pub(crate) struct PageHint {
     pub(crate) seq: u64,
 }
 
+/// A stored user as handed out: the compact document itself, or, with derived `groups`, as JSON.
+fn with_groups(doc: Arc<CompactValue>, groups: Option<Value>) -> User {
+    match groups {
+        None => User::from_compact(doc),
+        Some(groups) => {
+            let mut out = doc.to_value();
+            if let Some(obj) = out.as_object_mut() {
+                obj.insert("groups".into(), groups);
+            }
+            User::from_json(out)
+        }
+    }
+}
+
 /// The top-level string attribute `key` of a stored document.
 pub(crate) fn top_str<'a>(doc: &'a CompactValue, key: &str) -> Option<&'a str> {
     doc.as_object()?.get(key)?.as_str()
@@ -165,17 +179,17 @@ impl Ids {
             Self::One(only) => **only == *id,
             Self::Many(ids) => {
                 ids.retain(|x| &**x != id);
-                if let [only] = ids.as_slice() {
-                    *self = Self::One(Arc::clone(only));
+                match ids.as_slice() {
+                    [] => true,
+                    [only] => {
+                        *self = Self::One(Arc::clone(only));
+                        false
+                    }
+                    _ => false,
                 }
-                ids_is_empty(self)
             }
         }
     }
-}
-
-fn ids_is_empty(ids: &Ids) -> bool {
-    matches!(ids, Ids::Many(v) if v.is_empty())
 }
 
 fn add_multi(index: &mut HashMap<Box<str>, Ids>, key: Option<&str>, id: &Arc<str>) {
@@ -344,32 +358,14 @@ impl Tenant {
     /// The user as clients see it: the stored document plus `groups` derived from memberships.
     /// The stored user as handed out: the compact document, with `groups` when it has any.
     pub(crate) fn user_view(&self, id: &str, doc: &Arc<CompactValue>) -> User {
-        match self.groups_of(id) {
-            None => User::from_compact(Arc::clone(doc)),
-            Some(groups) => {
-                let mut out = doc.to_value();
-                if let Some(obj) = out.as_object_mut() {
-                    obj.insert("groups".into(), groups);
-                }
-                User::from_json(out)
-            }
-        }
+        with_groups(Arc::clone(doc), self.groups_of(id))
     }
 
     /// Removes user `id` (no version check) and returns it as handed out before the removal.
     pub(crate) fn take_user(&mut self, id: &str) -> Option<User> {
         let groups = self.groups_of(id);
         let rec = self.remove_user(id, None).ok()?;
-        Some(match groups {
-            None => User::from_compact(rec.doc),
-            Some(groups) => {
-                let mut out = rec.doc.to_value();
-                if let Some(obj) = out.as_object_mut() {
-                    obj.insert("groups".into(), groups);
-                }
-                User::from_json(out)
-            }
-        })
+        Some(with_groups(rec.doc, groups))
     }
 
     /// `user` (just stored) as handed out: the caller's own JSON, which it will most likely

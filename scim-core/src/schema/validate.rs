@@ -2,7 +2,7 @@
 //! documented on the [`schema`](crate::schema) module.
 
 use super::value::{Path, invalid, is_unassigned, kind, stored};
-use super::{AttributeDef, Mutability, Schema, SchemaRegistry};
+use super::{AttributeDef, Mutability, ResourceType, Schema, SchemaRegistry};
 use crate::error::ScimError;
 use serde_json::{Map, Value};
 
@@ -104,6 +104,15 @@ impl SchemaRegistry {
         }
     }
 
+    /// The resource type named `resource_type` and its core schema.
+    fn type_and_core_schema(&self, resource_type: &str) -> Result<(&ResourceType, &Schema), ScimError> {
+        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
+        let core = self.schema(&rt.schema).ok_or_else(|| {
+            ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
+        })?;
+        Ok((rt, core))
+    }
+
     /// [`validate`](Self::validate): the kept values are copied into a new map.
     fn validate_entries(
         &self,
@@ -111,10 +120,7 @@ impl SchemaRegistry {
         obj: &Map<String, Value>,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
-        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
-        let core = self.schema(&rt.schema).ok_or_else(|| {
-            ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
-        })?;
+        let (rt, core) = self.type_and_core_schema(resource_type)?;
         // Kept attributes under canonical keys: values are copied only once it is known they
         // are kept, then canonicalised in place.
         let mut kept: Vec<(String, Value)> = Vec::with_capacity(obj.len());
@@ -179,10 +185,7 @@ impl SchemaRegistry {
         mut map: Map<String, Value>,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
-        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
-        let core = self.schema(&rt.schema).ok_or_else(|| {
-            ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
-        })?;
+        let (rt, core) = self.type_and_core_schema(resource_type)?;
         let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
         // Kept core attributes whose key is not canonical, in document order: (client key,
         // canonical name, value).

@@ -17,6 +17,7 @@
 //! ```
 
 use super::error::is_ws_byte;
+use super::filter::comparison_operator;
 use super::path::is_name_byte;
 use crate::{AttrPath, CompValue, CompareOp, Filter};
 
@@ -84,20 +85,11 @@ fn scan(b: &[u8]) -> Option<Shape> {
     let (o1, o2) = (b.get(p)?.to_ascii_lowercase(), b.get(p + 1)?.to_ascii_lowercase());
     p += 2;
     let op = match [o1, o2] {
-        [b'e', b'q'] => CompareOp::Eq,
-        [b'n', b'e'] => CompareOp::Ne,
-        [b'c', b'o'] => CompareOp::Co,
-        [b's', b'w'] => CompareOp::Sw,
-        [b'e', b'w'] => CompareOp::Ew,
-        [b'g', b't'] => CompareOp::Gt,
-        [b'g', b'e'] => CompareOp::Ge,
-        [b'l', b't'] => CompareOp::Lt,
-        [b'l', b'e'] => CompareOp::Le,
         // `pr` must be the last token.
         [b'p', b'r'] if skip_ws(b, p) == b.len() => {
             return Some(Shape { name, sub_attr, op: None, value: Value::Null });
         }
-        _ => return None,
+        [o1, o2] => comparison_operator(o1, o2)?,
     };
     if !b.get(p).is_some_and(|&c| is_ws_byte(c)) {
         return None;

@@ -103,6 +103,22 @@ fn value_filter<'a>(open: &'a str, inner: &'a str, ctx: Ctx) -> PResult<'a, Filt
     Ok((i, filter))
 }
 
+/// The comparison operator spelled by two letters in any case (`eq` … `le`; not `pr`).
+pub(crate) fn comparison_operator(a: u8, b: u8) -> Option<CompareOp> {
+    Some(match [a.to_ascii_lowercase(), b.to_ascii_lowercase()] {
+        [b'e', b'q'] => CompareOp::Eq,
+        [b'n', b'e'] => CompareOp::Ne,
+        [b'c', b'o'] => CompareOp::Co,
+        [b's', b'w'] => CompareOp::Sw,
+        [b'e', b'w'] => CompareOp::Ew,
+        [b'g', b't'] => CompareOp::Gt,
+        [b'g', b'e'] => CompareOp::Ge,
+        [b'l', b't'] => CompareOp::Lt,
+        [b'l', b'e'] => CompareOp::Le,
+        _ => return None,
+    })
+}
+
 const EXPECTED_OPERATOR: &str = "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr)";
 
 /// `SP compareOp SP compValue` or `SP "pr"` after the attribute path.
@@ -112,23 +128,15 @@ fn attr_exp_rest<'a>(i: &'a str, path: RawPath<'_>, ctx: Ctx) -> PResult<'a, Fil
     let end = i.bytes().position(|b| !b.is_ascii_alphabetic()).unwrap_or(i.len());
     let word = &i[..end];
     let op = match word.as_bytes() {
-        [a, b] => match [a.to_ascii_lowercase(), b.to_ascii_lowercase()] {
-            [b'p', b'r'] => {
-                if keyword(i, "pr").is_none() {
-                    return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR)));
-                }
-                return Ok((&i[2..], Filter::Present(path.into_owned())));
+        [a, b] if a.eq_ignore_ascii_case(&b'p') && b.eq_ignore_ascii_case(&b'r') => {
+            if keyword(i, "pr").is_none() {
+                return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR)));
             }
-            [b'e', b'q'] => CompareOp::Eq,
-            [b'n', b'e'] => CompareOp::Ne,
-            [b'c', b'o'] => CompareOp::Co,
-            [b's', b'w'] => CompareOp::Sw,
-            [b'e', b'w'] => CompareOp::Ew,
-            [b'g', b't'] => CompareOp::Gt,
-            [b'g', b'e'] => CompareOp::Ge,
-            [b'l', b't'] => CompareOp::Lt,
-            [b'l', b'e'] => CompareOp::Le,
-            _ => return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR))),
+            return Ok((&i[2..], Filter::Present(path.into_owned())));
+        }
+        [a, b] => match comparison_operator(*a, *b) {
+            Some(op) => op,
+            None => return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR))),
         },
         _ => return Err(nom::Err::Failure(PError::expected(i, EXPECTED_OPERATOR))),
     };
