@@ -62,15 +62,16 @@ impl Doc {
     /// compact document into JSON.
     fn str_at(&self, key: &str, sub: Option<&str>) -> Option<&str> {
         match self {
-            Self::Compact { compact, json } if json.get().is_none() => {
+            // The compact form never changes (a write turns the document into JSON first).
+            Self::Compact { compact, .. } => {
                 let top = compact.as_object()?.get(key)?;
                 match sub {
                     Some(sub) => top.as_object()?.get(sub)?.as_str(),
                     None => top.as_str(),
                 }
             }
-            _ => {
-                let top = self.json().get(key)?;
+            Self::Json(doc) => {
+                let top = doc.get(key)?;
                 match sub {
                     Some(sub) => top.get(sub)?.as_str(),
                     None => top.as_str(),
