@@ -142,6 +142,7 @@
 //! One `std::sync::RwLock` guards everything; operations hold it only for the in-memory work
 //! (never across an `.await`), so the async methods complete without suspending.
 
+mod index;
 mod query;
 mod tenant;
 
@@ -272,11 +273,21 @@ impl UserStore for MemoryUserStore {
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
         let mut state = self.write();
-        let due = state.purge.iter().take_while(|(at, _, _)| *at <= now).count();
-        let mut purged = Vec::with_capacity(due);
+        // Detach the due part of the purge index with one split (the first entry after `now` is
+        // the first with a later time) and move its entries out before removing any user, so
+        // the index's nodes are freed together rather than between each user's small frees
+        // (which made glibc's allocator consolidate its free lists at every node).
+        let due = match now.checked_add_signed(chrono::Duration::nanoseconds(1)) {
+            Some(after) => {
+                let later = state.purge.split_off(&(after, TenantId::new(""), Arc::from("")));
+                std::mem::replace(&mut state.purge, later)
+            }
+            None => std::mem::take(&mut state.purge),
+        };
+        let due: Vec<_> = due.into_iter().collect();
+        let mut purged = Vec::with_capacity(due.len());
         let mut last_tenant: Option<TenantId> = None;
-        while state.purge.first().is_some_and(|(at, _, _)| *at <= now) {
-            let Some((_, tenant, id)) = state.purge.pop_first() else { break };
+        for (_, tenant, id) in due {
             if last_tenant.as_ref() != Some(&tenant) {
                 if let Some(previous) = last_tenant.replace(tenant.clone()) {
                     state.drop_if_empty(&previous);

@@ -1,16 +1,17 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
+use crate::tenant::HashMap;
 use crate::tenant::{GroupRec, Ids, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Which index an equality comparison can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Indexed {
+pub(crate) enum Indexed {
     Id,
     Name,
     ExternalId,
@@ -46,11 +47,10 @@ fn candidates<'t>(
     name_attr: &str,
     core_urn: &str,
     ids: &'t HashMap<Arc<str>, impl Sized>,
-    names: &'t HashMap<Box<str>, Arc<str>>,
-    external: &'t HashMap<Box<str>, Ids>,
+    find: &impl Fn(Indexed, &str) -> Option<&'t Ids>,
     mixed_case_ids: usize,
 ) -> Option<Vec<Cand<'t>>> {
-    let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, names, external, mixed_case_ids);
+    let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, find, mixed_case_ids);
     match filter {
         Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(s) } => {
             let which = if is_attr(path, "id", core_urn) {
@@ -73,9 +73,8 @@ fn candidates<'t>(
                         out.push((k, **k == **s));
                     }
                 }
-                Indexed::Name => out.extend(names.get(&*fold_cow(s)).map(|id| (id, false))),
-                Indexed::ExternalId => {
-                    out.extend(external.get(&*fold_cow(s)).into_iter().flat_map(Ids::iter).map(|id| (id, false)));
+                Indexed::Name | Indexed::ExternalId => {
+                    out.extend(find(which, &fold_cow(s)).into_iter().flat_map(Ids::iter).map(|id| (id, false)));
                 }
             }
             Some(out)
@@ -264,8 +263,7 @@ pub(crate) fn list_users(tenant: &Tenant, query: &ListQuery) -> Page<User> {
             "userName",
             urn::USER,
             &tenant.users,
-            &tenant.user_names,
-            &tenant.external_ids,
+            &|which, k| tenant.find_users(which, k),
             tenant.mixed_case_user_ids,
         )
     });
@@ -280,8 +278,7 @@ pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
             "displayName",
             urn::GROUP,
             &tenant.groups,
-            &tenant.group_names,
-            &tenant.group_external_ids,
+            &|which, k| tenant.find_groups(which, k),
             tenant.mixed_case_group_ids,
         )
     });
@@ -316,12 +313,19 @@ mod tests {
 
     fn cands(t: &Tenant, f: &str) -> Option<Vec<String>> {
         let q = qf(f);
-        candidates(&q.filter, "userName", urn::USER, &t.users, &t.user_names, &t.external_ids, t.mixed_case_user_ids)
-            .map(|v| {
-                let mut v: Vec<String> = v.into_iter().map(|(id, _)| id.to_string()).collect();
-                v.sort();
-                v
-            })
+        candidates(
+            &q.filter,
+            "userName",
+            urn::USER,
+            &t.users,
+            &|which, k| t.find_users(which, k),
+            t.mixed_case_user_ids,
+        )
+        .map(|v| {
+            let mut v: Vec<String> = v.into_iter().map(|(id, _)| id.to_string()).collect();
+            v.sort();
+            v
+        })
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! One tenant's data and its indexes.
 
+use crate::index::KeyIndex;
+use crate::query::Indexed;
 use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
 use scim_filter::CompactValue;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+/// The store's hash maps: seeded per map (foldhash), several times cheaper than SipHash on
+/// the short keys they hold (ids, folded names).
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::sync::{Arc, Mutex};
 
 /// A stored user. Its document holds no `groups` (derived from memberships on the way out).
@@ -45,18 +52,18 @@ pub(crate) struct Tenant {
     pub(crate) users: HashMap<Arc<str>, UserRec>,
     /// Creation order: sequence number → id.
     pub(crate) user_order: BTreeMap<u64, Arc<str>>,
-    /// Lowercased `userName` → id.
-    pub(crate) user_names: HashMap<Box<str>, Arc<str>>,
-    /// Lowercased `externalId` → ids (`externalId` is not unique).
-    pub(crate) external_ids: HashMap<Box<str>, Ids>,
+    /// Folded `userName` → id.
+    pub(crate) user_names: KeyIndex,
+    /// Folded `externalId` → ids (`externalId` is not unique).
+    pub(crate) external_ids: KeyIndex,
     /// How many user ids are not all-lowercase (id lookups fold case only when none is).
     pub(crate) mixed_case_user_ids: usize,
     pub(crate) groups: HashMap<Arc<str>, GroupRec>,
     pub(crate) group_order: BTreeMap<u64, Arc<str>>,
-    /// Lowercased `displayName` → group id.
-    pub(crate) group_names: HashMap<Box<str>, Arc<str>>,
-    /// Lowercased group `externalId` → group ids.
-    pub(crate) group_external_ids: HashMap<Box<str>, Ids>,
+    /// Folded `displayName` → group id.
+    pub(crate) group_names: KeyIndex,
+    /// Folded group `externalId` → group ids.
+    pub(crate) group_external_ids: KeyIndex,
     pub(crate) mixed_case_group_ids: usize,
     /// Member value (user id) → ids of the groups it belongs to.
     pub(crate) memberships: HashMap<Arc<str>, Vec<Arc<str>>>,
@@ -166,7 +173,12 @@ impl Ids {
         }
     }
 
-    fn push(&mut self, id: Arc<str>) {
+    /// The first id (every key in an index has at least one).
+    pub(crate) fn first(&self) -> Option<&Arc<str>> {
+        self.iter().next()
+    }
+
+    pub(crate) fn push(&mut self, id: Arc<str>) {
         match self {
             Self::One(first) => *self = Self::Many(vec![Arc::clone(first), id]),
             Self::Many(ids) => ids.push(id),
@@ -174,7 +186,7 @@ impl Ids {
     }
 
     /// Removes `id`; whether none is left.
-    fn remove(&mut self, id: &str) -> bool {
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
         match self {
             Self::One(only) => **only == *id,
             Self::Many(ids) => {
@@ -192,31 +204,25 @@ impl Ids {
     }
 }
 
-fn add_multi(index: &mut HashMap<Box<str>, Ids>, key: Option<&str>, id: &Arc<str>) {
-    if let Some(k) = key {
-        match index.entry(fold(k)) {
-            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().push(Arc::clone(id)),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(Ids::One(Arc::clone(id)));
-            }
-        }
-    }
+/// The attribute `attr` of stored user `id` (what the user indexes are keyed by).
+fn user_attr<'a>(users: &'a HashMap<Arc<str>, UserRec>, attr: &'static str) -> impl Fn(&str) -> Option<&'a str> {
+    move |id| users.get(id).and_then(|rec| top_str(&rec.doc, attr))
 }
 
-fn remove_multi(index: &mut HashMap<Box<str>, Ids>, key: Option<&str>, id: &str) {
-    if let Some(k) = key {
-        with_folded(k, |k| {
-            if index.get_mut(k).is_some_and(|ids| ids.remove(id)) {
-                index.remove(k);
-            }
-        });
-    }
+/// Stored group `id`'s `displayName`.
+fn group_name<'a>(groups: &'a HashMap<Arc<str>, GroupRec>) -> impl Fn(&str) -> Option<&'a str> {
+    |id| groups.get(id).and_then(|rec| rec.doc.display_name())
+}
+
+/// Stored group `id`'s `externalId`.
+fn group_external_id<'a>(groups: &'a HashMap<Arc<str>, GroupRec>) -> impl Fn(&str) -> Option<&'a str> {
+    |id| groups.get(id).and_then(|rec| rec.doc.external_id())
 }
 
 /// Splits the `members` array out of a group document, deduplicated by `value`.
 fn take_members(group: &mut Group) -> (Vec<Value>, HashSet<Arc<str>>) {
     let mut members = Vec::new();
-    let mut ids = HashSet::new();
+    let mut ids = HashSet::default();
     if group.as_object().contains_key("members") {
         if let Some(Value::Array(list)) = group.as_object_mut().remove("members") {
             for m in list {
@@ -236,6 +242,24 @@ impl Tenant {
         self.users.is_empty() && self.groups.is_empty()
     }
 
+    /// The users filed under folded `key` in the `userName` or `externalId` index.
+    pub(crate) fn find_users(&self, which: Indexed, key: &str) -> Option<&Ids> {
+        match which {
+            Indexed::Name => self.user_names.get(key, user_attr(&self.users, "userName")),
+            Indexed::ExternalId => self.external_ids.get(key, user_attr(&self.users, "externalId")),
+            Indexed::Id => None,
+        }
+    }
+
+    /// The groups filed under folded `key` in the `displayName` or `externalId` index.
+    pub(crate) fn find_groups(&self, which: Indexed, key: &str) -> Option<&Ids> {
+        match which {
+            Indexed::Name => self.group_names.get(key, group_name(&self.groups)),
+            Indexed::ExternalId => self.group_external_ids.get(key, group_external_id(&self.groups)),
+            Indexed::Id => None,
+        }
+    }
+
     // ---- users ----
 
     /// Stores a new user; returns its view, its id and its purge time.
@@ -244,21 +268,21 @@ impl Tenant {
         if self.users.contains_key(&id) {
             return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));
         }
-        let name_key = user.user_name().map(fold);
-        if let Some(k) = &name_key {
-            if self.user_names.contains_key(k) {
-                let name = user.user_name().unwrap_or_default();
+        if let Some(name) = user.user_name() {
+            let names = user_attr(&self.users, "userName");
+            if with_folded(name, |k| self.user_names.get(k, &names).is_some()) {
                 return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
             }
+            with_folded(name, |k| self.user_names.insert(k, &id, names));
+        }
+        if let Some(external) = user.external_id() {
+            let externals = user_attr(&self.users, "externalId");
+            with_folded(external, |k| self.external_ids.insert(k, &id, externals));
         }
         if user.as_object().contains_key("groups") {
             user.as_object_mut().remove("groups");
         }
         user.set_version(&Version::from_revision(1));
-        if let Some(k) = name_key {
-            self.user_names.insert(k, Arc::clone(&id));
-        }
-        add_multi(&mut self.external_ids, user.external_id(), &id);
         if is_mixed_case(&id) {
             self.mixed_case_user_ids += 1;
         }
@@ -285,7 +309,12 @@ impl Tenant {
         let new_key = user.user_name().map(fold);
         if new_key != old_key {
             if let Some(k) = &new_key {
-                if self.user_names.get(k).is_some_and(|holder| *holder != id) {
+                if self
+                    .user_names
+                    .get(k, user_attr(&self.users, "userName"))
+                    .and_then(Ids::first)
+                    .is_some_and(|holder| *holder != id)
+                {
                     let name = user.user_name().unwrap_or_default();
                     return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
                 }
@@ -297,18 +326,23 @@ impl Tenant {
         let rev = rec.rev + 1;
         user.set_version(&Version::from_revision(rev));
         let old_purge = rec.purge_at;
-        let old_external = top_str(&rec.doc, "externalId").map(str::to_owned);
+        let old_external = top_str(&rec.doc, "externalId").map(fold);
+        let new_external = user.external_id().map(fold);
         if new_key != old_key {
             if let Some(k) = old_key {
-                self.user_names.remove(&k);
+                self.user_names.remove(&k, &id);
             }
             if let Some(k) = new_key {
-                self.user_names.insert(k, Arc::clone(&id));
+                self.user_names.insert(&k, &id, user_attr(&self.users, "userName"));
             }
         }
-        if old_external.as_deref() != user.external_id() {
-            remove_multi(&mut self.external_ids, old_external.as_deref(), &id);
-            add_multi(&mut self.external_ids, user.external_id(), &id);
+        if old_external != new_external {
+            if let Some(k) = old_external {
+                self.external_ids.remove(&k, &id);
+            }
+            if let Some(k) = new_external {
+                self.external_ids.insert(&k, &id, user_attr(&self.users, "externalId"));
+            }
         }
         let new_purge = purge_time(&user);
         let doc = Arc::new(CompactValue::from(user.as_json()));
@@ -330,13 +364,11 @@ impl Tenant {
             return Err(e);
         }
         if let Some(name) = top_str(&rec.doc, "userName") {
-            with_folded(name, |k| {
-                if self.user_names.get(k).is_some_and(|holder| *holder == id) {
-                    self.user_names.remove(k);
-                }
-            });
+            with_folded(name, |k| self.user_names.remove(k, &id));
         }
-        remove_multi(&mut self.external_ids, top_str(&rec.doc, "externalId"), &id);
+        if let Some(external) = top_str(&rec.doc, "externalId") {
+            with_folded(external, |k| self.external_ids.remove(k, &id));
+        }
         if is_mixed_case(&id) {
             self.mixed_case_user_ids -= 1;
         }
@@ -401,7 +433,8 @@ impl Tenant {
     fn check_group_name(&self, group: &Group, own_id: Option<&str>) -> Result<Option<Box<str>>, StoreError> {
         let Some(name) = group.display_name() else { return Ok(None) };
         let key = fold(name);
-        if self.group_names.get(&key).is_some_and(|holder| Some(&**holder) != own_id) {
+        let holder = self.group_names.get(&key, group_name(&self.groups)).and_then(Ids::first);
+        if holder.is_some_and(|holder| Some(&**holder) != own_id) {
             return Err(StoreError::Uniqueness(format!("group displayName {name:?} is already taken")));
         }
         Ok(Some(key))
@@ -429,9 +462,11 @@ impl Tenant {
         let (members, member_ids) = take_members(&mut group);
         group.set_version(&Version::from_revision(1));
         if let Some(k) = name_key {
-            self.group_names.insert(k, Arc::clone(&id));
+            self.group_names.insert(&k, &id, group_name(&self.groups));
         }
-        add_multi(&mut self.group_external_ids, group.external_id(), &id);
+        if let Some(external) = group.external_id() {
+            self.group_external_ids.insert(&fold(external), &id, group_external_id(&self.groups));
+        }
         if is_mixed_case(&id) {
             self.mixed_case_group_ids += 1;
         }
@@ -457,25 +492,29 @@ impl Tenant {
         let rev = rec.rev + 1;
         group.set_version(&Version::from_revision(rev));
         let old_key = rec.doc.display_name().map(fold);
-        let old_external = rec.doc.external_id().map(str::to_owned);
+        let old_external = rec.doc.external_id().map(fold);
         let old_ids = std::mem::replace(&mut rec.member_ids, member_ids);
         rec.members = members;
         rec.doc = group;
         rec.rev = rev;
-        let new_external = rec.doc.external_id().map(str::to_owned);
+        let new_external = rec.doc.external_id().map(fold);
         let added: Vec<Arc<str>> = rec.member_ids.difference(&old_ids).cloned().collect();
         let removed: Vec<Arc<str>> = old_ids.difference(&rec.member_ids).cloned().collect();
         if old_key != new_key {
             if let Some(k) = old_key {
-                self.group_names.remove(&k);
+                self.group_names.remove(&k, &id);
             }
             if let Some(k) = new_key {
-                self.group_names.insert(k, Arc::clone(&id));
+                self.group_names.insert(&k, &id, group_name(&self.groups));
             }
         }
         if old_external != new_external {
-            remove_multi(&mut self.group_external_ids, old_external.as_deref(), &id);
-            add_multi(&mut self.group_external_ids, new_external.as_deref(), &id);
+            if let Some(k) = old_external {
+                self.group_external_ids.remove(&k, &id);
+            }
+            if let Some(k) = new_external {
+                self.group_external_ids.insert(&k, &id, group_external_id(&self.groups));
+            }
         }
         for m in &added {
             self.link(m, &id);
@@ -542,12 +581,12 @@ impl Tenant {
         let rec = self.groups.get(id).ok_or(StoreError::NotFound)?;
         check_version(rec.rev, if_match)?;
         let (id, rec) = self.groups.remove_entry(id).ok_or(StoreError::NotFound)?;
-        if let Some(k) = rec.doc.display_name().map(fold) {
-            if self.group_names.get(&k).is_some_and(|holder| *holder == id) {
-                self.group_names.remove(&k);
-            }
+        if let Some(k) = rec.doc.display_name() {
+            with_folded(k, |k| self.group_names.remove(k, &id));
         }
-        remove_multi(&mut self.group_external_ids, rec.doc.external_id(), &id);
+        if let Some(k) = rec.doc.external_id() {
+            with_folded(k, |k| self.group_external_ids.remove(k, &id));
+        }
         if is_mixed_case(&id) {
             self.mixed_case_group_ids -= 1;
         }
@@ -581,16 +620,6 @@ mod tests {
             assert_eq!(with_folded(s, str::to_owned), &*fold(s), "{s}");
             assert_eq!(fold_cow(s), &*fold(s), "{s}");
         }
-        let mut index = HashMap::new();
-        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
-        add_multi(&mut index, Some("X"), &a);
-        add_multi(&mut index, Some("x"), &b);
-        assert_eq!(index.get("x").map(|ids| ids.iter().count()), Some(2));
-        remove_multi(&mut index, Some("X"), "a");
-        assert!(matches!(index.get("x"), Some(Ids::One(id)) if **id == *"b"));
-        remove_multi(&mut index, Some("x"), "zz");
-        remove_multi(&mut index, Some("x"), "b");
-        assert!(index.is_empty());
         assert!(is_mixed_case("Ab") && !is_mixed_case("ab-1") && is_mixed_case("Å") && !is_mixed_case("å"));
     }
 }

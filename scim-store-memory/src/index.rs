@@ -1,0 +1,152 @@
+//! [`KeyIndex`]: a case-insensitive index from a string attribute (`userName`, `externalId`,
+//! group `displayName`) to the ids of the records holding it, that keeps no copy of the keys.
+
+use crate::tenant::Ids;
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+/// Ids by a folded string key ([`scim_core::fold_case`]), storing for each key only its hash
+/// and the ids under it.
+///
+/// The key text is not stored: the records already hold it. A lookup compares hashes first,
+/// and only on an equal hash reads the key of the first record under it (through `key_of`,
+/// which maps an id to its record's current, unfolded key). So the index costs no allocation
+/// per key, growing it never reads a key again (the hash is kept), and removing an entry
+/// needs only the id.
+///
+/// The hash is `foldhash`, seeded per index, so that keys sent by clients cannot be chosen to
+/// collide.
+#[derive(Default)]
+pub(crate) struct KeyIndex {
+    table: HashTable<Slot>,
+    state: RandomState,
+}
+
+struct Slot {
+    hash: u64,
+    ids: Ids,
+}
+
+impl fmt::Debug for KeyIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyIndex").field("keys", &self.table.len()).finish()
+    }
+}
+
+/// Whether `key` folds to `folded` (which is already folded), without allocating for ASCII.
+fn folds_to(key: &str, folded: &str) -> bool {
+    if key.is_ascii() {
+        // `folded` has no ASCII capitals, so this is `fold_case(key) == folded`.
+        key.eq_ignore_ascii_case(folded)
+    } else {
+        scim_core::fold_case(key) == folded
+    }
+}
+
+impl KeyIndex {
+    fn hash(&self, folded: &str) -> u64 {
+        self.state.hash_one(folded)
+    }
+
+    /// The ids under `folded`. `key_of` gives a stored record's key by its id.
+    pub(crate) fn get<'k>(&self, folded: &str, key_of: impl Fn(&str) -> Option<&'k str>) -> Option<&Ids> {
+        let hash = self.hash(folded);
+        self.table
+            .find(hash, |s| {
+                s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded))
+            })
+            .map(|s| &s.ids)
+    }
+
+    /// Files `id` under `folded`. `key_of` gives a stored record's key by its id (`id` itself
+    /// need not be stored yet).
+    pub(crate) fn insert<'k>(&mut self, folded: &str, id: &Arc<str>, key_of: impl Fn(&str) -> Option<&'k str>) {
+        let hash = self.hash(folded);
+        let same =
+            |s: &Slot| s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded));
+        match self.table.find_mut(hash, same) {
+            Some(slot) => slot.ids.push(Arc::clone(id)),
+            None => {
+                self.table.insert_unique(hash, Slot { hash, ids: Ids::One(Arc::clone(id)) }, |s| s.hash);
+            }
+        }
+    }
+
+    /// Removes `id` from under `folded` (its record need not be stored any more).
+    pub(crate) fn remove(&mut self, folded: &str, id: &str) {
+        let hash = self.hash(folded);
+        if let Ok(mut entry) = self.table.find_entry(hash, |s| s.hash == hash && s.ids.iter().any(|x| **x == *id)) {
+            if entry.get_mut().ids.remove(id) {
+                entry.remove();
+            }
+        }
+    }
+
+    /// How many distinct keys.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn finds_by_folded_key_and_removes_by_id() {
+        let keys: HashMap<&str, &str> =
+            HashMap::from([("a", "Ann@X.org"), ("b", "ANN@x.ORG"), ("c", "ÅSA"), ("d", "bob")]);
+        let key_of = |id: &str| keys.get(id).copied();
+        let mut index = KeyIndex::default();
+        let ids: Vec<Arc<str>> = ["a", "b", "c", "d"].into_iter().map(Arc::from).collect();
+        for id in &ids {
+            index.insert(&scim_core::fold_case(keys[&**id]), id, key_of);
+        }
+        assert_eq!(index.len(), 3, "a and b share a key");
+        let found = |k: &str| index.get(k, key_of).map(|ids| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>());
+        assert_eq!(found("ann@x.org"), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(found("åsa"), Some(vec!["c".to_owned()]));
+        assert_eq!(found("bob"), Some(vec!["d".to_owned()]));
+        assert_eq!(found("carol"), None);
+        index.remove("ann@x.org", "a");
+        assert_eq!(index.get("ann@x.org", key_of).map(|ids| ids.iter().count()), Some(1));
+        index.remove("ann@x.org", "zz");
+        index.remove("ann@x.org", "b");
+        index.remove("åsa", "c");
+        assert_eq!(index.get("ann@x.org", key_of).map(|_| ()), None);
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn equal_hashes_of_different_keys_stay_apart() {
+        // Every key hashes alike: the records' keys must tell them apart.
+        let keys: HashMap<&str, &str> = HashMap::from([("a", "x"), ("b", "y")]);
+        let key_of = |id: &str| keys.get(id).copied();
+        let mut index = KeyIndex::default();
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let hash = 7;
+        let eq = |folded: &'static str| {
+            move |s: &Slot| {
+                s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded))
+            }
+        };
+        index.table.insert_unique(hash, Slot { hash, ids: Ids::One(a) }, |s| s.hash);
+        assert!(index.table.find(hash, eq("y")).is_none());
+        index.table.insert_unique(hash, Slot { hash, ids: Ids::One(b) }, |s| s.hash);
+        assert!(index.table.find(hash, eq("y")).is_some_and(|s| s.ids.iter().any(|id| &**id == "b")));
+        assert!(index.table.find(hash, eq("x")).is_some_and(|s| s.ids.iter().any(|id| &**id == "a")));
+    }
+
+    #[test]
+    fn folding_without_allocating_agrees_with_fold_case() {
+        for (key, folded) in [("BJensen", "bjensen"), ("ÅSTRÖM", "åström"), ("\u{212A}elvin", "kelvin"), ("a", "b")]
+        {
+            assert_eq!(folds_to(key, folded), scim_core::fold_case(key) == folded, "{key} {folded}");
+        }
+    }
+}
