@@ -82,14 +82,14 @@ pub struct Lifecycle {
 impl Lifecycle {
     /// Reads the extension object; unknown or malformed fields read as absent.
     pub fn from_json(v: &Value) -> Self {
-        let time = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_str)
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|t| t.with_timezone(&Utc))
-        };
+        Self::from_fields(|k| v.get(k)?.as_str())
+    }
+
+    /// Reads the extension's string fields through `field`.
+    pub(crate) fn from_fields<'a>(field: impl Fn(&str) -> Option<&'a str>) -> Self {
+        let time = |k: &str| field(k).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc));
         Self {
-            status: v.get("status").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or_default(),
+            status: field("status").and_then(|s| s.parse().ok()).unwrap_or_default(),
             activated_at: time("activatedAt"),
             suspended_at: time("suspendedAt"),
             purge_at: time("purgeAt"),

@@ -43,6 +43,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// How many distinct key names the process-wide table interns at most.
@@ -139,7 +140,47 @@ fn symbols() -> &'static Mutex<SymMap> {
 
 thread_local! {
     /// This thread's copy of the symbols it has used (no lock on the hot path).
-    static LOCAL: RefCell<SymMap> = RefCell::default();
+    static LOCAL: RefCell<Symbols> = RefCell::default();
+}
+
+/// The key sequence of an object: each name with its symbol.
+type Shape = Rc<[(&'static str, Sym)]>;
+
+/// How many object shapes a thread remembers.
+const SHAPE_SLOTS: usize = 64;
+
+/// A thread's symbol cache: the names it has interned, and the key sequences ("shapes") of
+/// objects it converted, so that an object shaped like an earlier one (every `emails` value,
+/// every user's `name`) costs a string comparison per key rather than a hash lookup.
+#[derive(Default)]
+struct Symbols {
+    map: SymMap,
+    /// Direct-mapped by the object's length and first key; a newer shape replaces an older.
+    shapes: Vec<Option<Shape>>,
+}
+
+impl Symbols {
+    fn slot(len: usize, first: &str) -> usize {
+        let mut h = KeyHasher(len as u64);
+        h.write(first.as_bytes());
+        // The multiply leaves the high bits best mixed.
+        (h.finish() >> 58) as usize % SHAPE_SLOTS
+    }
+
+    /// The remembered shape of `len` keys starting with `first`, if any.
+    fn shape(&self, len: usize, first: &str) -> Option<Shape> {
+        let shape = self.shapes.get(Self::slot(len, first))?.as_ref()?;
+        (shape.len() == len && shape.first().is_some_and(|(name, _)| *name == first)).then(|| Rc::clone(shape))
+    }
+
+    fn remember(&mut self, keys: &[(Sym, CompactValue)]) {
+        let Some((first, _)) = keys.first() else { return };
+        if self.shapes.is_empty() {
+            self.shapes.resize(SHAPE_SLOTS, None);
+        }
+        let slot = Self::slot(keys.len(), first.as_str());
+        self.shapes[slot] = Some(keys.iter().map(|(sym, _)| (sym.as_str(), *sym)).collect());
+    }
 }
 
 /// How many names the process-wide table holds (for tests of its bound).
@@ -150,8 +191,29 @@ pub fn interned_key_count() -> usize {
 
 /// The symbol of `name`, interning it; `None` when the table is full and `name` is not in it.
 pub(crate) fn intern(name: &str) -> Option<Sym> {
-    if let Some(sym) = LOCAL.with(|local| local.borrow().get(name).copied()) {
-        return Some(sym);
+    with_local_symbols(|local| intern_in(&mut local.map, name)).map(|(sym, _)| sym)
+}
+
+/// Calls `f` with this thread's symbol cache, borrowed once for a whole document (a fresh
+/// cache if it is unavailable: during thread teardown).
+fn with_local_symbols<R>(f: impl FnOnce(&mut Symbols) -> R) -> R {
+    let mut f = Some(f);
+    let out = LOCAL.try_with(|local| match local.try_borrow_mut() {
+        Ok(mut local) => f.take().map(|f| f(&mut local)),
+        Err(_) => None,
+    });
+    match (out, f) {
+        (Ok(Some(out)), _) => out,
+        (_, Some(f)) => f(&mut Symbols::default()),
+        // `f` was taken only when it ran and returned `Some`.
+        (_, None) => unreachable!("the cache call returned"),
+    }
+}
+
+/// [`intern`] with this thread's cache at hand; also gives the name's shared text.
+fn intern_in(local: &mut SymMap, name: &str) -> Option<(Sym, &'static str)> {
+    if let Some((text, sym)) = local.get_key_value(name) {
+        return Some((*sym, *text));
     }
     let (text, sym) = {
         let mut table = symbols().lock().unwrap_or_else(PoisonError::into_inner);
@@ -169,8 +231,8 @@ pub(crate) fn intern(name: &str) -> Option<Sym> {
             }
         }
     };
-    LOCAL.with(|local| local.borrow_mut().insert(text, sym));
-    Some(sym)
+    local.insert(text, sym);
+    Some((sym, text))
 }
 
 impl CompactValue {
@@ -257,20 +319,44 @@ impl CompactValue {
     }
 
     /// Builds an object from entries in any order; a repeated key keeps its last value.
-    fn object<K: AsRef<str> + Into<Box<str>>>(entries: impl ExactSizeIterator<Item = (K, Self)>) -> Self {
+    /// `value` converts each value (with the symbol cache, which it gets back).
+    fn object<K: AsRef<str> + Into<Box<str>>, V>(
+        local: &mut Symbols,
+        entries: impl ExactSizeIterator<Item = (K, V)>,
+        mut value: impl FnMut(V, &mut Symbols) -> Self,
+    ) -> Self {
         // The common case: every key interns and the entries come sorted (a `serde_json` map
         // without `preserve_order`): one exact-size allocation, no intermediate vector.
-        let mut interned: Vec<(Sym, Self)> = Vec::with_capacity(entries.len());
+        let len = entries.len();
+        let mut interned: Vec<(Sym, Self)> = Vec::with_capacity(len);
         let mut sorted = true;
+        let mut previous: &str = "";
         let mut text: Option<Vec<(Box<str>, Self)>> = None;
-        for (k, v) in entries {
+        // The shape this object has followed so far (a clone: converting the values may
+        // replace it in the cache).
+        let mut shape: Option<Shape> = None;
+        for (i, (k, v)) in entries.enumerate() {
+            let v = value(v, local);
             if let Some(text) = &mut text {
                 text.push((k.into(), v));
                 continue;
             }
-            match intern(k.as_ref()) {
-                Some(sym) => {
-                    sorted = sorted && interned.last().is_none_or(|(prev, _)| prev.as_str() < sym.as_str());
+            let key = k.as_ref();
+            if i == 0 {
+                shape = local.shape(len, key);
+            }
+            let known = shape.as_ref().and_then(|keys| keys.get(i)).filter(|(name, _)| *name == key);
+            let found = match known {
+                Some(&(name, sym)) => Some((sym, name)),
+                None => {
+                    shape = None;
+                    intern_in(&mut local.map, key)
+                }
+            };
+            match found {
+                Some((sym, name)) => {
+                    sorted = sorted && (interned.is_empty() || previous < name);
+                    previous = name;
                     interned.push((sym, v));
                 }
                 None => {
@@ -287,6 +373,9 @@ impl CompactValue {
                 Self(Repr::TextObject(text.into_boxed_slice()))
             }
             None => {
+                if shape.is_none() {
+                    local.remember(&interned);
+                }
                 if !sorted {
                     sort_dedup(&mut interned, |k| k.as_str());
                 }
@@ -380,29 +469,40 @@ impl DoubleEndedIterator for Entries<'_> {
 
 impl ExactSizeIterator for Entries<'_> {}
 
-impl From<&Value> for CompactValue {
-    fn from(value: &Value) -> Self {
+impl CompactValue {
+    fn from_ref(value: &Value, local: &mut Symbols) -> Self {
         match value {
             Value::Null => Self::NULL,
             Value::Bool(b) => Self(Repr::Bool(*b)),
             Value::Number(n) => Self(Repr::Number(n.clone())),
             Value::String(s) => Self::string(s),
-            Value::Array(items) => Self(Repr::Array(items.iter().map(Self::from).collect())),
-            Value::Object(map) => Self::object(map.iter().map(|(k, v)| (k.as_str(), Self::from(v)))),
+            Value::Array(items) => Self(Repr::Array(items.iter().map(|v| Self::from_ref(v, local)).collect())),
+            Value::Object(map) => Self::object(local, map.iter().map(|(k, v)| (k.as_str(), v)), Self::from_ref),
         }
     }
-}
 
-impl From<Value> for CompactValue {
-    fn from(value: Value) -> Self {
+    fn from_owned(value: Value, local: &mut Symbols) -> Self {
         match value {
             Value::Null => Self::NULL,
             Value::Bool(b) => Self(Repr::Bool(b)),
             Value::Number(n) => Self(Repr::Number(n)),
             Value::String(s) => Self::owned_string(s),
-            Value::Array(items) => Self(Repr::Array(items.into_iter().map(Self::from).collect())),
-            Value::Object(map) => Self::object(map.into_iter().map(|(k, v)| (k, Self::from(v)))),
+            Value::Array(items) => Self(Repr::Array(items.into_iter().map(|v| Self::from_owned(v, local)).collect())),
+            Value::Object(map) => Self::object(local, map.into_iter(), Self::from_owned),
         }
+    }
+}
+
+impl From<&Value> for CompactValue {
+    fn from(value: &Value) -> Self {
+        with_local_symbols(|local| Self::from_ref(value, local))
+    }
+}
+
+/// Moves strings longer than the inline size instead of copying them.
+impl From<Value> for CompactValue {
+    fn from(value: Value) -> Self {
+        with_local_symbols(|local| Self::from_owned(value, local))
     }
 }
 
@@ -507,10 +607,10 @@ mod tests {
 
     #[test]
     fn unsorted_entries_are_sorted_and_the_last_duplicate_wins() {
-        let obj = CompactValue::object(
-            [("b", CompactValue::string("1")), ("a", CompactValue::string("2")), ("b", CompactValue::string("3"))]
-                .into_iter(),
-        );
+        let obj =
+            CompactValue::object(&mut Symbols::default(), [("b", "1"), ("a", "2"), ("b", "3")].into_iter(), |v, _| {
+                CompactValue::string(v)
+            });
         let keys: Vec<&str> = obj.as_object().unwrap().iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(obj.as_object().unwrap().get("b").and_then(CompactValue::as_str), Some("3"));

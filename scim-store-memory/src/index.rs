@@ -61,6 +61,14 @@ impl KeyIndex {
             .map(|s| &s.ids)
     }
 
+    /// The ids under every key with the hash of `folded`: those of [`KeyIndex::get`], and
+    /// rarely more, found without reading any record. For callers that check each candidate
+    /// themselves (a filter's matches).
+    pub(crate) fn candidates(&self, folded: &str) -> impl Iterator<Item = &Arc<str>> {
+        let hash = self.hash(folded);
+        self.table.iter_hash(hash).filter(move |s| s.hash == hash).flat_map(|s| s.ids.iter())
+    }
+
     /// Files `id` under `folded`. `key_of` gives a stored record's key by its id (`id` itself
     /// need not be stored yet).
     pub(crate) fn insert<'k>(&mut self, folded: &str, id: &Arc<str>, key_of: impl Fn(&str) -> Option<&'k str>) {
@@ -71,6 +79,26 @@ impl KeyIndex {
             Some(slot) => slot.ids.push(Arc::clone(id)),
             None => {
                 self.table.insert_unique(hash, Slot { hash, ids: Ids::One(Arc::clone(id)) }, |s| s.hash);
+            }
+        }
+    }
+
+    /// Files `id` under `folded` unless some record is filed there already (a unique index):
+    /// whether it was filed. One hash and one probe.
+    pub(crate) fn insert_unique<'k>(
+        &mut self,
+        folded: &str,
+        id: &Arc<str>,
+        key_of: impl Fn(&str) -> Option<&'k str>,
+    ) -> bool {
+        let hash = self.hash(folded);
+        let same =
+            |s: &Slot| s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded));
+        match self.table.entry(hash, same, |s| s.hash) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(Slot { hash, ids: Ids::One(Arc::clone(id)) });
+                true
             }
         }
     }
@@ -113,6 +141,15 @@ mod tests {
         assert_eq!(found("åsa"), Some(vec!["c".to_owned()]));
         assert_eq!(found("bob"), Some(vec!["d".to_owned()]));
         assert_eq!(found("carol"), None);
+        let mut cands: Vec<&str> = index.candidates("ann@x.org").map(|id| &**id).collect();
+        cands.sort_unstable();
+        assert_eq!(cands, ["a", "b"]);
+        assert_eq!(index.candidates("carol").count(), 0);
+        let e: Arc<str> = Arc::from("e");
+        assert!(!index.insert_unique("bob", &e, key_of), "bob is taken");
+        assert!(index.insert_unique("eve", &e, |id| (id == "e").then_some("Eve")));
+        assert_eq!(index.get("eve", |id| (id == "e").then_some("EVE")).map(|ids| ids.iter().count()), Some(1));
+        index.remove("eve", "e");
         index.remove("ann@x.org", "a");
         assert_eq!(index.get("ann@x.org", key_of).map(|ids| ids.iter().count()), Some(1));
         index.remove("ann@x.org", "zz");

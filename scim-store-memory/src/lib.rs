@@ -177,6 +177,7 @@ impl State {
         if !self.tenants.contains_key(tenant) {
             self.tenants.insert(tenant.clone(), Tenant::default());
         }
+        // A clone of a `TenantId` shares its text: no allocation.
         self.tenants.entry(tenant.clone()).or_default()
     }
 

@@ -1,7 +1,7 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
 use crate::tenant::HashMap;
-use crate::tenant::{GroupRec, Ids, PageHint, Tenant, UserRec, fold_cow, group_view};
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
@@ -47,7 +47,7 @@ fn candidates<'t>(
     name_attr: &str,
     core_urn: &str,
     ids: &'t HashMap<Arc<str>, impl Sized>,
-    find: &impl Fn(Indexed, &str) -> Option<&'t Ids>,
+    find: &impl Fn(Indexed, &str, &mut Vec<Cand<'t>>),
     mixed_case_ids: usize,
 ) -> Option<Vec<Cand<'t>>> {
     let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, find, mixed_case_ids);
@@ -73,9 +73,8 @@ fn candidates<'t>(
                         out.push((k, **k == **s));
                     }
                 }
-                Indexed::Name | Indexed::ExternalId => {
-                    out.extend(find(which, &fold_cow(s)).into_iter().flat_map(Ids::iter).map(|id| (id, false)));
-                }
+                // A superset: each candidate is checked with the filter.
+                Indexed::Name | Indexed::ExternalId => find(which, &fold_cow(s), &mut out),
             }
             Some(out)
         }
@@ -263,7 +262,7 @@ pub(crate) fn list_users(tenant: &Tenant, query: &ListQuery) -> Page<User> {
             "userName",
             urn::USER,
             &tenant.users,
-            &|which, k| tenant.find_users(which, k),
+            &|which, k, out: &mut Vec<_>| out.extend(tenant.user_candidates(which, k).map(|id| (id, false))),
             tenant.mixed_case_user_ids,
         )
     });
@@ -278,7 +277,7 @@ pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
             "displayName",
             urn::GROUP,
             &tenant.groups,
-            &|which, k| tenant.find_groups(which, k),
+            &|which, k, out: &mut Vec<_>| out.extend(tenant.group_candidates(which, k).map(|id| (id, false))),
             tenant.mixed_case_group_ids,
         )
     });
@@ -318,7 +317,7 @@ mod tests {
             "userName",
             urn::USER,
             &t.users,
-            &|which, k| t.find_users(which, k),
+            &|which, k, out: &mut Vec<_>| out.extend(t.user_candidates(which, k).map(|id| (id, false))),
             t.mixed_case_user_ids,
         )
         .map(|v| {

@@ -242,22 +242,26 @@ impl Tenant {
         self.users.is_empty() && self.groups.is_empty()
     }
 
-    /// The users filed under folded `key` in the `userName` or `externalId` index.
-    pub(crate) fn find_users(&self, which: Indexed, key: &str) -> Option<&Ids> {
-        match which {
-            Indexed::Name => self.user_names.get(key, user_attr(&self.users, "userName")),
-            Indexed::ExternalId => self.external_ids.get(key, user_attr(&self.users, "externalId")),
+    /// The users filed under folded `key` in the `userName` or `externalId` index, and rarely
+    /// others (see [`KeyIndex::candidates`]).
+    pub(crate) fn user_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
+        let index = match which {
+            Indexed::Name => Some(&self.user_names),
+            Indexed::ExternalId => Some(&self.external_ids),
             Indexed::Id => None,
-        }
+        };
+        index.into_iter().flat_map(move |index| index.candidates(key))
     }
 
-    /// The groups filed under folded `key` in the `displayName` or `externalId` index.
-    pub(crate) fn find_groups(&self, which: Indexed, key: &str) -> Option<&Ids> {
-        match which {
-            Indexed::Name => self.group_names.get(key, group_name(&self.groups)),
-            Indexed::ExternalId => self.group_external_ids.get(key, group_external_id(&self.groups)),
+    /// The groups filed under folded `key` in the `displayName` or `externalId` index, and
+    /// rarely others.
+    pub(crate) fn group_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
+        let index = match which {
+            Indexed::Name => Some(&self.group_names),
+            Indexed::ExternalId => Some(&self.group_external_ids),
             Indexed::Id => None,
-        }
+        };
+        index.into_iter().flat_map(move |index| index.candidates(key))
     }
 
     // ---- users ----
@@ -270,10 +274,9 @@ impl Tenant {
         }
         if let Some(name) = user.user_name() {
             let names = user_attr(&self.users, "userName");
-            if with_folded(name, |k| self.user_names.get(k, &names).is_some()) {
+            if !with_folded(name, |k| self.user_names.insert_unique(k, &id, names)) {
                 return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
             }
-            with_folded(name, |k| self.user_names.insert(k, &id, names));
         }
         if let Some(external) = user.external_id() {
             let externals = user_attr(&self.users, "externalId");
@@ -289,8 +292,8 @@ impl Tenant {
         self.user_order.insert(seq, Arc::clone(&id));
         self.user_gen += 1;
         let purge_at = purge_time(&user);
-        let doc = Arc::new(CompactValue::from(user.as_json()));
-        let out = self.stored_view(&id, user);
+        let doc = user.into_compact();
+        let out = self.user_view(&id, &doc);
         self.users.insert(Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
         Ok((out, id, purge_at))
     }
@@ -345,8 +348,8 @@ impl Tenant {
             }
         }
         let new_purge = purge_time(&user);
-        let doc = Arc::new(CompactValue::from(user.as_json()));
-        let out = self.stored_view(&id, user);
+        let doc = user.into_compact();
+        let out = self.user_view(&id, &doc);
         if let Some(rec) = self.users.get_mut(&id) {
             rec.doc = doc;
             rec.rev = rev;
@@ -398,15 +401,6 @@ impl Tenant {
         let groups = self.groups_of(id);
         let rec = self.remove_user(id, None).ok()?;
         Some(with_groups(rec.doc, groups))
-    }
-
-    /// `user` (just stored) as handed out: the caller's own JSON, which it will most likely
-    /// serialize next, with `groups` when it has any.
-    fn stored_view(&self, id: &str, mut user: User) -> User {
-        if let Some(groups) = self.groups_of(id) {
-            user.as_object_mut().insert("groups".into(), groups);
-        }
-        user
     }
 
     /// The derived `groups` attribute of user `id`, if it belongs to any group.
