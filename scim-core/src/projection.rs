@@ -153,6 +153,20 @@ impl Projection {
             .any(|p| p.path.urn.is_none() && p.path.sub_attr.is_none() && p.path.name.eq_ignore_ascii_case(name))
     }
 
+    /// [`Projection::apply`] to a document the caller owns: without `attributes` or
+    /// `excludedAttributes` it is projected in place, not copied.
+    pub fn apply_owned(&self, registry: &SchemaRegistry, resource_type: &str, mut doc: Value) -> Value {
+        if self.attributes.is_some() || !self.excluded.is_empty() {
+            return self.apply(registry, resource_type, &doc);
+        }
+        if let (Some(rt), Value::Object(obj)) = (registry.resource_type(resource_type), &mut doc) {
+            if let Some(core) = registry.schema(&rt.schema) {
+                strip_default(registry, rt, core, obj);
+            }
+        }
+        doc
+    }
+
     /// Projects one resource document of `resource_type` (for a ListResponse, call it per resource).
     ///
     /// A document that is not an object, or a resource type the registry does not know, is
@@ -371,7 +385,13 @@ fn default_projection(
     obj: &Map<String, Value>,
 ) -> Map<String, Value> {
     let mut out = obj.clone();
-    strip_hidden(core, &mut out);
+    strip_default(registry, rt, core, &mut out);
+    out
+}
+
+/// Removes from `out` what the default projection never returns.
+fn strip_default(registry: &SchemaRegistry, rt: &ResourceType, core: &Schema, out: &mut Map<String, Value>) {
+    strip_hidden(core, out);
     for ext in &rt.extensions {
         let Some(schema) = registry.schema(&ext.schema) else { continue };
         if !has_hidden(schema) {
@@ -383,7 +403,6 @@ fn default_projection(
             }
         }
     }
-    out
 }
 
 fn has_hidden(schema: &Schema) -> bool {

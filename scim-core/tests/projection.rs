@@ -28,7 +28,10 @@ fn doc() -> Value {
 
 fn project(attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let p = Projection::from_params(attributes, excluded).expect("valid params");
-    p.apply(&SchemaRegistry::scim_default(), "User", &doc())
+    let registry = SchemaRegistry::scim_default();
+    let out = p.apply(&registry, "User", &doc());
+    assert_eq!(p.apply_owned(&registry, "User", doc()), out, "in place or copied, the same projection");
+    out
 }
 
 fn without(mut v: Value, keys: &[&str]) -> Value {

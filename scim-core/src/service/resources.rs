@@ -28,7 +28,7 @@ impl ScimService {
         if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
             meta.insert("location".into(), Value::String(location.clone()));
         }
-        let mut out = projection.apply(self.registry(), kind.name(), &doc);
+        let mut out = projection.apply_owned(self.registry(), kind.name(), doc);
         if let Some(object) = out.as_object_mut() {
             object.remove("password");
         }
