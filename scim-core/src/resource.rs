@@ -336,7 +336,15 @@ macro_rules! resource_type {
 
             /// Sets `meta.version`.
             pub fn set_version(&mut self, version: &Version) {
-                self.meta_mut().insert("version".into(), Value::String(version.as_str().to_owned()));
+                let version = Value::String(version.as_str().to_owned());
+                let meta = self.meta_mut();
+                // Replacing in place spares allocating the key.
+                match meta.get_mut("version") {
+                    Some(slot) => *slot = version,
+                    None => {
+                        meta.insert("version".into(), version);
+                    }
+                }
             }
 
             /// Sets `meta.created` and `meta.resourceType`.
@@ -353,11 +361,11 @@ macro_rules! resource_type {
 
             fn meta_mut(&mut self) -> &mut Map<String, Value> {
                 let doc = self.as_object_mut();
-                let meta = doc.entry("meta").or_insert_with(|| Value::Object(Map::new()));
-                if !meta.is_object() {
-                    *meta = Value::Object(Map::new());
+                // Looked up before inserting: `entry` would allocate the key on every call.
+                if !doc.get("meta").is_some_and(Value::is_object) {
+                    doc.insert("meta".into(), Value::Object(Map::new()));
                 }
-                meta.as_object_mut().expect("just made an object")
+                doc.get_mut("meta").and_then(Value::as_object_mut).expect("just made an object")
             }
         }
     };
