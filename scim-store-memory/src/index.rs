@@ -46,6 +46,14 @@ fn folds_to(key: &str, folded: &str) -> bool {
     }
 }
 
+impl Slot {
+    /// Whether this is the slot of key `folded` (of hash `hash`): the key of its first record
+    /// folds to it.
+    fn is_for<'k>(&self, hash: u64, folded: &str, key_of: &impl Fn(&str) -> Option<&'k str>) -> bool {
+        self.hash == hash && self.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded))
+    }
+}
+
 impl KeyIndex {
     fn hash(&self, folded: &str) -> u64 {
         self.state.hash_one(folded)
@@ -54,11 +62,7 @@ impl KeyIndex {
     /// The ids under `folded`. `key_of` gives a stored record's key by its id.
     pub(crate) fn get<'k>(&self, folded: &str, key_of: impl Fn(&str) -> Option<&'k str>) -> Option<&Ids> {
         let hash = self.hash(folded);
-        self.table
-            .find(hash, |s| {
-                s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded))
-            })
-            .map(|s| &s.ids)
+        self.table.find(hash, |s| s.is_for(hash, folded, &key_of)).map(|s| &s.ids)
     }
 
     /// The ids under every key with the hash of `folded`: those of [`KeyIndex::get`], and
@@ -73,8 +77,7 @@ impl KeyIndex {
     /// need not be stored yet).
     pub(crate) fn insert<'k>(&mut self, folded: &str, id: &Arc<str>, key_of: impl Fn(&str) -> Option<&'k str>) {
         let hash = self.hash(folded);
-        let same =
-            |s: &Slot| s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded));
+        let same = |s: &Slot| s.is_for(hash, folded, &key_of);
         match self.table.find_mut(hash, same) {
             Some(slot) => slot.ids.push(Arc::clone(id)),
             None => {
@@ -92,8 +95,7 @@ impl KeyIndex {
         key_of: impl Fn(&str) -> Option<&'k str>,
     ) -> bool {
         let hash = self.hash(folded);
-        let same =
-            |s: &Slot| s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded));
+        let same = |s: &Slot| s.is_for(hash, folded, &key_of);
         match self.table.entry(hash, same, |s| s.hash) {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(slot) => {
@@ -167,11 +169,7 @@ mod tests {
         let mut index = KeyIndex::default();
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         let hash = 7;
-        let eq = |folded: &'static str| {
-            move |s: &Slot| {
-                s.hash == hash && s.ids.first().and_then(|id| key_of(id)).is_some_and(|k| folds_to(k, folded))
-            }
-        };
+        let eq = |folded: &'static str| move |s: &Slot| s.is_for(hash, folded, &key_of);
         index.table.insert_unique(hash, Slot { hash, ids: Ids::One(a) }, |s| s.hash);
         assert!(index.table.find(hash, eq("y")).is_none());
         index.table.insert_unique(hash, Slot { hash, ids: Ids::One(b) }, |s| s.hash);

@@ -6,11 +6,16 @@
 //! state from the identity provider. `scim-store-sqlite` is the durable choice.
 //!
 //! # Indexes
-//! Per tenant: users by `id`, by lowercased `userName` (unique) and by lowercased `externalId`;
-//! groups by `id`, lowercased `displayName` (unique) and `externalId`; a reverse index from a
+//! Per tenant: users by `id`, by folded `userName` (unique) and by folded `externalId`;
+//! groups by `id`, folded `displayName` (unique) and `externalId`; a reverse index from a
 //! member to its groups (so a user's `groups` attribute is derived without a scan); creation
 //! order (a `BTreeMap` by sequence number) for listing. Across tenants, a purge index ordered
 //! by `purge_at`, so [`UserStore::purge_expired`] never looks at live users.
+//!
+//! The `userName`, `displayName` and `externalId` indexes keep no copy of the keys: each entry
+//! holds the key's hash and the ids under it, and the key itself is read from the record when
+//! a hash matches (collisions are told apart that way). Hashes are `foldhash`, seeded per map,
+//! so clients cannot pick keys that collide.
 //!
 //! A filter made of `eq` comparisons on `id`, `userName` (groups: `displayName`) or
 //! `externalId`, joined by `or` (or `and` with anything), is answered from the indexes in time
@@ -131,12 +136,14 @@
 //! # Memory
 //! User documents are kept as [`scim_filter::CompactValue`]s: objects as exact-size slices with
 //! interned keys, short strings inline. For the 1.4 KB (compact JSON) users of the shared
-//! benchmark workload that is about 3.9 KB per user with every index, against 10.5 KB when they
+//! benchmark workload that is about 3.8 KB per user with every index, against 10.5 KB when they
 //! were kept as `serde_json` values (whose map nodes hold room for eleven entries each).
-//! Filters run on the compact form directly. `get` and `list` hand documents out without
-//! copying them ([`User::from_compact`]): a document is turned into JSON the first time the
-//! caller reads it as JSON (a few microseconds), while `id`, `userName`, `externalId` and
-//! `meta.version` read straight from the compact form. Groups are kept as JSON.
+//! Filters run on the compact form directly. `create` and `replace` compact the caller's
+//! document, moving its strings when it holds the only copy, and hand back the stored document.
+//! `get` and `list` hand documents out without copying them ([`User::from_compact`]): a
+//! document is turned into JSON the first time the caller reads it as JSON (a few
+//! microseconds), while `id`, `userName`, `externalId`, `meta.version` and the lifecycle
+//! extension read straight from the compact form. Groups are kept as JSON.
 //!
 //! # Locking
 //! One `std::sync::RwLock` guards everything; operations hold it only for the in-memory work
@@ -187,6 +194,10 @@ impl State {
         }
     }
 }
+
+/// How many users `purge_expired` takes out of a tenant at a time: enough for the memory
+/// accesses of different users to overlap, few enough for the batch to stay in the cache.
+const PURGE_BATCH: usize = 256;
 
 impl MemoryUserStore {
     /// An empty store.
@@ -275,9 +286,7 @@ impl UserStore for MemoryUserStore {
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
         let mut state = self.write();
         // Detach the due part of the purge index with one split (the first entry after `now` is
-        // the first with a later time) and move its entries out before removing any user, so
-        // the index's nodes are freed together rather than between each user's small frees
-        // (which made glibc's allocator consolidate its free lists at every node).
+        // the first with a later time), walk it, and free it once every user is removed.
         let due = match now.checked_add_signed(chrono::Duration::nanoseconds(1)) {
             Some(after) => {
                 let later = state.purge.split_off(&(after, TenantId::new(""), Arc::from("")));
@@ -285,22 +294,24 @@ impl UserStore for MemoryUserStore {
             }
             None => std::mem::take(&mut state.purge),
         };
-        let due: Vec<_> = due.into_iter().collect();
         let mut purged = Vec::with_capacity(due.len());
-        let mut last_tenant: Option<TenantId> = None;
-        for (_, tenant, id) in due {
-            if last_tenant.as_ref() != Some(&tenant) {
-                if let Some(previous) = last_tenant.replace(tenant.clone()) {
-                    state.drop_if_empty(&previous);
-                }
+        let mut entries = due.iter().peekable();
+        while let Some((_, tenant, id)) = entries.next() {
+            // Up to `PURGE_BATCH` due users of this tenant, taken out together.
+            let mut run = Vec::with_capacity(PURGE_BATCH);
+            run.push(&**id);
+            while run.len() < PURGE_BATCH {
+                let Some((_, _, next)) = entries.next_if(|(_, t, _)| t == tenant) else { break };
+                run.push(&**next);
             }
-            if let Some(user) = state.tenants.get_mut(&tenant).and_then(|t| t.take_user(&id)) {
-                purged.push((tenant, user));
+            if let Some(t) = state.tenants.get_mut(tenant) {
+                // A copy of a `TenantId` shares its text.
+                purged.extend(t.take_users(run).into_iter().map(|user| (tenant.clone(), user)));
             }
+            state.drop_if_empty(tenant);
         }
-        if let Some(tenant) = last_tenant {
-            state.drop_if_empty(&tenant);
-        }
+        drop(state);
+        drop(due);
         Ok(purged)
     }
 }
