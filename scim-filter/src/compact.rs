@@ -143,8 +143,9 @@ thread_local! {
     static LOCAL: RefCell<Symbols> = RefCell::default();
 }
 
-/// The key sequence of an object: each name with its symbol.
-type Shape = Rc<[(&'static str, Sym)]>;
+/// The key sequence of an object: each name with its symbol, and whether the names are in
+/// order (so an object that follows a shape needs no order check of its own).
+type Shape = Rc<(Box<[(&'static str, Sym)]>, bool)>;
 
 /// How many object shapes a thread remembers.
 const SHAPE_SLOTS: usize = 64;
@@ -170,16 +171,17 @@ impl Symbols {
     /// The remembered shape of `len` keys starting with `first`, if any.
     fn shape(&self, len: usize, first: &str) -> Option<Shape> {
         let shape = self.shapes.get(Self::slot(len, first))?.as_ref()?;
-        (shape.len() == len && shape.first().is_some_and(|(name, _)| *name == first)).then(|| Rc::clone(shape))
+        let keys = &shape.0;
+        (keys.len() == len && keys.first().is_some_and(|(name, _)| *name == first)).then(|| Rc::clone(shape))
     }
 
-    fn remember(&mut self, keys: &[(Sym, CompactValue)]) {
+    fn remember(&mut self, keys: &[(Sym, CompactValue)], sorted: bool) {
         let Some((first, _)) = keys.first() else { return };
         if self.shapes.is_empty() {
             self.shapes.resize(SHAPE_SLOTS, None);
         }
         let slot = Self::slot(keys.len(), first.as_str());
-        self.shapes[slot] = Some(keys.iter().map(|(sym, _)| (sym.as_str(), *sym)).collect());
+        self.shapes[slot] = Some(Rc::new((keys.iter().map(|(sym, _)| (sym.as_str(), *sym)).collect(), sorted)));
     }
 }
 
@@ -345,15 +347,18 @@ impl CompactValue {
             if i == 0 {
                 shape = local.shape(len, key);
             }
-            let known = shape.as_ref().and_then(|keys| keys.get(i)).filter(|(name, _)| *name == key);
-            let found = match known {
-                Some(&(name, sym)) => Some((sym, name)),
-                None => {
-                    shape = None;
-                    intern_in(&mut local.map, key)
-                }
-            };
-            match found {
+            let known = shape.as_ref().and_then(|s| s.0.get(i)).filter(|(name, _)| *name == key);
+            if let Some(&(_, sym)) = known {
+                // Following the shape: its order check covers this entry.
+                interned.push((sym, v));
+                continue;
+            }
+            if shape.take().is_some() {
+                // The shape stops here: check the order of the entries taken from it so far.
+                sorted = interned.windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str());
+                previous = interned.last().map_or("", |(sym, _)| sym.as_str());
+            }
+            match intern_in(&mut local.map, key) {
                 Some((sym, name)) => {
                     sorted = sorted && (interned.is_empty() || previous < name);
                     previous = name;
@@ -373,8 +378,9 @@ impl CompactValue {
                 Self(Repr::TextObject(text.into_boxed_slice()))
             }
             None => {
-                if shape.is_none() {
-                    local.remember(&interned);
+                match &shape {
+                    Some(followed) => sorted = followed.1,
+                    None => local.remember(&interned, sorted),
                 }
                 if !sorted {
                     sort_dedup(&mut interned, |k| k.as_str());
@@ -603,6 +609,29 @@ mod tests {
         assert_eq!(sym(&a), sym(&b));
         assert_eq!(Some(sym(&a)), intern("userName"));
         assert_eq!(sym(&a).as_str(), "userName");
+    }
+
+    #[test]
+    fn objects_shaped_like_earlier_ones_convert_alike() {
+        let mut local = Symbols::default();
+        let mut object = |entries: &[(&str, &str)]| {
+            let obj = CompactValue::object(&mut local, entries.iter().copied(), |v, _| CompactValue::string(v));
+            let pairs: Vec<(String, String)> =
+                obj.as_object().unwrap().iter().map(|(k, v)| (k.to_owned(), v.as_str().unwrap().to_owned())).collect();
+            pairs
+        };
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let sorted = pairs(&[("a", "1"), ("b", "3"), ("c", "2")]);
+        // Unsorted, remembered; then the same shape followed to the end; then a shape that
+        // stops after its first key; then a sorted one; then a repeated key.
+        assert_eq!(object(&[("a", "1"), ("c", "2"), ("b", "3")]), sorted);
+        assert_eq!(object(&[("a", "1"), ("c", "2"), ("b", "3")]), sorted);
+        assert_eq!(object(&[("a", "1"), ("b", "3"), ("c", "2")]), sorted);
+        assert_eq!(object(&[("a", "1"), ("b", "3"), ("c", "2")]), sorted);
+        assert_eq!(object(&[("a", "1"), ("c", "2"), ("c", "3")]), pairs(&[("a", "1"), ("c", "3")]));
+        assert_eq!(object(&[("a", "1"), ("c", "2"), ("c", "3")]), pairs(&[("a", "1"), ("c", "3")]));
     }
 
     #[test]
