@@ -36,6 +36,12 @@
 //! [`MAX_INTERNED_KEYS`] distinct names (schema attribute names are a few hundred). Once it is
 //! full, an object with a name that is not in it keeps its keys as text, so adversarial input
 //! costs memory only while the documents holding it live. Reading the table takes no lock.
+//!
+//! Each thread also remembers the key lists of the objects it converted last (64 of them,
+//! at most 64 keys each), so converting an object with the same keys as an earlier one (the
+//! `emails` values of every user) compares each key with the remembered one instead of
+//! looking it up. Converting from `Value` by value moves strings longer than 22 bytes instead
+//! of copying them.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
@@ -150,6 +156,9 @@ type Shape = Rc<(Box<[(&'static str, Sym)]>, bool)>;
 /// How many object shapes a thread remembers.
 const SHAPE_SLOTS: usize = 64;
 
+/// The most keys of an object whose shape is remembered.
+const SHAPE_KEYS: usize = 64;
+
 /// A thread's symbol cache: the names it has interned, and the key sequences ("shapes") of
 /// objects it converted, so that an object shaped like an earlier one (every `emails` value,
 /// every user's `name`) costs a string comparison per key rather than a hash lookup.
@@ -177,6 +186,9 @@ impl Symbols {
 
     fn remember(&mut self, keys: &[(Sym, CompactValue)], sorted: bool) {
         let Some((first, _)) = keys.first() else { return };
+        if keys.len() > SHAPE_KEYS {
+            return;
+        }
         if self.shapes.is_empty() {
             self.shapes.resize(SHAPE_SLOTS, None);
         }

@@ -122,6 +122,69 @@ impl KeyIndex {
     }
 }
 
+/// Resources in creation order: their ids by position, with holes where resources were
+/// removed. Appending and removing (by position) take constant time; listing walks a
+/// contiguous vector. The holes are dropped once they outnumber the resources
+/// ([`CreationOrder::compact`]), which renumbers the positions.
+#[derive(Debug, Default)]
+pub(crate) struct CreationOrder {
+    slots: Vec<Option<Arc<str>>>,
+    live: usize,
+}
+
+/// How many holes a [`CreationOrder`] keeps at least before compacting.
+const MIN_HOLES: usize = 1024;
+
+impl CreationOrder {
+    /// Appends `id`; returns its position.
+    pub(crate) fn push(&mut self, id: Arc<str>) -> u64 {
+        self.slots.push(Some(id));
+        self.live += 1;
+        (self.slots.len() - 1) as u64
+    }
+
+    /// Removes the resource at `position`.
+    pub(crate) fn remove(&mut self, position: u64) {
+        let slot = usize::try_from(position).ok().and_then(|i| self.slots.get_mut(i));
+        if slot.and_then(Option::take).is_some() {
+            self.live -= 1;
+        }
+    }
+
+    /// Whether enough holes have built up for [`CreationOrder::compact`] to be worth its cost.
+    pub(crate) fn wants_compaction(&self) -> bool {
+        let holes = self.slots.len() - self.live;
+        holes > MIN_HOLES && holes > self.live
+    }
+
+    /// Drops the holes, keeping the order; `moved(id, position)` is told each resource's new
+    /// position.
+    pub(crate) fn compact(&mut self, mut moved: impl FnMut(&Arc<str>, u64)) {
+        self.slots.retain(Option::is_some);
+        self.slots.shrink_to_fit();
+        for (position, id) in self.slots.iter().flatten().enumerate() {
+            moved(id, position as u64);
+        }
+    }
+
+    /// The resources from `position` on, in order, with their positions.
+    pub(crate) fn from(&self, position: u64) -> impl Iterator<Item = (u64, &Arc<str>)> {
+        let start = usize::try_from(position).unwrap_or(usize::MAX).min(self.slots.len());
+        self.slots[start..].iter().zip(position..).filter_map(|(slot, p)| slot.as_ref().map(|id| (p, id)))
+    }
+
+    /// The resources, in order.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.slots.iter().flatten()
+    }
+
+    /// How many resources.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +238,34 @@ mod tests {
         index.table.insert_unique(hash, Slot { hash, ids: Ids::One(b) }, |s| s.hash);
         assert!(index.table.find(hash, eq("y")).is_some_and(|s| s.ids.iter().any(|id| &**id == "b")));
         assert!(index.table.find(hash, eq("x")).is_some_and(|s| s.ids.iter().any(|id| &**id == "a")));
+    }
+
+    #[test]
+    fn creation_order_removes_in_place_and_compacts() {
+        let mut order = CreationOrder::default();
+        let ids: Vec<Arc<str>> = (0..3000).map(|i| Arc::from(i.to_string())).collect();
+        let positions: Vec<u64> = ids.iter().map(|id| order.push(Arc::clone(id))).collect();
+        assert_eq!(positions[..3], [0, 1, 2]);
+        for p in positions.iter().filter(|p| *p % 3 != 0) {
+            order.remove(*p);
+        }
+        order.remove(1);
+        order.remove(99_999);
+        assert_eq!(order.len(), 1000);
+        assert_eq!(
+            order.from(4).take(2).map(|(p, id)| (p, id.to_string())).collect::<Vec<_>>(),
+            [(6, "6".to_owned()), (9, "9".to_owned())]
+        );
+        assert_eq!(order.from(5000).count(), 0);
+        assert!(order.wants_compaction(), "2000 holes, 1000 resources");
+        let mut moved = Vec::new();
+        order.compact(|id, p| moved.push((id.to_string(), p)));
+        assert_eq!(moved.len(), 1000);
+        assert_eq!(moved[1], ("3".to_owned(), 1), "order kept, positions renumbered");
+        assert!(!order.wants_compaction());
+        let listed: Vec<String> = order.ids().map(|id| id.to_string()).collect();
+        assert_eq!(listed, (0..3000).filter(|i| i % 3 == 0).map(|i| i.to_string()).collect::<Vec<_>>());
+        assert_eq!(order.push(Arc::from("new")), 1000);
     }
 
     #[test]

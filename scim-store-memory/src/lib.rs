@@ -9,7 +9,8 @@
 //! Per tenant: users by `id`, by folded `userName` (unique) and by folded `externalId`;
 //! groups by `id`, folded `displayName` (unique) and `externalId`; a reverse index from a
 //! member to its groups (so a user's `groups` attribute is derived without a scan); creation
-//! order (a `BTreeMap` by sequence number) for listing. Across tenants, a purge index ordered
+//! order (ids by position, with holes where resources were removed, compacted once the holes
+//! outnumber the resources) for listing. Across tenants, a purge index ordered
 //! by `purge_at`, so [`UserStore::purge_expired`] never looks at live users.
 //!
 //! The `userName`, `displayName` and `externalId` indexes keep no copy of the keys: each entry
@@ -171,15 +172,9 @@ struct State {
     tenants: HashMap<TenantId, Tenant>,
     /// Suspended users by purge time.
     purge: BTreeSet<(DateTime<Utc>, TenantId, Arc<str>)>,
-    next_seq: u64,
 }
 
 impl State {
-    fn seq(&mut self) -> u64 {
-        self.next_seq += 1;
-        self.next_seq
-    }
-
     fn tenant_mut(&mut self, tenant: &TenantId) -> &mut Tenant {
         if !self.tenants.contains_key(tenant) {
             self.tenants.insert(tenant.clone(), Tenant::default());
@@ -223,8 +218,7 @@ impl MemoryUserStore {
 impl UserStore for MemoryUserStore {
     async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
         let mut state = self.write();
-        let seq = state.seq();
-        let out = state.tenant_mut(tenant).create_user(user, seq);
+        let out = state.tenant_mut(tenant).create_user(user);
         match out {
             Ok((user, id, purge_at)) => {
                 if let Some(at) = purge_at {
@@ -320,8 +314,7 @@ impl UserStore for MemoryUserStore {
 impl GroupStore for MemoryUserStore {
     async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
         let mut state = self.write();
-        let seq = state.seq();
-        let out = state.tenant_mut(tenant).create_group(group, seq);
+        let out = state.tenant_mut(tenant).create_group(group);
         if out.is_err() {
             state.drop_if_empty(tenant);
         }

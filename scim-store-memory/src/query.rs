@@ -1,12 +1,12 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
+use crate::index::CreationOrder;
 use crate::tenant::HashMap;
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
 use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Which index an equality comparison can use.
@@ -148,7 +148,7 @@ impl Listed for GroupRec {
 
 /// The creation order of one kind of resource, with its page hint.
 struct Order<'a> {
-    order: &'a BTreeMap<u64, Arc<str>>,
+    order: &'a CreationOrder,
     generation: u64,
     hint: &'a Mutex<Option<PageHint>>,
 }
@@ -159,13 +159,12 @@ impl Order<'_> {
     fn window(&self, skip: usize, take: usize) -> Vec<&Arc<str>> {
         let mut hint = self.hint.lock().unwrap_or_else(PoisonError::into_inner);
         let resume = hint.filter(|h| h.generation == self.generation && h.index == skip).map(|h| h.seq);
-        let mut iter: Box<dyn Iterator<Item = (&u64, &Arc<str>)> + '_> = match resume {
-            Some(seq) => Box::new(self.order.range(seq..)),
-            None => Box::new(self.order.iter().skip(skip)),
+        let mut iter: Box<dyn Iterator<Item = (u64, &Arc<str>)> + '_> = match resume {
+            Some(seq) => Box::new(self.order.from(seq)),
+            None => Box::new(self.order.from(0).skip(skip)),
         };
         let ids: Vec<&Arc<str>> = iter.by_ref().take(take).map(|(_, id)| id).collect();
-        *hint =
-            iter.next().map(|(seq, _)| PageHint { generation: self.generation, index: skip + ids.len(), seq: *seq });
+        *hint = iter.next().map(|(seq, _)| PageHint { generation: self.generation, index: skip + ids.len(), seq });
         ids
     }
 }
@@ -212,7 +211,7 @@ fn list<R: Listed>(
             found.sort_unstable_by_key(|(_, r, _)| r.seq());
             Box::new(found.into_iter())
         }
-        None => Box::new(order.values().filter_map(|id| recs.get_key_value(id)).map(|(id, r)| (id, r, false))),
+        None => Box::new(order.ids().filter_map(|id| recs.get_key_value(id)).map(|(id, r)| (id, r, false))),
     };
     let matches = |id: &str, r: &R, certain: bool| -> bool {
         match &query.filter {
@@ -303,9 +302,9 @@ mod tests {
 
     fn tenant_with(ids: &[(&str, &str, &str)]) -> Tenant {
         let mut t = Tenant::default();
-        for (seq, (id, name, ext)) in ids.iter().enumerate() {
+        for (id, name, ext) in ids {
             let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
-            t.create_user(u, seq as u64).expect("create");
+            t.create_user(u).expect("create");
         }
         t
     }

@@ -1,12 +1,11 @@
 //! One tenant's data and its indexes.
 
-use crate::index::KeyIndex;
+use crate::index::{CreationOrder, KeyIndex};
 use crate::query::Indexed;
 use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
 use scim_filter::CompactValue;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
 
 /// The store's hash maps: seeded per map (foldhash), several times cheaper than SipHash on
 /// the short keys they hold (ids, folded names).
@@ -20,6 +19,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub(crate) struct UserRec {
     pub(crate) doc: Arc<CompactValue>,
+    /// Position in the tenant's creation order (renumbered when the order is compacted).
     pub(crate) seq: u64,
     pub(crate) rev: u64,
     /// Set when the user is suspended with a purge time (mirrors the purge index).
@@ -40,6 +40,7 @@ pub(crate) struct PurgeMove {
 #[derive(Debug)]
 pub(crate) struct GroupRec {
     pub(crate) doc: Group,
+    /// Position in the tenant's group creation order.
     pub(crate) seq: u64,
     pub(crate) rev: u64,
     pub(crate) members: Vec<Value>,
@@ -50,8 +51,8 @@ pub(crate) struct GroupRec {
 #[derive(Debug, Default)]
 pub(crate) struct Tenant {
     pub(crate) users: HashMap<Arc<str>, UserRec>,
-    /// Creation order: sequence number → id.
-    pub(crate) user_order: BTreeMap<u64, Arc<str>>,
+    /// Creation order (a user's `seq` is its position in it).
+    pub(crate) user_order: CreationOrder,
     /// Folded `userName` → id.
     pub(crate) user_names: KeyIndex,
     /// Folded `externalId` → ids (`externalId` is not unique).
@@ -59,7 +60,7 @@ pub(crate) struct Tenant {
     /// How many user ids are not all-lowercase (id lookups fold case only when none is).
     pub(crate) mixed_case_user_ids: usize,
     pub(crate) groups: HashMap<Arc<str>, GroupRec>,
-    pub(crate) group_order: BTreeMap<u64, Arc<str>>,
+    pub(crate) group_order: CreationOrder,
     /// Folded `displayName` → group id.
     pub(crate) group_names: KeyIndex,
     /// Folded group `externalId` → group ids.
@@ -83,7 +84,7 @@ pub(crate) struct PageHint {
     pub(crate) generation: u64,
     /// A 0-based position in creation order…
     pub(crate) index: usize,
-    /// …and the sequence number of the resource at that position.
+    /// …and the `seq` (slot in the creation order) of the resource at that position.
     pub(crate) seq: u64,
 }
 
@@ -267,7 +268,7 @@ impl Tenant {
     // ---- users ----
 
     /// Stores a new user; returns its view, its id and its purge time.
-    pub(crate) fn create_user(&mut self, mut user: User, seq: u64) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
+    pub(crate) fn create_user(&mut self, mut user: User) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
         let id: Arc<str> = Arc::from(user.id().ok_or_else(missing_id)?);
         if self.users.contains_key(&id) {
             return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));
@@ -289,7 +290,7 @@ impl Tenant {
         if is_mixed_case(&id) {
             self.mixed_case_user_ids += 1;
         }
-        self.user_order.insert(seq, Arc::clone(&id));
+        let seq = self.user_order.push(Arc::clone(&id));
         self.user_gen += 1;
         let purge_at = purge_time(&user);
         let doc = user.into_compact();
@@ -397,7 +398,15 @@ impl Tenant {
             if is_mixed_case(id) {
                 self.mixed_case_user_ids -= 1;
             }
-            self.user_order.remove(&rec.seq);
+            self.user_order.remove(rec.seq);
+        }
+        if self.user_order.wants_compaction() {
+            let users = &mut self.users;
+            self.user_order.compact(|id, seq| {
+                if let Some(rec) = users.get_mut(id) {
+                    rec.seq = seq;
+                }
+            });
         }
         self.user_gen += 1;
         for (id, _) in removed {
@@ -463,7 +472,7 @@ impl Tenant {
         }
     }
 
-    pub(crate) fn create_group(&mut self, mut group: Group, seq: u64) -> Result<Group, StoreError> {
+    pub(crate) fn create_group(&mut self, mut group: Group) -> Result<Group, StoreError> {
         let id: Arc<str> = Arc::from(group.id().ok_or_else(missing_id)?);
         if self.groups.contains_key(&id) {
             return Err(StoreError::Uniqueness(format!("a group with id {id:?} already exists")));
@@ -483,7 +492,7 @@ impl Tenant {
         for m in &member_ids {
             self.link(m, &id);
         }
-        self.group_order.insert(seq, Arc::clone(&id));
+        let seq = self.group_order.push(Arc::clone(&id));
         self.group_gen += 1;
         let rec = GroupRec { doc: group, seq, rev: 1, members, member_ids };
         let out = group_view(&rec, true);
@@ -600,7 +609,15 @@ impl Tenant {
         if is_mixed_case(&id) {
             self.mixed_case_group_ids -= 1;
         }
-        self.group_order.remove(&rec.seq);
+        self.group_order.remove(rec.seq);
+        if self.group_order.wants_compaction() {
+            let groups = &mut self.groups;
+            self.group_order.compact(|id, seq| {
+                if let Some(rec) = groups.get_mut(id) {
+                    rec.seq = seq;
+                }
+            });
+        }
         self.group_gen += 1;
         for m in &rec.member_ids {
             self.unlink(m, &id);
