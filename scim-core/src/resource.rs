@@ -87,16 +87,6 @@ impl Doc {
         }
     }
 
-    fn into_compact(self) -> Arc<CompactValue> {
-        match self {
-            Self::Json(doc) => Arc::new(match Arc::try_unwrap(doc) {
-                Ok(doc) => CompactValue::from(doc),
-                Err(shared) => CompactValue::from(&*shared),
-            }),
-            Self::Compact { compact, .. } => compact,
-        }
-    }
-
     /// The object `key` of a compact document, read without turning it into JSON.
     fn compact_object(&self, key: &str) -> Option<Option<scim_filter::CompactObject<'_>>> {
         match self {
@@ -270,11 +260,6 @@ macro_rules! resource_type {
                 self.doc.to_compact()
             }
 
-            /// The document in compact form, made by moving the JSON's strings rather than
-            /// copying them when this resource holds the only copy of it.
-            pub fn into_compact(self) -> Arc<CompactValue> {
-                self.doc.into_compact()
-            }
 
             /// The document.
             pub fn as_json(&self) -> &Value {
@@ -551,9 +536,9 @@ mod tests {
         };
         user.set_lifecycle(&lc);
         assert_eq!(user.lifecycle(), lc);
-        let compact = User::from_compact(user.clone().into_compact());
+        let compact = User::from_compact(user.to_compact());
         assert_eq!(compact.lifecycle(), lc);
-        assert_eq!(compact.as_json(), user.as_json(), "into_compact loses nothing");
+        assert_eq!(compact.as_json(), user.as_json(), "to_compact loses nothing");
     }
 
     #[test]

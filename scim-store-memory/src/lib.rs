@@ -139,8 +139,8 @@
 //! interned keys, short strings inline. For the 1.4 KB (compact JSON) users of the shared
 //! benchmark workload that is about 3.8 KB per user with every index, against 10.5 KB when they
 //! were kept as `serde_json` values (whose map nodes hold room for eleven entries each).
-//! Filters run on the compact form directly. `create` and `replace` compact the caller's
-//! document, moving its strings when it holds the only copy, and hand back the stored document.
+//! Filters run on the compact form directly. `create` and `replace` hand back the stored
+//! document.
 //! `get` and `list` hand documents out without copying them ([`User::from_compact`]): a
 //! document is turned into JSON the first time the caller reads it as JSON (a few
 //! microseconds), while `id`, `userName`, `externalId`, `meta.version` and the lifecycle

@@ -102,6 +102,17 @@ fn with_groups(doc: Arc<CompactValue>, groups: Option<Value>) -> User {
     }
 }
 
+/// The compact form of `user`, built from a borrow before its JSON is freed in one go.
+///
+/// Building it while freeing the JSON piece by piece (moving its strings) is a little faster
+/// for the one call, but leaves the heap riddled with small holes between the long-lived
+/// pieces: measured over HTTP, every later request then ran up to 40 % slower.
+fn compact_and_free(user: User) -> Arc<CompactValue> {
+    let doc = user.to_compact();
+    drop(user);
+    doc
+}
+
 /// The top-level string attribute `key` of a stored document.
 pub(crate) fn top_str<'a>(doc: &'a CompactValue, key: &str) -> Option<&'a str> {
     doc.as_object()?.get(key)?.as_str()
@@ -293,7 +304,7 @@ impl Tenant {
         let seq = self.user_order.push(Arc::clone(&id));
         self.user_gen += 1;
         let purge_at = purge_time(&user);
-        let doc = user.into_compact();
+        let doc = compact_and_free(user);
         let out = self.user_view(&id, &doc);
         self.users.insert(Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
         Ok((out, id, purge_at))
@@ -349,7 +360,7 @@ impl Tenant {
             }
         }
         let new_purge = purge_time(&user);
-        let doc = user.into_compact();
+        let doc = compact_and_free(user);
         let out = self.user_view(&id, &doc);
         if let Some(rec) = self.users.get_mut(&id) {
             rec.doc = doc;
