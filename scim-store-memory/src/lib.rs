@@ -137,7 +137,7 @@
 //! # Memory
 //! User documents are kept as [`scim_filter::CompactValue`]s: objects as exact-size slices with
 //! interned keys, short strings inline. For the 1.4 KB (compact JSON) users of the shared
-//! benchmark workload that is about 3.8 KB per user with every index, against 10.5 KB when they
+//! benchmark workload that is about 3.0 KB per user with every index, against 10.5 KB when they
 //! were kept as `serde_json` values (whose map nodes hold room for eleven entries each).
 //! Filters run on the compact form directly. `create` and `replace` hand back the stored
 //! document.
