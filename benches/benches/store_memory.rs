@@ -13,7 +13,6 @@ use criterion::{Criterion, black_box};
 use scim_core::{
     Lifecycle, ListQuery, ListRequest, Provisioning, QueryFilter, SchemaRegistry, TenantId, User, UserStatus, UserStore,
 };
-use scim_filter::{CompiledFilter, parse_filter};
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -64,11 +63,8 @@ fn make_user(base: &[Value], i: usize) -> User {
 }
 
 fn query(filter: &str) -> ListQuery {
-    let registry = SchemaRegistry::scim_default();
-    let rt = registry.resource_type("User").expect("User");
-    let parsed = parse_filter(filter).expect("parse");
-    let compiled = CompiledFilter::compile(&parsed, &registry.facts(rt)).expect("compile");
-    ListQuery { filter: Some(QueryFilter { filter: parsed, compiled }), ..ListQuery::default() }
+    let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("bench filters apply");
+    ListQuery { filter: Some(filter), ..ListQuery::default() }
 }
 
 fn user_name(store: &MemoryUserStore, tenant: &TenantId, i: usize) -> String {

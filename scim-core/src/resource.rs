@@ -260,7 +260,6 @@ macro_rules! resource_type {
                 self.doc.to_compact()
             }
 
-
             /// The document.
             pub fn as_json(&self) -> &Value {
                 self.doc.json()

@@ -1,9 +1,9 @@
 //! The storage contract: [`UserStore`] and [`GroupStore`], tenant-scoped and object safe.
 
-use crate::{Group, ScimError, TenantId, User, Version};
+use crate::{Group, SchemaRegistry, ScimError, TenantId, User, Version};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scim_filter::{AttrFacts, AttrPath, CompiledFilter, Filter};
+use scim_filter::{AttrFacts, AttrPath, CompiledFilter, Filter, parse_filter};
 use std::error::Error as StdError;
 use std::sync::Arc;
 
@@ -61,6 +61,20 @@ pub struct QueryFilter {
     pub filter: Filter,
     /// The same filter compiled against the resource type's schema.
     pub compiled: CompiledFilter,
+}
+
+impl QueryFilter {
+    /// Parses `text` and compiles it against the schema of `resource_type` in `registry`.
+    ///
+    /// # Errors
+    /// `400 invalidFilter` for a filter that does not parse or does not apply to the schema;
+    /// `500` when the registry has no such resource type.
+    pub fn parse(registry: &SchemaRegistry, resource_type: &str, text: &str) -> Result<Self, ScimError> {
+        let rt = registry.resource_type(resource_type).ok_or_else(ScimError::internal)?;
+        let filter = parse_filter(text)?;
+        let compiled = CompiledFilter::compile(&filter, &registry.facts(rt))?;
+        Ok(Self { filter, compiled })
+    }
 }
 
 /// The sort key of a list, resolved against the schema.

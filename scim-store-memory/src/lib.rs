@@ -176,9 +176,6 @@ struct State {
 
 impl State {
     fn tenant_mut(&mut self, tenant: &TenantId) -> &mut Tenant {
-        if !self.tenants.contains_key(tenant) {
-            self.tenants.insert(tenant.clone(), Tenant::default());
-        }
         // A clone of a `TenantId` shares its text: no allocation.
         self.tenants.entry(tenant.clone()).or_default()
     }

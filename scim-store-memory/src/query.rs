@@ -289,15 +289,10 @@ mod tests {
     use super::*;
     use crate::MemoryUserStore;
     use scim_core::{QueryFilter, SchemaRegistry, TenantId, UserStore};
-    use scim_filter::{CompiledFilter, parse_filter};
     use serde_json::json;
 
     fn qf(f: &str) -> QueryFilter {
-        let registry = SchemaRegistry::scim_default();
-        let rt = registry.resource_type("User").expect("User");
-        let filter = parse_filter(f).expect("parse");
-        let compiled = CompiledFilter::compile(&filter, &registry.facts(rt)).expect("compile");
-        QueryFilter { filter, compiled }
+        QueryFilter::parse(&SchemaRegistry::scim_default(), "User", f).expect("filter")
     }
 
     fn tenant_with(ids: &[(&str, &str, &str)]) -> Tenant {

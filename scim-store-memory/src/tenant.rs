@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
 use scim_filter::CompactValue;
 use serde_json::{Map, Value, json};
+use std::sync::{Arc, Mutex};
 
 /// The store's hash maps: seeded per map (foldhash), several times cheaper than SipHash on
 /// the short keys they hold (ids, folded names).
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
-use std::sync::{Arc, Mutex};
 
 /// A stored user. Its document holds no `groups` (derived from memberships on the way out).
 /// It is kept compact (about a third of the memory of a `serde_json::Value`) and handed out
@@ -216,6 +216,33 @@ impl Ids {
     }
 }
 
+/// Drops the holes of `order` once there are enough of them, giving each record of `recs` its
+/// new position (`seq` picks the field that holds it).
+fn compact_order<R>(order: &mut CreationOrder, recs: &mut HashMap<Arc<str>, R>, seq: fn(&mut R) -> &mut u64) {
+    if order.wants_compaction() {
+        order.compact(|id, position| {
+            if let Some(rec) = recs.get_mut(id) {
+                *seq(rec) = position;
+            }
+        });
+    }
+}
+
+/// The ids under `key` in the name or `externalId` index that `which` picks.
+fn candidates_in<'a>(
+    names: &'a KeyIndex,
+    external_ids: &'a KeyIndex,
+    which: Indexed,
+    key: &str,
+) -> impl Iterator<Item = &'a Arc<str>> {
+    let index = match which {
+        Indexed::Name => Some(names),
+        Indexed::ExternalId => Some(external_ids),
+        Indexed::Id => None,
+    };
+    index.into_iter().flat_map(move |index| index.candidates(key))
+}
+
 /// The attribute `attr` of stored user `id` (what the user indexes are keyed by).
 fn user_attr<'a>(users: &'a HashMap<Arc<str>, UserRec>, attr: &'static str) -> impl Fn(&str) -> Option<&'a str> {
     move |id| users.get(id).and_then(|rec| top_str(&rec.doc, attr))
@@ -257,23 +284,13 @@ impl Tenant {
     /// The users filed under folded `key` in the `userName` or `externalId` index, and rarely
     /// others (see [`KeyIndex::candidates`]).
     pub(crate) fn user_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
-        let index = match which {
-            Indexed::Name => Some(&self.user_names),
-            Indexed::ExternalId => Some(&self.external_ids),
-            Indexed::Id => None,
-        };
-        index.into_iter().flat_map(move |index| index.candidates(key))
+        candidates_in(&self.user_names, &self.external_ids, which, key)
     }
 
     /// The groups filed under folded `key` in the `displayName` or `externalId` index, and
     /// rarely others.
     pub(crate) fn group_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
-        let index = match which {
-            Indexed::Name => Some(&self.group_names),
-            Indexed::ExternalId => Some(&self.group_external_ids),
-            Indexed::Id => None,
-        };
-        index.into_iter().flat_map(move |index| index.candidates(key))
+        candidates_in(&self.group_names, &self.group_external_ids, which, key)
     }
 
     // ---- users ----
@@ -341,8 +358,7 @@ impl Tenant {
         let rev = rec.rev + 1;
         user.set_version(&Version::from_revision(rev));
         let old_purge = rec.purge_at;
-        let old_external = top_str(&rec.doc, "externalId").map(fold);
-        let new_external = user.external_id().map(fold);
+        let old_external = top_str(&rec.doc, "externalId");
         if new_key != old_key {
             if let Some(k) = old_key {
                 self.user_names.remove(&k, &id);
@@ -351,12 +367,13 @@ impl Tenant {
                 self.user_names.insert(&k, &id, user_attr(&self.users, "userName"));
             }
         }
-        if old_external != new_external {
+        if old_external != user.external_id() {
             if let Some(k) = old_external {
-                self.external_ids.remove(&k, &id);
+                with_folded(k, |k| self.external_ids.remove(k, &id));
             }
-            if let Some(k) = new_external {
-                self.external_ids.insert(&k, &id, user_attr(&self.users, "externalId"));
+            if let Some(k) = user.external_id() {
+                let externals = user_attr(&self.users, "externalId");
+                with_folded(k, |k| self.external_ids.insert(k, &id, externals));
             }
         }
         let new_purge = purge_time(&user);
@@ -411,14 +428,7 @@ impl Tenant {
             }
             self.user_order.remove(rec.seq);
         }
-        if self.user_order.wants_compaction() {
-            let users = &mut self.users;
-            self.user_order.compact(|id, seq| {
-                if let Some(rec) = users.get_mut(id) {
-                    rec.seq = seq;
-                }
-            });
-        }
+        compact_order(&mut self.user_order, &mut self.users, |rec| &mut rec.seq);
         self.user_gen += 1;
         for (id, _) in removed {
             let Some(group_ids) = self.memberships.remove(id) else { continue };
@@ -433,7 +443,6 @@ impl Tenant {
         }
     }
 
-    /// The user as clients see it: the stored document plus `groups` derived from memberships.
     /// The stored user as handed out: the compact document, with `groups` when it has any.
     pub(crate) fn user_view(&self, id: &str, doc: &Arc<CompactValue>) -> User {
         with_groups(Arc::clone(doc), self.groups_of(id))
@@ -621,14 +630,7 @@ impl Tenant {
             self.mixed_case_group_ids -= 1;
         }
         self.group_order.remove(rec.seq);
-        if self.group_order.wants_compaction() {
-            let groups = &mut self.groups;
-            self.group_order.compact(|id, seq| {
-                if let Some(rec) = groups.get_mut(id) {
-                    rec.seq = seq;
-                }
-            });
-        }
+        compact_order(&mut self.group_order, &mut self.groups, |rec| &mut rec.seq);
         self.group_gen += 1;
         for m in &rec.member_ids {
             self.unlink(m, &id);

@@ -4,16 +4,12 @@
 use chrono::{Duration, TimeZone, Utc};
 use scim_core::{Group, GroupStore, Lifecycle, ListQuery, TenantId, User, UserStatus, UserStore};
 use scim_core::{QueryFilter, SchemaRegistry};
-use scim_filter::{CompiledFilter, parse_filter};
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;
 
 fn query(filter: &str) -> ListQuery {
-    let registry = SchemaRegistry::scim_default();
-    let rt = registry.resource_type("User").expect("User");
-    let parsed = parse_filter(filter).expect("parse");
-    let compiled = CompiledFilter::compile(&parsed, &registry.facts(rt)).expect("compile");
-    ListQuery { filter: Some(QueryFilter { filter: parsed, compiled }), ..ListQuery::default() }
+    let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("filter");
+    ListQuery { filter: Some(filter), ..ListQuery::default() }
 }
 
 #[tokio::test]

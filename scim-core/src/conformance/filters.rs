@@ -4,7 +4,6 @@ use super::support::{ids, suspended, t0, tenant, user_at};
 use crate::SchemaRegistry;
 use crate::{DynGroupStore, DynUserStore, ListQuery, QueryFilter, TenantId, User, urn};
 use chrono::Duration;
-use scim_filter::{CompiledFilter, parse_filter};
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -15,12 +14,8 @@ pub(crate) fn registry() -> &'static SchemaRegistry {
 }
 
 fn compile(filter: &str, resource_type: &str) -> QueryFilter {
-    let registry = registry();
-    let rt = registry.resource_type(resource_type).unwrap_or_else(|| panic!("no {resource_type} resource type"));
-    let parsed = parse_filter(filter).unwrap_or_else(|e| panic!("conformance filter {filter:?}: {e}"));
-    let compiled =
-        CompiledFilter::compile(&parsed, &registry.facts(rt)).unwrap_or_else(|e| panic!("compile {filter:?}: {e}"));
-    QueryFilter { filter: parsed, compiled }
+    QueryFilter::parse(registry(), resource_type, filter)
+        .unwrap_or_else(|e| panic!("conformance filter {filter:?} on {resource_type}: {e}"))
 }
 
 /// A user filter, compiled against the default User schema.

@@ -1,7 +1,7 @@
 //! From a client's list parameters to a validated [`ListQuery`].
 
 use crate::{ListQuery, QueryFilter, SchemaRegistry, ScimError, SortKey, SortOrder};
-use scim_filter::{AttributeFacts, CompiledFilter, PatchPath, parse_filter, parse_path};
+use scim_filter::{AttributeFacts, PatchPath, parse_path};
 
 /// A list request with the client's raw parameters (`filter`, `sortBy`, `sortOrder`,
 /// `startIndex`, `count`); [`Provisioning::list_users`](crate::Provisioning::list_users) and
@@ -45,11 +45,7 @@ pub(crate) fn list_query(
     let facts = registry.facts(rt);
     let filter = match request.filter.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => {
-            let filter = parse_filter(text)?;
-            let compiled = CompiledFilter::compile(&filter, &facts)?;
-            Some(QueryFilter { filter, compiled })
-        }
+        Some(text) => Some(QueryFilter::parse(registry, resource_type, text)?),
     };
     let sort_by = match request.sort_by.as_deref().map(str::trim) {
         None | Some("") => None,
