@@ -74,6 +74,12 @@ pub enum CompareOp {
     Le,
 }
 
+impl CompareOp {
+    /// Every operator, in the order of RFC 7644 §3.4.2.2's table.
+    pub const ALL: [Self; 9] =
+        [Self::Eq, Self::Ne, Self::Co, Self::Sw, Self::Ew, Self::Gt, Self::Ge, Self::Lt, Self::Le];
+}
+
 /// The literal on the right of a comparison (`compValue`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompValue {

@@ -30,17 +30,7 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
 }
 
 fn op() -> impl Strategy<Value = CompareOp> {
-    prop::sample::select(vec![
-        CompareOp::Eq,
-        CompareOp::Ne,
-        CompareOp::Co,
-        CompareOp::Sw,
-        CompareOp::Ew,
-        CompareOp::Gt,
-        CompareOp::Ge,
-        CompareOp::Lt,
-        CompareOp::Le,
-    ])
+    prop::sample::select(CompareOp::ALL.to_vec())
 }
 
 fn value() -> impl Strategy<Value = CompValue> {

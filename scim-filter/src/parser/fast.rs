@@ -352,17 +352,7 @@ mod tests {
     fn plain_leaf() -> impl Strategy<Value = Filter> {
         let path = ("[a-zA-Z$][a-zA-Z0-9_-]{0,8}", prop::option::of("[a-zA-Z][a-zA-Z0-9_-]{0,8}"))
             .prop_map(|(name, sub_attr)| AttrPath { urn: None, name, sub_attr });
-        let op = prop::sample::select(vec![
-            CompareOp::Eq,
-            CompareOp::Ne,
-            CompareOp::Co,
-            CompareOp::Sw,
-            CompareOp::Ew,
-            CompareOp::Gt,
-            CompareOp::Ge,
-            CompareOp::Lt,
-            CompareOp::Le,
-        ]);
+        let op = prop::sample::select(CompareOp::ALL.to_vec());
         let value = prop_oneof![
             Just(CompValue::Null),
             any::<bool>().prop_map(CompValue::Bool),
