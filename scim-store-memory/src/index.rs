@@ -122,6 +122,112 @@ impl KeyIndex {
     }
 }
 
+/// Records by id, each entry keeping its id's hash.
+///
+/// A `HashMap<Arc<str>, R>` hashes every id again whenever it grows, which means reading
+/// each id's text through its pointer: at a million users that is a cache miss per user per
+/// growth. Keeping the hash makes growing a sequential copy, and lets a create hash the id
+/// once for its uniqueness check and its insert ([`IdMap::vacant`], [`IdMap::insert_vacant`]).
+/// Ids are compared exactly; the hash is `foldhash`, seeded per map.
+pub(crate) struct IdMap<R> {
+    table: HashTable<IdEntry<R>>,
+    state: RandomState,
+}
+
+struct IdEntry<R> {
+    hash: u64,
+    id: Arc<str>,
+    rec: R,
+}
+
+/// Where an absent id goes: its hash, from [`IdMap::vacant`].
+#[derive(Clone, Copy)]
+pub(crate) struct Vacant {
+    hash: u64,
+}
+
+impl<R> Default for IdMap<R> {
+    fn default() -> Self {
+        Self { table: HashTable::new(), state: RandomState::default() }
+    }
+}
+
+impl<R> fmt::Debug for IdMap<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdMap").field("len", &self.table.len()).finish()
+    }
+}
+
+impl<R> IdMap<R> {
+    fn hash(&self, id: &str) -> u64 {
+        self.state.hash_one(id)
+    }
+
+    fn find(&self, hash: u64, id: &str) -> Option<&IdEntry<R>> {
+        self.table.find(hash, |e| e.hash == hash && *e.id == *id)
+    }
+
+    /// How many records.
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&R> {
+        self.get_key_value(id).map(|(_, rec)| rec)
+    }
+
+    /// The stored id (shared with the indexes) and the record.
+    pub(crate) fn get_key_value(&self, id: &str) -> Option<(&Arc<str>, &R)> {
+        self.find(self.hash(id), id).map(|e| (&e.id, &e.rec))
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut R> {
+        let hash = self.hash(id);
+        self.table.find_mut(hash, |e| e.hash == hash && *e.id == *id).map(|e| &mut e.rec)
+    }
+
+    pub(crate) fn contains_key(&self, id: &str) -> bool {
+        self.get_key_value(id).is_some()
+    }
+
+    /// `Some` when `id` is absent: where to insert it with [`IdMap::insert_vacant`].
+    pub(crate) fn vacant(&self, id: &str) -> Option<Vacant> {
+        let hash = self.hash(id);
+        self.find(hash, id).is_none().then_some(Vacant { hash })
+    }
+
+    /// Inserts `id`, which [`IdMap::vacant`] found absent (and nothing inserted since).
+    pub(crate) fn insert_vacant(&mut self, at: Vacant, id: Arc<str>, rec: R) {
+        debug_assert_eq!(at.hash, self.hash(&id), "a Vacant of another id");
+        debug_assert!(self.find(at.hash, &id).is_none(), "inserted since");
+        self.table.insert_unique(at.hash, IdEntry { hash: at.hash, id, rec }, |e| e.hash);
+    }
+
+    /// Inserts `rec` under `id`, replacing (and returning) any record there.
+    pub(crate) fn insert(&mut self, id: Arc<str>, rec: R) -> Option<R> {
+        let hash = self.hash(&id);
+        match self.table.entry(hash, |e| e.hash == hash && *e.id == *id, |e| e.hash) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => Some(std::mem::replace(&mut e.get_mut().rec, rec)),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(IdEntry { hash, id, rec });
+                None
+            }
+        }
+    }
+
+    /// Removes `id`; returns the stored id and its record.
+    pub(crate) fn remove_entry(&mut self, id: &str) -> Option<(Arc<str>, R)> {
+        let hash = self.hash(id);
+        let entry = self.table.find_entry(hash, |e| e.hash == hash && *e.id == *id).ok()?;
+        let (IdEntry { id, rec, .. }, _) = entry.remove();
+        Some((id, rec))
+    }
+}
+
 /// Resources in creation order: their ids by position, with holes where resources were
 /// removed. Appending and removing (by position) take constant time; listing walks a
 /// contiguous vector. The holes are dropped once they outnumber the resources
@@ -238,6 +344,34 @@ mod tests {
         index.table.insert_unique(hash, Slot { hash, ids: Ids::One(b) }, |s| s.hash);
         assert!(index.table.find(hash, eq("y")).is_some_and(|s| s.ids.iter().any(|id| &**id == "b")));
         assert!(index.table.find(hash, eq("x")).is_some_and(|s| s.ids.iter().any(|id| &**id == "a")));
+    }
+
+    #[test]
+    fn id_map_finds_inserts_and_removes_through_growth() {
+        let mut map: IdMap<usize> = IdMap::default();
+        let ids: Vec<Arc<str>> = (0..5000).map(|i| Arc::from(format!("{i:08x}-id"))).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let at = map.vacant(id).expect("not stored yet");
+            map.insert_vacant(at, Arc::clone(id), i);
+        }
+        assert_eq!(map.len(), 5000);
+        assert!(map.vacant(&ids[42]).is_none(), "stored");
+        assert_eq!(map.get(&ids[4999]), Some(&4999));
+        assert_eq!(map.get("00000001-ID"), None, "ids compare exactly");
+        let (stored, rec) = map.get_key_value(&ids[7]).expect("stored");
+        assert!(Arc::ptr_eq(stored, &ids[7]) && *rec == 7, "the stored id is the one given");
+        *map.get_mut(&ids[7]).expect("stored") = 70;
+        assert_eq!(map.insert(Arc::clone(&ids[7]), 700), Some(70), "insert replaces");
+        assert_eq!(map.insert(Arc::from("new"), 1), None);
+        assert!(map.contains_key("new"));
+        for id in ids.iter().step_by(2) {
+            assert!(map.remove_entry(id).is_some());
+        }
+        assert!(map.remove_entry(&ids[0]).is_none(), "removed once");
+        assert_eq!(map.len(), 2501);
+        assert!(ids.iter().enumerate().all(|(i, id)| map.contains_key(id) == (i % 2 == 1)));
+        assert_eq!(map.get(&ids[7]), Some(&700));
+        assert!(!map.is_empty());
     }
 
     #[test]

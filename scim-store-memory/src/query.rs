@@ -1,7 +1,6 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
-use crate::index::CreationOrder;
-use crate::tenant::HashMap;
+use crate::index::{CreationOrder, IdMap};
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
@@ -46,7 +45,7 @@ fn candidates<'t>(
     filter: &Filter,
     name_attr: &str,
     core_urn: &str,
-    ids: &'t HashMap<Arc<str>, impl Sized>,
+    ids: &'t IdMap<impl Sized>,
     find: &impl Fn(Indexed, &str, &mut Vec<Cand<'t>>),
     mixed_case_ids: usize,
 ) -> Option<Vec<Cand<'t>>> {
@@ -69,7 +68,7 @@ fn candidates<'t>(
                         return None;
                     }
                     let lower = fold_cow(s);
-                    if let Some((k, _)) = ids.get_key_value(&*lower) {
+                    if let Some((k, _)) = ids.get_key_value(&lower) {
                         out.push((k, **k == **s));
                     }
                 }
@@ -172,7 +171,7 @@ impl Order<'_> {
 /// Filters, sorts and pages `recs`.
 fn list<R: Listed>(
     tenant: &Tenant,
-    recs: &HashMap<Arc<str>, R>,
+    recs: &IdMap<R>,
     ordering: &Order<'_>,
     cands: Option<Vec<Cand<'_>>>,
     derived: &str,

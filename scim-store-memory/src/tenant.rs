@@ -1,6 +1,6 @@
 //! One tenant's data and its indexes.
 
-use crate::index::{CreationOrder, KeyIndex};
+use crate::index::{CreationOrder, IdMap, KeyIndex};
 use crate::query::Indexed;
 use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
@@ -50,7 +50,7 @@ pub(crate) struct GroupRec {
 /// One tenant: records plus every index over them.
 #[derive(Debug, Default)]
 pub(crate) struct Tenant {
-    pub(crate) users: HashMap<Arc<str>, UserRec>,
+    pub(crate) users: IdMap<UserRec>,
     /// Creation order (a user's `seq` is its position in it).
     pub(crate) user_order: CreationOrder,
     /// Folded `userName` → id.
@@ -59,7 +59,7 @@ pub(crate) struct Tenant {
     pub(crate) external_ids: KeyIndex,
     /// How many user ids are not all-lowercase (id lookups fold case only when none is).
     pub(crate) mixed_case_user_ids: usize,
-    pub(crate) groups: HashMap<Arc<str>, GroupRec>,
+    pub(crate) groups: IdMap<GroupRec>,
     pub(crate) group_order: CreationOrder,
     /// Folded `displayName` → group id.
     pub(crate) group_names: KeyIndex,
@@ -218,7 +218,7 @@ impl Ids {
 
 /// Drops the holes of `order` once there are enough of them, giving each record of `recs` its
 /// new position (`seq` picks the field that holds it).
-fn compact_order<R>(order: &mut CreationOrder, recs: &mut HashMap<Arc<str>, R>, seq: fn(&mut R) -> &mut u64) {
+fn compact_order<R>(order: &mut CreationOrder, recs: &mut IdMap<R>, seq: fn(&mut R) -> &mut u64) {
     if order.wants_compaction() {
         order.compact(|id, position| {
             if let Some(rec) = recs.get_mut(id) {
@@ -244,17 +244,17 @@ fn candidates_in<'a>(
 }
 
 /// The attribute `attr` of stored user `id` (what the user indexes are keyed by).
-fn user_attr<'a>(users: &'a HashMap<Arc<str>, UserRec>, attr: &'static str) -> impl Fn(&str) -> Option<&'a str> {
+fn user_attr<'a>(users: &'a IdMap<UserRec>, attr: &'static str) -> impl Fn(&str) -> Option<&'a str> {
     move |id| users.get(id).and_then(|rec| top_str(&rec.doc, attr))
 }
 
 /// Stored group `id`'s `displayName`.
-fn group_name<'a>(groups: &'a HashMap<Arc<str>, GroupRec>) -> impl Fn(&str) -> Option<&'a str> {
+fn group_name<'a>(groups: &'a IdMap<GroupRec>) -> impl Fn(&str) -> Option<&'a str> {
     |id| groups.get(id).and_then(|rec| rec.doc.display_name())
 }
 
 /// Stored group `id`'s `externalId`.
-fn group_external_id<'a>(groups: &'a HashMap<Arc<str>, GroupRec>) -> impl Fn(&str) -> Option<&'a str> {
+fn group_external_id<'a>(groups: &'a IdMap<GroupRec>) -> impl Fn(&str) -> Option<&'a str> {
     |id| groups.get(id).and_then(|rec| rec.doc.external_id())
 }
 
@@ -298,9 +298,9 @@ impl Tenant {
     /// Stores a new user; returns its view, its id and its purge time.
     pub(crate) fn create_user(&mut self, mut user: User) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
         let id: Arc<str> = Arc::from(user.id().ok_or_else(missing_id)?);
-        if self.users.contains_key(&id) {
+        let Some(vacant) = self.users.vacant(&id) else {
             return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));
-        }
+        };
         if let Some(name) = user.user_name() {
             let names = user_attr(&self.users, "userName");
             if !with_folded(name, |k| self.user_names.insert_unique(k, &id, names)) {
@@ -323,7 +323,7 @@ impl Tenant {
         let purge_at = purge_time(&user);
         let doc = compact_and_free(user);
         let out = self.user_view(&id, &doc);
-        self.users.insert(Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
+        self.users.insert_vacant(vacant, Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
         Ok((out, id, purge_at))
     }
 
