@@ -115,10 +115,11 @@ impl Hasher for KeyHasher {
             let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
             self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
         }
-        let mut tail = [0u8; 8];
         let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(tail) ^ rest.len() as u64).wrapping_mul(SEED);
+        // Assembled in a register: copying the tail into a buffer and reading the buffer as a
+        // word stalls the load until the copy's narrower stores are done.
+        let tail = rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b));
+        self.0 = (self.0.rotate_left(5) ^ tail ^ rest.len() as u64).wrapping_mul(SEED);
     }
 
     fn write_u8(&mut self, i: u8) {
@@ -253,19 +254,18 @@ impl CompactValue {
     /// JSON `null`.
     pub const NULL: Self = Self(Repr::Null);
 
-    fn string(s: &str) -> Self {
+    /// Stores `s` in `slot`: inline (its bytes copied in place, so that no whole-value copy
+    /// rereads them) or in one exact-size allocation.
+    fn fill_string(slot: &mut Self, s: &str) {
         if s.len() <= INLINE {
-            let mut bytes = [0u8; INLINE];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
             // `s.len() <= 22` fits in a u8.
-            Self(Repr::Inline { len: s.len() as u8, bytes })
+            *slot = Self(Repr::Inline { len: s.len() as u8, bytes: [0; INLINE] });
+            if let Repr::Inline { bytes, .. } = &mut slot.0 {
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+            }
         } else {
-            Self(Repr::String(s.into()))
+            *slot = Self(Repr::String(s.into()));
         }
-    }
-
-    fn owned_string(s: String) -> Self {
-        if s.len() <= INLINE { Self::string(&s) } else { Self(Repr::String(s.into_boxed_str())) }
     }
 
     /// The string, if this is one.
@@ -333,16 +333,20 @@ impl CompactValue {
     }
 
     /// Builds an object from entries in any order; a repeated key keeps its last value.
-    /// `value` converts each value (with the symbol cache, which it gets back).
+    /// `fill` converts each value into its slot (with the symbol cache, which it gets back).
     fn object<K: AsRef<str> + Into<Box<str>>, V>(
         local: &mut Symbols,
         entries: impl ExactSizeIterator<Item = (K, V)>,
-        mut value: impl FnMut(V, &mut Symbols) -> Self,
+        mut fill: impl FnMut(&mut Self, V, &mut Symbols),
     ) -> Self {
         // The common case: every key interns and the entries come sorted (a `serde_json` map
         // without `preserve_order`): one exact-size allocation, no intermediate vector.
         let len = entries.len();
-        let mut interned: Vec<(Sym, Self)> = Vec::with_capacity(len);
+        // Every slot is made `null` first and each value then converted in its slot: building
+        // a value (or an entry) elsewhere and moving it in would reload, as a whole, bytes
+        // just stored piecemeal, which stalls the load (about a third of the conversion).
+        let mut interned: Vec<(Sym, Self)> = vec![(Sym(0), Self::NULL); len];
+        let mut filled = 0;
         let mut sorted = true;
         let mut previous: &str = "";
         let mut text: Option<Vec<(Box<str>, Self)>> = None;
@@ -350,9 +354,11 @@ impl CompactValue {
         // replace it in the cache).
         let mut shape: Option<Shape> = None;
         for (i, (k, v)) in entries.enumerate() {
-            let v = value(v, local);
             if let Some(text) = &mut text {
-                text.push((k.into(), v));
+                text.push((k.into(), Self::NULL));
+                if let Some((_, slot)) = text.last_mut() {
+                    fill(slot, v, local);
+                }
                 continue;
             }
             let key = k.as_ref();
@@ -360,30 +366,45 @@ impl CompactValue {
                 shape = local.shape(len, key);
             }
             let known = shape.as_ref().and_then(|s| s.0.get(i)).filter(|(name, _)| *name == key);
-            if let Some(&(_, sym)) = known {
+            let sym = match known {
                 // Following the shape: its order check covers this entry.
-                interned.push((sym, v));
-                continue;
-            }
-            if shape.take().is_some() {
-                // The shape stops here: check the order of the entries taken from it so far.
-                sorted = interned.windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str());
-                previous = interned.last().map_or("", |(sym, _)| sym.as_str());
-            }
-            match intern_in(&mut local.map, key) {
-                Some((sym, name)) => {
-                    sorted = sorted && (interned.is_empty() || previous < name);
-                    previous = name;
-                    interned.push((sym, v));
-                }
+                Some(&(_, sym)) => sym,
                 None => {
-                    let mut all: Vec<(Box<str>, Self)> = Vec::with_capacity(interned.capacity());
-                    all.extend(interned.drain(..).map(|(sym, v)| (Box::from(sym.as_str()), v)));
-                    all.push((k.into(), v));
-                    text = Some(all);
+                    if shape.take().is_some() {
+                        // The shape stops here: check the order of the entries taken from it so far.
+                        sorted = interned[..filled].windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str());
+                        previous = interned[..filled].last().map_or("", |(sym, _)| sym.as_str());
+                    }
+                    match intern_in(&mut local.map, key) {
+                        Some((sym, name)) => {
+                            sorted = sorted && (filled == 0 || previous < name);
+                            previous = name;
+                            sym
+                        }
+                        None => {
+                            interned.truncate(filled);
+                            let mut all: Vec<(Box<str>, Self)> = Vec::with_capacity(interned.capacity());
+                            all.extend(interned.drain(..).map(|(sym, v)| (Box::from(sym.as_str()), v)));
+                            all.push((k.into(), Self::NULL));
+                            if let Some((_, slot)) = all.last_mut() {
+                                fill(slot, v, local);
+                            }
+                            text = Some(all);
+                            continue;
+                        }
+                    }
                 }
+            };
+            if filled == interned.len() {
+                interned.push((sym, Self::NULL));
             }
+            if let Some((key, slot)) = interned.get_mut(filled) {
+                *key = sym;
+                fill(slot, v, local);
+            }
+            filled += 1;
         }
+        interned.truncate(filled);
         match text {
             Some(mut text) => {
                 sort_dedup(&mut text, |k| k);
@@ -400,6 +421,27 @@ impl CompactValue {
                 Self(Repr::Object(interned.into_boxed_slice()))
             }
         }
+    }
+
+    /// An array of `len` values, each converted in its slot by `fill`.
+    fn array<V>(
+        local: &mut Symbols,
+        items: impl ExactSizeIterator<Item = V>,
+        mut fill: impl FnMut(&mut Self, V, &mut Symbols),
+    ) -> Self {
+        let mut out: Vec<Self> = vec![Self::NULL; items.len()];
+        let mut filled = 0;
+        for item in items {
+            if filled == out.len() {
+                out.push(Self::NULL);
+            }
+            if let Some(slot) = out.get_mut(filled) {
+                fill(slot, item, local);
+            }
+            filled += 1;
+        }
+        out.truncate(filled);
+        Self(Repr::Array(out.into_boxed_slice()))
     }
 }
 
@@ -488,39 +530,48 @@ impl DoubleEndedIterator for Entries<'_> {
 impl ExactSizeIterator for Entries<'_> {}
 
 impl CompactValue {
-    fn from_ref(value: &Value, local: &mut Symbols) -> Self {
+    /// Converts `value` into `slot` (which holds `null`).
+    fn fill_ref(slot: &mut Self, value: &Value, local: &mut Symbols) {
         match value {
-            Value::Null => Self::NULL,
-            Value::Bool(b) => Self(Repr::Bool(*b)),
-            Value::Number(n) => Self(Repr::Number(n.clone())),
-            Value::String(s) => Self::string(s),
-            Value::Array(items) => Self(Repr::Array(items.iter().map(|v| Self::from_ref(v, local)).collect())),
-            Value::Object(map) => Self::object(local, map.iter().map(|(k, v)| (k.as_str(), v)), Self::from_ref),
+            Value::Null => {}
+            Value::Bool(b) => *slot = Self(Repr::Bool(*b)),
+            Value::Number(n) => *slot = Self(Repr::Number(n.clone())),
+            Value::String(s) => Self::fill_string(slot, s),
+            Value::Array(items) => *slot = Self::array(local, items.iter(), Self::fill_ref),
+            Value::Object(map) => {
+                *slot = Self::object(local, map.iter().map(|(k, v)| (k.as_str(), v)), Self::fill_ref);
+            }
         }
     }
 
-    fn from_owned(value: Value, local: &mut Symbols) -> Self {
+    /// Converts `value` into `slot` (which holds `null`), moving its long strings.
+    fn fill_owned(slot: &mut Self, value: Value, local: &mut Symbols) {
         match value {
-            Value::Null => Self::NULL,
-            Value::Bool(b) => Self(Repr::Bool(b)),
-            Value::Number(n) => Self(Repr::Number(n)),
-            Value::String(s) => Self::owned_string(s),
-            Value::Array(items) => Self(Repr::Array(items.into_iter().map(|v| Self::from_owned(v, local)).collect())),
-            Value::Object(map) => Self::object(local, map.into_iter(), Self::from_owned),
+            Value::Null => {}
+            Value::Bool(b) => *slot = Self(Repr::Bool(b)),
+            Value::Number(n) => *slot = Self(Repr::Number(n)),
+            Value::String(s) if s.len() > INLINE => *slot = Self(Repr::String(s.into_boxed_str())),
+            Value::String(s) => Self::fill_string(slot, &s),
+            Value::Array(items) => *slot = Self::array(local, items.into_iter(), Self::fill_owned),
+            Value::Object(map) => *slot = Self::object(local, map.into_iter(), Self::fill_owned),
         }
     }
 }
 
 impl From<&Value> for CompactValue {
     fn from(value: &Value) -> Self {
-        with_local_symbols(|local| Self::from_ref(value, local))
+        let mut out = Self::NULL;
+        with_local_symbols(|local| Self::fill_ref(&mut out, value, local));
+        out
     }
 }
 
 /// Moves strings longer than the inline size instead of copying them.
 impl From<Value> for CompactValue {
     fn from(value: Value) -> Self {
-        with_local_symbols(|local| Self::from_owned(value, local))
+        let mut out = Self::NULL;
+        with_local_symbols(|local| Self::fill_owned(&mut out, value, local));
+        out
     }
 }
 
@@ -627,7 +678,9 @@ mod tests {
     fn objects_shaped_like_earlier_ones_convert_alike() {
         let mut local = Symbols::default();
         let mut object = |entries: &[(&str, &str)]| {
-            let obj = CompactValue::object(&mut local, entries.iter().copied(), |v, _| CompactValue::string(v));
+            let obj = CompactValue::object(&mut local, entries.iter().copied(), |slot, v, _| {
+                CompactValue::fill_string(slot, v);
+            });
             let pairs: Vec<(String, String)> =
                 obj.as_object().unwrap().iter().map(|(k, v)| (k.to_owned(), v.as_str().unwrap().to_owned())).collect();
             pairs
@@ -648,10 +701,13 @@ mod tests {
 
     #[test]
     fn unsorted_entries_are_sorted_and_the_last_duplicate_wins() {
-        let obj =
-            CompactValue::object(&mut Symbols::default(), [("b", "1"), ("a", "2"), ("b", "3")].into_iter(), |v, _| {
-                CompactValue::string(v)
-            });
+        let obj = CompactValue::object(
+            &mut Symbols::default(),
+            [("b", "1"), ("a", "2"), ("b", "3")].into_iter(),
+            |slot, v, _| {
+                CompactValue::fill_string(slot, v);
+            },
+        );
         let keys: Vec<&str> = obj.as_object().unwrap().iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(obj.as_object().unwrap().get("b").and_then(CompactValue::as_str), Some("3"));

@@ -342,6 +342,7 @@ fn non_objects_never_match_and_matches_object_agrees() {
 fn compact_keys_that_could_not_be_interned_still_match() {
     // Fill the interning table past its bound in this test process, then build documents whose
     // keys are unshared: lookups fall back to comparing text (exact first, then ignoring case).
+    let known = CompactValue::from(&serde_json::json!({"knownA": 1, "knownB": {"knownC": 2}}));
     for i in 0..scim_filter::compact::MAX_INTERNED_KEYS {
         let _ = CompactValue::from(&serde_json::json!({ format!("filler{i}"): 1 }));
     }
@@ -358,6 +359,19 @@ fn compact_keys_that_could_not_be_interned_still_match() {
     ] {
         let compiled = CompiledFilter::compile(&parse_filter(filter).unwrap(), &NoSchema).unwrap();
         assert_eq!(compiled.matches(&doc), expected, "{filter}");
+        assert_eq!(compiled.matches_compact(&compact), expected, "compact: {filter}");
+    }
+    // Keys that were interned before the table filled, then one that is not: the object
+    // switches to text keys part-way through, keeping the entries converted so far.
+    let mixed = serde_json::json!({"knownA": 1, "knownB": {"knownC": 2}, "zzUnshared": [{"knownA": "x"}, 3]});
+    let compact = CompactValue::from(&mixed);
+    assert_eq!(compact.to_value(), mixed);
+    assert_eq!(CompactValue::from(mixed.clone()), compact, "by value alike");
+    assert_eq!(known.to_value()["knownB"]["knownC"], 2);
+    for (filter, expected) in
+        [("knownA eq 1", true), ("knownB.knownC eq 2", true), ("zzunshared.knownA eq \"X\"", true)]
+    {
+        let compiled = CompiledFilter::compile(&parse_filter(filter).unwrap(), &NoSchema).unwrap();
         assert_eq!(compiled.matches_compact(&compact), expected, "compact: {filter}");
     }
 }
