@@ -581,6 +581,29 @@ impl From<&CompactValue> for Value {
     }
 }
 
+/// Compares with a `serde_json::Value` without converting either: equal exactly when
+/// `self.to_value() == *other`.
+impl PartialEq<Value> for CompactValue {
+    fn eq(&self, other: &Value) -> bool {
+        match (&self.0, other) {
+            (Repr::Null, Value::Null) => true,
+            (Repr::Bool(a), Value::Bool(b)) => a == b,
+            (Repr::Number(a), Value::Number(b)) => a == b,
+            (Repr::Inline { .. } | Repr::String(_), Value::String(b)) => self.as_str() == Some(b.as_str()),
+            (Repr::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y),
+            (Repr::Object(_) | Repr::TextObject(_), Value::Object(b)) => self.as_object().is_some_and(|a| a == *b),
+            _ => false,
+        }
+    }
+}
+
+/// Compares with a `serde_json` map without converting either.
+impl PartialEq<Map<String, Value>> for CompactObject<'_> {
+    fn eq(&self, other: &Map<String, Value>) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k).is_some_and(|w| v == w))
+    }
+}
+
 impl fmt::Debug for CompactValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
@@ -659,6 +682,31 @@ mod tests {
         assert_eq!(obj.get("big").and_then(CompactValue::as_number).and_then(Number::as_u64), Some(u64::MAX));
         assert!(obj.get("missing").is_none());
         assert_eq!(obj.len(), 14);
+    }
+
+    #[test]
+    fn compares_with_json_as_its_json_form_would() {
+        let doc = json!({"a": [1, "x", null, true, {"b": 2.5}], "long": "a string longer than inline", "n": -3});
+        let compact = CompactValue::from(&doc);
+        assert!(compact == doc);
+        for other in [
+            json!({"a": [1, "x", null, true, {"b": 2.5}], "long": "a string longer than inline"}),
+            json!({"a": [1, "x", null, true, {"b": 2}], "long": "a string longer than inline", "n": -3}),
+            json!({"a": [1, "x", null, true], "long": "a string longer than inline", "n": -3}),
+            json!({"a": [1, "x", null, false, {"b": 2.5}], "long": "a string longer than inline", "n": -3}),
+            json!({"a": [1, "x", null, true, {"b": 2.5}], "long": "a string longer than inlinE", "n": -3}),
+            json!({"a": [1, "x", null, true, {"b": 2.5}], "long": "a string longer than inline", "m": -3}),
+            json!([1]),
+            json!(null),
+        ] {
+            assert_eq!(compact == other, compact.to_value() == other, "{other}");
+            assert!(compact != other, "{other}");
+        }
+        let one = CompactValue::from(&json!(1));
+        assert!(one != json!(1.0), "as serde_json: 1 and 1.0 differ");
+        assert!(one == json!(1));
+        let obj = compact.as_object().expect("an object");
+        assert!(obj == *doc.as_object().expect("an object"));
     }
 
     #[test]
