@@ -58,6 +58,48 @@ impl Doc {
         Arc::try_unwrap(doc).unwrap_or_else(|shared| (*shared).clone())
     }
 
+    /// A copy of the document as JSON; a compact document's JSON is made for the copy, not kept.
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Json(doc) => (**doc).clone(),
+            Self::Compact { compact, json } => json.get().map_or_else(|| compact.to_value(), |doc| (**doc).clone()),
+        }
+    }
+
+    /// A copy of the top-level attribute `key` as JSON, made without turning a compact
+    /// document into JSON.
+    fn attribute_json(&self, key: &str) -> Option<Value> {
+        match self {
+            Self::Compact { compact, json: _ } => compact.as_object()?.get(key).map(CompactValue::to_value),
+            Self::Json(doc) => doc.get(key).cloned(),
+        }
+    }
+
+    /// The top-level boolean `key`, read without turning a compact document into JSON.
+    fn bool_at(&self, key: &str) -> Option<bool> {
+        match self {
+            Self::Compact { compact, .. } => compact.as_object()?.get(key)?.as_bool(),
+            Self::Json(doc) => doc.get(key)?.as_bool(),
+        }
+    }
+
+    /// Whether the attributes a client sets (all but `meta` and the derived `groups`) equal
+    /// those of `other`, compared without turning a compact document into JSON.
+    fn same_client_part(&self, other: &Map<String, Value>) -> bool {
+        let client = |k: &str| k != "meta" && k != "groups";
+        let others = other.keys().filter(|k| client(k)).count();
+        match self {
+            Self::Compact { compact, .. } => compact.as_object().is_some_and(|doc| {
+                doc.iter().filter(|(k, _)| client(k)).count() == others
+                    && doc.iter().filter(|(k, _)| client(k)).all(|(k, v)| other.get(k).is_some_and(|w| v == w))
+            }),
+            Self::Json(doc) => doc.as_object().is_some_and(|doc| {
+                doc.keys().filter(|k| client(k)).count() == others
+                    && doc.iter().filter(|(k, _)| client(k)).all(|(k, v)| other.get(k) == Some(v))
+            }),
+        }
+    }
+
     /// The top-level string `key` (then, with `sub`, its sub-attribute), read without turning a
     /// compact document into JSON.
     fn str_at(&self, key: &str, sub: Option<&str>) -> Option<&str> {
@@ -221,8 +263,8 @@ fn str_at<'a>(doc: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     doc.get(key).and_then(Value::as_str)
 }
 
-fn parse_time(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    v.and_then(Value::as_str).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
 macro_rules! resource_type {
@@ -282,6 +324,18 @@ macro_rules! resource_type {
                 self.doc.into_json()
             }
 
+            /// A copy of the document as JSON (a stored, compact document is converted for the
+            /// copy alone, without also keeping its JSON).
+            pub fn to_json(&self) -> Value {
+                self.doc.to_json()
+            }
+
+            /// Whether the attributes a client sets (all but `meta` and `groups`) equal those of
+            /// `other` (a replace that would store them again changes nothing).
+            pub(crate) fn same_client_part(&self, other: &Map<String, Value>) -> bool {
+                self.doc.same_client_part(other)
+            }
+
             /// `id`.
             pub fn id(&self) -> Option<&str> {
                 self.doc.str_at("id", None)
@@ -304,12 +358,12 @@ macro_rules! resource_type {
 
             /// `meta`, if it is complete enough to read.
             pub fn meta(&self) -> Option<Meta> {
-                let meta = self.as_object().get("meta")?.as_object()?;
+                let at = |key: &str| self.doc.str_at("meta", Some(key));
                 Some(Meta {
-                    resource_type: str_at(meta, "resourceType").unwrap_or(stringify!($name)).to_owned(),
-                    created: parse_time(meta.get("created"))?,
-                    last_modified: parse_time(meta.get("lastModified"))?,
-                    version: str_at(meta, "version").map(Version::new),
+                    resource_type: at("resourceType").unwrap_or(stringify!($name)).to_owned(),
+                    created: parse_time(at("created"))?,
+                    last_modified: parse_time(at("lastModified"))?,
+                    version: at("version").map(Version::new),
                 })
             }
 
@@ -370,9 +424,14 @@ impl User {
         self.doc.str_at("userName", None)
     }
 
+    /// A copy of the top-level attribute `name` (exact case) as JSON.
+    pub(crate) fn attribute_json(&self, name: &str) -> Option<Value> {
+        self.doc.attribute_json(name)
+    }
+
     /// `active`; an absent `active` counts as `true`.
     pub fn active(&self) -> bool {
-        self.as_object().get("active").and_then(Value::as_bool).unwrap_or(true)
+        self.doc.bool_at("active").unwrap_or(true)
     }
 
     /// The lifecycle state, read from the lifecycle extension (pending when absent).

@@ -289,3 +289,70 @@ fn service_futures_are_send() {
     assert_send(&scim.accept_invitation(&t, "x"));
     assert_send(&scim.purge_expired());
 }
+
+#[tokio::test]
+async fn replace_and_patch_keep_a_host_extension_immutable_attribute() {
+    use scim_core::schema::{AttrType, AttributeDef, Mutability, Schema, SchemaRegistry};
+    const HR: &str = "urn:example:params:scim:schemas:extension:hr:1.0:User";
+    let mut registry = SchemaRegistry::scim_default();
+    registry.add_schema(Schema {
+        id: HR.to_owned(),
+        name: "HR".to_owned(),
+        description: "HR data".to_owned(),
+        attributes: vec![AttributeDef::new("hireCode", AttrType::String).with_mutability(Mutability::Immutable)],
+    });
+    registry.add_extension("User", HR, false);
+    let store = Arc::new(MemoryUserStore::new());
+    let scim = Provisioning::new(store.clone(), store).with_registry(Arc::new(registry));
+    let t = TenantId::new("hr");
+    let created = scim
+        .create_user(&t, &json!({"schemas": [urn::USER, HR], "userName": "ann", HR: {"hireCode": "h1"}}))
+        .await
+        .expect("create");
+    let id = created.id().expect("id").to_owned();
+
+    let err = scim
+        .patch_user(&t, &id, &patch(&json!([{"op": "replace", "path": format!("{HR}:hireCode"), "value": "h2"}])), None)
+        .await
+        .expect_err("an immutable attribute cannot change");
+    assert_eq!((err.status(), err.scim_type()), (StatusCode::BAD_REQUEST, Some(ScimType::Mutability)));
+
+    let patched = scim
+        .patch_user(&t, &id, &patch(&json!([{"op": "replace", "path": "title", "value": "Engineer"}])), None)
+        .await
+        .expect("patch");
+    assert_eq!(patched.as_json()[HR]["hireCode"], "h1");
+    // A PUT that omits the immutable attribute keeps the stored value.
+    let put = scim.replace_user(&t, &id, &json!({"schemas": [urn::USER], "userName": "ann"}), None).await.expect("put");
+    assert_eq!(put.as_json()[HR]["hireCode"], "h1");
+    let err = scim
+        .replace_user(&t, &id, &json!({"userName": "ann", HR: {"hireCode": "h3"}}), None)
+        .await
+        .expect_err("nor through a PUT");
+    assert_eq!(err.scim_type(), Some(ScimType::Mutability));
+}
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_keeps_the_stored_user() {
+    let (scim, clock) = service();
+    let t = TenantId::new("noop");
+    let created = scim.create_user(&t, &entra_create()).await.expect("create");
+    let id = created.id().expect("id").to_owned();
+    clock.advance(Duration::minutes(5));
+    // The stored user is read back in the store's compact form and compared without JSON.
+    let same = scim
+        .patch_user(&t, &id, &patch(&json!([{"op": "replace", "path": "displayName", "value": "Joy Young"}])), None)
+        .await
+        .expect("patch");
+    assert_eq!(same.version(), created.version(), "nothing changed, nothing written");
+    assert_eq!(same.meta().map(|m| m.last_modified), created.meta().map(|m| m.last_modified));
+    let changed = scim
+        .patch_user(&t, &id, &patch(&json!([{"op": "replace", "path": "displayName", "value": "Joy Y."}])), None)
+        .await
+        .expect("patch");
+    assert_ne!(changed.version(), created.version());
+    let (before, after) = (created.meta().expect("meta"), changed.meta().expect("meta"));
+    assert_eq!(after.created, before.created, "created is kept");
+    assert_eq!(after.last_modified, before.last_modified + Duration::minutes(5));
+    assert_eq!(after.resource_type, "User");
+}

@@ -79,12 +79,6 @@ fn new_id() -> Result<String, ScimError> {
 
 /// Whether two documents are equal but for the server-owned and derived parts (`meta`,
 /// `groups`): "did anything change?", without copying either.
-fn same_client_part(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    let client = |(k, _): &(&String, &Value)| k.as_str() != "meta" && k.as_str() != "groups";
-    a.iter().filter(client).count() == b.iter().filter(client).count()
-        && a.iter().filter(client).all(|(k, v)| b.get(k) == Some(v))
-}
-
 fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
     let schemas = doc.entry("schemas").or_insert_with(|| Value::Array(Vec::new()));
     if let Value::Array(list) = schemas {
@@ -95,6 +89,11 @@ fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
 }
 
 impl Service<'_> {
+    /// The stored user a replace's validation reads, if it reads one.
+    fn existing_for_validation<'u>(&self, resource_type: &str, existing: &'u User) -> Option<&'u Value> {
+        self.config.registry.replace_reads_existing(resource_type).then(|| existing.as_json())
+    }
+
     fn emit(&self, event: &LifecycleEvent) {
         deliver(self.config.events.as_deref(), event);
     }
@@ -133,8 +132,8 @@ impl Service<'_> {
             Some(_) => before.with_active(active, now, self.config.retention),
             None => Lifecycle::default().with_active(active, now, self.config.retention),
         };
-        if let Some(meta) = existing.and_then(|e| e.as_object().get("meta")) {
-            attrs.insert("meta".into(), meta.clone());
+        if let Some(meta) = existing.and_then(|e| e.attribute_json("meta")) {
+            attrs.insert("meta".into(), meta);
         }
         let mut user = User::from_json(Value::Object(attrs));
         user.set_id(id);
@@ -193,7 +192,7 @@ impl Service<'_> {
             let existing = self.get_user(tenant, id).await?;
             check_if_match(if_match, existing.version().as_ref())?;
             let Some(next) = compute(self, &existing)? else { return Ok(existing) };
-            if same_client_part(next.as_object(), existing.as_object()) {
+            if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
             #[cfg(any(test, feature = "conformance"))]
@@ -221,7 +220,7 @@ impl Service<'_> {
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
         self.update_user(tenant, id, if_match, |svc, existing| {
-            let attrs = svc.config.registry.validate("User", body, Some(existing.as_json()))?;
+            let attrs = svc.config.registry.validate("User", body, svc.existing_for_validation("User", existing))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.config.clock.now())))
         })
         .await
@@ -237,12 +236,17 @@ impl Service<'_> {
         let op = PatchOp::from_json(body)?;
         self.update_user(tenant, id, if_match, |svc, existing| {
             let registry = &svc.config.registry;
-            let mut doc = existing.as_object().clone();
+            // Copied from the stored form: the stored document is not turned into JSON as well.
+            let mut doc = match existing.to_json() {
+                Value::Object(doc) => doc,
+                _ => Map::new(),
+            };
             doc.remove("groups");
             if !op.apply(registry, "User", &mut doc)? {
                 return Ok(None);
             }
-            let attrs = registry.validate_owned("User", Value::Object(doc), Some(existing.as_json()))?;
+            let attrs =
+                registry.validate_owned("User", Value::Object(doc), svc.existing_for_validation("User", existing))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.config.clock.now())))
         })
         .await
@@ -337,7 +341,7 @@ impl Service<'_> {
             let existing = self.groups.get(tenant, id, true).await?;
             check_if_match(if_match, existing.version().as_ref())?;
             let Some(next) = compute(self, &existing)? else { return Ok(existing) };
-            if same_client_part(next.as_object(), existing.as_object()) {
+            if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
             let read = existing.version();
@@ -418,8 +422,10 @@ impl Service<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::same_client_part;
-    use serde_json::json;
+    use crate::User;
+    use scim_filter::CompactValue;
+    use serde_json::{Value, json};
+    use std::sync::Arc;
 
     #[test]
     fn client_part_ignores_meta_and_groups_only() {
@@ -427,10 +433,19 @@ mod tests {
         let b = json!({"userName": "a", "meta": {"version": "2"}});
         let c = json!({"userName": "b", "meta": {"version": "1"}});
         let d = json!({"userName": "a", "title": "x"});
-        let (a, b, c, d) =
-            (a.as_object().unwrap(), b.as_object().unwrap(), c.as_object().unwrap(), d.as_object().unwrap());
-        assert!(same_client_part(a, b) && same_client_part(b, a));
-        assert!(!same_client_part(a, c));
-        assert!(!same_client_part(a, d) && !same_client_part(d, a));
+        // The stored user as JSON and in the compact form a store keeps.
+        let forms = |v: &Value| [User::from_json(v.clone()), User::from_compact(Arc::new(CompactValue::from(v)))];
+        let map = |v: &Value| v.as_object().cloned().unwrap_or_default();
+        for existing in forms(&a) {
+            assert!(existing.same_client_part(&map(&b)));
+            assert!(!existing.same_client_part(&map(&c)));
+            assert!(!existing.same_client_part(&map(&d)));
+        }
+        for existing in forms(&b) {
+            assert!(existing.same_client_part(&map(&a)));
+        }
+        for existing in forms(&d) {
+            assert!(!existing.same_client_part(&map(&a)));
+        }
     }
 }

@@ -436,6 +436,16 @@ impl SchemaRegistry {
             .chain(rt.extensions.iter().filter_map(|e| self.schema(&e.schema).map(|s| (s, true))))
     }
 
+    /// Whether validating a replace of a `resource_type` resource reads the stored resource:
+    /// only to keep its immutable top-level attributes, so only when a schema of the type has
+    /// one (none of the RFC's User and Group schemas does). An unknown type answers `true`.
+    pub(crate) fn replace_reads_existing(&self, resource_type: &str) -> bool {
+        self.resource_type(resource_type).is_none_or(|rt| {
+            self.schemas_of(rt)
+                .any(|(schema, _)| schema.attributes.iter().any(|a| a.mutability == Mutability::Immutable))
+        })
+    }
+
     /// Finds the attribute a path names in resource type `rt`.
     ///
     /// A URN-qualified path is looked up in that schema only; an unqualified path in the
