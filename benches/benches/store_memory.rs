@@ -63,6 +63,31 @@ fn make_user(base: &[Value], i: usize) -> User {
     user
 }
 
+/// Times `iters` creates, each of a document made (untimed) just before it, numbered from
+/// `next`. With `keep_size`, each created user is deleted again (untimed).
+fn time_creates(
+    store: &MemoryUserStore,
+    tenant: &TenantId,
+    base: &[Value],
+    next: &std::sync::atomic::AtomicUsize,
+    iters: u64,
+    keep_size: bool,
+) -> std::time::Duration {
+    let mut spent = std::time::Duration::ZERO;
+    for _ in 0..iters {
+        let u = make_user(base, next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let t = Instant::now();
+        let created = black_box(block_on(UserStore::create(store, tenant, u)).expect("create"));
+        spent += t.elapsed();
+        if keep_size {
+            let id = created.id().expect("created users have ids").to_owned();
+            drop(created);
+            block_on(UserStore::delete(store, tenant, &id, None)).expect("delete");
+        }
+    }
+    spent
+}
+
 fn query(filter: &str) -> ListQuery {
     let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("bench filters apply");
     ListQuery { filter: Some(filter), ..ListQuery::default() }
@@ -238,19 +263,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
     // without the cost of growing the heap and the indexes, which `create` includes.
     let next_steady = std::sync::atomic::AtomicUsize::new(4 * n);
     g.bench_function("create_steady", |b| {
-        b.iter_custom(|iters| {
-            let mut spent = std::time::Duration::ZERO;
-            for _ in 0..iters {
-                let u = make_user(base, next_steady.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-                let t = Instant::now();
-                let created = black_box(block_on(UserStore::create(&*store, &tenant, u)).expect("create"));
-                spent += t.elapsed();
-                let id = created.id().expect("created users have ids").to_owned();
-                drop(created);
-                block_on(UserStore::delete(&*store, &tenant, &id, None)).expect("delete");
-            }
-            spent
-        });
+        b.iter_custom(|iters| time_creates(&store, &tenant, base, &next_steady, iters, true));
     });
 
     // create runs last: it grows the store.
@@ -258,16 +271,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
     // a server stores the body it has just parsed (the document is in the cache).
     let next = std::sync::atomic::AtomicUsize::new(n);
     g.bench_function("create", |b| {
-        b.iter_custom(|iters| {
-            let mut spent = std::time::Duration::ZERO;
-            for _ in 0..iters {
-                let u = make_user(base, next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-                let t = Instant::now();
-                black_box(block_on(UserStore::create(&*store, &tenant, u)).expect("create"));
-                spent += t.elapsed();
-            }
-            spent
-        });
+        b.iter_custom(|iters| time_creates(&store, &tenant, base, &next, iters, false));
     });
     // create_premade: the documents of a whole sample are made first (cold in memory by the
     // time they are stored, as in a bulk import of documents parsed long before).
