@@ -70,7 +70,7 @@ impl Doc {
     /// document into JSON.
     fn attribute_json(&self, key: &str) -> Option<Value> {
         match self {
-            Self::Compact { compact, json: _ } => compact.as_object()?.get(key).map(CompactValue::to_value),
+            Self::Compact { compact, .. } => compact.as_object()?.get(key).map(CompactValue::to_value),
             Self::Json(doc) => doc.get(key).cloned(),
         }
     }
@@ -86,17 +86,23 @@ impl Doc {
     /// Whether the attributes a client sets (all but `meta` and the derived `groups`) equal
     /// those of `other`, compared without turning a compact document into JSON.
     fn same_client_part(&self, other: &Map<String, Value>) -> bool {
-        let client = |k: &str| k != "meta" && k != "groups";
-        let others = other.keys().filter(|k| client(k)).count();
+        /// The entries `mine` gives (of either form) against `other`, `eq` comparing two values.
+        fn same<'a, V, I: Iterator<Item = (&'a str, V)>>(
+            mine: impl Fn() -> I,
+            other: &Map<String, Value>,
+            eq: impl Fn(V, &Value) -> bool,
+        ) -> bool {
+            let client = |k: &str| k != "meta" && k != "groups";
+            mine().filter(|(k, _)| client(k)).count() == other.keys().filter(|k| client(k)).count()
+                && mine().filter(|(k, _)| client(k)).all(|(k, v)| other.get(k).is_some_and(|w| eq(v, w)))
+        }
         match self {
-            Self::Compact { compact, .. } => compact.as_object().is_some_and(|doc| {
-                doc.iter().filter(|(k, _)| client(k)).count() == others
-                    && doc.iter().filter(|(k, _)| client(k)).all(|(k, v)| other.get(k).is_some_and(|w| v == w))
-            }),
-            Self::Json(doc) => doc.as_object().is_some_and(|doc| {
-                doc.keys().filter(|k| client(k)).count() == others
-                    && doc.iter().filter(|(k, _)| client(k)).all(|(k, v)| other.get(k) == Some(v))
-            }),
+            Self::Compact { compact, .. } => {
+                compact.as_object().is_some_and(|doc| same(|| doc.iter(), other, |v, w| v == w))
+            }
+            Self::Json(doc) => doc
+                .as_object()
+                .is_some_and(|doc| same(|| doc.iter().map(|(k, v)| (k.as_str(), v)), other, |v, w| v == w)),
         }
     }
 

@@ -190,10 +190,6 @@ impl<R> IdMap<R> {
         self.table.find_mut(hash, |e| e.hash == hash && *e.id == *id).map(|e| &mut e.rec)
     }
 
-    pub(crate) fn contains_key(&self, id: &str) -> bool {
-        self.get_key_value(id).is_some()
-    }
-
     /// `Some` when `id` is absent: where to insert it with [`IdMap::insert_vacant`].
     pub(crate) fn vacant(&self, id: &str) -> Option<Vacant> {
         let hash = self.hash(id);
@@ -363,13 +359,13 @@ mod tests {
         *map.get_mut(&ids[7]).expect("stored") = 70;
         assert_eq!(map.insert(Arc::clone(&ids[7]), 700), Some(70), "insert replaces");
         assert_eq!(map.insert(Arc::from("new"), 1), None);
-        assert!(map.contains_key("new"));
+        assert!(map.get("new").is_some());
         for id in ids.iter().step_by(2) {
             assert!(map.remove_entry(id).is_some());
         }
         assert!(map.remove_entry(&ids[0]).is_none(), "removed once");
         assert_eq!(map.len(), 2501);
-        assert!(ids.iter().enumerate().all(|(i, id)| map.contains_key(id) == (i % 2 == 1)));
+        assert!(ids.iter().enumerate().all(|(i, id)| map.get(id).is_some() == (i % 2 == 1)));
         assert_eq!(map.get(&ids[7]), Some(&700));
         assert!(!map.is_empty());
     }

@@ -494,9 +494,9 @@ impl Tenant {
 
     pub(crate) fn create_group(&mut self, mut group: Group) -> Result<Group, StoreError> {
         let id: Arc<str> = Arc::from(group.id().ok_or_else(missing_id)?);
-        if self.groups.contains_key(&id) {
+        let Some(vacant) = self.groups.vacant(&id) else {
             return Err(StoreError::Uniqueness(format!("a group with id {id:?} already exists")));
-        }
+        };
         let name_key = self.check_group_name(&group, None)?;
         let (members, member_ids) = take_members(&mut group);
         group.set_version(&Version::from_revision(1));
@@ -516,7 +516,7 @@ impl Tenant {
         self.group_gen += 1;
         let rec = GroupRec { doc: group, seq, rev: 1, members, member_ids };
         let out = group_view(&rec, true);
-        self.groups.insert(id, rec);
+        self.groups.insert_vacant(vacant, id, rec);
         Ok(out)
     }
 

@@ -77,8 +77,7 @@ fn new_id() -> Result<String, ScimError> {
     Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
 }
 
-/// Whether two documents are equal but for the server-owned and derived parts (`meta`,
-/// `groups`): "did anything change?", without copying either.
+/// Adds `schema` to the document's `schemas` unless it is there (in any case).
 fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
     let schemas = doc.entry("schemas").or_insert_with(|| Value::Array(Vec::new()));
     if let Value::Array(list) = schemas {
