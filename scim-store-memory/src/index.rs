@@ -158,13 +158,18 @@ impl<R> fmt::Debug for IdMap<R> {
     }
 }
 
+/// Whether an entry is the one of `id` (of hash `hash`): hashes first, then the text.
+fn is_entry<R>(hash: u64, id: &str) -> impl Fn(&IdEntry<R>) -> bool + '_ {
+    move |e| e.hash == hash && *e.id == *id
+}
+
 impl<R> IdMap<R> {
     fn hash(&self, id: &str) -> u64 {
         self.state.hash_one(id)
     }
 
     fn find(&self, hash: u64, id: &str) -> Option<&IdEntry<R>> {
-        self.table.find(hash, |e| e.hash == hash && *e.id == *id)
+        self.table.find(hash, is_entry(hash, id))
     }
 
     /// How many records.
@@ -187,7 +192,7 @@ impl<R> IdMap<R> {
 
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut R> {
         let hash = self.hash(id);
-        self.table.find_mut(hash, |e| e.hash == hash && *e.id == *id).map(|e| &mut e.rec)
+        self.table.find_mut(hash, is_entry(hash, id)).map(|e| &mut e.rec)
     }
 
     /// `Some` when `id` is absent: where to insert it with [`IdMap::insert_vacant`].
@@ -206,7 +211,7 @@ impl<R> IdMap<R> {
     /// Inserts `rec` under `id`, replacing (and returning) any record there.
     pub(crate) fn insert(&mut self, id: Arc<str>, rec: R) -> Option<R> {
         let hash = self.hash(&id);
-        match self.table.entry(hash, |e| e.hash == hash && *e.id == *id, |e| e.hash) {
+        match self.table.entry(hash, is_entry(hash, &id), |e| e.hash) {
             hashbrown::hash_table::Entry::Occupied(mut e) => Some(std::mem::replace(&mut e.get_mut().rec, rec)),
             hashbrown::hash_table::Entry::Vacant(e) => {
                 e.insert(IdEntry { hash, id, rec });
@@ -218,7 +223,7 @@ impl<R> IdMap<R> {
     /// Removes `id`; returns the stored id and its record.
     pub(crate) fn remove_entry(&mut self, id: &str) -> Option<(Arc<str>, R)> {
         let hash = self.hash(id);
-        let entry = self.table.find_entry(hash, |e| e.hash == hash && *e.id == *id).ok()?;
+        let entry = self.table.find_entry(hash, is_entry(hash, id)).ok()?;
         let (IdEntry { id, rec, .. }, _) = entry.remove();
         Some((id, rec))
     }
