@@ -9,11 +9,15 @@
 //! `cargo bench -p scim-benches --bench http` (env: `SCIM_BENCH_USERS`, default 100000;
 //! `SCIM_BENCH_SECONDS`, default 5; `SCIM_BENCH_CONNECTIONS`, default 32).
 //! Under `cargo test` / `cargo bench --no-run` nothing runs; `--bench` is required.
+//! The example server binary runs on jemalloc: `--features jemalloc` measures it as shipped,
+//! the default measures the system allocator.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
+// Linked for its global allocator under `--features jemalloc`.
+use scim_benches as _;
 use scim_core::{DynGroupStore, DynUserStore, Provisioning, ScimService, TenantId};
 use scim_example_server::credentials::Credentials;
 use scim_example_server::{BASE_PATH, axum_adapter};

@@ -8,6 +8,12 @@
 //! cannot do anything useful without it.
 
 use sha2::{Digest, Sha256};
+
+/// With the `jemalloc` feature, every bench (each links this crate) allocates as the example
+/// server does.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
