@@ -8,15 +8,15 @@
 //! cannot do anything useful without it.
 
 use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
 /// With the `jemalloc` feature, every bench (each links this crate) allocates as the example
 /// server does.
 #[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 /// sha256 of the default `users.jsonl` (10 000 users, seed 7644).
 pub const USERS_SHA256: &str = "98edca86cc33c92effa3451b04cc7607a29ba3b11da4a6ae7f6884a9fb287c57";
