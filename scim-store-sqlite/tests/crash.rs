@@ -1,7 +1,7 @@
 //! Crash test: a child process (this test binary, re-run with `SCIM_CRASH_CHILD_DB` set)
 //! creates users as fast as it can and prints each acknowledged id; the parent kills it with
-//! SIGKILL at a random moment after its first acknowledgement, reopens the database and checks that every acknowledged user
-//! is there and that `PRAGMA integrity_check` says `ok`.
+//! SIGKILL at a random moment after its first acknowledgement, reopens the database and checks
+//! that every acknowledged user is there and that `PRAGMA integrity_check` says `ok`.
 
 mod common;
 
