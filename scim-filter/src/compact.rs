@@ -6,11 +6,15 @@
 //! heap string. Filtering many resources then spends its time chasing pointers to keys scattered
 //! over the heap. A [`CompactValue`] keeps:
 //!
-//! - each object as one boxed slice of `(key, value)` entries in key order, no spare capacity;
-//! - keys interned as 32-bit symbols: comparing a key with a compiled filter's key is an
+//! - each object as one boxed slice of entries in key order, no spare capacity;
+//! - keys interned as 16-bit symbols: comparing a key with a compiled filter's key is an
 //!   integer comparison, no key text is stored per document, and the shared key text, when it
 //!   is needed, is hot in the cache;
-//! - strings of up to 22 bytes inline, longer ones in one exact-size allocation;
+//! - every value in 24 bytes, and an object's entry in the same 24 bytes: the value carries
+//!   its key's symbol in two bytes that would otherwise be padding (a `(key, value)` pair
+//!   would take 32, and a stored user about 15 % more memory);
+//! - strings of up to 20 bytes inline (timestamps fit), longer ones in one exact-size
+//!   allocation;
 //! - numbers as `serde_json::Number`, so nothing is lost in a round trip.
 //!
 //! It converts from and to `serde_json::Value` losslessly (`CompactValue::from(&value)`,
@@ -40,7 +44,7 @@
 //! Each thread also remembers the key lists of the objects it converted last (64 of them,
 //! at most 64 keys each), so converting an object with the same keys as an earlier one (the
 //! `emails` values of every user) compares each key with the remembered one instead of
-//! looking it up. Converting from `Value` by value moves strings longer than 22 bytes instead
+//! looking it up. Converting from `Value` by value moves strings longer than 20 bytes instead
 //! of copying them.
 //!
 //! # Why not fewer, larger allocations
@@ -66,39 +70,71 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 pub const MAX_INTERNED_KEYS: usize = 16_384;
 
 /// Longest string kept inline, without an allocation.
-const INLINE: usize = 22;
+const INLINE: usize = 20;
 
 /// An immutable JSON value in a compact form; see the [module docs](self).
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct CompactValue(Repr);
 
-#[derive(Clone, PartialEq)]
+/// Every variant starts with the tag (offset 0) and has its `key` at offset 2 (`repr(u8)` lays each
+/// variant out as a `repr(C)` struct that starts with the tag): an entry of an interned object is
+/// just its value, which carries the entry's key there, so an entry takes 24 bytes where a `(key,
+/// value)` pair would take 32. A value that is not such an entry (a document, an array element, a
+/// value of a text-keyed object) has [`Sym::NONE`], and its key is never read.
+#[derive(Clone)]
+#[repr(u8)]
 enum Repr {
-    Null,
-    Bool(bool),
-    Number(Number),
+    Null {
+        key: Sym,
+    },
+    Bool {
+        key: Sym,
+        value: bool,
+    },
+    Number {
+        key: Sym,
+        value: Number,
+    },
     Inline {
         len: u8,
+        key: Sym,
         bytes: [u8; INLINE],
     },
-    String(Box<str>),
-    Array(Box<[CompactValue]>),
-    /// Entries in key order, keys interned.
-    Object(Box<[(Sym, CompactValue)]>),
+    String {
+        key: Sym,
+        value: Box<str>,
+    },
+    Array {
+        key: Sym,
+        items: Box<[CompactValue]>,
+    },
+    /// Entries in key order, each value carrying its interned key.
+    Object {
+        key: Sym,
+        entries: Box<[CompactValue]>,
+    },
     /// Entries in key order, keys as text (some key could not be interned: the table is full).
-    TextObject(Box<[(Box<str>, CompactValue)]>),
+    TextObject {
+        key: Sym,
+        entries: Box<[(Box<str>, CompactValue)]>,
+    },
 }
 
 const _: () = assert!(std::mem::size_of::<CompactValue>() == 24);
 
 /// An interned key name: an index into the process-wide table.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Sym(u32);
+pub(crate) struct Sym(u16);
+
+const _: () = assert!(MAX_INTERNED_KEYS < u16::MAX as usize);
 
 impl Sym {
-    /// The name.
+    /// No key: the key of a value that is not an entry of an interned object.
+    const NONE: Self = Self(u16::MAX);
+
+    /// The name (empty for [`Sym::NONE`]).
     pub(crate) fn as_str(self) -> &'static str {
-        slots()[self.0 as usize].get().map_or("", |name| &**name)
+        slots().get(usize::from(self.0)).and_then(OnceLock::get).map_or("", |name| &**name)
     }
 }
 
@@ -108,7 +144,7 @@ pub struct CompactObject<'a>(ObjRepr<'a>);
 
 #[derive(Clone, Copy)]
 pub(crate) enum ObjRepr<'a> {
-    Interned(&'a [(Sym, CompactValue)]),
+    Interned(&'a [CompactValue]),
     Text(&'a [(Box<str>, CompactValue)]),
 }
 
@@ -195,16 +231,17 @@ impl Symbols {
         (keys.len() == len && keys.first().is_some_and(|(name, _)| *name == first)).then(|| Rc::clone(shape))
     }
 
-    fn remember(&mut self, keys: &[(Sym, CompactValue)], sorted: bool) {
-        let Some((first, _)) = keys.first() else { return };
-        if keys.len() > SHAPE_KEYS {
+    fn remember(&mut self, entries: &[CompactValue], sorted: bool) {
+        let Some(first) = entries.first().map(CompactValue::key) else { return };
+        if entries.len() > SHAPE_KEYS {
             return;
         }
         if self.shapes.is_empty() {
             self.shapes.resize(SHAPE_SLOTS, None);
         }
-        let slot = Self::slot(keys.len(), first.as_str());
-        self.shapes[slot] = Some(Rc::new((keys.iter().map(|(sym, _)| (sym.as_str(), *sym)).collect(), sorted)));
+        let slot = Self::slot(entries.len(), first.as_str());
+        let keys = entries.iter().map(|e| (e.key().as_str(), e.key())).collect();
+        self.shapes[slot] = Some(Rc::new((keys, sorted)));
     }
 }
 
@@ -249,8 +286,8 @@ fn intern_in(local: &mut SymMap, name: &str) -> Option<(Sym, &'static str)> {
                 let slot = slots().get(index)?;
                 let _ = slot.set(name.into());
                 let text: &'static str = slot.get().map(|b| &**b)?;
-                // `index < MAX_INTERNED_KEYS`, which fits in a u32.
-                let sym = Sym(index as u32);
+                // `index < MAX_INTERNED_KEYS < u16::MAX`: never `Sym::NONE`.
+                let sym = Sym(u16::try_from(index).ok()?);
                 table.insert(text, sym);
                 (text, sym)
             }
@@ -262,30 +299,57 @@ fn intern_in(local: &mut SymMap, name: &str) -> Option<(Sym, &'static str)> {
 
 impl CompactValue {
     /// JSON `null`.
-    pub const NULL: Self = Self(Repr::Null);
+    pub const NULL: Self = Self(Repr::Null { key: Sym::NONE });
+
+    /// The key this value has as an entry of an interned object ([`Sym::NONE`] otherwise).
+    pub(crate) fn key(&self) -> Sym {
+        match self.0 {
+            Repr::Null { key }
+            | Repr::Bool { key, .. }
+            | Repr::Number { key, .. }
+            | Repr::Inline { key, .. }
+            | Repr::String { key, .. }
+            | Repr::Array { key, .. }
+            | Repr::Object { key, .. }
+            | Repr::TextObject { key, .. } => key,
+        }
+    }
+
+    fn set_key(&mut self, sym: Sym) {
+        match &mut self.0 {
+            Repr::Null { key }
+            | Repr::Bool { key, .. }
+            | Repr::Number { key, .. }
+            | Repr::Inline { key, .. }
+            | Repr::String { key, .. }
+            | Repr::Array { key, .. }
+            | Repr::Object { key, .. }
+            | Repr::TextObject { key, .. } => *key = sym,
+        }
+    }
 
     /// Stores `s` in `slot`: inline (its bytes copied in place, so that no whole-value copy
     /// rereads them) or in one exact-size allocation.
     fn fill_string(slot: &mut Self, s: &str) {
         if s.len() <= INLINE {
-            // `s.len() <= 22` fits in a u8.
-            *slot = Self(Repr::Inline { len: s.len() as u8, bytes: [0; INLINE] });
+            // `s.len() <= 20` fits in a u8.
+            *slot = Self(Repr::Inline { len: s.len() as u8, key: Sym::NONE, bytes: [0; INLINE] });
             if let Repr::Inline { bytes, .. } = &mut slot.0 {
                 bytes[..s.len()].copy_from_slice(s.as_bytes());
             }
         } else {
-            *slot = Self(Repr::String(s.into()));
+            *slot = Self(Repr::String { key: Sym::NONE, value: s.into() });
         }
     }
 
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match &self.0 {
-            Repr::Inline { len, bytes } => {
+            Repr::Inline { len, bytes, .. } => {
                 // Built from a `&str` of exactly `len` bytes.
                 std::str::from_utf8(&bytes[..usize::from(*len)]).ok()
             }
-            Repr::String(s) => Some(s),
+            Repr::String { value, .. } => Some(value),
             _ => None,
         }
     }
@@ -293,7 +357,7 @@ impl CompactValue {
     /// The boolean, if this is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self.0 {
-            Repr::Bool(b) => Some(b),
+            Repr::Bool { value, .. } => Some(value),
             _ => None,
         }
     }
@@ -301,7 +365,7 @@ impl CompactValue {
     /// The number, if this is one.
     pub fn as_number(&self) -> Option<&Number> {
         match &self.0 {
-            Repr::Number(n) => Some(n),
+            Repr::Number { value, .. } => Some(value),
             _ => None,
         }
     }
@@ -309,7 +373,7 @@ impl CompactValue {
     /// The elements, if this is an array.
     pub fn as_array(&self) -> Option<&[Self]> {
         match &self.0 {
-            Repr::Array(items) => Some(items),
+            Repr::Array { items, .. } => Some(items),
             _ => None,
         }
     }
@@ -317,26 +381,26 @@ impl CompactValue {
     /// The object, if this is one.
     pub fn as_object(&self) -> Option<CompactObject<'_>> {
         match &self.0 {
-            Repr::Object(entries) => Some(CompactObject(ObjRepr::Interned(entries))),
-            Repr::TextObject(entries) => Some(CompactObject(ObjRepr::Text(entries))),
+            Repr::Object { entries, .. } => Some(CompactObject(ObjRepr::Interned(entries))),
+            Repr::TextObject { entries, .. } => Some(CompactObject(ObjRepr::Text(entries))),
             _ => None,
         }
     }
 
     /// Whether this is `null`.
     pub fn is_null(&self) -> bool {
-        matches!(self.0, Repr::Null)
+        matches!(self.0, Repr::Null { .. })
     }
 
     /// The same document as a `serde_json::Value`.
     pub fn to_value(&self) -> Value {
         match &self.0 {
-            Repr::Null => Value::Null,
-            Repr::Bool(b) => Value::Bool(*b),
-            Repr::Number(n) => Value::Number(n.clone()),
-            Repr::Inline { .. } | Repr::String(_) => Value::String(self.as_str().unwrap_or_default().to_owned()),
-            Repr::Array(items) => Value::Array(items.iter().map(Self::to_value).collect()),
-            Repr::Object(_) | Repr::TextObject(_) => {
+            Repr::Null { .. } => Value::Null,
+            Repr::Bool { value, .. } => Value::Bool(*value),
+            Repr::Number { value, .. } => Value::Number(value.clone()),
+            Repr::Inline { .. } | Repr::String { .. } => Value::String(self.as_str().unwrap_or_default().to_owned()),
+            Repr::Array { items, .. } => Value::Array(items.iter().map(Self::to_value).collect()),
+            Repr::Object { .. } | Repr::TextObject { .. } => {
                 Value::Object(self.as_object().map(CompactObject::to_map).unwrap_or_default())
             }
         }
@@ -356,7 +420,7 @@ impl CompactValue {
         // a value (or an entry) elsewhere and moving it in would reload, as a whole, bytes
         // just stored piecemeal, which stalls the load (measured: about half of the
         // conversion's own time).
-        let mut interned: Vec<(Sym, Self)> = vec![(Sym(0), Self::NULL); len];
+        let mut interned: Vec<Self> = vec![Self::NULL; len];
         let mut filled = 0;
         let mut sorted = true;
         let mut previous: &str = "";
@@ -383,8 +447,8 @@ impl CompactValue {
                 None => {
                     if shape.take().is_some() {
                         // The shape stops here: check the order of the entries taken from it so far.
-                        sorted = interned[..filled].windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str());
-                        previous = interned[..filled].last().map_or("", |(sym, _)| sym.as_str());
+                        sorted = interned[..filled].windows(2).all(|w| w[0].key().as_str() < w[1].key().as_str());
+                        previous = interned[..filled].last().map_or("", |e| e.key().as_str());
                     }
                     match intern_in(&mut local.map, key) {
                         Some((sym, name)) => {
@@ -395,7 +459,11 @@ impl CompactValue {
                         None => {
                             interned.truncate(filled);
                             let mut all: Vec<(Box<str>, Self)> = Vec::with_capacity(interned.capacity());
-                            all.extend(interned.drain(..).map(|(sym, v)| (Box::from(sym.as_str()), v)));
+                            all.extend(interned.drain(..).map(|mut v| {
+                                let name = v.key().as_str();
+                                v.set_key(Sym::NONE);
+                                (Box::from(name), v)
+                            }));
                             all.push((k.into(), Self::NULL));
                             if let Some((_, slot)) = all.last_mut() {
                                 fill(slot, v, local);
@@ -407,19 +475,19 @@ impl CompactValue {
                 }
             };
             if filled == interned.len() {
-                interned.push((sym, Self::NULL));
+                interned.push(Self::NULL);
             }
-            if let Some((key, slot)) = interned.get_mut(filled) {
-                *key = sym;
+            if let Some(slot) = interned.get_mut(filled) {
                 fill(slot, v, local);
+                slot.set_key(sym);
             }
             filled += 1;
         }
         interned.truncate(filled);
         match text {
             Some(mut text) => {
-                sort_dedup(&mut text, |k| k);
-                Self(Repr::TextObject(text.into_boxed_slice()))
+                sort_dedup(&mut text, |(k, _)| k);
+                Self(Repr::TextObject { key: Sym::NONE, entries: text.into_boxed_slice() })
             }
             None => {
                 match &shape {
@@ -427,9 +495,9 @@ impl CompactValue {
                     None => local.remember(&interned, sorted),
                 }
                 if !sorted {
-                    sort_dedup(&mut interned, |k| k.as_str());
+                    sort_dedup(&mut interned, |e| e.key().as_str());
                 }
-                Self(Repr::Object(interned.into_boxed_slice()))
+                Self(Repr::Object { key: Sym::NONE, entries: interned.into_boxed_slice() })
             }
         }
     }
@@ -452,16 +520,16 @@ impl CompactValue {
             filled += 1;
         }
         out.truncate(filled);
-        Self(Repr::Array(out.into_boxed_slice()))
+        Self(Repr::Array { key: Sym::NONE, items: out.into_boxed_slice() })
     }
 }
 
-/// Sorts entries by key and keeps the last of equal keys.
-fn sort_dedup<K>(entries: &mut Vec<(K, CompactValue)>, text: impl Fn(&K) -> &str) {
+/// Sorts entries by key (`text`) and keeps the last of equal keys.
+fn sort_dedup<E>(entries: &mut Vec<E>, text: impl Fn(&E) -> &str) {
     entries.reverse();
     // Stable: of equal keys, the last one given comes first and is kept.
-    entries.sort_by(|a, b| text(&a.0).cmp(text(&b.0)));
-    entries.dedup_by(|later, earlier| text(&later.0) == text(&earlier.0));
+    entries.sort_by(|a, b| text(a).cmp(text(b)));
+    entries.dedup_by(|later, earlier| text(later) == text(earlier));
 }
 
 impl<'a> CompactObject<'a> {
@@ -473,7 +541,7 @@ impl<'a> CompactObject<'a> {
     pub fn get(self, key: &str) -> Option<&'a CompactValue> {
         match self.0 {
             ObjRepr::Interned(entries) => {
-                entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| &entries[i].1)
+                entries.binary_search_by(|e| e.key().as_str().cmp(key)).ok().map(|i| &entries[i])
             }
             ObjRepr::Text(entries) => entries.binary_search_by(|(k, _)| (**k).cmp(key)).ok().map(|i| &entries[i].1),
         }
@@ -509,7 +577,7 @@ impl<'a> CompactObject<'a> {
 
 /// The entries of either kind of object (one of the two iterators is empty).
 struct Entries<'a> {
-    interned: std::slice::Iter<'a, (Sym, CompactValue)>,
+    interned: std::slice::Iter<'a, CompactValue>,
     text: std::slice::Iter<'a, (Box<str>, CompactValue)>,
 }
 
@@ -518,7 +586,7 @@ impl<'a> Iterator for Entries<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.interned.next() {
-            Some((k, v)) => Some((k.as_str(), v)),
+            Some(v) => Some((v.key().as_str(), v)),
             None => self.text.next().map(|(k, v)| (&**k, v)),
         }
     }
@@ -533,7 +601,7 @@ impl DoubleEndedIterator for Entries<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         match self.text.next_back() {
             Some((k, v)) => Some((&**k, v)),
-            None => self.interned.next_back().map(|(k, v)| (k.as_str(), v)),
+            None => self.interned.next_back().map(|v| (v.key().as_str(), v)),
         }
     }
 }
@@ -545,8 +613,8 @@ impl CompactValue {
     fn fill_ref(slot: &mut Self, value: &Value, local: &mut Symbols) {
         match value {
             Value::Null => {}
-            Value::Bool(b) => *slot = Self(Repr::Bool(*b)),
-            Value::Number(n) => *slot = Self(Repr::Number(n.clone())),
+            Value::Bool(b) => *slot = Self(Repr::Bool { key: Sym::NONE, value: *b }),
+            Value::Number(n) => *slot = Self(Repr::Number { key: Sym::NONE, value: n.clone() }),
             Value::String(s) => Self::fill_string(slot, s),
             Value::Array(items) => *slot = Self::array(local, items.iter(), Self::fill_ref),
             Value::Object(map) => {
@@ -559,9 +627,11 @@ impl CompactValue {
     fn fill_owned(slot: &mut Self, value: Value, local: &mut Symbols) {
         match value {
             Value::Null => {}
-            Value::Bool(b) => *slot = Self(Repr::Bool(b)),
-            Value::Number(n) => *slot = Self(Repr::Number(n)),
-            Value::String(s) if s.len() > INLINE => *slot = Self(Repr::String(s.into_boxed_str())),
+            Value::Bool(b) => *slot = Self(Repr::Bool { key: Sym::NONE, value: b }),
+            Value::Number(n) => *slot = Self(Repr::Number { key: Sym::NONE, value: n }),
+            Value::String(s) if s.len() > INLINE => {
+                *slot = Self(Repr::String { key: Sym::NONE, value: s.into_boxed_str() });
+            }
             Value::String(s) => Self::fill_string(slot, &s),
             Value::Array(items) => *slot = Self::array(local, items.into_iter(), Self::fill_owned),
             Value::Object(map) => *slot = Self::object(local, map.into_iter(), Self::fill_owned),
@@ -597,13 +667,34 @@ impl From<&CompactValue> for Value {
 impl PartialEq<Value> for CompactValue {
     fn eq(&self, other: &Value) -> bool {
         match (&self.0, other) {
-            (Repr::Null, Value::Null) => true,
-            (Repr::Bool(a), Value::Bool(b)) => a == b,
-            (Repr::Number(a), Value::Number(b)) => a == b,
-            (Repr::Inline { .. } | Repr::String(_), Value::String(b)) => self.as_str() == Some(b.as_str()),
-            (Repr::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y),
-            (Repr::Object(_) | Repr::TextObject(_), Value::Object(b)) => self.as_object().is_some_and(|a| a == *b),
+            (Repr::Null { .. }, Value::Null) => true,
+            (Repr::Bool { value: a, .. }, Value::Bool(b)) => a == b,
+            (Repr::Number { value: a, .. }, Value::Number(b)) => a == b,
+            (Repr::Inline { .. } | Repr::String { .. }, Value::String(b)) => self.as_str() == Some(b.as_str()),
+            (Repr::Array { items: a, .. }, Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            (Repr::Object { .. } | Repr::TextObject { .. }, Value::Object(b)) => {
+                self.as_object().is_some_and(|a| a == *b)
+            }
             _ => false,
+        }
+    }
+}
+
+/// Equal exactly when the two convert to equal `serde_json::Value`s.
+impl PartialEq for CompactValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Null { .. }, Repr::Null { .. }) => true,
+            (Repr::Bool { value: a, .. }, Repr::Bool { value: b, .. }) => a == b,
+            (Repr::Number { value: a, .. }, Repr::Number { value: b, .. }) => a == b,
+            (Repr::Array { items: a, .. }, Repr::Array { items: b, .. }) => a == b,
+            _ => match (self.as_object(), other.as_object()) {
+                (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x == y),
+                (None, None) => self.as_str().is_some_and(|a| other.as_str() == Some(a)),
+                _ => false,
+            },
         }
     }
 }
@@ -618,12 +709,12 @@ impl PartialEq<Map<String, Value>> for CompactObject<'_> {
 impl fmt::Debug for CompactValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Repr::Null => f.write_str("null"),
-            Repr::Bool(b) => write!(f, "{b}"),
-            Repr::Number(n) => write!(f, "{n}"),
-            Repr::Inline { .. } | Repr::String(_) => write!(f, "{:?}", self.as_str().unwrap_or_default()),
-            Repr::Array(items) => f.debug_list().entries(items.iter()).finish(),
-            Repr::Object(_) | Repr::TextObject(_) => match self.as_object() {
+            Repr::Null { .. } => f.write_str("null"),
+            Repr::Bool { value, .. } => write!(f, "{value}"),
+            Repr::Number { value, .. } => write!(f, "{value}"),
+            Repr::Inline { .. } | Repr::String { .. } => write!(f, "{:?}", self.as_str().unwrap_or_default()),
+            Repr::Array { items, .. } => f.debug_list().entries(items.iter()).finish(),
+            Repr::Object { .. } | Repr::TextObject { .. } => match self.as_object() {
                 Some(obj) => obj.fmt(f),
                 None => Ok(()),
             },
@@ -640,18 +731,18 @@ impl fmt::Debug for CompactObject<'_> {
 impl Serialize for CompactValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            Repr::Null => serializer.serialize_unit(),
-            Repr::Bool(b) => serializer.serialize_bool(*b),
-            Repr::Number(n) => n.serialize(serializer),
-            Repr::Inline { .. } | Repr::String(_) => serializer.serialize_str(self.as_str().unwrap_or_default()),
-            Repr::Array(items) => {
+            Repr::Null { .. } => serializer.serialize_unit(),
+            Repr::Bool { value, .. } => serializer.serialize_bool(*value),
+            Repr::Number { value, .. } => value.serialize(serializer),
+            Repr::Inline { .. } | Repr::String { .. } => serializer.serialize_str(self.as_str().unwrap_or_default()),
+            Repr::Array { items, .. } => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
                     seq.serialize_element(item)?;
                 }
                 seq.end()
             }
-            Repr::Object(_) | Repr::TextObject(_) => match self.as_object() {
+            Repr::Object { .. } | Repr::TextObject { .. } => match self.as_object() {
                 Some(obj) => obj.serialize(serializer),
                 None => serializer.serialize_unit(),
             },
@@ -678,7 +769,7 @@ mod tests {
     fn round_trips_every_json_type() {
         let doc = json!({
             "s": "short", "long": "a string that is longer than twenty-two bytes", "empty": "",
-            "exactly22": "abcdefghijklmnopqrstuv", "unicode": "Zoë Åström 𝄞",
+            "exactly20": "abcdefghijklmnopqrst", "exactly21": "abcdefghijklmnopqrstu", "unicode": "Zoë Åström 𝄞",
             "n": 1, "neg": -5, "big": u64::MAX, "f": 1.5, "t": true, "f2": false, "null": null,
             "arr": [1, "x", {"b": 2, "a": [null]}], "obj": {"z": {}, "a": []}
         });
@@ -688,11 +779,14 @@ mod tests {
         assert_eq!(serde_json::to_value(&compact).unwrap(), doc);
         assert_eq!(serde_json::to_string(&compact).unwrap(), serde_json::to_string(&doc).unwrap());
         let obj = compact.as_object().unwrap();
-        assert_eq!(obj.get("exactly22").and_then(CompactValue::as_str), Some("abcdefghijklmnopqrstuv"));
+        assert_eq!(obj.get("exactly20").and_then(CompactValue::as_str), Some("abcdefghijklmnopqrst"));
+        assert_eq!(obj.get("exactly21").and_then(CompactValue::as_str), Some("abcdefghijklmnopqrstu"));
+        assert!(matches!(obj.get("exactly20").map(|v| &v.0), Some(Repr::Inline { len: 20, .. })));
+        assert!(matches!(obj.get("exactly21").map(|v| &v.0), Some(Repr::String { .. })));
         assert_eq!(obj.get("unicode").and_then(CompactValue::as_str), Some("Zoë Åström 𝄞"));
         assert_eq!(obj.get("big").and_then(CompactValue::as_number).and_then(Number::as_u64), Some(u64::MAX));
         assert!(obj.get("missing").is_none());
-        assert_eq!(obj.len(), 14);
+        assert_eq!(obj.len(), 15);
     }
 
     #[test]
@@ -718,6 +812,12 @@ mod tests {
         assert!(one == json!(1));
         let obj = compact.as_object().expect("an object");
         assert!(obj == *doc.as_object().expect("an object"));
+        // Entries of an object carry their keys; equality of values ignores them.
+        let pair = CompactValue::from(&json!({"x": [1, {"k": "v"}], "y": [1, {"k": "v"}], "z": [1, {"j": "v"}]}));
+        let pair = pair.as_object().expect("an object");
+        assert_eq!(pair.get("x"), pair.get("y"));
+        assert_ne!(pair.get("x"), pair.get("z"), "keys inside the values still count");
+        assert_eq!(pair.get("x").cloned(), Some(CompactValue::from(&json!([1, {"k": "v"}]))));
     }
 
     #[test]
@@ -725,7 +825,7 @@ mod tests {
         let a = CompactValue::from(&json!({"userName": "a"}));
         let b = CompactValue::from(json!({"userName": "b"}));
         let sym = |v: &CompactValue| match &v.0 {
-            Repr::Object(entries) => entries[0].0,
+            Repr::Object { entries, .. } => entries[0].key(),
             _ => panic!("an interned object"),
         };
         assert_eq!(sym(&a), sym(&b));

@@ -66,14 +66,14 @@ impl Key {
         match obj.repr() {
             ObjRepr::Interned(entries) => {
                 if let Some(sym) = self.interned {
-                    let same = |(k, _): &&(Sym, CompactValue)| *k == sym;
+                    let same = |v: &&CompactValue| v.key() == sym;
                     let hit = if self.from_end { entries.iter().rev().find(same) } else { entries.iter().find(same) };
-                    if let Some((_, v)) = hit {
-                        return Some(v);
+                    if hit.is_some() {
+                        return hit;
                     }
                 }
                 // Another casing.
-                scan(entries.iter().map(|(k, v)| (k.as_str(), v)), &self.name)
+                scan(entries.iter().map(|v| (v.key().as_str(), v)), &self.name)
             }
             ObjRepr::Text(entries) => scan(entries.iter().map(|(k, v)| (&**k, v)), &self.name),
         }
