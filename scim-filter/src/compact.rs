@@ -297,35 +297,34 @@ fn intern_in(local: &mut SymMap, name: &str) -> Option<(Sym, &'static str)> {
     Some((sym, text))
 }
 
+/// Evaluates `$body` with `$key` bound to the key field of `$repr` (a `&Repr` or `&mut Repr`),
+/// whichever the variant.
+macro_rules! with_key {
+    ($repr:expr, $key:ident => $body:expr) => {
+        match $repr {
+            Repr::Null { key: $key }
+            | Repr::Bool { key: $key, .. }
+            | Repr::Number { key: $key, .. }
+            | Repr::Inline { key: $key, .. }
+            | Repr::String { key: $key, .. }
+            | Repr::Array { key: $key, .. }
+            | Repr::Object { key: $key, .. }
+            | Repr::TextObject { key: $key, .. } => $body,
+        }
+    };
+}
+
 impl CompactValue {
     /// JSON `null`.
     pub const NULL: Self = Self(Repr::Null { key: Sym::NONE });
 
     /// The key this value has as an entry of an interned object ([`Sym::NONE`] otherwise).
     pub(crate) fn key(&self) -> Sym {
-        match self.0 {
-            Repr::Null { key }
-            | Repr::Bool { key, .. }
-            | Repr::Number { key, .. }
-            | Repr::Inline { key, .. }
-            | Repr::String { key, .. }
-            | Repr::Array { key, .. }
-            | Repr::Object { key, .. }
-            | Repr::TextObject { key, .. } => key,
-        }
+        with_key!(&self.0, key => *key)
     }
 
     fn set_key(&mut self, sym: Sym) {
-        match &mut self.0 {
-            Repr::Null { key }
-            | Repr::Bool { key, .. }
-            | Repr::Number { key, .. }
-            | Repr::Inline { key, .. }
-            | Repr::String { key, .. }
-            | Repr::Array { key, .. }
-            | Repr::Object { key, .. }
-            | Repr::TextObject { key, .. } => *key = sym,
-        }
+        with_key!(&mut self.0, key => *key = sym);
     }
 
     /// Stores `s` in `slot`: inline (its bytes copied in place, so that no whole-value copy
