@@ -79,8 +79,9 @@ pub struct CompactValue(Repr);
 /// Every variant starts with the tag (offset 0) and has its `key` at offset 2 (`repr(u8)` lays each
 /// variant out as a `repr(C)` struct that starts with the tag): an entry of an interned object is
 /// just its value, which carries the entry's key there, so an entry takes 24 bytes where a `(key,
-/// value)` pair would take 32. A value that is not such an entry (a document, an array element, a
-/// value of a text-keyed object) has [`Sym::NONE`], and its key is never read.
+/// value)` pair would take 32. Values are built with [`Sym::NONE`]; the key of a value that is not
+/// such an entry (a document, an array element, a value of a text-keyed object, a clone taken out
+/// of an object) means nothing and is never read.
 #[derive(Clone)]
 #[repr(u8)]
 enum Repr {
@@ -318,7 +319,7 @@ impl CompactValue {
     /// JSON `null`.
     pub const NULL: Self = Self(Repr::Null { key: Sym::NONE });
 
-    /// The key this value has as an entry of an interned object ([`Sym::NONE`] otherwise).
+    /// The key of this value as an entry of an interned object (meaningless otherwise).
     pub(crate) fn key(&self) -> Sym {
         with_key!(&self.0, key => *key)
     }
@@ -458,11 +459,7 @@ impl CompactValue {
                         None => {
                             interned.truncate(filled);
                             let mut all: Vec<(Box<str>, Self)> = Vec::with_capacity(interned.capacity());
-                            all.extend(interned.drain(..).map(|mut v| {
-                                let name = v.key().as_str();
-                                v.set_key(Sym::NONE);
-                                (Box::from(name), v)
-                            }));
+                            all.extend(interned.drain(..).map(|v| (Box::from(v.key().as_str()), v)));
                             all.push((k.into(), Self::NULL));
                             if let Some((_, slot)) = all.last_mut() {
                                 fill(slot, v, local);
