@@ -54,8 +54,10 @@
 //! layout with its earlier 32-byte entries; plain top-level filter scans were up to 30 % slower.
 //! Under glibc's allocator its few long-lived blocks of 300–1 000 bytes slowed the short-lived
 //! allocations around them (the memory store's HTTP `POST` and `PATCH` lost a fifth to a half of
-//! their throughput) and freeing (purging 10 000 of 1M users took 62 ms against 42 ms). A library
-//! does not choose its host's allocator, so this layout stays.
+//! their throughput) and freeing (purging 10 000 of 1M users took 62 ms against 42 ms, in the
+//! memory-store bench as it then was, loading users in batches of 10 000 that left glibc's heap
+//! slower for everything after; the HTTP bench never did). A library does not choose its host's
+//! allocator, so this layout stays.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value};
