@@ -1,26 +1,14 @@
 //! `ScimService::handle` without a socket: build an `http::Request`, call `handle`, assert the
 //! status, headers and JSON body. Uses the memory store and a fixed-token authenticator.
 
-use async_trait::async_trait;
+mod tokens;
+
 use axum::http::{Method, Request, Response, StatusCode};
-use scim_core::{Authenticator, Provisioning, ScimService, TenantId};
+use scim_core::{Provisioning, ScimService};
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-#[derive(Debug)]
-struct Tokens;
-
-#[async_trait]
-impl Authenticator for Tokens {
-    async fn authenticate(&self, token: &str) -> Option<TenantId> {
-        match token {
-            "token-a" => Some(TenantId::new("a")),
-            "token-b" => Some(TenantId::new("b")),
-            _ => None,
-        }
-    }
-}
+use tokens::Tokens;
 
 fn service() -> ScimService {
     let store = Arc::new(MemoryUserStore::new());

@@ -4,28 +4,17 @@
 //! with a server error (`5xx` other than `501` for the endpoints it does not implement), with a
 //! well-formed SCIM error for every `4xx`, and it must leave the stored data consistent.
 
+mod tokens;
+
 use axum::http::{Method, Request, Response, StatusCode};
 use proptest::prelude::*;
-use scim_core::{Authenticator, Provisioning, ScimService, TenantId};
+use scim_core::{Provisioning, ScimService};
 use scim_store_memory::MemoryUserStore;
 use scim_store_sqlite::SqliteUserStore;
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
-
-#[derive(Debug)]
-struct Tokens;
-
-#[async_trait::async_trait]
-impl Authenticator for Tokens {
-    async fn authenticate(&self, token: &str) -> Option<TenantId> {
-        match token {
-            "token-a" => Some(TenantId::new("a")),
-            "token-b" => Some(TenantId::new("b")),
-            _ => None,
-        }
-    }
-}
+use tokens::Tokens;
 
 /// Which resource an id slot refers to: one the sequence created earlier, or a made-up one.
 #[derive(Debug, Clone)]
