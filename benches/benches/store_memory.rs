@@ -11,26 +11,14 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, black_box};
+use scim_benches::{block_on, make_user};
 use scim_core::{
     Lifecycle, ListQuery, ListRequest, Provisioning, QueryFilter, SchemaRegistry, TenantId, User, UserStatus, UserStore,
 };
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Runs a future that never suspends (the memory store's) to completion.
-fn block_on<F: Future>(f: F) -> F::Output {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 /// `VmRSS` and `VmHWM` in KiB.
 fn memory_kib() -> (u64, u64) {
@@ -44,23 +32,6 @@ fn memory_kib() -> (u64, u64) {
             .unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// User `i`, made from workload user `i % 10 000`, as the provisioning service stores it.
-fn make_user(base: &[Value], i: usize) -> User {
-    let mut doc = base[i % base.len()].clone();
-    let o = doc.as_object_mut().expect("workload users are objects");
-    o.insert("id".into(), json!(format!("{i:08x}-0000-4000-8000-000000000000")));
-    let name = o.get("userName").and_then(Value::as_str).unwrap_or("user@example.com").to_owned();
-    o.insert("userName".into(), json!(format!("{i}.{name}")));
-    o.insert("externalId".into(), json!(format!("ext{i}")));
-    o.remove("meta");
-    let mut user = User::from_json(doc);
-    let t0 = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("time");
-    user.set_created(t0);
-    user.set_last_modified(t0);
-    user.set_lifecycle(&Lifecycle::default());
-    user
 }
 
 /// Times `iters` creates, each of a document made (untimed) just before it, numbered from

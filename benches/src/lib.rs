@@ -194,6 +194,38 @@ pub fn patches() -> Vec<(String, String, serde_json::Value)> {
         .collect()
 }
 
+/// Runs a future that never suspends (the memory store's) to completion.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// User `i`, made from workload user `i % base.len()` (`base` from [`load_users`]) with a
+/// distinct `id`, `userName` and `externalId`, as the provisioning service hands a new user to
+/// its store.
+pub fn make_user(base: &[serde_json::Value], i: usize) -> scim_core::User {
+    use serde_json::{Value, json};
+    let mut doc = base[i % base.len()].clone();
+    let o = doc.as_object_mut().expect("workload users are objects");
+    o.insert("id".into(), json!(format!("{i:08x}-0000-4000-8000-000000000000")));
+    let name = o.get("userName").and_then(Value::as_str).unwrap_or("user@example.com").to_owned();
+    o.insert("userName".into(), json!(format!("{i}.{name}")));
+    o.insert("externalId".into(), json!(format!("ext{i}")));
+    o.remove("meta");
+    let mut user = scim_core::User::from_json(doc);
+    let t0 = chrono::DateTime::from_timestamp(1_735_689_600, 0).expect("2025-01-01T00:00:00Z");
+    user.set_created(t0);
+    user.set_last_modified(t0);
+    user.set_lifecycle(&scim_core::Lifecycle::default());
+    user
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
