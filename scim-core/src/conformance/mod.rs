@@ -121,6 +121,8 @@ macro_rules! conformance_tests {
             service_restore_one_second_before_purge,
             service_delete_is_immediate_and_permanent,
             service_concurrent_patches_lose_no_update,
+            service_concurrent_patches_with_if_match_any_lose_no_update,
+            service_concurrent_group_patches_with_if_match_any_lose_no_update,
             service_stale_if_match_is_412,
             service_replace_keeps_id_and_created,
             service_paging_edges,

@@ -5,8 +5,8 @@ use super::support::{content, join_all, t0, tenant};
 use crate::lifecycle::ManualClock;
 use crate::provisioning::service::{Config, Service};
 use crate::{
-    DynGroupStore, DynUserStore, LifecycleEvent, LifecycleEvents, ListRequest, ScimError, TenantId, User, UserStatus,
-    Version, urn,
+    DynGroupStore, DynUserStore, Group, LifecycleEvent, LifecycleEvents, ListRequest, ScimError, TenantId, User,
+    UserStatus, Version, urn,
 };
 use chrono::Duration;
 use http::StatusCode;
@@ -324,7 +324,22 @@ pub async fn service_delete_is_immediate_and_permanent(users: &DynUserStore, gro
 
 /// 16 concurrent PATCHes adding distinct emails, without `If-Match`, all land.
 pub async fn service_concurrent_patches_lose_no_update(users: &DynUserStore, groups: &DynGroupStore) {
-    let t = tenant("svc_concurrent", "a");
+    concurrent_email_patches(users, groups, "svc_concurrent", None).await;
+}
+
+/// 16 concurrent PATCHes adding distinct emails, each with `If-Match: *`, all land: `*` asks only
+/// that the user exists, and the write stays conditional on the version the service read.
+pub async fn service_concurrent_patches_with_if_match_any_lose_no_update(users: &DynUserStore, groups: &DynGroupStore) {
+    concurrent_email_patches(users, groups, "svc_concurrent_any", Some(&Version::new("*"))).await;
+}
+
+async fn concurrent_email_patches(
+    users: &DynUserStore,
+    groups: &DynGroupStore,
+    case: &str,
+    if_match: Option<&Version>,
+) {
+    let t = tenant(case, "a");
     let mut fx = Fixture::new(Duration::days(30));
     fx.config.interleave = true;
     let svc = fx.service(users, groups);
@@ -336,7 +351,7 @@ pub async fn service_concurrent_patches_lose_no_update(users: &DynUserStore, gro
             let body = json!({"schemas": [urn::PATCH_OP], "Operations": [
                 {"op": "add", "path": "emails", "value": [{"value": format!("w{w}@example.com"), "type": format!("t{w}")}]}
             ]});
-            Box::pin(async move { svc.patch_user(t, id, &body, None).await })
+            Box::pin(async move { svc.patch_user(t, id, &body, if_match).await })
                 as PatchFuture<'_>
         })
         .collect();
@@ -355,6 +370,48 @@ pub async fn service_concurrent_patches_lose_no_update(users: &DynUserStore, gro
     expected.sort();
     assert_eq!(emails, expected);
     assert!(u.version().expect("version").matches(&Version::from_revision(17)));
+}
+
+/// 8 concurrent group PATCHes with `If-Match: *`, each adding a member and setting `externalId`
+/// (so the whole group is rewritten, not just its members), lose no member.
+pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
+    users: &DynUserStore,
+    groups: &DynGroupStore,
+) {
+    type GroupFuture<'a> = Pin<Box<dyn Future<Output = Result<Group, ScimError>> + Send + 'a>>;
+    let t = tenant("svc_concurrent_group_any", "a");
+    let mut fx = Fixture::new(Duration::days(30));
+    fx.config.interleave = true;
+    let svc = fx.service(users, groups);
+    let mut ids = Vec::new();
+    for w in 0..8 {
+        let u = svc.create_user(&t, &json!({"userName": format!("m{w}@example.com")})).await.expect("create");
+        ids.push(id_of(&u));
+    }
+    let g = svc.create_group(&t, &json!({"displayName": "Busy"})).await.expect("group");
+    let gid = g.id().unwrap_or_default().to_owned();
+    let any = Version::new("*");
+    let (t, gid, any) = (&t, gid.as_str(), &any);
+    let patches: Vec<GroupFuture<'_>> = ids
+        .iter()
+        .enumerate()
+        .map(|(w, member)| {
+            let body = json!({"schemas": [urn::PATCH_OP], "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": member}]},
+                {"op": "replace", "path": "externalId", "value": format!("ext{w}")}
+            ]});
+            Box::pin(async move { svc.patch_group(t, gid, &body, Some(any)).await }) as GroupFuture<'_>
+        })
+        .collect();
+    for r in join_all(patches).await {
+        r.expect("every patch succeeds");
+    }
+    let g = svc.get_group(t, gid, true).await.expect("get");
+    let mut got: Vec<&str> = g.member_ids().collect();
+    got.sort_unstable();
+    let mut want: Vec<&str> = ids.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(got, want);
 }
 
 /// With a client `If-Match`, a stale version is `412` for PATCH, PUT and DELETE; the current

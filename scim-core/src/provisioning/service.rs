@@ -175,8 +175,10 @@ impl Service<'_> {
         Ok(user)
     }
 
-    /// Read, compute, conditional replace; retried from the read when another writer won and
-    /// the client sent no `If-Match`.
+    /// Read, compute, replace conditional on the version read; retried from the read when
+    /// another writer won. The client's `If-Match` is checked against each read (`*` only asks
+    /// that the user exists), so the write itself is always conditional and never loses an
+    /// update, whatever the client sent.
     async fn update_user<F>(
         &self,
         tenant: &TenantId,
@@ -199,12 +201,14 @@ impl Service<'_> {
                 crate::conformance::yield_now().await;
             }
             let read = existing.version();
-            match self.users.replace(tenant, next, if_match.or(read.as_ref())).await {
+            match self.users.replace(tenant, next, read.as_ref()).await {
                 Ok(stored) => {
                     self.transition_event(tenant, existing.lifecycle().status, &stored);
                     return Ok(stored);
                 }
-                Err(StoreError::PreconditionFailed) if if_match.is_none() => {}
+                // Another writer won since the read: read again. A client's `If-Match` is
+                // checked against that read, so a stale one ends as `412` there.
+                Err(StoreError::PreconditionFailed) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -343,10 +347,14 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
+            #[cfg(any(test, feature = "conformance"))]
+            if self.config.interleave {
+                crate::conformance::yield_now().await;
+            }
             let read = existing.version();
-            match self.groups.replace(tenant, next, if_match.or(read.as_ref())).await {
+            match self.groups.replace(tenant, next, read.as_ref()).await {
                 Ok(stored) => return Ok(stored),
-                Err(StoreError::PreconditionFailed) if if_match.is_none() => {}
+                Err(StoreError::PreconditionFailed) => {}
                 Err(e) => return Err(e.into()),
             }
         }
