@@ -43,6 +43,9 @@ fn test_connection_finds_nothing_and_needs_the_token() {
     let list = filter_users(&server, "userName eq \"4f0a6b3c-1c1f-4e3e-9d55-0c7a6f1b2e3d\"");
     assert_eq!(list["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:ListResponse");
     assert_eq!(list["totalResults"], 0);
+    // The same probe when the matching attribute is the work e-mail.
+    let probe = "emails[type eq \"work\"].value eq \"4f0a6b3c-1c1f-4e3e-9d55-0c7a6f1b2e3d\"";
+    assert_eq!(filter_users(&server, probe)["totalResults"], 0);
     assert_eq!(list["startIndex"], 1);
     assert_eq!(list["itemsPerPage"], 0);
     assert_eq!(list["Resources"], json!([]));
@@ -68,6 +71,12 @@ fn create_match_and_update_with_both_patch_dialects() {
     assert_eq!(list["Resources"][0]["id"], id);
     let list = filter_users(&server, "externalId eq \"ryanl\"");
     assert_eq!(list["Resources"][0]["id"], id);
+    // With the work e-mail as the matching attribute, in Microsoft's documented form.
+    let list = filter_users(&server, "emails[type eq \"work\"].value eq \"Ryan@Contoso.example\"");
+    assert_eq!(list["totalResults"], 1);
+    assert_eq!(list["Resources"][0]["id"], id);
+    let list = filter_users(&server, "emails[type eq \"home\"].value eq \"ryan@contoso.example\"");
+    assert_eq!(list["totalResults"], 0);
     server.get(&format!("/Users/{id}")).expect(200);
 
     // Default dialect: capitalised ops, one op per attribute, value-path filters.

@@ -37,9 +37,12 @@
 //! ```
 //!
 //! Lenient forms that identity providers send are accepted by default and can be switched
-//! off with [`ParseOptions`]: an unquoted value (`externalId eq jyoung`). Input length and
-//! nesting depth are bounded ([`ParseOptions::max_len`], [`ParseOptions::max_depth`]), so no
-//! input can exhaust the stack.
+//! off with [`ParseOptions`]: an unquoted value (`externalId eq jyoung`). Microsoft's
+//! documented `emails[type eq "work"].value eq "x"` (a value path, then a comparison of one of
+//! its sub-attributes) is always accepted and read as `emails[type eq "work" and value eq "x"]`,
+//! the form `Display` prints; no RFC filter has that shape. A value in single quotes is an
+//! error that says to use double quotes. Input length and nesting depth are bounded
+//! ([`ParseOptions::max_len`], [`ParseOptions::max_depth`]), so no input can exhaust the stack.
 //!
 //! # PATCH paths
 //!

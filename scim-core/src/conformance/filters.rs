@@ -48,6 +48,9 @@ pub const FILTER_TABLE: &[(&str, usize)] = &[
     (r#"not (title pr)"#, 1),
     (r#"name.familyName eq "jensen""#, 1),
     (r#"emails[type eq "work" and value co "@example.com"]"#, 3),
+    // Microsoft's documented form of the same kind of element filter.
+    (r#"emails[type eq "work"].value eq "ADELE.VANCE@example.com""#, 1),
+    (r#"emails[type eq "work"].value eq "alex.wilber@example.org""#, 0),
     (r#"emails.value ew ".org""#, 2),
     (r#"meta.created gt "2025-03-01T12:02:00Z""#, 3),
     (r#"meta.created le "2025-03-01T12:01:00Z" or title eq "Intern""#, 4),

@@ -86,9 +86,23 @@ fn unary(i: &str, ctx: Ctx) -> PResult<'_, Filter> {
     })?;
     if let Some(inner) = rest.strip_prefix('[') {
         let (rest, filter) = value_filter(rest, inner, ctx)?;
+        let (rest, filter) = match rest.strip_prefix('.') {
+            Some(after_dot) => value_path_comparison(after_dot, filter, ctx)?,
+            None => (rest, filter),
+        };
         return Ok((rest, Filter::ValuePath { attr: path.into_owned(), filter: Box::new(filter) }));
     }
     attr_exp_rest(rest, path, ctx)
+}
+
+/// `valuePath "." subAttr (compareOp compValue | "pr")`, after the dot: Microsoft's documented
+/// `emails[type eq "work"].value eq "x"` (not in RFC 7644's grammar), read as the element
+/// filter `emails[type eq "work" and value eq "x"]`, which is what it asks.
+#[inline(never)]
+fn value_path_comparison<'a>(i: &'a str, filter: Filter, ctx: Ctx) -> PResult<'a, Filter> {
+    let (rest, sub) = context("a sub-attribute name after '].'", cut(attr_name)).parse(i)?;
+    let (rest, comparison) = attr_exp_rest(rest, RawPath::name_only(sub), ctx)?;
+    Ok((rest, Filter::And(Box::new(filter), Box::new(comparison))))
 }
 
 /// The inside of `attr[ … ]` after `[`; `open` points at the `[` for errors.

@@ -71,7 +71,12 @@ pub(crate) struct RawPath<'a> {
     sub_attr: Option<&'a str>,
 }
 
-impl RawPath<'_> {
+impl<'a> RawPath<'a> {
+    /// A path of just an attribute name.
+    pub(crate) fn name_only(name: &'a str) -> Self {
+        Self { urn: None, name, sub_attr: None }
+    }
+
     /// The owned path; each part is allocated with exactly its length.
     #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn into_owned(self) -> AttrPath {

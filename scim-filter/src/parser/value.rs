@@ -34,6 +34,10 @@ fn unquoted_value(i: &str, bare_values: bool) -> PResult<'_, CompValue> {
         CompValue::Null
     } else if let Some(n) = json_number(token) {
         CompValue::Number(n)
+    } else if token.starts_with('\'') {
+        // Not a bare word: a string in the wrong quotes. Taking `'work'` as the five
+        // characters would match nothing, or store the quotes in a PATCH.
+        return Err(nom::Err::Failure(PError::expected(i, "a string in double quotes (\"…\"), not single quotes")));
     } else if bare_values {
         CompValue::Str(token.to_owned())
     } else if token.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
