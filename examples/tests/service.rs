@@ -207,6 +207,15 @@ async fn routes_methods_and_media_types() {
     assert_eq!(body(&resp)["etag"]["supported"], true);
     let resp = call(Method::GET, "/ResourceTypes/Group").send(&svc).await;
     assert_eq!(resp.status(), StatusCode::OK);
+    // RFC 7644 §4: discovery endpoints answer a filter with 403 rather than ignore it.
+    for path in [
+        "/ResourceTypes?filter=name%20eq%20%22Group%22",
+        "/Schemas?filter=id%20eq%20%22x%22",
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User?filter=id%20pr",
+        "/ServiceProviderConfig?FILTER=x",
+    ] {
+        assert_error(&call(Method::GET, path).send(&svc).await, 403, None);
+    }
 }
 
 #[tokio::test]

@@ -85,6 +85,10 @@ fn one_schema() {
     let ty = emails["subAttributes"].as_array().unwrap().iter().find(|a| a["name"] == "type").unwrap();
     assert_eq!(ty["canonicalValues"], json!(["work", "home", "other"]));
     assert!(r.schema_document("urn:nope", BASE).is_none());
+    // Group names are unique per tenant (the stores answer 409), and discovery says so.
+    let group = r.schema_document(urn::GROUP, BASE).expect("group schema");
+    let display_name = group["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "displayName").unwrap();
+    assert_eq!((&display_name["uniqueness"], &display_name["required"]), (&json!("server"), &json!(true)));
 }
 
 #[test]

@@ -1,18 +1,22 @@
 //! The core Group schema (RFC 7643 §4.2, schema representation §8.7.1).
 
 use super::common::{common_attributes, complex, reference, string};
-use super::{Mutability, Schema};
+use super::{Mutability, Schema, Uniqueness};
 use crate::urn;
 
 /// The core Group schema, `urn:ietf:params:scim:schemas:core:2.0:Group`, with the common
 /// attributes `id`, `externalId` and `meta` at its head.
 ///
 /// `displayName` is required (RFC 7643 §4.2 says "REQUIRED"; the §8.7.1 listing says otherwise,
-/// and every client sends it).
+/// and every client sends it) and unique per tenant, ignoring case, as the stores enforce
+/// (`uniqueness: server`; §8.7.1 lists `none`, which would let two groups share a name that
+/// hosts and admins tell groups apart by).
 pub fn group_schema() -> Schema {
     let mut attributes = common_attributes();
     attributes.extend([
-        string("displayName", "A human-readable name for the Group.").with_required(),
+        string("displayName", "A human-readable name for the Group.")
+            .with_required()
+            .with_uniqueness(Uniqueness::Server),
         complex(
             "members",
             "A list of members of the Group.",

@@ -187,6 +187,16 @@ impl ScimService {
             .into());
         }
         let read_body = || self.read_json(req.headers(), body);
+        if route.is_discovery() && ctx.params.filter.is_some() {
+            // RFC 7644 §4: a client must not take the entries returned as matching its filter.
+            return Err(ScimError::new(
+                StatusCode::FORBIDDEN,
+                None,
+                "the discovery endpoints do not take a filter (RFC 7644 §4); ask for a schema or \
+                 resource type by its id instead",
+            )
+            .into());
+        }
         match (route, method) {
             (Route::Collection(kind), &Method::GET) => self.list(&ctx, kind, &ctx.params).await,
             (Route::Collection(kind), &Method::POST) => self.create(&ctx, kind, &read_body()?).await,

@@ -145,6 +145,14 @@ impl Route {
         Some(route)
     }
 
+    /// `/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig` and their entries (RFC 7644 §4).
+    pub(crate) fn is_discovery(&self) -> bool {
+        matches!(
+            self,
+            Self::Schemas | Self::Schema(_) | Self::ResourceTypes | Self::ResourceType(_) | Self::ServiceProviderConfig
+        )
+    }
+
     /// The methods the route allows (for `405` and its `Allow` header).
     pub(crate) fn allowed(&self) -> &'static str {
         match self {
