@@ -184,6 +184,12 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 /// member changes that touch only the members named. Members are kept in the order they were
 /// added, one per `value`; `get`/`list` leave `members` out when `include_members` is false
 /// (and when the group has none).
+///
+/// A member names a user or another group of the same tenant. `create`, `replace` and
+/// `modify_members` drop any other member (an unknown or deleted id, another tenant's, the
+/// group itself), checking in the same atomic step as the write, so a member never outlives
+/// what it names; deleting or purging a user or a group takes it out of every group. A store
+/// of groups therefore needs the tenant's users at hand: this workspace's stores keep both.
 #[async_trait]
 pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new group (with its members).

@@ -259,13 +259,15 @@ fn group_external_id<'a>(groups: &'a IdMap<GroupRec>) -> impl Fn(&str) -> Option
 }
 
 /// Splits the `members` array out of a group document, deduplicated by `value`.
-fn take_members(group: &mut Group) -> (Vec<Value>, HashSet<Arc<str>>) {
+/// Takes the members out of `group`'s document: one per `value`, the first of each, and only
+/// those `exists` accepts (a user or another group of the tenant).
+fn take_members(group: &mut Group, exists: impl Fn(&str) -> bool) -> (Vec<Value>, HashSet<Arc<str>>) {
     let mut members = Vec::new();
     let mut ids = HashSet::default();
     if group.as_object().contains_key("members") {
         if let Some(Value::Array(list)) = group.as_object_mut().remove("members") {
             for m in list {
-                if let Some(v) = m.get("value").and_then(Value::as_str) {
+                if let Some(v) = m.get("value").and_then(Value::as_str).filter(|v| exists(v)) {
                     if ids.insert(Arc::from(v)) {
                         members.push(m);
                     }
@@ -431,15 +433,7 @@ impl Tenant {
         compact_order(&mut self.user_order, &mut self.users, |rec| &mut rec.seq);
         self.user_gen += 1;
         for (id, _) in removed {
-            let Some(group_ids) = self.memberships.remove(id) else { continue };
-            for gid in group_ids {
-                if let Some(g) = self.groups.get_mut(&gid) {
-                    g.member_ids.remove(id);
-                    g.members.retain(|m| m.get("value").and_then(Value::as_str) != Some(&**id));
-                    g.rev += 1;
-                    g.doc.set_version(&Version::from_revision(g.rev));
-                }
-            }
+            self.leave_all_groups(id);
         }
     }
 
@@ -479,6 +473,25 @@ impl Tenant {
         Ok(Some(key))
     }
 
+    /// Whether `member` names a user or a group of the tenant other than `group`: only those
+    /// are kept as members, so a member never outlives what it names.
+    fn can_be_member_of(&self, member: &str, group: &str) -> bool {
+        self.users.get(member).is_some() || (member != group && self.groups.get(member).is_some())
+    }
+
+    /// Takes `member` (a user or group being removed) out of every group that holds it.
+    fn leave_all_groups(&mut self, member: &str) {
+        let Some(group_ids) = self.memberships.remove(member) else { return };
+        for gid in group_ids {
+            if let Some(g) = self.groups.get_mut(&gid) {
+                g.member_ids.remove(member);
+                g.members.retain(|m| m.get("value").and_then(Value::as_str) != Some(member));
+                g.rev += 1;
+                g.doc.set_version(&Version::from_revision(g.rev));
+            }
+        }
+    }
+
     fn link(&mut self, member: &Arc<str>, group: &Arc<str>) {
         self.memberships.entry(Arc::clone(member)).or_default().push(Arc::clone(group));
     }
@@ -498,7 +511,7 @@ impl Tenant {
             return Err(StoreError::Uniqueness(format!("a group with id {id:?} already exists")));
         };
         let name_key = self.check_group_name(&group, None)?;
-        let (members, member_ids) = take_members(&mut group);
+        let (members, member_ids) = take_members(&mut group, |m| self.can_be_member_of(m, &id));
         group.set_version(&Version::from_revision(1));
         if let Some(k) = name_key {
             self.group_names.insert(&k, &id, group_name(&self.groups));
@@ -526,7 +539,7 @@ impl Tenant {
         let id = Arc::clone(id);
         check_version(rec.rev, if_match)?;
         let new_key = self.check_group_name(&group, Some(&id))?;
-        let (members, member_ids) = take_members(&mut group);
+        let (members, member_ids) = take_members(&mut group, |m| self.can_be_member_of(m, &id));
         let Some(rec) = self.groups.get_mut(&id) else { return Err(StoreError::NotFound) };
         let rev = rec.rev + 1;
         group.set_version(&Version::from_revision(rev));
@@ -578,6 +591,10 @@ impl Tenant {
         check_version(rec.rev, if_match)?;
         let mut linked = Vec::new();
         let mut unlinked = Vec::new();
+        let add: Vec<&Value> = add
+            .iter()
+            .filter(|m| m.get("value").and_then(Value::as_str).is_some_and(|v| self.can_be_member_of(v, &id)))
+            .collect();
         let Some(rec) = self.groups.get_mut(&id) else { return Err(StoreError::NotFound) };
         for m in add {
             if let Some(v) = m.get("value").and_then(Value::as_str) {
@@ -635,6 +652,7 @@ impl Tenant {
         for m in &rec.member_ids {
             self.unlink(m, &id);
         }
+        self.leave_all_groups(&id);
         Ok(())
     }
 }

@@ -82,17 +82,28 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     })
 }
 
-/// Inserts the members not already present; returns how many were new.
-fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<usize, Error> {
+/// Inserts the members not already present that name a user of the tenant or another of its
+/// groups (so a member never outlives what it names: the check and the insert are one
+/// statement, inside the caller's write transaction); returns whether each was inserted.
+fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<Vec<bool>, Error> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO memberships (tenant, group_id, value, display, type, ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+        "INSERT INTO memberships (tenant, group_id, value, display, type, ref) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+         WHERE EXISTS (SELECT 1 FROM users WHERE tenant = ?1 AND id = ?3 AND id_fold = ?7) \
+            OR (?3 <> ?2 AND EXISTS (SELECT 1 FROM groups WHERE tenant = ?1 AND id = ?3)) \
          ON CONFLICT DO NOTHING",
     )?;
-    let mut added = 0;
+    let mut inserted = Vec::with_capacity(members.len());
     for m in members {
-        added += stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference])?;
+        let id_fold = pushdown::lower(&m.value);
+        inserted.push(stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference, id_fold])? > 0);
     }
-    Ok(added)
+    Ok(inserted)
+}
+
+/// The members' JSON, of those `inserted` says were stored.
+fn kept(members: Vec<Value>, inserted: &[bool]) -> Vec<Value> {
+    members.into_iter().zip(inserted).filter_map(|(m, &kept)| kept.then_some(m)).collect()
 }
 
 fn load_members(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<Value>, Error> {
@@ -139,7 +150,8 @@ impl GroupStore for SqliteUserStore {
         })?;
         let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
         let tenant = tenant.as_str().to_owned();
-        self.db
+        let inserted = self
+            .db
             .write(move |conn| {
                 conn.prepare_cached(
                     "INSERT INTO groups (tenant, id, id_fold, display_name_lower, external_id, external_id_fold, \
@@ -156,11 +168,11 @@ impl GroupStore for SqliteUserStore {
                     e.last_modified,
                     e.doc
                 ])?;
-                insert_members(conn, &tenant, &e.id, &e.members).map(drop)
+                insert_members(conn, &tenant, &e.id, &e.members)
             })
             .await?;
         group.set_version(&Version::from_revision(1));
-        set_members(group.as_object_mut(), members);
+        set_members(group.as_object_mut(), kept(members, &inserted));
         Ok(group)
     }
 
@@ -191,7 +203,7 @@ impl GroupStore for SqliteUserStore {
         let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
         let tenant = tenant.as_str().to_owned();
         let if_match = if_match.cloned();
-        let version = self
+        let (version, inserted) = self
             .db
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &e.id)?;
@@ -213,12 +225,12 @@ impl GroupStore for SqliteUserStore {
                 ])?;
                 conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2")?
                     .execute(params![tenant, e.id])?;
-                insert_members(conn, &tenant, &e.id, &e.members)?;
-                Ok(current + 1)
+                let inserted = insert_members(conn, &tenant, &e.id, &e.members)?;
+                Ok((current + 1, inserted))
             })
             .await?;
         group.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
-        set_members(group.as_object_mut(), members);
+        set_members(group.as_object_mut(), kept(members, &inserted));
         Ok(group)
     }
 
@@ -240,7 +252,7 @@ impl GroupStore for SqliteUserStore {
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &id)?;
                 check_version(if_match.as_ref(), current)?;
-                let mut changed = insert_members(conn, &tenant, &id, &add)?;
+                let mut changed = insert_members(conn, &tenant, &id, &add)?.into_iter().filter(|&new| new).count();
                 let mut delete =
                     conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2 AND value = ?3")?;
                 for value in &remove {

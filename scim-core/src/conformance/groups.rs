@@ -174,6 +174,55 @@ pub async fn delete_group_removes_it_from_user_groups(users: &DynUserStore, grou
     groups.create(&t, group("g3", "one", &[])).await.expect("name free again");
 }
 
+/// Deleting a group takes it out of the groups it is a member of, and bumps their versions.
+pub async fn delete_group_removes_it_from_parent_groups(_users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("delete_nested_group", "a");
+    groups.create(&t, group("child", "Child", &[])).await.expect("create");
+    groups.create(&t, group("parent", "Parent", &["child"])).await.expect("create");
+    assert_eq!(member_values(&groups.get(&t, "parent", true).await.expect("get")), ["child"]);
+    groups.delete(&t, "child", None).await.expect("delete");
+    let parent = groups.get(&t, "parent", true).await.expect("get");
+    assert!(member_values(&parent).is_empty(), "{:?}", member_values(&parent));
+    assert!(parent.version().expect("version").matches(&Version::from_revision(2)));
+}
+
+/// A member must name a user or another group of the tenant: create, replace and
+/// `modify_members` drop the others (unknown ids, another tenant's users, the group itself),
+/// and what they return shows the members stored.
+pub async fn group_members_must_exist(users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("members_exist", "a");
+    let other = tenant("members_exist", "b");
+    seed(users, &t, 2).await;
+    users.create(&other, user("foreign", "foreign@example.com")).await.expect("create");
+    groups.create(&t, group("g0", "Zero", &[])).await.expect("create");
+
+    let created =
+        groups.create(&t, group("g1", "One", &["u000", "ghost", "g0", "g1", "foreign"])).await.expect("create");
+    assert_eq!(member_values(&created), ["g0", "u000"]);
+    assert_eq!(member_values(&groups.get(&t, "g1", true).await.expect("get")), ["g0", "u000"]);
+
+    let replaced = groups.replace(&t, group("g1", "One", &["ghost", "u001", "g1"]), None).await.expect("replace");
+    assert_eq!(member_values(&replaced), ["u001"]);
+    assert!(replaced.version().expect("version").matches(&Version::from_revision(2)));
+
+    // Only unknown ids: nothing changes, the version stays.
+    let change = MemberChange { add: vec![json!({"value": "ghost"}), json!({"value": "g1"})], remove: vec![] };
+    let v = groups.modify_members(&t, "g1", &change, t0(), None).await.expect("modify");
+    assert!(v.matches(&Version::from_revision(2)), "{v}");
+    let change = MemberChange { add: vec![json!({"value": "ghost"}), json!({"value": "u000"})], remove: vec![] };
+    let v = groups.modify_members(&t, "g1", &change, t0(), None).await.expect("modify");
+    assert!(v.matches(&Version::from_revision(3)), "{v}");
+    let got = groups.get(&t, "g1", true).await.expect("get");
+    assert_eq!(member_values(&got), ["u000", "u001"]);
+    assert_eq!(group_values(&users.get(&t, "u000").await.expect("get")), ["g1"]);
+
+    // A user deleted before the change is not added back.
+    users.delete(&t, "u001", None).await.expect("delete");
+    let change = MemberChange { add: vec![json!({"value": "u001"})], remove: vec![] };
+    groups.modify_members(&t, "g1", &change, t0(), None).await.expect("modify");
+    assert_eq!(member_values(&groups.get(&t, "g1", true).await.expect("get")), ["u000"]);
+}
+
 /// Groups are listed and filtered by `displayName` (Entra's lookup), ignoring case.
 pub async fn group_list_by_display_name(_users: &DynUserStore, groups: &DynGroupStore) {
     let t = tenant("group_list", "a");

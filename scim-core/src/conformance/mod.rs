@@ -91,6 +91,8 @@ macro_rules! conformance_tests {
             user_groups_are_derived_from_memberships,
             delete_user_removes_it_from_groups,
             delete_group_removes_it_from_user_groups,
+            delete_group_removes_it_from_parent_groups,
+            group_members_must_exist,
             group_list_by_display_name,
             // lists
             list_of_empty_tenant,
