@@ -209,6 +209,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
             u.as_object_mut().insert("active".into(), json!(false));
             u.set_lifecycle(&Lifecycle {
                 status: UserStatus::Suspended,
+                invited_at: None,
                 activated_at: None,
                 suspended_at: Some(due - Duration::days(30)),
                 purge_at: Some(due),

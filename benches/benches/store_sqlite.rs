@@ -231,6 +231,7 @@ fn bench_scale(
                                 u.as_object_mut().insert("active".into(), json!(false));
                                 u.set_lifecycle(&Lifecycle {
                                     status: UserStatus::Suspended,
+                                    invited_at: None,
                                     activated_at: None,
                                     suspended_at: Some(now),
                                     purge_at: Some(now),

@@ -60,30 +60,58 @@ fn suspend_restore_and_purge_with_a_short_retention() {
     }
 }
 
+/// The outbox's invitations for `id`, as `(tenant, userName, email)`.
+fn invitations(server: &Server, id: &str) -> Vec<(String, String, Option<String>)> {
+    let conn = rusqlite::Connection::open(server.db()).expect("open db");
+    let mut stmt = conn
+        .prepare("SELECT tenant_id, user_name, email FROM example_outbox WHERE kind = 'invitation' AND user_id = ?1")
+        .expect("prepare");
+    stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+/// Waits (up to 10 s) until the outbox holds `n` invitations for `id`, and returns them.
+fn wait_for_invitations(server: &Server, id: &str, n: usize) -> Vec<(String, String, Option<String>)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = invitations(server, id);
+        if rows.len() >= n {
+            return rows;
+        }
+        assert!(Instant::now() < deadline, "{} invitations in the outbox, expected {n}", rows.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn creating_a_user_queues_an_invitation() {
     let server = Server::start(&[]);
     let id =
         server.post("/Users", &user("invitee@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();
-    let conn = rusqlite::Connection::open(server.db()).expect("open db");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let row: Option<(String, String, Option<String>)> = conn
-            .query_row(
-                "SELECT tenant_id, user_name, email FROM example_outbox WHERE kind = 'invitation' AND user_id = ?1",
-                [&id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .ok();
-        if let Some((tenant, user_name, email)) = row {
-            assert_eq!(tenant, server.tenant);
-            assert_eq!(user_name, "invitee@example.com");
-            assert_eq!(email.as_deref(), Some("invitee@example.com"));
-            break;
-        }
-        assert!(Instant::now() < deadline, "no invitation in the outbox");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let rows = wait_for_invitations(&server, &id, 1);
+    assert_eq!(
+        rows,
+        [(server.tenant.clone(), "invitee@example.com".to_owned(), Some("invitee@example.com".to_owned()))]
+    );
+}
+
+#[test]
+fn a_user_created_suspended_is_invited_when_first_restored() {
+    let server = Server::start(&[]);
+    let mut body = user("later@example.com");
+    body["active"] = json!(false);
+    let id = server.post("/Users", &body).expect(201).json()["id"].as_str().expect("id").to_owned();
+    let restored = set_active(&server, &id, true);
+    assert_eq!(restored[LIFECYCLE]["status"], "pending");
+    assert!(restored[LIFECYCLE]["invitedAt"].is_string(), "{restored}");
+    assert_eq!(wait_for_invitations(&server, &id, 1).len(), 1);
+    // Suspending and restoring again does not invite twice.
+    set_active(&server, &id, false);
+    set_active(&server, &id, true);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(invitations(&server, &id).len(), 1);
 }
 
 #[test]

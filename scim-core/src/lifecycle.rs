@@ -6,11 +6,12 @@
 //! [`LifecycleEvent`](crate::LifecycleEvent).
 //!
 //! ```text
-//!  create (active absent/true) -> Pending --(host: accept_invitation)--> Active
+//!  create (active absent/true) -> Pending (invited_at = now) --(host: accept_invitation)--> Active
 //!  create with active=false    -> Suspended (never invited)
 //!  Pending/Active --(active=false via PATCH or PUT)--> Suspended, purge_at = now + retention
-//!  Suspended --(active=true before purge_at)--> Active if it was ever activated, else Pending;
-//!                                               every attribute intact, purge_at cleared
+//!  Suspended --(active=true before purge_at)--> Active if it was ever activated, else Pending
+//!                                               (invited now if it never was); every
+//!                                               attribute intact, purge_at cleared
 //!  Suspended --(now >= purge_at: purge job, or any access)--> gone (404)
 //!  any state --(DELETE)--> gone at once, removed from every group
 //! ```
@@ -70,6 +71,10 @@ impl FromStr for UserStatus {
 pub struct Lifecycle {
     /// Current status.
     pub status: UserStatus,
+    /// When the user first became pending, which is when the host is asked to invite the
+    /// person (the `Invited` event): at creation, or, for a user created suspended, when it
+    /// is first restored. `None` for a user never yet invited.
+    pub invited_at: Option<DateTime<Utc>>,
     /// When the invitation was accepted; restoring a suspended user returns it to
     /// `Active` when set and to `Pending` otherwise.
     pub activated_at: Option<DateTime<Utc>>,
@@ -90,6 +95,7 @@ impl Lifecycle {
         let time = |k: &str| field(k).and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc));
         Self {
             status: field("status").and_then(|s| s.parse().ok()).unwrap_or_default(),
+            invited_at: time("invitedAt"),
             activated_at: time("activatedAt"),
             suspended_at: time("suspendedAt"),
             purge_at: time("purgeAt"),
@@ -100,9 +106,12 @@ impl Lifecycle {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("status".into(), Value::String(self.status.as_str().into()));
-        for (k, t) in
-            [("activatedAt", self.activated_at), ("suspendedAt", self.suspended_at), ("purgeAt", self.purge_at)]
-        {
+        for (k, t) in [
+            ("invitedAt", self.invited_at),
+            ("activatedAt", self.activated_at),
+            ("suspendedAt", self.suspended_at),
+            ("purgeAt", self.purge_at),
+        ] {
             if let Some(t) = t {
                 m.insert(k.into(), Value::String(crate::format_time(t)));
             }
@@ -112,23 +121,37 @@ impl Lifecycle {
 }
 
 impl Lifecycle {
+    /// The state of a user created at `now` with `active`: `Pending` and invited now, or
+    /// (for `active: false`) `Suspended` and not invited.
+    #[must_use]
+    pub fn created(active: bool, now: DateTime<Utc>, retention: chrono::Duration) -> Self {
+        if active {
+            Self { invited_at: Some(now), ..Self::default() }
+        } else {
+            Self::default().with_active(false, now, retention)
+        }
+    }
+
     /// The state after a client set `active` at `now` (create, PUT or PATCH).
     ///
     /// `false` suspends a pending or active user (`suspended_at = now`,
     /// `purge_at = now + retention`) and leaves a suspended one as it is; `true` restores a
     /// suspended user to `Active` when it was ever activated and to `Pending` otherwise
-    /// (clearing the suspension times), and leaves a live one as it is.
+    /// (clearing the suspension times; a user never invited is invited at `now`), and leaves
+    /// a live one as it is.
     #[must_use]
     pub fn with_active(&self, active: bool, now: DateTime<Utc>, retention: chrono::Duration) -> Self {
         match (self.status, active) {
             (UserStatus::Suspended, true) => Self {
                 status: if self.activated_at.is_some() { UserStatus::Active } else { UserStatus::Pending },
+                invited_at: self.invited_at.or(Some(now)),
                 activated_at: self.activated_at,
                 suspended_at: None,
                 purge_at: None,
             },
             (UserStatus::Pending | UserStatus::Active, false) => Self {
                 status: UserStatus::Suspended,
+                invited_at: self.invited_at,
                 activated_at: self.activated_at,
                 suspended_at: Some(now),
                 purge_at: Some(now + retention),
@@ -145,9 +168,13 @@ impl Lifecycle {
     #[allow(clippy::result_unit_err)]
     pub fn accept_invitation(&self, now: DateTime<Utc>) -> Result<Self, ()> {
         match self.status {
-            UserStatus::Pending => {
-                Ok(Self { status: UserStatus::Active, activated_at: Some(now), suspended_at: None, purge_at: None })
-            }
+            UserStatus::Pending => Ok(Self {
+                status: UserStatus::Active,
+                activated_at: Some(now),
+                suspended_at: None,
+                purge_at: None,
+                ..*self
+            }),
             UserStatus::Active => Ok(self.clone()),
             UserStatus::Suspended => Err(()),
         }
@@ -220,7 +247,17 @@ mod tests {
         assert_eq!(s.suspended_at, Some(t(1)));
         assert_eq!(s.purge_at, Some(t(1) + Duration::days(30)));
         let back = s.with_active(true, t(2), Duration::days(30));
-        assert_eq!(back, Lifecycle::default(), "never activated: back to pending, times cleared");
+        assert_eq!(
+            back,
+            Lifecycle { invited_at: Some(t(2)), ..Lifecycle::default() },
+            "never activated: back to pending, times cleared, and invited now as it never was"
+        );
+        let invited = Lifecycle::created(true, t(0), Duration::days(30));
+        assert_eq!(invited.invited_at, Some(t(0)));
+        let back = invited.with_active(false, t(1), Duration::days(30)).with_active(true, t(2), Duration::days(30));
+        assert_eq!(back, invited, "restored as it was: invited at creation");
+        let created_suspended = Lifecycle::created(false, t(0), Duration::days(30));
+        assert_eq!((created_suspended.status, created_suspended.invited_at), (UserStatus::Suspended, None));
 
         let active = pending.accept_invitation(t(3)).expect("pending accepts");
         assert_eq!((active.status, active.activated_at), (UserStatus::Active, Some(t(3))));

@@ -594,6 +594,7 @@ mod tests {
         let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 2, 3, 4, 5).single().expect("time");
         let lc = Lifecycle {
             status: crate::UserStatus::Suspended,
+            invited_at: Some(t - chrono::Duration::days(1)),
             activated_at: None,
             suspended_at: Some(t),
             purge_at: Some(t + chrono::Duration::days(30)),

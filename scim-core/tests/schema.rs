@@ -92,7 +92,7 @@ fn user_rows() -> Vec<Row> {
 fn group_rows() -> Vec<Row> {
     let mut rows = common();
     rows.extend([
-        ("displayName", Str, false, true, false, RW, Dflt, NoU),
+        ("displayName", Str, false, true, false, RW, Dflt, Server),
         ("members", Complex, true, false, false, RW, Dflt, NoU),
         ("members.value", Str, false, false, false, Immutable, Dflt, NoU),
         ("members.$ref", Reference, false, false, false, Immutable, Dflt, NoU),
@@ -119,6 +119,7 @@ fn enterprise_rows() -> Vec<Row> {
 fn lifecycle_rows() -> Vec<Row> {
     vec![
         ("status", Str, false, false, true, ReadOnly, Dflt, NoU),
+        ("invitedAt", DateTime, false, false, false, ReadOnly, Dflt, NoU),
         ("activatedAt", DateTime, false, false, false, ReadOnly, Dflt, NoU),
         ("suspendedAt", DateTime, false, false, false, ReadOnly, Dflt, NoU),
         ("purgeAt", DateTime, false, false, false, ReadOnly, Dflt, NoU),

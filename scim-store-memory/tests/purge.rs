@@ -27,6 +27,7 @@ async fn purges_every_due_user_of_every_tenant_in_batches() {
             if i % 3 == 0 {
                 user.set_lifecycle(&Lifecycle {
                     status: UserStatus::Suspended,
+                    invited_at: None,
                     activated_at: None,
                     suspended_at: Some(t0),
                     purge_at: Some(t0 + Duration::seconds(i)),

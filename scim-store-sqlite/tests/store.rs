@@ -193,6 +193,9 @@ async fn list_by_groups_loads_memberships_for_the_evaluation() {
 async fn group_members_are_rows() {
     let s = mem();
     let t = tenant("a");
+    for (id, name) in [("u1", "a"), ("u2", "b"), ("u3", "c"), ("u9", "d")] {
+        UserStore::create(&s, &t, user(id, name)).await.unwrap();
+    }
     let created = GroupStore::create(&s, &t, group("g1", "Staff", &["u1", "u2", "u1"])).await.unwrap();
     assert_eq!(created.member_ids().collect::<Vec<_>>(), vec!["u1", "u2"]);
     let err = GroupStore::create(&s, &t, group("g2", "STAFF", &[])).await.unwrap_err();

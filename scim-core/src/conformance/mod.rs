@@ -114,6 +114,7 @@ macro_rules! conformance_tests {
             // the provisioning service over the store
             service_create_is_pending_and_invites,
             service_create_inactive_is_suspended,
+            service_restore_of_never_invited_user_invites,
             service_suspend_and_restore_keep_every_attribute,
             service_restore_returns_active_user_to_active,
             service_accept_invitation_activates,

@@ -114,7 +114,7 @@ pub async fn service_create_is_pending_and_invites(users: &DynUserStore, groups:
     assert_eq!(groups_of_dashes, [8, 4, 4, 4, 12], "UUID form: {id}");
     assert_eq!(id.as_bytes()[14], b'4', "UUID v4: {id}");
     assert!(u.active());
-    assert_eq!(u.lifecycle().status, UserStatus::Pending);
+    assert_eq!((u.lifecycle().status, u.lifecycle().invited_at), (UserStatus::Pending, Some(t0())));
     let meta = u.meta().expect("meta");
     assert_eq!((meta.created, meta.last_modified, meta.resource_type.as_str()), (t0(), t0(), "User"));
     let schemas = u.as_object()["schemas"].as_array().cloned().unwrap_or_default();
@@ -142,6 +142,28 @@ pub async fn service_create_inactive_is_suspended(users: &DynUserStore, groups: 
         (UserStatus::Suspended, Some(t0()), Some(t0() + Duration::days(30)))
     );
     assert_eq!(fx.events.take(), [format!("suspended:{}", id_of(&u))]);
+    assert_eq!(lc.invited_at, None, "not invited while suspended");
+}
+
+/// A user created suspended is invited when it is first restored (`Restored`, then `Invited`),
+/// and can then accept; a later suspend and restore does not invite it again.
+pub async fn service_restore_of_never_invited_user_invites(users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("svc_restore_uninvited", "a");
+    let fx = Fixture::new(Duration::days(30));
+    let svc = fx.service(users, groups);
+    let mut body = entra_user("later@example.com");
+    body["active"] = json!(false);
+    let id = id_of(&svc.create_user(&t, &body).await.expect("create"));
+    fx.clock.advance(Duration::hours(1));
+    let r = svc.patch_user(&t, &id, &patch_active(&json!("True")), None).await.expect("restore");
+    let lc = r.lifecycle();
+    assert_eq!((lc.status, lc.invited_at), (UserStatus::Pending, Some(t0() + Duration::hours(1))));
+    assert_eq!(fx.events.take(), [format!("suspended:{id}"), format!("restored:{id}"), format!("invited:{id}")]);
+    svc.patch_user(&t, &id, &patch_active(&json!(false)), None).await.expect("suspend");
+    svc.patch_user(&t, &id, &patch_active(&json!(true)), None).await.expect("restore");
+    assert_eq!(fx.events.take(), [format!("suspended:{id}"), format!("restored:{id}")]);
+    svc.accept_invitation(&t, &id).await.expect("accept");
+    assert_eq!(svc.get_user(&t, &id).await.expect("get").lifecycle().status, UserStatus::Active);
 }
 
 /// Suspending (PATCH `active` "False") keeps every attribute; restoring (`true`) brings the

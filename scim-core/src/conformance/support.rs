@@ -42,6 +42,7 @@ pub(crate) fn suspended(mut u: User, at: DateTime<Utc>, purge_at: DateTime<Utc>)
     u.as_object_mut().insert("active".into(), Value::Bool(false));
     u.set_lifecycle(&Lifecycle {
         status: UserStatus::Suspended,
+        invited_at: None,
         activated_at: None,
         suspended_at: Some(at),
         purge_at: Some(purge_at),

@@ -7,7 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 #[non_exhaustive]
 #[derive(Debug, Clone)]
 pub enum LifecycleEvent {
-    /// A user was created live (status `pending`): send the invitation.
+    /// A user became `pending` for the first time: created live, or (created suspended)
+    /// restored for the first time, right after its `Restored`. Send the invitation.
     Invited {
         /// The tenant.
         tenant: TenantId,
@@ -30,7 +31,8 @@ pub enum LifecycleEvent {
         user: User,
     },
     /// A suspended user was restored (`active` set true before `purge_at`), back to
-    /// `pending` or `active` (see its lifecycle status).
+    /// `pending` or `active` (see its lifecycle status). A pending user's earlier invitation
+    /// can be accepted again; a user never invited gets `Invited` next.
     Restored {
         /// The tenant.
         tenant: TenantId,

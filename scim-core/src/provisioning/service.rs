@@ -97,21 +97,26 @@ impl Service<'_> {
         deliver(self.config.events.as_deref(), event);
     }
 
-    /// The event for a status change stored in `user`, if any.
-    fn transition_event(&self, tenant: &TenantId, before: UserStatus, user: &User) {
-        let after = user.lifecycle().status;
-        let (tenant, user) = (tenant.clone(), user.clone());
-        let event = match (before, after) {
+    /// The events for a lifecycle change stored in `user`, if any: a restore of a user never
+    /// invited (created suspended) is `Restored`, then `Invited`.
+    fn transition_event(&self, tenant: &TenantId, before: &Lifecycle, user: &User) {
+        let after = user.lifecycle();
+        let event = |make: fn(TenantId, User) -> LifecycleEvent| make(tenant.clone(), user.clone());
+        match (before.status, after.status) {
             (UserStatus::Pending | UserStatus::Active, UserStatus::Suspended) => {
-                LifecycleEvent::Suspended { tenant, user }
+                self.emit(&event(|tenant, user| LifecycleEvent::Suspended { tenant, user }));
             }
             (UserStatus::Suspended, UserStatus::Pending | UserStatus::Active) => {
-                LifecycleEvent::Restored { tenant, user }
+                self.emit(&event(|tenant, user| LifecycleEvent::Restored { tenant, user }));
+                if before.invited_at.is_none() && after.invited_at.is_some() {
+                    self.emit(&event(|tenant, user| LifecycleEvent::Invited { tenant, user }));
+                }
             }
-            (UserStatus::Pending, UserStatus::Active) => LifecycleEvent::Activated { tenant, user },
-            _ => return,
-        };
-        self.emit(&event);
+            (UserStatus::Pending, UserStatus::Active) => {
+                self.emit(&event(|tenant, user| LifecycleEvent::Activated { tenant, user }));
+            }
+            _ => {}
+        }
     }
 
     /// Builds the stored user from validated client attributes, the previous version (if any)
@@ -129,7 +134,7 @@ impl Service<'_> {
         add_schema(&mut attrs, urn::LIFECYCLE_USER);
         let lifecycle = match existing {
             Some(_) => before.with_active(active, now, self.config.retention),
-            None => Lifecycle::default().with_active(active, now, self.config.retention),
+            None => Lifecycle::created(active, now, self.config.retention),
         };
         if let Some(meta) = existing.and_then(|e| e.attribute_json("meta")) {
             attrs.insert("meta".into(), meta);
@@ -203,7 +208,7 @@ impl Service<'_> {
             let read = existing.version();
             match self.users.replace(tenant, next, read.as_ref()).await {
                 Ok(stored) => {
-                    self.transition_event(tenant, existing.lifecycle().status, &stored);
+                    self.transition_event(tenant, &existing.lifecycle(), &stored);
                     return Ok(stored);
                 }
                 // Another writer won since the read: read again. A client's `If-Match` is

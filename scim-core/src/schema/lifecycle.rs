@@ -5,8 +5,8 @@ use super::common::{date_time, string};
 use super::{Mutability, Schema};
 use crate::urn;
 
-/// The lifecycle extension, [`urn::LIFECYCLE_USER`]: `status`, `activatedAt`, `suspendedAt`,
-/// `purgeAt`, every attribute read-only.
+/// The lifecycle extension, [`urn::LIFECYCLE_USER`]: `status`, `invitedAt`, `activatedAt`,
+/// `suspendedAt`, `purgeAt`, every attribute read-only.
 pub fn lifecycle_user_schema() -> Schema {
     Schema {
         id: urn::LIFECYCLE_USER.to_owned(),
@@ -18,6 +18,8 @@ pub fn lifecycle_user_schema() -> Schema {
             string("status", "The lifecycle status: 'pending', 'active' or 'suspended'.")
                 .with_case_exact()
                 .with_canonical_values(["pending", "active", "suspended"])
+                .with_mutability(Mutability::ReadOnly),
+            date_time("invitedAt", "When the user became pending and the host was asked to invite them.")
                 .with_mutability(Mutability::ReadOnly),
             date_time("activatedAt", "When the user accepted the invitation.").with_mutability(Mutability::ReadOnly),
             date_time("suspendedAt", "When the user was suspended (set active=false).")

@@ -59,6 +59,7 @@ pub fn suspended(id: &str, user_name: &str, purge_at: DateTime<Utc>) -> User {
     let mut u = user_from(json!({"id": id, "userName": user_name, "active": false}));
     u.set_lifecycle(&Lifecycle {
         status: UserStatus::Suspended,
+        invited_at: None,
         activated_at: None,
         suspended_at: Some(t0()),
         purge_at: Some(purge_at),
