@@ -22,6 +22,10 @@ pub const TOKEN_PREFIX: &str = "scim_";
 
 /// How often at most `last_used_at` is written for one token.
 const LAST_USED_GRANULARITY: Duration = Duration::from_secs(60);
+/// How long the credentials database waits for another writer.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long recording a token's last use waits for another writer.
+const TOUCH_WAIT: Duration = Duration::from_millis(100);
 
 /// A credentials failure (database or randomness).
 #[derive(Debug)]
@@ -121,7 +125,7 @@ fn now() -> String {
 /// Opens an SQLite connection with the settings every user of the server's file shares.
 pub fn open_connection(path: &Path) -> Result<Connection, CredentialsError> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
@@ -260,22 +264,33 @@ impl Credentials {
             }
         }
         let Some((token_id, tenant)) = found else { return Ok(None) };
-        self.touch(&token_id)?;
+        self.touch(&token_id);
         Ok(Some(tenant))
     }
 
-    /// Records the last use, at most once a minute per token.
-    fn touch(&self, token_id: &str) -> Result<(), CredentialsError> {
+    /// Records the last use, at most once a minute per token. Bookkeeping, so it neither fails
+    /// nor holds up the request it comes with: it waits at most [`TOUCH_WAIT`] for the
+    /// database's write lock, and a failure is logged and retried at the next use.
+    fn touch(&self, token_id: &str) {
         {
             let mut seen = self.last_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let fresh = seen.get(token_id).is_some_and(|at| at.elapsed() < LAST_USED_GRANULARITY);
             if fresh {
-                return Ok(());
+                return;
             }
             seen.insert(token_id.to_owned(), Instant::now());
         }
-        self.conn().execute("UPDATE example_tokens SET last_used_at = ?2 WHERE id = ?1", params![token_id, now()])?;
-        Ok(())
+        let conn = self.conn();
+        let result = conn.busy_timeout(TOUCH_WAIT).and_then(|()| {
+            conn.execute("UPDATE example_tokens SET last_used_at = ?2 WHERE id = ?1", params![token_id, now()])
+        });
+        if let Err(e) = conn.busy_timeout(BUSY_TIMEOUT) {
+            tracing::warn!(error = %e, "could not restore the credentials database's busy timeout");
+        }
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record a token's last use; the request goes on");
+            self.last_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(token_id);
+        }
     }
 }
 

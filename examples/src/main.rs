@@ -64,11 +64,11 @@ struct Serve {
     /// PEM private key.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// How long a suspended user is kept before the purge.
-    #[arg(long, default_value_t = 30)]
+    /// How long a suspended user is kept before the purge (at most 36 500 days).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=36_500))]
     retention_days: u32,
-    /// Retention in seconds (tests); overrides `--retention-days`.
-    #[arg(long, hide = true)]
+    /// Retention in seconds (tests); overrides `--retention-days` (at most 100 years).
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(0..=3_153_600_000))]
     retention_seconds: Option<u64>,
     /// How often the purge runs, in seconds.
     #[arg(long, hide = true, default_value_t = 60)]

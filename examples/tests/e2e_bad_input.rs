@@ -188,3 +188,28 @@ fn unknown_attributes_are_dropped_by_default_and_rejected_when_strict() {
     assert_eq!(strict.get(&path).expect(200).json(), before, "an atomic PATCH changed nothing");
     assert_eq!(strict.get("/Users").expect(200).json()["totalResults"], 1);
 }
+
+#[test]
+fn out_of_range_retention_is_refused_at_startup() {
+    for flag in [["--retention-days", "100000000"], ["--retention-seconds", "18446744073709551615"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
+            .args(["--listen", "127.0.0.1:0", "--db", "/nonexistent/never-opened.db"])
+            .args(flag)
+            .output()
+            .expect("run the server binary");
+        assert!(!out.status.success(), "{flag:?} accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag[0]) && !stderr.contains("panicked"), "{flag:?}: {stderr}");
+    }
+}
+
+/// Recording a token's last use is bookkeeping: while another connection holds the database's
+/// write lock, a request with a valid token is still served.
+#[test]
+fn a_locked_credentials_database_does_not_refuse_valid_tokens() {
+    let server = Server::start(&["--store", "memory"]);
+    let conn = rusqlite::Connection::open(server.db()).expect("open db");
+    conn.execute_batch("BEGIN IMMEDIATE").expect("take the write lock");
+    assert_eq!(count_users(&server), 0);
+    conn.execute_batch("COMMIT").expect("release");
+}

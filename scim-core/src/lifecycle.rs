@@ -24,6 +24,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
 
+/// The longest retention [`Provisioning`](crate::Provisioning) accepts: 100 years (36 500 days).
+pub const MAX_RETENTION: chrono::Duration = chrono::Duration::days(36_500);
+
 /// Where a user is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum UserStatus {
@@ -154,7 +157,9 @@ impl Lifecycle {
                 invited_at: self.invited_at,
                 activated_at: self.activated_at,
                 suspended_at: Some(now),
-                purge_at: Some(now + retention),
+                // Past the end of time (only with a retention beyond `MAX_RETENTION` near the
+                // year 262 143): never purged rather than a panic.
+                purge_at: now.checked_add_signed(retention),
             },
             _ => self.clone(),
         }
@@ -284,6 +289,13 @@ mod tests {
         assert!(!s.is_expired(t(3) - Duration::seconds(1)));
         assert!(s.is_expired(t(3)));
         assert!(!Lifecycle::default().is_expired(t(23)));
+    }
+
+    #[test]
+    fn a_retention_past_the_end_of_time_never_purges_rather_than_panics() {
+        let s = Lifecycle::default().with_active(false, t(1), chrono::TimeDelta::MAX);
+        assert_eq!((s.status, s.suspended_at, s.purge_at), (UserStatus::Suspended, Some(t(1)), None));
+        assert!(!s.is_expired(DateTime::<Utc>::MAX_UTC));
     }
 
     #[test]

@@ -115,10 +115,11 @@ impl Provisioning {
         self
     }
 
-    /// How long a suspended user is kept before the purge (default 30 days).
+    /// How long a suspended user is kept before the purge (default 30 days), clamped to
+    /// between zero and [`MAX_RETENTION`](crate::lifecycle::MAX_RETENTION).
     #[must_use]
     pub fn with_retention(mut self, retention: chrono::Duration) -> Self {
-        self.config.retention = retention;
+        self.config.retention = retention.clamp(chrono::Duration::zero(), crate::lifecycle::MAX_RETENTION);
         self
     }
 
