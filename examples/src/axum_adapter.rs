@@ -1,11 +1,13 @@
-//! [`ScimService`] inside axum: buffer the body with a cap (`413` above it), call
-//! [`ScimService::handle`], convert back, and log each request without secrets.
+//! [`ScimService`] inside axum: authenticate the head ([`ScimService::admit`]), then buffer
+//! the body with a cap (`413` above it), call [`ScimService::handle_admitted`], convert back,
+//! and log each request without secrets. A client without a valid token gets its `401` before
+//! any of its body is read.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
-use scim_core::{ScimError, ScimService};
+use scim_core::{Admitted, ScimError, ScimService};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,9 +23,30 @@ pub async fn handle(State(service): State<Arc<ScimService>>, req: Request<Body>)
     // The path only: query strings may carry user names and e-mail addresses.
     let path = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
-    let response = match to_bytes(body, service.max_body_bytes()).await {
+    let admitted = service.admit(&parts).await;
+    let response = match admitted {
+        Err(refused) => refused.map(Body::from),
+        Ok(admitted) => read_and_handle(&service, admitted, parts, body).await,
+    };
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+async fn read_and_handle(
+    service: &ScimService,
+    admitted: Admitted,
+    parts: axum::http::request::Parts,
+    body: Body,
+) -> Response<Body> {
+    match to_bytes(body, service.max_body_bytes()).await {
         Ok(bytes) => {
-            let response = service.handle(Request::from_parts(parts, bytes)).await;
+            let response = service.handle_admitted(admitted, Request::from_parts(parts, bytes)).await;
             response.map(Body::from)
         }
         Err(_) => {
@@ -39,13 +62,5 @@ pub async fn handle(State(service): State<Arc<ScimService>>, req: Request<Body>)
             );
             response
         }
-    };
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        "request"
-    );
-    response
+    }
 }

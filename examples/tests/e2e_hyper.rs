@@ -17,6 +17,8 @@ fn the_hyper_adapter_serves_scim() {
     server.get(&format!("/Users/{id}")).expect(200);
     let path = format!("{}/Users", server.base_path);
     server.raw("GET", &path, &[], None).expect_error(401, None);
-    let big = json!({"userName": "big@example.com", "title": "x".repeat(2 * 1024 * 1024)});
+    let big = json!({"userName": "big@example.com", "title": "x".repeat(9 * 1024 * 1024)});
     assert_eq!(server.post("/Users", &big).status, 413);
+    // Without a token: 401 before the body is read.
+    server.raw("POST", &path, &[], Some(big.to_string().as_bytes())).expect_error(401, None);
 }

@@ -41,7 +41,7 @@ impl<'a> Call<'a> {
         self
     }
 
-    async fn send(self, service: &ScimService) -> Response<Vec<u8>> {
+    fn request(self) -> Request<Vec<u8>> {
         let mut req = Request::builder().method(self.method).uri(self.uri);
         if let Some(token) = self.token {
             req = req.header("authorization", format!("Bearer {token}"));
@@ -49,7 +49,11 @@ impl<'a> Call<'a> {
         for (k, v) in self.headers {
             req = req.header(k, v);
         }
-        service.handle(req.body(self.body).expect("request")).await
+        req.body(self.body).expect("request")
+    }
+
+    async fn send(self, service: &ScimService) -> Response<Vec<u8>> {
+        service.handle(self.request()).await
     }
 }
 
@@ -270,4 +274,38 @@ async fn root_search_pages_users_then_groups() {
     let b = body(&resp);
     assert_eq!(b["itemsPerPage"], 1);
     assert_eq!(b["Resources"][0]["displayName"], "g1");
+}
+
+/// `admit` authenticates from the head alone; `handle_admitted` does not authenticate again,
+/// except for a request with another path than the admitted one.
+#[tokio::test]
+async fn admit_then_handle_admitted() {
+    let svc = service();
+    let (head, _) = call(Method::POST, "/Users").json(&json!({})).request().into_parts();
+    let mut no_token = call(Method::POST, "/Users");
+    no_token.token = None;
+    let (no_token, _) = no_token.request().into_parts();
+    let refused = svc.admit(&no_token).await.expect_err("no token");
+    assert_error(&refused, 401, None);
+    assert!(header(&refused, "www-authenticate").is_some());
+    let mut wrong_tenant = call(Method::GET, "/Users");
+    wrong_tenant.uri = "/scim/v2/t/b/Users".into();
+    assert_error(&svc.admit(&wrong_tenant.request().into_parts().0).await.expect_err("A's token, B's URL"), 401, None);
+    let mut outside = call(Method::GET, "");
+    outside.uri = "/elsewhere".into();
+    assert_error(&svc.admit(&outside.request().into_parts().0).await.expect_err("outside"), 404, None);
+
+    let admitted = svc.admit(&head).await.expect("token A");
+    assert_eq!(admitted.tenant().as_str(), "a");
+    let created = svc
+        .handle_admitted(
+            admitted.clone(),
+            call(Method::POST, "/Users").json(&json!({"userName": "ad@x.org"})).request(),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    // Admitted for /Users, used for another path without a token: authenticated again, refused.
+    let mut other = call(Method::GET, "/Groups");
+    other.token = None;
+    assert_error(&svc.handle_admitted(admitted, other.request()).await, 401, None);
 }

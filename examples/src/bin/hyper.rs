@@ -20,11 +20,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Buffers the body (capped), calls the service, converts back.
+/// Authenticates the head, then buffers the body (capped), calls the service, converts back.
 async fn handle(service: Arc<ScimService>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
+    let admitted = match service.admit(&parts).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return Ok(refused.map(|body| Full::new(Bytes::from(body)))),
+    };
     let response = match Limited::new(body, service.max_body_bytes()).collect().await {
-        Ok(collected) => service.handle(Request::from_parts(parts, collected.to_bytes())).await,
+        Ok(collected) => service.handle_admitted(admitted, Request::from_parts(parts, collected.to_bytes())).await,
         Err(_) => {
             let e = ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large");
             let mut response = Response::new(e.to_json().to_string().into_bytes());

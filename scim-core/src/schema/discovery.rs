@@ -21,9 +21,10 @@ pub struct ServiceProviderConfig {
 }
 
 impl Default for ServiceProviderConfig {
-    /// 1 000 results, 1 MiB bodies, no documentation URI.
+    /// 1 000 results, [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES) bodies (8 MiB),
+    /// no documentation URI.
     fn default() -> Self {
-        Self { max_results: 1000, max_payload_bytes: 1024 * 1024, documentation_uri: None }
+        Self { max_results: 1000, max_payload_bytes: crate::DEFAULT_MAX_BODY_BYTES, documentation_uri: None }
     }
 }
 

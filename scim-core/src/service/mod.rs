@@ -6,6 +6,12 @@
 //! RFC 7644 §3.12 error response. Hosts put it behind any HTTP server (axum, hyper, actix, a
 //! lambda) by buffering the body (capped at [`ScimService::max_body_bytes`]) and calling `handle`.
 //!
+//! An adapter that can look at a request's head before reading its body should call
+//! [`ScimService::admit`] first, read the body only of an admitted request, and hand both to
+//! [`ScimService::handle_admitted`]: then a client without a valid token never makes the
+//! server buffer a body, and the body cap can be as large as real clients need (an Okta custom
+//! app `PUT`s a group with every member, about 85 bytes each).
+//!
 //! # Decisions
 //! - **Base path and tenants**: the base path (default `/scim/v2`) may contain one `{tenant}`
 //!   segment, e.g. `/scim/v2/t/{tenant}`. The bearer token decides the tenant; when the URL
@@ -40,8 +46,10 @@ use route::{BasePath, Kind, Route};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Default cap on request bodies: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default cap on request bodies: 8 MiB, enough for an Okta custom app's `PUT` of a group of
+/// about 95 000 members (each about 85 bytes). Adapters that [`admit`](ScimService::admit) a
+/// request before reading its body buffer that much only for authenticated clients.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Default cap on the length of a `filter`: 4 KiB.
 pub const DEFAULT_MAX_FILTER_LENGTH: usize = 4096;
 
@@ -71,6 +79,21 @@ pub struct ScimService {
     max_filter_length: usize,
     realm: String,
     config: ServiceProviderConfig,
+}
+
+/// A request head that [`ScimService::admit`] authenticated: its tenant, for
+/// [`ScimService::handle_admitted`]. Only `admit` makes one.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    tenant: TenantId,
+    path: String,
+}
+
+impl Admitted {
+    /// The tenant the request's token belongs to.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
 }
 
 /// What a request is about once authenticated.
@@ -114,7 +137,8 @@ impl ScimService {
     }
 
     /// The largest request body accepted (`413` above it); also advertised in
-    /// `/ServiceProviderConfig` as `bulk.maxPayloadSize`. Default 1 MiB.
+    /// `/ServiceProviderConfig` as `bulk.maxPayloadSize`. Default
+    /// [`DEFAULT_MAX_BODY_BYTES`] (8 MiB).
     #[must_use]
     pub fn with_max_body_bytes(mut self, max: usize) -> Self {
         self.max_body_bytes = max;
@@ -157,19 +181,57 @@ impl ScimService {
 
     /// Handles one request. Never fails: errors are SCIM error responses.
     pub async fn handle<B: AsRef<[u8]>>(&self, req: Request<B>) -> Response<Vec<u8>> {
-        match self.dispatch(&req).await {
-            Ok(response) => response,
-            Err(Failure::Scim(e)) => response::error(&e),
-            Err(Failure::Unauthorized(detail)) => response::unauthorized(&self.realm, detail),
-            Err(Failure::MethodNotAllowed(allow)) => response::method_not_allowed(req.method(), allow),
+        let result = self.dispatch(&req, None).await;
+        self.respond(result, req.method())
+    }
+
+    /// Authenticates a request from its head alone, before its body is read. `Err` is the
+    /// response to send as it is (`401`, or `404` for a path outside the base path); read the
+    /// body only after `Ok`, then call [`handle_admitted`](Self::handle_admitted).
+    ///
+    /// # Errors
+    /// The response to send instead of reading the body.
+    pub async fn admit(&self, head: &http::request::Parts) -> Result<Admitted, Response<Vec<u8>>> {
+        let path = head.uri.path();
+        let result = match self.base.matches(path) {
+            Some(matched) => self.authenticate(&head.headers, matched.tenant.as_deref()).await,
+            None => Err(ScimError::not_found(format!("no SCIM endpoint at {path}")).into()),
+        };
+        match result {
+            Ok(tenant) => Ok(Admitted { tenant, path: path.to_owned() }),
+            Err(failure) => Err(self.respond(Err(failure), &head.method)),
         }
     }
 
-    async fn dispatch<B: AsRef<[u8]>>(&self, req: &Request<B>) -> Result<Response<Vec<u8>>, Failure> {
+    /// Handles a request [`admit`](Self::admit) let in, without authenticating it again.
+    /// `admitted` must come from this request's head: for a request with another path it
+    /// counts for nothing, and the request is authenticated as by [`handle`](Self::handle).
+    pub async fn handle_admitted<B: AsRef<[u8]>>(&self, admitted: Admitted, req: Request<B>) -> Response<Vec<u8>> {
+        let result = self.dispatch(&req, Some(admitted)).await;
+        self.respond(result, req.method())
+    }
+
+    fn respond(&self, result: Result<Response<Vec<u8>>, Failure>, method: &Method) -> Response<Vec<u8>> {
+        match result {
+            Ok(response) => response,
+            Err(Failure::Scim(e)) => response::error(&e),
+            Err(Failure::Unauthorized(detail)) => response::unauthorized(&self.realm, detail),
+            Err(Failure::MethodNotAllowed(allow)) => response::method_not_allowed(method, allow),
+        }
+    }
+
+    async fn dispatch<B: AsRef<[u8]>>(
+        &self,
+        req: &Request<B>,
+        admitted: Option<Admitted>,
+    ) -> Result<Response<Vec<u8>>, Failure> {
         let Some(matched) = self.base.matches(req.uri().path()) else {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
-        let tenant = self.authenticate(req.headers(), matched.tenant.as_deref()).await?;
+        let tenant = match admitted {
+            Some(admitted) if admitted.path == req.uri().path() => admitted.tenant,
+            _ => self.authenticate(req.headers(), matched.tenant.as_deref()).await?,
+        };
         let Some(route) = Route::parse(&matched.rest) else {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
