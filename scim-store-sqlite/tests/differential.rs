@@ -102,6 +102,8 @@ fn literals(rng: &mut Rng, docs: &[Value]) -> String {
         "ss",
         "İ",
         "i\u{307}",
+        "\u{307}",
+        "\u{307}stanbul",
         "σ",
         "ς",
         "Σ",

@@ -178,6 +178,20 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!((page.total_results, page.items.len()), (5, 0));
 }
 
+/// `İ` folds to two characters, `i` and U+0307; a `co` literal starting with U+0307 must not
+/// match inside that pair, as the evaluator (and the memory store) answer.
+#[tokio::test]
+async fn contains_never_matches_inside_a_folded_dotted_capital_i() {
+    let s = mem();
+    let t = tenant("a");
+    UserStore::create(&s, &t, user("u1", "xİy@x.org")).await.unwrap();
+    UserStore::create(&s, &t, user("u2", "e\u{307}@x.org")).await.unwrap();
+    let page = UserStore::list(&s, &t, &query(Some("userName co \"\\u0307\""))).await.unwrap();
+    assert_eq!(ids(&page.items, |u| u.id()), ["u2"]);
+    let page = UserStore::list(&s, &t, &query(Some("userName co \"İ\""))).await.unwrap();
+    assert_eq!(ids(&page.items, |u| u.id()), ["u1"]);
+}
+
 #[tokio::test]
 async fn list_by_groups_loads_memberships_for_the_evaluation() {
     let s = mem();
