@@ -147,6 +147,14 @@ async fn conditional_requests() {
     assert_eq!(header(&resp, "etag"), Some(etag));
     let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", "W/\"77\"").send(&svc).await;
     assert_eq!(resp.status(), StatusCode::OK);
+    // Joining a group changes the user's `groups`, so its ETag: no stale 304.
+    let group = json!({"displayName": "Cachers", "members": [{"value": id}]});
+    assert_eq!(call(Method::POST, "/Groups").json(&group).send(&svc).await.status(), StatusCode::CREATED);
+    let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", etag).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["groups"][0]["display"], "Cachers");
+    let etag = header(&resp, "etag").expect("etag").to_owned();
+    let etag = etag.as_str();
 
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "title", "value": "x"}]});

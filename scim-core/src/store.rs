@@ -190,6 +190,11 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 /// group itself), checking in the same atomic step as the write, so a member never outlives
 /// what it names; deleting or purging a user or a group takes it out of every group. A store
 /// of groups therefore needs the tenant's users at hand: this workspace's stores keep both.
+///
+/// A user's derived `groups` is part of its representation, so a change that alters it (a
+/// member added or removed, a group renamed or deleted) moves that user's version on, and its
+/// `meta.lastModified` to the change's time when the call has one (`modify_members`' `now`,
+/// the group document's `meta.lastModified` on create and replace; a deletion has none).
 #[async_trait]
 pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new group (with its members).

@@ -341,7 +341,7 @@ impl GroupStore for MemoryUserStore {
     ) -> Result<Version, StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
-        t.modify_members(id, &change.add, &change.remove, &scim_core::format_time(now), if_match)
+        t.modify_members(id, &change.add, &change.remove, now, if_match)
     }
 
     async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {

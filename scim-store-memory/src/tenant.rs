@@ -479,6 +479,20 @@ impl Tenant {
         self.users.get(member).is_some() || (member != group && self.groups.get(member).is_some())
     }
 
+    /// A membership change altered the derived `groups` of `id` (when it is a user): its
+    /// representation changed, so its version moves on, and its `meta.lastModified` to `now`
+    /// when known.
+    fn membership_changed(&mut self, id: &str, now: Option<DateTime<Utc>>) {
+        let Some(rec) = self.users.get_mut(id) else { return };
+        rec.rev += 1;
+        let mut user = User::from_compact(Arc::clone(&rec.doc));
+        user.set_version(&Version::from_revision(rec.rev));
+        if let Some(now) = now {
+            user.set_last_modified(now);
+        }
+        rec.doc = compact_and_free(user);
+    }
+
     /// Takes `member` (a user or group being removed) out of every group that holds it.
     fn leave_all_groups(&mut self, member: &str) {
         let Some(group_ids) = self.memberships.remove(member) else { return };
@@ -522,8 +536,10 @@ impl Tenant {
         if is_mixed_case(&id) {
             self.mixed_case_group_ids += 1;
         }
+        let now = group.meta().map(|m| m.last_modified);
         for m in &member_ids {
             self.link(m, &id);
+            self.membership_changed(m, now);
         }
         let seq = self.group_order.push(Arc::clone(&id));
         self.group_gen += 1;
@@ -544,6 +560,7 @@ impl Tenant {
         let rev = rec.rev + 1;
         group.set_version(&Version::from_revision(rev));
         let old_key = rec.doc.display_name().map(fold);
+        let renamed = rec.doc.display_name() != group.display_name();
         let old_external = rec.doc.external_id().map(fold);
         let old_ids = std::mem::replace(&mut rec.member_ids, member_ids);
         rec.members = members;
@@ -574,6 +591,16 @@ impl Tenant {
         for m in &removed {
             self.unlink(m, &id);
         }
+        // The members whose `groups` changed: those added or removed, and on a rename (their
+        // `groups[].display`) every member.
+        let now = self.groups.get(&id).and_then(|rec| rec.doc.meta()).map(|m| m.last_modified);
+        let touched: Vec<Arc<str>> = match self.groups.get(&id) {
+            Some(rec) if renamed => rec.member_ids.iter().chain(&removed).cloned().collect(),
+            _ => added.into_iter().chain(removed).collect(),
+        };
+        for m in &touched {
+            self.membership_changed(m, now);
+        }
         let rec = self.groups.get(&id).ok_or(StoreError::NotFound)?;
         Ok(group_view(rec, true))
     }
@@ -583,7 +610,7 @@ impl Tenant {
         id: &str,
         add: &[Value],
         remove: &[String],
-        now: &str,
+        now: DateTime<Utc>,
         if_match: Option<&Version>,
     ) -> Result<Version, StoreError> {
         let (id, rec) = self.groups.get_key_value(id).ok_or(StoreError::NotFound)?;
@@ -622,13 +649,15 @@ impl Tenant {
         rec.doc.set_version(&version);
         let meta = rec.doc.as_object_mut().entry("meta").or_insert_with(|| json!({}));
         if let Some(meta) = meta.as_object_mut() {
-            meta.insert("lastModified".into(), Value::String(now.to_owned()));
+            meta.insert("lastModified".into(), Value::String(scim_core::format_time(now)));
         }
         for m in &linked {
             self.link(m, &id);
+            self.membership_changed(m, Some(now));
         }
         for m in &unlinked {
             self.unlink(m, &id);
+            self.membership_changed(m, Some(now));
         }
         Ok(version)
     }
@@ -651,6 +680,7 @@ impl Tenant {
         self.group_gen += 1;
         for m in &rec.member_ids {
             self.unlink(m, &id);
+            self.membership_changed(m, None);
         }
         self.leave_all_groups(&id);
         Ok(())

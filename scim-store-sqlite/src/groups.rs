@@ -5,7 +5,7 @@ use crate::SqliteUserStore;
 use crate::error::Error;
 use crate::list::{self, decode_row};
 use crate::pushdown::{self, Table};
-use crate::users::{check_version, current_group_version, millis, remove_memberships_of};
+use crate::users::{check_version, current_group_version, membership_changed, millis, remove_memberships_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -49,6 +49,7 @@ fn members_of(values: &[Value]) -> Vec<Member> {
 struct Encoded {
     id: String,
     id_fold: String,
+    display_name: Option<String>,
     display_name_lower: Option<String>,
     external_id: Option<String>,
     external_id_fold: Option<String>,
@@ -72,6 +73,7 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     Ok(Encoded {
         id_fold: pushdown::lower(&id),
         id,
+        display_name: group.display_name().map(str::to_owned),
         display_name_lower: group.display_name().map(pushdown::lower),
         external_id: group.external_id().map(str::to_owned),
         external_id_fold: group.external_id().map(pushdown::lower),
@@ -99,6 +101,18 @@ fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Me
         inserted.push(stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference, id_fold])? > 0);
     }
     Ok(inserted)
+}
+
+/// The `value`s of a group's members.
+fn member_values(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare_cached("SELECT value FROM memberships WHERE tenant = ?1 AND group_id = ?2")?;
+    let values = stmt.query_map(params![tenant, group_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(values)
+}
+
+/// The values of the `members` that `inserted` says were stored.
+fn inserted_values<'m>(members: &'m [Member], inserted: &[bool]) -> impl Iterator<Item = &'m str> {
+    members.iter().zip(inserted).filter(|(_, new)| **new).map(|(m, _)| m.value.as_str())
 }
 
 /// The members' JSON, of those `inserted` says were stored.
@@ -168,7 +182,10 @@ impl GroupStore for SqliteUserStore {
                     e.last_modified,
                     e.doc
                 ])?;
-                insert_members(conn, &tenant, &e.id, &e.members)
+                let inserted = insert_members(conn, &tenant, &e.id, &e.members)?;
+                let now = e.last_modified.and_then(DateTime::from_timestamp_millis);
+                membership_changed(conn, &tenant, inserted_values(&e.members, &inserted), now)?;
+                Ok(inserted)
             })
             .await?;
         group.set_version(&Version::from_revision(1));
@@ -208,6 +225,10 @@ impl GroupStore for SqliteUserStore {
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &e.id)?;
                 check_version(if_match.as_ref(), current)?;
+                let old_name: Option<String> = conn
+                    .prepare_cached("SELECT doc ->> '$.displayName' FROM groups WHERE tenant = ?1 AND id = ?2")?
+                    .query_row(params![tenant, e.id], |r| r.get(0))?;
+                let old_members = member_values(conn, &tenant, &e.id)?;
                 conn.prepare_cached(
                     "UPDATE groups SET display_name_lower = ?3, external_id = ?4, external_id_fold = ?5, version = ?6, \
                      created = ?7, last_modified = ?8, doc = ?9 WHERE tenant = ?1 AND id = ?2",
@@ -226,6 +247,16 @@ impl GroupStore for SqliteUserStore {
                 conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2")?
                     .execute(params![tenant, e.id])?;
                 let inserted = insert_members(conn, &tenant, &e.id, &e.members)?;
+                // The members whose `groups` changed: those added or removed, and on a rename
+                // (their `groups[].display`) every member.
+                let new_members: HashSet<&str> = inserted_values(&e.members, &inserted).collect();
+                let old_set: HashSet<&str> = old_members.iter().map(String::as_str).collect();
+                let now = e.last_modified.and_then(DateTime::from_timestamp_millis);
+                if old_name != e.display_name {
+                    membership_changed(conn, &tenant, new_members.union(&old_set).copied(), now)?;
+                } else {
+                    membership_changed(conn, &tenant, new_members.symmetric_difference(&old_set).copied(), now)?;
+                }
                 Ok((current + 1, inserted))
             })
             .await?;
@@ -252,12 +283,17 @@ impl GroupStore for SqliteUserStore {
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &id)?;
                 check_version(if_match.as_ref(), current)?;
-                let mut changed = insert_members(conn, &tenant, &id, &add)?.into_iter().filter(|&new| new).count();
+                let inserted = insert_members(conn, &tenant, &id, &add)?;
+                let mut touched: Vec<&str> = inserted_values(&add, &inserted).collect();
                 let mut delete =
                     conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND group_id = ?2 AND value = ?3")?;
                 for value in &remove {
-                    changed += delete.execute(params![tenant, id, value])?;
+                    if delete.execute(params![tenant, id, value])? > 0 {
+                        touched.push(value);
+                    }
                 }
+                let changed = touched.len();
+                membership_changed(conn, &tenant, touched, Some(now))?;
                 if changed == 0 {
                     return Ok(current);
                 }
@@ -279,6 +315,8 @@ impl GroupStore for SqliteUserStore {
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &id)?;
                 check_version(if_match.as_ref(), current)?;
+                let members = member_values(conn, &tenant, &id)?;
+                membership_changed(conn, &tenant, members.iter().map(String::as_str), None)?;
                 // The group's own memberships go with it (ON DELETE CASCADE).
                 conn.prepare_cached("DELETE FROM groups WHERE tenant = ?1 AND id = ?2")?
                     .execute(params![tenant, id])?;

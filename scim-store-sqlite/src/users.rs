@@ -174,6 +174,27 @@ fn attach_groups_all(conn: &Connection, tenant: &str, docs: &mut [Map<String, Va
     Ok(())
 }
 
+/// A membership change altered the derived `groups` of each of `ids` that is a user: its
+/// representation changed, so its version moves on, and its `meta.lastModified` to `now`
+/// when known.
+pub(crate) fn membership_changed<'a>(
+    conn: &Connection,
+    tenant: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+    now: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "UPDATE users SET version = version + 1, last_modified = coalesce(?4, last_modified), \
+         doc = CASE WHEN ?5 IS NULL THEN doc ELSE jsonb_set(doc, '$.meta.lastModified', ?5) END \
+         WHERE {USER_KEY}"
+    ))?;
+    let (now_millis, now_text) = (now.map(millis), now.map(scim_core::format_time));
+    for id in ids {
+        stmt.execute(params![tenant, id, pushdown::lower(id), now_millis, now_text])?;
+    }
+    Ok(())
+}
+
 /// Removes a user's memberships, bumping the version of each group it leaves.
 pub(crate) fn remove_memberships_of(conn: &Connection, tenant: &str, member: &str) -> Result<(), Error> {
     conn.prepare_cached(

@@ -223,6 +223,47 @@ pub async fn group_members_must_exist(users: &DynUserStore, groups: &DynGroupSto
     assert_eq!(member_values(&groups.get(&t, "g1", true).await.expect("get")), ["u000"]);
 }
 
+/// A user's derived `groups` is part of its representation: every membership change that
+/// alters it (a group created with the user, members added or removed, a rename of one of its
+/// groups, the deletion of one) moves the user's version on, so its `ETag` is never stale;
+/// `meta.lastModified` follows when the change has a time. Other users keep theirs.
+pub async fn membership_changes_move_member_versions(users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("member_versions", "a");
+    seed(users, &t, 3).await;
+    let version = |u: &crate::User| u.version().and_then(|v| v.revision()).unwrap_or(0);
+    let get = |id: &'static str| {
+        let t = t.clone();
+        async move { users.get(&t, id).await.expect("get") }
+    };
+    groups.create(&t, group("g1", "One", &["u000"])).await.expect("create");
+    assert_eq!((version(&get("u000").await), version(&get("u001").await)), (2, 1));
+
+    let t1 = t0() + Duration::hours(1);
+    let change = MemberChange { add: vec![json!({"value": "u001"})], remove: vec!["u000".into()] };
+    groups.modify_members(&t, "g1", &change, t1, None).await.expect("modify");
+    let (u0, u1) = (get("u000").await, get("u001").await);
+    assert_eq!((version(&u0), version(&u1)), (3, 2));
+    assert_eq!(u1.meta().map(|m| m.last_modified), Some(t1));
+    assert!(group_values(&u0).is_empty() && group_values(&u1) == ["g1"]);
+    // A change that changes nothing moves nothing.
+    groups.modify_members(&t, "g1", &change, t1, None).await.expect("again");
+    assert_eq!(version(&get("u001").await), 2);
+
+    // Same name, same members: no user changes; a rename changes every member's `groups`.
+    groups.replace(&t, group("g1", "One", &["u001"]), None).await.expect("replace");
+    assert_eq!(version(&get("u001").await), 2);
+    groups.replace(&t, group("g1", "ONE", &["u001", "u002"]), None).await.expect("rename");
+    assert_eq!((version(&get("u000").await), version(&get("u001").await), version(&get("u002").await)), (3, 3, 2));
+
+    groups.delete(&t, "g1", None).await.expect("delete");
+    assert_eq!((version(&get("u001").await), version(&get("u002").await)), (4, 3));
+    // The bumped version is the one a conditional write must name.
+    let u1 = get("u001").await;
+    let stale = users.replace(&t, u1.clone(), Some(&Version::from_revision(3))).await;
+    assert!(matches!(stale, Err(StoreError::PreconditionFailed)), "{stale:?}");
+    users.replace(&t, u1, Some(&Version::from_revision(4))).await.expect("current version");
+}
+
 /// Groups are listed and filtered by `displayName` (Entra's lookup), ignoring case.
 pub async fn group_list_by_display_name(_users: &DynUserStore, groups: &DynGroupStore) {
     let t = tenant("group_list", "a");

@@ -93,6 +93,7 @@ macro_rules! conformance_tests {
             delete_group_removes_it_from_user_groups,
             delete_group_removes_it_from_parent_groups,
             group_members_must_exist,
+            membership_changes_move_member_versions,
             group_list_by_display_name,
             // lists
             list_of_empty_tenant,
