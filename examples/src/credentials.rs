@@ -24,8 +24,8 @@ pub const TOKEN_PREFIX: &str = "scim_";
 const LAST_USED_GRANULARITY: Duration = Duration::from_secs(60);
 /// How long the credentials database waits for another writer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long recording a token's last use waits for another writer.
-const TOUCH_WAIT: Duration = Duration::from_millis(100);
+/// How long recording a token's last use waits for another writer: not at all.
+const TOUCH_WAIT: Duration = Duration::ZERO;
 
 /// A credentials failure (database or randomness).
 #[derive(Debug)]
@@ -269,8 +269,9 @@ impl Credentials {
     }
 
     /// Records the last use, at most once a minute per token. Bookkeeping, so it neither fails
-    /// nor holds up the request it comes with: it waits at most [`TOUCH_WAIT`] for the
-    /// database's write lock, and a failure is logged and retried at the next use.
+    /// nor holds up the request it comes with: it does not wait for the database's write lock
+    /// (another writer holding it means this minute's record is skipped), and a failure is
+    /// logged and tried again a minute later, not at every request.
     fn touch(&self, token_id: &str) {
         {
             let mut seen = self.last_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -289,7 +290,6 @@ impl Credentials {
         }
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not record a token's last use; the request goes on");
-            self.last_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(token_id);
         }
     }
 }

@@ -228,6 +228,8 @@ async fn routes_methods_and_media_types() {
     ] {
         assert_error(&call(Method::GET, path).send(&svc).await, 403, None);
     }
+    // A write is still 405 first.
+    assert_error(&call(Method::POST, "/Schemas?filter=x").json(&json!({})).send(&svc).await, 405, None);
 }
 
 #[tokio::test]
@@ -305,15 +307,17 @@ async fn admit_then_handle_admitted() {
 
     let admitted = svc.admit(&head).await.expect("token A");
     assert_eq!(admitted.tenant().as_str(), "a");
-    let created = svc
-        .handle_admitted(
-            admitted.clone(),
-            call(Method::POST, "/Users").json(&json!({"userName": "ad@x.org"})).request(),
-        )
-        .await;
+    // The admitted request is not authenticated again: served even with its token gone.
+    let mut same = call(Method::POST, "/Users").json(&json!({"userName": "ad@x.org"}));
+    same.token = None;
+    let created = svc.handle_admitted(admitted, same.request()).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    // Admitted for /Users, used for another path without a token: authenticated again, refused.
-    let mut other = call(Method::GET, "/Groups");
-    other.token = None;
-    assert_error(&svc.handle_admitted(admitted, other.request()).await, 401, None);
+    // Admitted for POST /Users, used for another path or method without a token:
+    // authenticated again, refused.
+    for (method, path) in [(Method::GET, "/Groups"), (Method::GET, "/Users")] {
+        let admitted = svc.admit(&head).await.expect("token A");
+        let mut other = call(method, path);
+        other.token = None;
+        assert_error(&svc.handle_admitted(admitted, other.request()).await, 401, None);
+    }
 }

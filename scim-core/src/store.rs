@@ -201,7 +201,9 @@ pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
     async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError>;
     /// Reads a group, with its members when `include_members`.
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError>;
-    /// Replaces a group, members included (conditional on `if_match`).
+    /// Replaces a group, members included (conditional on `if_match`). A replace that would
+    /// store nothing new (the same document but for `meta`, and the same members once those
+    /// that cannot be stored are dropped) changes nothing and returns the group as stored.
     async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError>;
     /// Adds and removes members without rewriting the others. When anything changed, bumps
     /// the version and sets `meta.lastModified` to `now`. Returns the (new) version. Adding a

@@ -103,6 +103,32 @@ fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Me
     Ok(inserted)
 }
 
+/// What a replace did: wrote a new version (with which members were stored), or found that
+/// nothing stored would change (the version and the group as stored).
+enum Replaced {
+    Written(i64, Vec<bool>),
+    Unchanged(i64, Map<String, Value>),
+}
+
+/// Whether two documents are equal but for `meta`.
+fn same_except_meta(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    let others = |m: &Map<String, Value>| m.len() - usize::from(m.contains_key("meta"));
+    others(a) == others(b) && a.iter().filter(|(k, _)| *k != "meta").all(|(k, v)| b.get(k) == Some(v))
+}
+
+/// Which of `members` [`insert_members`] would store (each names a user or another group of
+/// the tenant), without storing them.
+fn storable_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<Vec<bool>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE tenant = ?1 AND id = ?3 AND id_fold = ?4) \
+            OR (?3 <> ?2 AND EXISTS (SELECT 1 FROM groups WHERE tenant = ?1 AND id = ?3))",
+    )?;
+    members
+        .iter()
+        .map(|m| Ok(stmt.query_row(params![tenant, group_id, m.value, pushdown::lower(&m.value)], |r| r.get(0))?))
+        .collect()
+}
+
 /// The `value`s of a group's members.
 fn member_values(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<String>, Error> {
     let mut stmt = conn.prepare_cached("SELECT value FROM memberships WHERE tenant = ?1 AND group_id = ?2")?;
@@ -220,15 +246,30 @@ impl GroupStore for SqliteUserStore {
         let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
         let tenant = tenant.as_str().to_owned();
         let if_match = if_match.cloned();
-        let (version, inserted) = self
+        let outcome = self
             .db
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &e.id)?;
                 check_version(if_match.as_ref(), current)?;
-                let old_name: Option<String> = conn
-                    .prepare_cached("SELECT doc ->> '$.displayName' FROM groups WHERE tenant = ?1 AND id = ?2")?
+                let old_doc: String = conn
+                    .prepare_cached("SELECT doc FROM groups WHERE tenant = ?1 AND id = ?2")?
                     .query_row(params![tenant, e.id], |r| r.get(0))?;
-                let old_members = member_values(conn, &tenant, &e.id)?;
+                let old_doc: Map<String, Value> = serde_json::from_str(&old_doc)?;
+                let old_members = load_members(conn, &tenant, &e.id)?;
+                let storable = storable_members(conn, &tenant, &e.id, &e.members)?;
+                let new_doc: Map<String, Value> = serde_json::from_str(&e.doc)?;
+                let stored_members: Vec<Value> =
+                    e.members.iter().zip(&storable).filter(|(_, s)| **s).map(|(m, _)| m.to_json()).collect();
+                if same_except_meta(&old_doc, &new_doc) && old_members == stored_members {
+                    // Nothing stored changes (say, the only difference was a member that cannot
+                    // be stored): no new version.
+                    let mut doc = old_doc;
+                    set_members(&mut doc, old_members);
+                    return Ok(Replaced::Unchanged(current, doc));
+                }
+                let old_name = old_doc.get("displayName").and_then(Value::as_str).map(str::to_owned);
+                let old_members: Vec<String> =
+                    old_members.iter().filter_map(|m| m.get("value")?.as_str().map(str::to_owned)).collect();
                 conn.prepare_cached(
                     "UPDATE groups SET display_name_lower = ?3, external_id = ?4, external_id_fold = ?5, version = ?6, \
                      created = ?7, last_modified = ?8, doc = ?9 WHERE tenant = ?1 AND id = ?2",
@@ -257,12 +298,21 @@ impl GroupStore for SqliteUserStore {
                 } else {
                     membership_changed(conn, &tenant, new_members.symmetric_difference(&old_set).copied(), now)?;
                 }
-                Ok((current + 1, inserted))
+                Ok(Replaced::Written(current + 1, inserted))
             })
             .await?;
-        group.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
-        set_members(group.as_object_mut(), kept(members, &inserted));
-        Ok(group)
+        match outcome {
+            Replaced::Written(version, inserted) => {
+                group.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
+                set_members(group.as_object_mut(), kept(members, &inserted));
+                Ok(group)
+            }
+            Replaced::Unchanged(version, doc) => {
+                let mut stored = Group::from_json(Value::Object(doc));
+                stored.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
+                Ok(stored)
+            }
+        }
     }
 
     async fn modify_members(

@@ -264,6 +264,26 @@ pub async fn membership_changes_move_member_versions(users: &DynUserStore, group
     users.replace(&t, u1, Some(&Version::from_revision(4))).await.expect("current version");
 }
 
+/// A replace that would store nothing new (the same document, and members that differ only
+/// by ones that cannot be stored) keeps the version; any real change makes a new one.
+pub async fn group_replace_storing_nothing_new_keeps_the_version(users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("replace_noop", "a");
+    seed(users, &t, 1).await;
+    groups.create(&t, group("g1", "One", &["u000", "ghost"])).await.expect("create");
+    for _ in 0..2 {
+        let same = groups.replace(&t, group("g1", "One", &["u000", "ghost"]), None).await.expect("replace");
+        assert!(same.version().expect("version").matches(&Version::from_revision(1)), "{:?}", same.version());
+        assert_eq!(member_values(&same), ["u000"]);
+    }
+    let mut changed = group("g1", "One", &["u000", "ghost"]);
+    changed.as_object_mut().insert("externalId".into(), json!("ext-1"));
+    let changed = groups.replace(&t, changed, None).await.expect("replace");
+    assert!(changed.version().expect("version").matches(&Version::from_revision(2)));
+    let fewer = groups.replace(&t, group("g1", "One", &[]), None).await.expect("replace");
+    assert!(fewer.version().expect("version").matches(&Version::from_revision(3)));
+    assert!(member_values(&groups.get(&t, "g1", true).await.expect("get")).is_empty());
+}
+
 /// Groups are listed and filtered by `displayName` (Entra's lookup), ignoring case.
 pub async fn group_list_by_display_name(_users: &DynUserStore, groups: &DynGroupStore) {
     let t = tenant("group_list", "a");

@@ -94,6 +94,7 @@ macro_rules! conformance_tests {
             delete_group_removes_it_from_parent_groups,
             group_members_must_exist,
             membership_changes_move_member_versions,
+            group_replace_storing_nothing_new_keeps_the_version,
             group_list_by_display_name,
             // lists
             list_of_empty_tenant,
@@ -116,6 +117,7 @@ macro_rules! conformance_tests {
             service_create_is_pending_and_invites,
             service_create_inactive_is_suspended,
             service_restore_of_never_invited_user_invites,
+            service_restore_of_users_stored_without_invited_at,
             service_suspend_and_restore_keep_every_attribute,
             service_restore_returns_active_user_to_active,
             service_accept_invitation_activates,

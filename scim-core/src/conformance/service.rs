@@ -1,7 +1,7 @@
 //! The provisioning service over the store: lifecycle transitions with a manual clock, events,
 //! concurrency, `If-Match`, paging parameters.
 
-use super::support::{content, join_all, t0, tenant};
+use super::support::{content, join_all, suspended, t0, tenant, user_at};
 use crate::lifecycle::ManualClock;
 use crate::provisioning::service::{Config, Service};
 use crate::{
@@ -164,6 +164,37 @@ pub async fn service_restore_of_never_invited_user_invites(users: &DynUserStore,
     assert_eq!(fx.events.take(), [format!("suspended:{id}"), format!("restored:{id}")]);
     svc.accept_invitation(&t, &id).await.expect("accept");
     assert_eq!(svc.get_user(&t, &id).await.expect("get").lifecycle().status, UserStatus::Active);
+}
+
+/// Users stored before `invitedAt` existed (no `invitedAt` in their lifecycle): one created
+/// live, pending or active, was invited at its creation and is not invited again on restore;
+/// one created suspended (suspended at its creation time) is invited on its first restore.
+pub async fn service_restore_of_users_stored_without_invited_at(users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("svc_restore_legacy", "a");
+    let fx = Fixture::new(Duration::days(30));
+    let svc = fx.service(users, groups);
+    let earlier = t0() - Duration::days(3);
+    users.create(&t, user_at("pending", "pending@example.com", earlier)).await.expect("create");
+    let mut accepted = user_at("accepted", "accepted@example.com", earlier);
+    accepted.set_lifecycle(&crate::Lifecycle {
+        status: UserStatus::Active,
+        activated_at: Some(earlier + Duration::hours(1)),
+        ..crate::Lifecycle::default()
+    });
+    users.create(&t, accepted).await.expect("create");
+    let never = suspended(user_at("never", "never@example.com", earlier), earlier, earlier + Duration::days(30));
+    users.create(&t, never).await.expect("create");
+    for id in ["pending", "accepted", "never"] {
+        svc.patch_user(&t, id, &patch_active(&json!(false)), None).await.expect("suspend");
+        let r = svc.patch_user(&t, id, &patch_active(&json!(true)), None).await.expect("restore");
+        let lc = r.lifecycle();
+        let expected = if id == "never" { t0() } else { earlier };
+        assert_eq!(lc.invited_at, Some(expected), "{id}");
+    }
+    let events = fx.events.take();
+    let invited: Vec<&String> = events.iter().filter(|e| e.starts_with("invited:")).collect();
+    assert_eq!(invited, ["invited:never"], "{events:?}");
+    assert_eq!(svc.get_user(&t, "accepted").await.expect("get").lifecycle().status, UserStatus::Active);
 }
 
 /// Suspending (PATCH `active` "False") keeps every attribute; restoring (`true`) brings the

@@ -67,6 +67,25 @@ fn check_if_match(if_match: Option<&Version>, current: Option<&Version>) -> Resu
     }
 }
 
+/// The stored lifecycle of `user`, with `invited_at` filled in for users stored before it
+/// existed: such a user was invited when it was created, unless it was created suspended
+/// (suspended at its creation time and never activated), so restoring it does not invite a
+/// person who already has an invitation or an account.
+fn lifecycle_of(user: &User) -> Lifecycle {
+    let mut lifecycle = user.lifecycle();
+    if lifecycle.invited_at.is_none() {
+        if let Some(created) = user.meta().map(|m| m.created) {
+            let created_suspended = lifecycle.activated_at.is_none()
+                && lifecycle.status == UserStatus::Suspended
+                && lifecycle.suspended_at == Some(created);
+            if !created_suspended {
+                lifecycle.invited_at = Some(created);
+            }
+        }
+    }
+    lifecycle
+}
+
 /// A random UUID v4 in its 8-4-4-4-12 form.
 fn new_id() -> Result<String, ScimError> {
     let mut b = [0u8; 16];
@@ -128,7 +147,7 @@ impl Service<'_> {
         existing: Option<&User>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> User {
-        let before = existing.map(User::lifecycle).unwrap_or_default();
+        let before = existing.map(lifecycle_of).unwrap_or_default();
         let active = attrs.get("active").and_then(Value::as_bool).or(existing.map(User::active)).unwrap_or(true);
         attrs.insert("active".into(), Value::Bool(active));
         add_schema(&mut attrs, urn::LIFECYCLE_USER);
@@ -208,7 +227,7 @@ impl Service<'_> {
             let read = existing.version();
             match self.users.replace(tenant, next, read.as_ref()).await {
                 Ok(stored) => {
-                    self.transition_event(tenant, &existing.lifecycle(), &stored);
+                    self.transition_event(tenant, &lifecycle_of(&existing), &stored);
                     return Ok(stored);
                 }
                 // Another writer won since the read: read again. A client's `If-Match` is
@@ -279,14 +298,15 @@ impl Service<'_> {
     pub(crate) async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
         self.update_user(tenant, id, None, |svc, existing| {
             let now = svc.config.clock.now();
-            let lifecycle = existing.lifecycle().accept_invitation(now).map_err(|()| {
+            let before = lifecycle_of(existing);
+            let lifecycle = before.accept_invitation(now).map_err(|()| {
                 ScimError::new(
                     StatusCode::CONFLICT,
                     None,
                     "the user is suspended and cannot accept the invitation until it is restored (active=true)",
                 )
             })?;
-            if lifecycle == existing.lifecycle() {
+            if lifecycle == before {
                 return Ok(None);
             }
             let mut next = existing.clone();

@@ -82,10 +82,12 @@ pub struct ScimService {
 }
 
 /// A request head that [`ScimService::admit`] authenticated: its tenant, for
-/// [`ScimService::handle_admitted`]. Only `admit` makes one.
-#[derive(Debug, Clone)]
+/// [`ScimService::handle_admitted`]. Only `admit` makes one, and it is not `Clone`: one
+/// admission serves one request (and only one with the admitted method and path).
+#[derive(Debug)]
 pub struct Admitted {
     tenant: TenantId,
+    method: Method,
     path: String,
 }
 
@@ -198,14 +200,15 @@ impl ScimService {
             None => Err(ScimError::not_found(format!("no SCIM endpoint at {path}")).into()),
         };
         match result {
-            Ok(tenant) => Ok(Admitted { tenant, path: path.to_owned() }),
+            Ok(tenant) => Ok(Admitted { tenant, method: head.method.clone(), path: path.to_owned() }),
             Err(failure) => Err(self.respond(Err(failure), &head.method)),
         }
     }
 
     /// Handles a request [`admit`](Self::admit) let in, without authenticating it again.
-    /// `admitted` must come from this request's head: for a request with another path it
-    /// counts for nothing, and the request is authenticated as by [`handle`](Self::handle).
+    /// `admitted` must come from this request's head: for a request with another method or
+    /// path it counts for nothing, and the request is authenticated as by
+    /// [`handle`](Self::handle).
     pub async fn handle_admitted<B: AsRef<[u8]>>(&self, admitted: Admitted, req: Request<B>) -> Response<Vec<u8>> {
         let result = self.dispatch(&req, Some(admitted)).await;
         self.respond(result, req.method())
@@ -229,7 +232,7 @@ impl ScimService {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
         let tenant = match admitted {
-            Some(admitted) if admitted.path == req.uri().path() => admitted.tenant,
+            Some(admitted) if admitted.path == req.uri().path() && admitted.method == *req.method() => admitted.tenant,
             _ => self.authenticate(req.headers(), matched.tenant.as_deref()).await?,
         };
         let Some(route) = Route::parse(&matched.rest) else {
@@ -249,7 +252,7 @@ impl ScimService {
             .into());
         }
         let read_body = || self.read_json(req.headers(), body);
-        if route.is_discovery() && ctx.params.filter.is_some() {
+        if route.is_discovery() && method == Method::GET && ctx.params.filter.is_some() {
             // RFC 7644 §4: a client must not take the entries returned as matching its filter.
             return Err(ScimError::new(
                 StatusCode::FORBIDDEN,
