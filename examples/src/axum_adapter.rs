@@ -2,22 +2,45 @@
 //! the body with a cap (`413` above it), call [`ScimService::handle_admitted`], convert back,
 //! and log each request without secrets. A client without a valid token gets its `401` before
 //! any of its body is read.
+//!
+//! Parsed, a JSON body takes several times its size in memory (about nine times for a large
+//! group). So requests whose body is over [`LARGE_BODY`] bytes (by `Content-Length`, or
+//! without one) are read and handled [`LARGE_BODY_PERMITS`] at a time; smaller ones never
+//! wait for them.
 
+use axum::body::HttpBody as _;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use scim_core::{Admitted, ScimError, ScimService};
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::Semaphore;
+
+/// Bodies above this many bytes count as large: 1 MiB.
+pub const LARGE_BODY: u64 = 1 << 20;
+
+/// How many requests with large bodies are read and handled at once.
+pub const LARGE_BODY_PERMITS: usize = 4;
+
+/// The handler's state: the service, and the permits for large bodies.
+#[derive(Debug)]
+pub struct Adapter {
+    service: ScimService,
+    large_bodies: Semaphore,
+}
 
 /// A router that sends every request to the SCIM service.
 pub fn router(service: ScimService) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(Arc::new(service))
+    let adapter = Adapter { service, large_bodies: Semaphore::new(LARGE_BODY_PERMITS) };
+    axum::Router::new().fallback(handle).with_state(Arc::new(adapter))
 }
 
 /// The axum handler.
-pub async fn handle(State(service): State<Arc<ScimService>>, req: Request<Body>) -> Response<Body> {
+pub async fn handle(State(adapter): State<Arc<Adapter>>, req: Request<Body>) -> Response<Body> {
+    let service = &adapter.service;
     let started = Instant::now();
     let method = req.method().clone();
     // The path only: query strings may carry user names and e-mail addresses.
@@ -26,7 +49,16 @@ pub async fn handle(State(service): State<Arc<ScimService>>, req: Request<Body>)
     let admitted = service.admit(&parts).await;
     let response = match admitted {
         Err(refused) => refused.map(Body::from),
-        Ok(admitted) => read_and_handle(&service, admitted, parts, body).await,
+        Ok(admitted) => {
+            let length = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let large = match length {
+                Some(n) => n > LARGE_BODY,
+                None => !body.is_end_stream(),
+            };
+            // The semaphore is never closed, so acquiring only fails if it were; then go on.
+            let _permit = if large { adapter.large_bodies.acquire().await.ok() } else { None };
+            read_and_handle(service, admitted, parts, body).await
+        }
     };
     tracing::info!(
         %method,

@@ -228,3 +228,59 @@ fn a_locked_credentials_database_does_not_refuse_valid_tokens() {
     assert_eq!(count_users(&server), 0);
     conn.execute_batch("COMMIT").expect("release");
 }
+
+/// Large bodies (over 1 MiB) are read and handled four at a time: while four uploads stall,
+/// a fifth waits and small requests go on; when one of the four goes away, the fifth is served.
+#[test]
+fn large_bodies_are_handled_a_few_at_a_time() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let server = Server::start(&["--store", "memory"]);
+    let id =
+        server.post("/Users", &user("large@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();
+    let path = format!("{}/Users/{id}", server.base_path);
+    let body = serde_json::to_vec(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "x".repeat(2 << 20)}]}))
+    .expect("json");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/scim+json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr,
+        server.token,
+        body.len()
+    );
+    let stalled: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = TcpStream::connect(&server.addr).expect("connect");
+            s.write_all(head.as_bytes()).expect("head");
+            s.write_all(&body[..10]).expect("a little of the body");
+            s
+        })
+        .collect();
+    // Small requests are not held up by the stalled uploads.
+    assert_eq!(count_users(&server), 1);
+    // Let the server take the four permits before the fifth arrives, even on a busy machine.
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut fifth = TcpStream::connect(&server.addr).expect("connect");
+    let mut writer = fifth.try_clone().expect("clone");
+    let (h, b) = (head.clone(), body.clone());
+    let sending = std::thread::spawn(move || {
+        let _ = writer.write_all(h.as_bytes());
+        let _ = writer.write_all(&b);
+    });
+    fifth.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
+    let mut first = [0u8; 1];
+    let waited = fifth.read(&mut first);
+    assert!(waited.is_err(), "the fifth large request was served while four held the permits: {waited:?}");
+
+    drop(stalled);
+    fifth.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut raw = Vec::new();
+    fifth.read_to_end(&mut raw).expect("the fifth is served once a permit is free");
+    sending.join().expect("sender");
+    let resp = common::parse_response(&raw);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+}
