@@ -16,7 +16,7 @@ use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use scim_core::{Admitted, ScimError, ScimService};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// Bodies above this many bytes count as large: 1 MiB.
@@ -25,16 +25,26 @@ pub const LARGE_BODY: u64 = 1 << 20;
 /// How many requests with large bodies are read and handled at once.
 pub const LARGE_BODY_PERMITS: usize = 4;
 
-/// The handler's state: the service, and the permits for large bodies.
+/// How long reading a request's body may take by default: a client that stalls its upload
+/// (holding one of the large-body permits, say) gets `408` after it.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The handler's state: the service, the permits for large bodies, the body read timeout.
 #[derive(Debug)]
 pub struct Adapter {
     service: ScimService,
     large_bodies: Semaphore,
+    body_read_timeout: Duration,
 }
 
 /// A router that sends every request to the SCIM service.
 pub fn router(service: ScimService) -> axum::Router {
-    let adapter = Adapter { service, large_bodies: Semaphore::new(LARGE_BODY_PERMITS) };
+    router_with_timeout(service, BODY_READ_TIMEOUT)
+}
+
+/// [`router`] with another body read timeout.
+pub fn router_with_timeout(service: ScimService, body_read_timeout: Duration) -> axum::Router {
+    let adapter = Adapter { service, large_bodies: Semaphore::new(LARGE_BODY_PERMITS), body_read_timeout };
     axum::Router::new().fallback(handle).with_state(Arc::new(adapter))
 }
 
@@ -57,7 +67,7 @@ pub async fn handle(State(adapter): State<Arc<Adapter>>, req: Request<Body>) -> 
             };
             // The semaphore is never closed, so acquiring only fails if it were; then go on.
             let _permit = if large { adapter.large_bodies.acquire().await.ok() } else { None };
-            read_and_handle(service, admitted, parts, body).await
+            read_and_handle(service, admitted, parts, body, adapter.body_read_timeout).await
         }
     };
     tracing::info!(
@@ -75,8 +85,20 @@ async fn read_and_handle(
     admitted: Admitted,
     parts: axum::http::request::Parts,
     body: Body,
+    timeout: Duration,
 ) -> Response<Body> {
-    match to_bytes(body, service.max_body_bytes()).await {
+    let read = match tokio::time::timeout(timeout, to_bytes(body, service.max_body_bytes())).await {
+        Ok(read) => read,
+        Err(_) => {
+            let e = ScimError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                format!("the request body did not arrive within {} s", timeout.as_secs()),
+            );
+            return scim_error_response(&e);
+        }
+    };
+    match read {
         Ok(bytes) => {
             let response = service.handle_admitted(admitted, Request::from_parts(parts, bytes)).await;
             response.map(Body::from)
@@ -87,12 +109,15 @@ async fn read_and_handle(
                 None,
                 format!("the request body exceeds {} bytes", service.max_body_bytes()),
             );
-            let mut response = (StatusCode::PAYLOAD_TOO_LARGE, e.to_json().to_string()).into_response();
-            response.headers_mut().insert(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static(scim_core::SCIM_CONTENT_TYPE),
-            );
-            response
+            scim_error_response(&e)
         }
     }
+}
+
+fn scim_error_response(e: &ScimError) -> Response<Body> {
+    let mut response = (e.status(), e.to_json().to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(scim_core::SCIM_CONTENT_TYPE));
+    response
 }

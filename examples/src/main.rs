@@ -80,6 +80,9 @@ struct Serve {
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = scim_core::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// How long a request body may take to arrive, in seconds (`408` after).
+    #[arg(long, hide = true, default_value_t = 60)]
+    body_read_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -281,7 +284,7 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     }
 
     tokio::spawn(purge_loop(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1))));
-    let app = axum_adapter::router(service);
+    let app = axum_adapter::router_with_timeout(service, Duration::from_secs(opts.body_read_timeout_seconds));
     tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
     match tls {
         None => axum::serve(listener, app)

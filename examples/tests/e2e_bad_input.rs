@@ -284,3 +284,25 @@ fn large_bodies_are_handled_a_few_at_a_time() {
     let resp = common::parse_response(&raw);
     assert_eq!(resp.status, 200, "{}", resp.text());
 }
+
+/// A client that stalls its upload gets `408` once the body read timeout passes (here 1 s).
+#[test]
+fn a_stalled_upload_times_out_with_408() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let server = Server::start(&["--store", "memory", "--body-read-timeout-seconds", "1"]);
+    let mut s = TcpStream::connect(&server.addr).expect("connect");
+    let head = format!(
+        "POST {}/Users HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/scim+json\r\n\
+         Content-Length: 100\r\nConnection: close\r\n\r\n{{\"userName\"",
+        server.base_path, server.addr, server.token
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let resp = common::parse_response(&raw);
+    assert_eq!(resp.status, 408, "{}", resp.text());
+    assert_eq!(count_users(&server), 0);
+}
