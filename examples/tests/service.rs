@@ -189,6 +189,29 @@ async fn group_patch_is_204_unless_attributes_are_asked() {
     assert!(body(&resp).get("members").is_none());
     let resp = call(Method::GET, "/Groups?attributes=displayName").send(&svc).await;
     assert!(body(&resp)["Resources"][0].get("members").is_none());
+    // Leaving out a sub-attribute of members, or asking for the whole Group schema, keeps them.
+    for query in [
+        "excludedAttributes=members.display",
+        "attributes=members.value",
+        "attributes=urn:ietf:params:scim:schemas:core:2.0:Group",
+    ] {
+        let resp = call(Method::GET, &format!("/Groups/{gid}?{query}")).send(&svc).await;
+        assert_eq!(body(&resp)["members"][0]["value"], user["id"], "{query}");
+        let resp = call(Method::GET, &format!("/Groups?{query}")).send(&svc).await;
+        assert_eq!(body(&resp)["Resources"][0]["members"][0]["value"], user["id"], "list, {query}");
+    }
+    // On .search, the URL's excludedAttributes counts as its attributes does (the body has neither).
+    let resp = call(Method::POST, "/Users/.search?excludedAttributes=emails,groups")
+        .json(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 1}))
+        .send(&svc)
+        .await;
+    let first = &body(&resp)["Resources"][0];
+    assert!(first.get("userName").is_some() && first.get("groups").is_none(), "{first}");
+    let resp = call(Method::POST, "/Users/.search?excludedAttributes=userName")
+        .json(&json!({"attributes": ["userName"]}))
+        .send(&svc)
+        .await;
+    assert!(body(&resp)["Resources"][0].get("userName").is_some(), "the body's parameters win");
 }
 
 #[tokio::test]

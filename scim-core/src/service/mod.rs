@@ -268,8 +268,12 @@ impl ScimService {
             (Route::Search(kind), &Method::POST) => {
                 let body = read_body()?;
                 let mut params = Params::from_search_request(&body)?;
-                // Query parameters on a .search URL do not apply; the body is the request.
-                params.attributes = params.attributes.or_else(|| ctx.params.attributes.clone());
+                // The body is the request. The URL's projection parameters, which some clients
+                // send there, count only when the body has neither.
+                if params.attributes.is_none() && params.excluded_attributes.is_none() {
+                    params.attributes.clone_from(&ctx.params.attributes);
+                    params.excluded_attributes.clone_from(&ctx.params.excluded_attributes);
+                }
                 match kind {
                     Some(kind) => self.list(&ctx, kind, &params).await,
                     None => self.search_all(&ctx, &params).await,

@@ -136,15 +136,30 @@ fn integer(name: &str, value: &Value) -> Result<i64, ScimError> {
     parsed.ok_or_else(|| ScimError::invalid_value(format!("`{name}` must be an integer")))
 }
 
-/// Whether an attribute list (`attributes` / `excludedAttributes`) names the group's
-/// `members` attribute (plain, or qualified with the Group schema URN), ignoring case.
-pub(crate) fn names_members(list: &str) -> bool {
-    list.split(',').map(str::trim).any(|name| {
-        let name = name
-            .rsplit_once(':')
-            .map_or(name, |(urn, attr)| if urn.eq_ignore_ascii_case(crate::urn::GROUP) { attr } else { name });
-        name.eq_ignore_ascii_case("members") || name.to_ascii_lowercase().starts_with("members.")
+/// The names of an attribute list, each without a leading Group schema URN (`urn:…:Group:members`
+/// is `members`; the URN alone is `""`).
+fn group_names(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).map(|name| {
+        if name.eq_ignore_ascii_case(crate::urn::GROUP) {
+            return "";
+        }
+        name.rsplit_once(':')
+            .map_or(name, |(urn, attr)| if urn.eq_ignore_ascii_case(crate::urn::GROUP) { attr } else { name })
     })
+}
+
+/// Whether an `attributes` list asks for the group's `members`: by name, by one of its
+/// sub-attributes, or by naming the whole Group schema.
+pub(crate) fn selects_members(list: &str) -> bool {
+    group_names(list).any(|name| {
+        name.is_empty() || name.eq_ignore_ascii_case("members") || name.to_ascii_lowercase().starts_with("members.")
+    })
+}
+
+/// Whether an `excludedAttributes` list leaves out the group's `members` as a whole (excluding
+/// a sub-attribute such as `members.display` keeps the members).
+pub(crate) fn excludes_members(list: &str) -> bool {
+    group_names(list).any(|name| name.eq_ignore_ascii_case("members"))
 }
 
 /// Whether a `Content-Type` is one the service reads: `application/scim+json` or
@@ -203,10 +218,16 @@ mod tests {
 
     #[test]
     fn recognises_members_and_headers() {
-        assert!(names_members("members"));
-        assert!(names_members("displayName, Members"));
-        assert!(names_members("urn:ietf:params:scim:schemas:core:2.0:Group:members"));
-        assert!(!names_members("displayName"));
+        assert!(selects_members("members"));
+        assert!(selects_members("displayName, Members"));
+        assert!(selects_members("urn:ietf:params:scim:schemas:core:2.0:Group:members"));
+        assert!(selects_members("members.value"));
+        assert!(selects_members("urn:ietf:params:scim:schemas:core:2.0:Group"));
+        assert!(!selects_members("displayName"));
+        assert!(excludes_members("externalId, MEMBERS"));
+        assert!(excludes_members("urn:ietf:params:scim:schemas:core:2.0:Group:members"));
+        assert!(!excludes_members("members.display"));
+        assert!(!excludes_members("urn:ietf:params:scim:schemas:core:2.0:Group"));
         assert!(is_json_content_type("application/scim+json; charset=utf-8"));
         assert!(is_json_content_type("Application/JSON"));
         assert!(!is_json_content_type("text/plain"));

@@ -15,10 +15,10 @@ impl ScimService {
 
     /// Whether a group read should load members, given the projection parameters.
     fn wants_members(params: &Params) -> bool {
-        if params.excluded_attributes.as_deref().is_some_and(query::names_members) {
+        if params.excluded_attributes.as_deref().is_some_and(query::excludes_members) {
             return false;
         }
-        params.attributes.as_deref().is_none_or(query::names_members)
+        params.attributes.as_deref().is_none_or(query::selects_members)
     }
 
     /// Renders a stored document: `meta.location`, projection, and never a password.
