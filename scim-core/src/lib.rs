@@ -25,7 +25,7 @@ pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
-pub use patch::{PatchOp, PatchOpKind, PatchOperation};
+pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use provisioning::{
     LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values, fold_case,

@@ -4,7 +4,7 @@ mod patch_support;
 
 use patch_support::{ENTERPRISE, apply, bjensen, patched, rejected, tour_guides};
 use scim_core::ScimType;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn replace_with_the_same_value_reports_no_change() {
@@ -208,4 +208,52 @@ fn failure_after_member_changes_restores_the_group() {
         ]),
         ScimType::NoTarget,
     );
+}
+
+/// A new e-mail address keeps the element's other sub-attributes (`display`, `primary`): only
+/// references (attributes with a `$ref`, such as `manager`) drop the details of what they
+/// pointed at before.
+#[test]
+fn replacing_a_value_keeps_the_other_sub_attributes_of_non_references() {
+    let user = json!({"userName": "d", "emails": [{"value": "a@x.com", "type": "work", "display": "Work mail", "primary": true}],
+        "phoneNumbers": [{"value": "1", "type": "work", "display": "Desk"}]});
+    for ops in [
+        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "b@x.com"}]),
+        json!([{"op": "replace", "path": "emails.value", "value": "b@x.com"}]),
+        json!([{"op": "add", "path": "emails[type eq \"work\"]", "value": {"value": "b@x.com"}}]),
+    ] {
+        let out = patched("User", &user, ops.clone());
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "b@x.com", "type": "work", "display": "Work mail", "primary": true}]),
+            "{ops}"
+        );
+    }
+    let out = patched(
+        "User",
+        &user,
+        json!([{"op": "replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "2"}]),
+    );
+    assert_eq!(out["phoneNumbers"][0]["display"], "Desk");
+
+    let managed = json!({"userName": "m", ENTERPRISE: {"manager": {"value": "old", "displayName": "Old Boss", "$ref": "../Users/old"}}});
+    let out = patched(
+        "User",
+        &managed,
+        json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager.value"), "value": "new"}]),
+    );
+    assert_eq!(out[ENTERPRISE]["manager"], json!({"value": "new"}), "a reference's details go with its old target");
+}
+
+/// More operations than [`scim_core::MAX_PATCH_OPERATIONS`] in one message are refused before
+/// any is applied.
+#[test]
+fn too_many_operations_are_refused() {
+    let user = json!({"userName": "many"});
+    let one = json!({"op": "add", "path": "emails", "value": [{"value": "x@x.com"}]});
+    let ops = Value::Array(vec![one; scim_core::MAX_PATCH_OPERATIONS + 1]);
+    let e = rejected("User", &user, ops, ScimType::InvalidValue);
+    assert!(e.detail().contains("at most 1000 operations"), "{}", e.detail());
+    let ops = Value::Array(vec![json!({"op": "add", "path": "title", "value": "t"}); scim_core::MAX_PATCH_OPERATIONS]);
+    assert_eq!(patched("User", &user, ops)["title"], "t");
 }

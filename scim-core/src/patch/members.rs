@@ -4,8 +4,8 @@
 
 use super::engine::field;
 use super::{PatchOp, PatchOpKind};
-use crate::MemberChange;
 use crate::schema::AttributeDef;
+use crate::{MemberChange, urn};
 use scim_filter::{CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -430,8 +430,11 @@ pub(super) fn new_elements(identity: Identity<'_>, existing: &[Value], incoming:
 }
 
 /// Whether `path` is `members` (optionally qualified with a URN), ignoring case.
+/// `members`, or `urn:…:core:2.0:Group:members`; not `members` under another schema's URN.
 fn is_members(path: &scim_filter::AttrPath) -> bool {
-    path.name.eq_ignore_ascii_case("members") && path.sub_attr.is_none()
+    path.name.eq_ignore_ascii_case("members")
+        && path.sub_attr.is_none()
+        && path.urn.as_deref().is_none_or(|urn| urn.eq_ignore_ascii_case(urn::GROUP))
 }
 
 /// A member object for [`MemberChange::add`]: `value` plus known sub-attributes, nulls dropped.
@@ -489,11 +492,9 @@ pub(super) fn member_change(patch: &PatchOp) -> Option<MemberChange> {
         }
     }
     // The change has no order: an id both added and removed needs the full PATCH.
-    let conflict = change
-        .add
-        .iter()
-        .filter_map(|m| m.get("value").and_then(Value::as_str))
-        .any(|id| change.remove.iter().any(|r| r == id));
+    let removed: std::collections::HashSet<&str> = change.remove.iter().map(String::as_str).collect();
+    let conflict = !removed.is_empty()
+        && change.add.iter().filter_map(|m| m.get("value")?.as_str()).any(|id| removed.contains(id));
     (!conflict).then_some(change)
 }
 
@@ -509,6 +510,18 @@ mod tests {
         def.sub_attributes =
             vec![AttributeDef::new("value", AttrType::String), AttributeDef::new("type", AttrType::String)];
         def
+    }
+
+    #[test]
+    fn member_changes_are_only_the_group_schema_members() {
+        let op = |path: &str| {
+            let body = json!({"Operations": [{"op": "add", "path": path, "value": [{"value": "u1"}]}]});
+            member_change(&PatchOp::from_json(&body).expect("parses"))
+        };
+        assert!(op("members").is_some());
+        assert!(op("urn:ietf:params:scim:schemas:core:2.0:Group:members").is_some());
+        assert!(op("urn:foo:bar:members").is_none());
+        assert!(op("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:members").is_none());
     }
 
     #[test]

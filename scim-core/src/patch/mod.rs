@@ -16,6 +16,13 @@ use engine::Engine;
 use scim_filter::PatchPath;
 use serde_json::{Map, Value};
 
+/// The most operations one PatchOp message may hold (`400 invalidValue` above), re-exported
+/// as `MAX_PATCH_OPERATIONS`. Real clients
+/// send a handful, with many values in one operation's array; each operation costs a pass over
+/// the attribute it changes, so thousands of single-value operations would cost time growing
+/// with their square.
+pub const MAX_OPERATIONS: usize = 1000;
+
 /// The kind of a PATCH operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PatchOpKind {
@@ -113,7 +120,12 @@ impl PatchOperation {
 /// - **Message**: `op` in any case; the `Operations`, `op`, `path` and `value` member names in
 ///   any case. A missing `schemas` is accepted; a `schemas` without the PatchOp URN, an empty
 ///   `Operations`, an unknown `op`, or an `add`/`replace` without `value` is `400 invalidSyntax`.
-///   A bad path is `400 invalidPath`.
+///   A bad path is `400 invalidPath`. More than [`MAX_OPERATIONS`] operations is
+///   `400 invalidValue`.
+/// - **References**: when the `value` of a reference (an attribute with a `$ref` sub-attribute:
+///   `manager`, `members`) changes, its `$ref`, `display` and `displayName` go unless resent, as
+///   they described the old target; any other element (an e-mail) keeps the sub-attributes not
+///   given.
 /// - **Unknown attributes** (in a path or a value object) follow the registry's
 ///   [`UnknownAttributes`](crate::UnknownAttributes) policy, as on create: ignored by default;
 ///   under `Reject`, `400 invalidPath` for a path and `400 invalidValue` for a value-object key.

@@ -46,6 +46,14 @@ pub(super) fn patch_op(body: &Value) -> Result<PatchOp, ScimError> {
     if ops.is_empty() {
         return Err(ScimError::invalid_syntax("\"Operations\" must hold at least one operation"));
     }
+    if ops.len() > super::MAX_OPERATIONS {
+        return Err(ScimError::invalid_value(format!(
+            "a PatchOp message may hold at most {} operations, this one has {}; send several, or put the \
+             values of one attribute in one operation's value array",
+            super::MAX_OPERATIONS,
+            ops.len()
+        )));
+    }
     let operations = ops
         .iter()
         .enumerate()

@@ -329,13 +329,19 @@ impl<'r> Engine<'r, '_> {
         Ok(())
     }
 
-    /// After `value` changed: drops `$ref`/`display`/`displayName` the client did not resend.
+    /// After `value` changed in a reference to a resource (an attribute with a `$ref`, such as
+    /// `manager` or `members`): drops `$ref`/`display`/`displayName` the client did not resend,
+    /// which described the resource pointed at before. Other attributes (an e-mail's
+    /// `display`) keep every sub-attribute not given.
     fn drop_stale_details(
         &mut self,
         loc: Loc<'r>,
         def: &'r AttributeDef,
         given: Option<&Map<String, Value>>,
     ) -> Result<(), ScimError> {
+        if def.sub_attribute("$ref").is_none() {
+            return Ok(());
+        }
         for name in REFERENCE_DETAILS {
             let Some(sub) = def.sub_attribute(name) else { continue };
             if given.is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(name))) {
