@@ -5,8 +5,10 @@
 //!
 //! Parsed, a JSON body takes several times its size in memory (about nine times for a large
 //! group). So requests whose body is over [`LARGE_BODY`] bytes (by `Content-Length`, or
-//! without one) are read and handled [`LARGE_BODY_PERMITS`] at a time; smaller ones never
-//! wait for them.
+//! without one) are read and handled [`LARGE_BODY_PERMITS`] at a time, and at most
+//! [`TENANT_LARGE_BODY_PERMITS`] of them for one tenant, so one tenant's stalled uploads
+//! cannot hold up another's; smaller ones never wait for them. A `Content-Length` above the
+//! body cap is answered `413` before anything is read.
 
 use axum::body::HttpBody as _;
 use axum::body::{Body, to_bytes};
@@ -14,16 +16,20 @@ use axum::extract::State;
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
-use scim_core::{Admitted, ScimError, ScimService};
-use std::sync::Arc;
+use scim_core::{Admitted, ScimError, ScimService, TenantId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Bodies above this many bytes count as large: 1 MiB.
 pub const LARGE_BODY: u64 = 1 << 20;
 
 /// How many requests with large bodies are read and handled at once.
-pub const LARGE_BODY_PERMITS: usize = 4;
+pub const LARGE_BODY_PERMITS: usize = 8;
+
+/// How many requests with large bodies one tenant may have read and handled at once.
+pub const TENANT_LARGE_BODY_PERMITS: usize = 2;
 
 /// How long reading a request's body may take by default: a client that stalls its upload
 /// (holding one of the large-body permits, say) gets `408` after it.
@@ -33,8 +39,24 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct Adapter {
     service: ScimService,
-    large_bodies: Semaphore,
+    large_bodies: Arc<Semaphore>,
+    /// Each tenant's permits, made on its first large body (one small entry per tenant).
+    tenant_large_bodies: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
     body_read_timeout: Duration,
+}
+
+impl Adapter {
+    /// Waits for a large-body permit of `tenant`, then for a global one.
+    async fn large_body_permits(&self, tenant: &TenantId) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let own = {
+            let mut map = self.tenant_large_bodies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(map.entry(tenant.clone()).or_insert_with(|| Arc::new(Semaphore::new(TENANT_LARGE_BODY_PERMITS))))
+        };
+        // The semaphores are never closed, so acquiring cannot fail.
+        let own = own.acquire_owned().await.ok()?;
+        let global = Arc::clone(&self.large_bodies).acquire_owned().await.ok()?;
+        Some((own, global))
+    }
 }
 
 /// A router that sends every request to the SCIM service.
@@ -44,7 +66,12 @@ pub fn router(service: ScimService) -> axum::Router {
 
 /// [`router`] with another body read timeout.
 pub fn router_with_timeout(service: ScimService, body_read_timeout: Duration) -> axum::Router {
-    let adapter = Adapter { service, large_bodies: Semaphore::new(LARGE_BODY_PERMITS), body_read_timeout };
+    let adapter = Adapter {
+        service,
+        large_bodies: Arc::new(Semaphore::new(LARGE_BODY_PERMITS)),
+        tenant_large_bodies: Mutex::new(HashMap::new()),
+        body_read_timeout,
+    };
     axum::Router::new().fallback(handle).with_state(Arc::new(adapter))
 }
 
@@ -61,13 +88,16 @@ pub async fn handle(State(adapter): State<Arc<Adapter>>, req: Request<Body>) -> 
         Err(refused) => refused.map(Body::from),
         Ok(admitted) => {
             let length = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-            let large = match length {
-                Some(n) => n > LARGE_BODY,
-                None => !body.is_end_stream(),
-            };
-            // The semaphore is never closed, so acquiring only fails if it were; then go on.
-            let _permit = if large { adapter.large_bodies.acquire().await.ok() } else { None };
-            read_and_handle(service, admitted, parts, body, adapter.body_read_timeout).await
+            if length.is_some_and(|n| n > u64::try_from(service.max_body_bytes()).unwrap_or(u64::MAX)) {
+                too_large(service)
+            } else {
+                let large = match length {
+                    Some(n) => n > LARGE_BODY,
+                    None => !body.is_end_stream(),
+                };
+                let _permits = if large { adapter.large_body_permits(admitted.tenant()).await } else { None };
+                read_and_handle(service, admitted, parts, body, adapter.body_read_timeout).await
+            }
         }
     };
     tracing::info!(
@@ -103,15 +133,17 @@ async fn read_and_handle(
             let response = service.handle_admitted(admitted, Request::from_parts(parts, bytes)).await;
             response.map(Body::from)
         }
-        Err(_) => {
-            let e = ScimError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                format!("the request body exceeds {} bytes", service.max_body_bytes()),
-            );
-            scim_error_response(&e)
-        }
+        Err(_) => too_large(service),
     }
+}
+
+fn too_large(service: &ScimService) -> Response<Body> {
+    let e = ScimError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        None,
+        format!("the request body exceeds {} bytes", service.max_body_bytes()),
+    );
+    scim_error_response(&e)
 }
 
 fn scim_error_response(e: &ScimError) -> Response<Body> {

@@ -229,60 +229,81 @@ fn a_locked_credentials_database_does_not_refuse_valid_tokens() {
     conn.execute_batch("COMMIT").expect("release");
 }
 
-/// Large bodies (over 1 MiB) are read and handled four at a time: while four uploads stall,
-/// a fifth waits and small requests go on; when one of the four goes away, the fifth is served.
+/// Large bodies (over 1 MiB) are read and handled two at a time per tenant: while two uploads
+/// of one tenant stall, its third waits, and small requests and another tenant's large ones go
+/// on; when one of the two goes away, the third is served.
 #[test]
-fn large_bodies_are_handled_a_few_at_a_time() {
+fn large_bodies_are_handled_a_few_at_a_time_per_tenant() {
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Duration;
 
     let server = Server::start(&["--store", "memory"]);
+    let out = server.cli(&["tenant", "create", "--name", "second"]);
+    let url2 = out.lines().find_map(|l| l.strip_prefix("Tenant URL: ")).expect("tenant url").to_owned();
+    let token2 = out.lines().find_map(|l| l.strip_prefix("Secret Token: ")).expect("token").to_owned();
+    let base2 = format!("/{}", url2.strip_prefix("http://").and_then(|r| r.split_once('/')).expect("url").1);
+
+    let title = "x".repeat(2 << 20);
     let id =
         server.post("/Users", &user("large@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();
     let path = format!("{}/Users/{id}", server.base_path);
     let body = serde_json::to_vec(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "title", "value": "x".repeat(2 << 20)}]}))
+        "Operations": [{"op": "replace", "path": "title", "value": title}]}))
     .expect("json");
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/scim+json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        server.addr,
-        server.token,
-        body.len()
-    );
-    let stalled: Vec<TcpStream> = (0..4)
+    let head = |method: &str, path: &str, token: &str, len: usize| {
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/scim+json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            server.addr
+        )
+    };
+    let stalled: Vec<TcpStream> = (0..2)
         .map(|_| {
             let mut s = TcpStream::connect(&server.addr).expect("connect");
-            s.write_all(head.as_bytes()).expect("head");
+            s.write_all(head("PATCH", &path, &server.token, body.len()).as_bytes()).expect("head");
             s.write_all(&body[..10]).expect("a little of the body");
             s
         })
         .collect();
     // Small requests are not held up by the stalled uploads.
     assert_eq!(count_users(&server), 1);
-    // Let the server take the four permits before the fifth arrives, even on a busy machine.
+    // Let the server take the two permits before the others arrive, even on a busy machine.
     std::thread::sleep(Duration::from_millis(300));
 
-    let mut fifth = TcpStream::connect(&server.addr).expect("connect");
-    let mut writer = fifth.try_clone().expect("clone");
-    let (h, b) = (head.clone(), body.clone());
+    // Another tenant's large body is served.
+    let other = serde_json::to_vec(&json!({"userName": "other@example.com", "title": title})).expect("json");
+    let auth2 = format!("Bearer {token2}");
+    let headers = [("Authorization", auth2.as_str()), ("Content-Type", "application/scim+json")];
+    assert_eq!(server.raw("POST", &format!("{base2}/Users"), &headers, Some(&other)).status, 201);
+
+    let mut third = TcpStream::connect(&server.addr).expect("connect");
+    let mut writer = third.try_clone().expect("clone");
+    let (h, b) = (head("PATCH", &path, &server.token, body.len()), body.clone());
     let sending = std::thread::spawn(move || {
         let _ = writer.write_all(h.as_bytes());
         let _ = writer.write_all(&b);
     });
-    fifth.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
+    third.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
     let mut first = [0u8; 1];
-    let waited = fifth.read(&mut first);
-    assert!(waited.is_err(), "the fifth large request was served while four held the permits: {waited:?}");
+    let waited = third.read(&mut first);
+    assert!(waited.is_err(), "the third large request was served while two held the tenant's permits: {waited:?}");
 
     drop(stalled);
-    fifth.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    third.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let mut raw = Vec::new();
-    fifth.read_to_end(&mut raw).expect("the fifth is served once a permit is free");
+    third.read_to_end(&mut raw).expect("the third is served once a permit is free");
     sending.join().expect("sender");
     let resp = common::parse_response(&raw);
     assert_eq!(resp.status, 200, "{}", resp.text());
+
+    // A Content-Length above the cap is answered at once, before any of the body is sent.
+    let mut s = TcpStream::connect(&server.addr).expect("connect");
+    s.write_all(head("POST", &format!("{}/Users", server.base_path), &server.token, 9 << 20).as_bytes()).expect("head");
+    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert_eq!(common::parse_response(&raw).status, 413);
 }
 
 /// A client that stalls its upload gets `408` once the body read timeout passes (here 1 s).

@@ -113,10 +113,24 @@ fn text(name: &str, value: Value) -> Result<String, ScimError> {
 }
 
 /// `attributes` as a comma-separated string; a SearchRequest may send a JSON array.
+/// The most attribute names `attributes` or `excludedAttributes` may list (each name costs a
+/// pass over every resource returned). The schemas define a few hundred attributes.
+pub(crate) const MAX_PROJECTION_NAMES: usize = 500;
+
 fn list(name: &str, value: Value) -> Result<String, ScimError> {
+    let too_many =
+        || ScimError::invalid_value(format!("`{name}` may list at most {MAX_PROJECTION_NAMES} attribute names"));
     match value {
-        Value::String(s) => Ok(s),
+        Value::String(s) => {
+            if s.split(',').count() > MAX_PROJECTION_NAMES {
+                return Err(too_many());
+            }
+            Ok(s)
+        }
         Value::Array(items) => {
+            if items.len() > MAX_PROJECTION_NAMES {
+                return Err(too_many());
+            }
             let mut names = Vec::with_capacity(items.len());
             for item in items {
                 names.push(text(name, item)?);
@@ -214,6 +228,18 @@ mod tests {
         assert_eq!(p.count, Some(10));
         assert!(Params::from_search_request(&json!([])).is_err());
         assert!(Params::from_search_request(&json!({"count": true})).is_err());
+    }
+
+    #[test]
+    fn projection_lists_are_bounded() {
+        let names = |n: usize| (0..n).map(|i| format!("a{i}")).collect::<Vec<_>>();
+        let ok = names(MAX_PROJECTION_NAMES).join(",");
+        assert!(Params::from_query(Some(&format!("attributes={ok}"))).is_ok());
+        let many = names(MAX_PROJECTION_NAMES + 1).join(",");
+        let e = Params::from_query(Some(&format!("excludedAttributes={many}"))).expect_err("too many");
+        assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
+        let body = serde_json::json!({"attributes": names(MAX_PROJECTION_NAMES + 1)});
+        assert!(Params::from_search_request(&body).is_err());
     }
 
     #[test]
