@@ -83,7 +83,13 @@ struct Serve {
     /// How long a request body may take to arrive, in seconds (`408` after).
     #[arg(long, hide = true, default_value_t = 60)]
     body_read_timeout_seconds: u64,
+    /// How long a connection may take to send a request's headers, in seconds (closed after).
+    #[arg(long, hide = true, default_value_t = 30)]
+    header_read_timeout_seconds: u64,
 }
+
+/// How long a client may take to finish its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum StoreKind {
@@ -286,13 +292,8 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     tokio::spawn(purge_loop(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1))));
     let app = axum_adapter::router_with_timeout(service, Duration::from_secs(opts.body_read_timeout_seconds));
     tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
-    match tls {
-        None => axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| format!("server: {e}")),
-        Some(config) => serve_tls(listener, app, config).await,
-    }
+    let header_read_timeout = Duration::from_secs(opts.header_read_timeout_seconds.max(1));
+    serve_http(listener, app, tls.map(tokio_rustls::TlsAcceptor::from), header_read_timeout).await
 }
 
 /// Purges expired suspended users at start and then every `every`.
@@ -309,17 +310,22 @@ async fn purge_loop(provisioning: Provisioning, every: Duration) {
     }
 }
 
-/// HTTPS: accept, handshake, serve HTTP/1.1 on each connection; on shutdown stop accepting
-/// and wait for in-flight connections.
-async fn serve_tls(
+/// Serves HTTP/1.1 (over TLS with `tls`) until a shutdown signal, then lets in-flight
+/// connections finish for up to 30 s. A connection must send a request's headers within
+/// `header_read_timeout` of opening or of its previous response (an idle keep-alive
+/// connection is closed after it), and finish a TLS handshake within [`TLS_HANDSHAKE_TIMEOUT`]:
+/// clients that trickle or send nothing do not hold connections open.
+async fn serve_http(
     listener: TcpListener,
     app: axum::Router,
-    config: Arc<tokio_rustls::rustls::ServerConfig>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    header_read_timeout: Duration,
 ) -> Result<(), String> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read_timeout);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -330,19 +336,29 @@ async fn serve_tls(
                         continue;
                     }
                 };
-                let acceptor = acceptor.clone();
+                let tls = tls.clone();
                 let service = TowerToHyperService::new(app.clone());
                 let watcher = graceful.watcher();
+                let http = http.clone();
                 tokio::spawn(async move {
-                    let stream = match acceptor.accept(tcp).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                            return;
+                    let result = match tls {
+                        None => watcher.watch(http.serve_connection(TokioIo::new(tcp), service)).await,
+                        Some(acceptor) => {
+                            let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                            watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await
                         }
                     };
-                    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                    if let Err(e) = watcher.watch(conn).await {
+                    if let Err(e) = result {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
                 });

@@ -327,3 +327,39 @@ fn a_stalled_upload_times_out_with_408() {
     assert_eq!(resp.status, 408, "{}", resp.text());
     assert_eq!(count_users(&server), 0);
 }
+
+/// Connections that send nothing, trickle their headers, or sit idle after a response are
+/// closed once the header read timeout passes (here 1 s), so they cannot pile up.
+#[test]
+fn idle_and_trickling_connections_are_closed() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let server = Server::start(&["--store", "memory", "--header-read-timeout-seconds", "1"]);
+    let closed_within = |mut s: TcpStream, what: &str| -> Vec<u8> {
+        s.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+        let mut raw = Vec::new();
+        let r = s.read_to_end(&mut raw);
+        assert!(
+            !matches!(&r, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+            "{what}: still open after 15 s"
+        );
+        raw
+    };
+    // Nothing sent.
+    closed_within(TcpStream::connect(&server.addr).expect("connect"), "silent connection");
+    // Half a request head, then nothing.
+    let mut s = TcpStream::connect(&server.addr).expect("connect");
+    s.write_all(format!("GET {}/Users HTTP/1.1\r\nHost: x\r\n", server.base_path).as_bytes()).expect("write");
+    closed_within(s, "trickling connection");
+    // A keep-alive connection after its response.
+    let mut s = TcpStream::connect(&server.addr).expect("connect");
+    let request = format!(
+        "GET {}/ServiceProviderConfig HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.base_path, server.token
+    );
+    s.write_all(request.as_bytes()).expect("write");
+    let raw = closed_within(s, "idle keep-alive connection");
+    assert_eq!(common::parse_response(&raw).status, 200);
+}
