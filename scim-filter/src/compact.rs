@@ -37,9 +37,10 @@
 //!
 //! # Interning
 //! Key names are interned in a process-wide table that never shrinks, bounded at
-//! [`MAX_INTERNED_KEYS`] distinct names (schema attribute names are a few hundred). Once it is
-//! full, an object with a name that is not in it keeps its keys as text, so adversarial input
-//! costs memory only while the documents holding it live. Reading the table takes no lock.
+//! [`MAX_INTERNED_KEYS`] distinct names (schema attribute names are a few hundred) of at most
+//! [`MAX_INTERNED_KEY_LEN`] bytes. Once it is full, or for a longer name, an object with a
+//! name that is not in it keeps its keys as text, so adversarial input costs memory only while
+//! the documents holding it live. Reading the table takes no lock.
 //!
 //! Each thread also remembers the key lists of the objects it converted last (64 of them,
 //! at most 64 keys each), so converting an object with the same keys as an earlier one (the
@@ -70,6 +71,10 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// How many distinct key names the process-wide table interns at most.
 pub const MAX_INTERNED_KEYS: usize = 16_384;
+
+/// The longest key name interned, in bytes (schema URNs used as keys are about 60). Longer
+/// names stay text, so the table never holds more than about 2 MB, whoever fills it.
+pub const MAX_INTERNED_KEY_LEN: usize = 128;
 
 /// Longest string kept inline, without an allocation.
 const INLINE: usize = 20;
@@ -277,6 +282,9 @@ fn with_local_symbols<R>(f: impl FnOnce(&mut Symbols) -> R) -> R {
 
 /// [`intern`] with this thread's cache at hand; also gives the name's shared text.
 fn intern_in(local: &mut SymMap, name: &str) -> Option<(Sym, &'static str)> {
+    if name.len() > MAX_INTERNED_KEY_LEN {
+        return None;
+    }
     if let Some((text, sym)) = local.get_key_value(name) {
         return Some((*sym, *text));
     }
