@@ -69,16 +69,32 @@ fn huge_bodies_are_refused() {
     resp.expect_error(401, None);
 }
 
+/// A group body of `n` members: the first is `real`, the others name no user (and are
+/// dropped), each about 85 bytes as an Okta custom app sends them.
+fn group_of(name: &str, real: &str, n: usize) -> serde_json::Value {
+    let mut members = vec![json!({"value": real, "display": "Real Member"})];
+    members.extend((1..n).map(
+        |i| json!({"value": format!("00000000-0000-4000-8000-{i:012}"), "display": "Some Member", "type": "User"}),
+    ));
+    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": members})
+}
+
 /// The default cap (8 MiB) takes the large bodies real clients send, e.g. an Okta custom app's
-/// `PUT` of a group with tens of thousands of members (about 85 bytes each).
+/// `PUT` of a group with tens of thousands of members (about 85 bytes each); one resource's own
+/// attributes are bounded much lower (256 KiB).
 #[test]
 fn the_default_body_cap_takes_multi_megabyte_bodies() {
     let server = Server::start(&["--store", "memory"]);
-    let big = json!({"userName": "big@example.com", "title": "x".repeat(3 << 20)});
-    let created = server.post("/Users", &big).expect(201).json();
-    assert_eq!(created["title"].as_str().map(str::len), Some(3 << 20));
+    let id =
+        server.post("/Users", &user("member@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();
+    let big = group_of("Big", &id, 45_000);
+    assert!(serde_json::to_vec(&big).expect("json").len() > 3 << 20);
+    let created = server.post("/Groups", &big).expect(201).json();
+    assert_eq!(created["members"].as_array().map(Vec::len), Some(1));
     let huge = json!({"userName": "huge@example.com", "title": "x".repeat(9 << 20)});
     assert_eq!(server.post("/Users", &huge).status, 413);
+    let large_user = json!({"userName": "large@example.com", "title": "x".repeat(300 << 10)});
+    server.post("/Users", &large_user).expect_error(400, Some("invalidValue"));
 }
 
 #[test]
@@ -244,13 +260,15 @@ fn large_bodies_are_handled_a_few_at_a_time_per_tenant() {
     let token2 = out.lines().find_map(|l| l.strip_prefix("Secret Token: ")).expect("token").to_owned();
     let base2 = format!("/{}", url2.strip_prefix("http://").and_then(|r| r.split_once('/')).expect("url").1);
 
-    let title = "x".repeat(2 << 20);
     let id =
         server.post("/Users", &user("large@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();
-    let path = format!("{}/Users/{id}", server.base_path);
-    let body = serde_json::to_vec(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "title", "value": title}]}))
-    .expect("json");
+    let gid = server.post("/Groups", &json!({"displayName": "Large"})).expect(201).json()["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("{}/Groups/{gid}", server.base_path);
+    let body = serde_json::to_vec(&group_of("Large", &id, 30_000)).expect("json");
+    assert!(body.len() > 2 << 20);
     let head = |method: &str, path: &str, token: &str, len: usize| {
         format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
@@ -261,7 +279,7 @@ fn large_bodies_are_handled_a_few_at_a_time_per_tenant() {
     let stalled: Vec<TcpStream> = (0..2)
         .map(|_| {
             let mut s = TcpStream::connect(&server.addr).expect("connect");
-            s.write_all(head("PATCH", &path, &server.token, body.len()).as_bytes()).expect("head");
+            s.write_all(head("PUT", &path, &server.token, body.len()).as_bytes()).expect("head");
             s.write_all(&body[..10]).expect("a little of the body");
             s
         })
@@ -272,14 +290,13 @@ fn large_bodies_are_handled_a_few_at_a_time_per_tenant() {
     std::thread::sleep(Duration::from_millis(300));
 
     // Another tenant's large body is served.
-    let other = serde_json::to_vec(&json!({"userName": "other@example.com", "title": title})).expect("json");
     let auth2 = format!("Bearer {token2}");
     let headers = [("Authorization", auth2.as_str()), ("Content-Type", "application/scim+json")];
-    assert_eq!(server.raw("POST", &format!("{base2}/Users"), &headers, Some(&other)).status, 201);
+    assert_eq!(server.raw("POST", &format!("{base2}/Groups"), &headers, Some(&body)).status, 201);
 
     let mut third = TcpStream::connect(&server.addr).expect("connect");
     let mut writer = third.try_clone().expect("clone");
-    let (h, b) = (head("PATCH", &path, &server.token, body.len()), body.clone());
+    let (h, b) = (head("PUT", &path, &server.token, body.len()), body.clone());
     let sending = std::thread::spawn(move || {
         let _ = writer.write_all(h.as_bytes());
         let _ = writer.write_all(&b);

@@ -28,7 +28,8 @@ pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use provisioning::{
-    LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values, fold_case,
+    DEFAULT_MAX_RESOURCE_BYTES, LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue,
+    compare_sort_values, fold_case,
 };
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};

@@ -130,6 +130,7 @@ macro_rules! conformance_tests {
             service_concurrent_patches_with_if_match_any_lose_no_update,
             service_concurrent_group_patches_with_if_match_any_lose_no_update,
             service_stale_if_match_is_412,
+            service_resources_over_the_size_bound_are_refused,
             service_replace_keeps_id_and_created,
             service_paging_edges,
             service_group_member_patches,

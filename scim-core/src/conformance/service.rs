@@ -467,6 +467,42 @@ pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
     assert_eq!(got, want);
 }
 
+/// A create, replace or PATCH that would store a resource over the size bound is
+/// `400 invalidValue` and stores nothing; a group's members do not count toward it.
+pub async fn service_resources_over_the_size_bound_are_refused(users: &DynUserStore, groups: &DynGroupStore) {
+    let t = tenant("svc_size", "a");
+    let mut fx = Fixture::new(Duration::days(30));
+    fx.config.max_resource_bytes = 4096;
+    let svc = fx.service(users, groups);
+    let big = "x".repeat(5000);
+    let e = svc.create_user(&t, &json!({"userName": "big@example.com", "title": big})).await.expect_err("too big");
+    assert_eq!((status(&e), e.scim_type()), (StatusCode::BAD_REQUEST, Some(crate::ScimType::InvalidValue)));
+    let page = svc.list_users(&t, &ListRequest::default()).await.expect("list");
+    assert_eq!(page.total_results, 0, "nothing stored");
+
+    let u = svc.create_user(&t, &json!({"userName": "small@example.com"})).await.expect("create");
+    let id = id_of(&u);
+    let grow = json!({"Operations": [{"op": "add", "path": "title", "value": big}]});
+    let e = svc.patch_user(&t, &id, &grow, None).await.expect_err("too big");
+    assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
+    let mut put = u.as_json().clone();
+    put["title"] = json!(big);
+    assert!(svc.replace_user(&t, &id, &put, None).await.is_err());
+    assert_eq!(svc.get_user(&t, &id).await.expect("get").version(), u.version(), "unchanged");
+
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        ids.push(id_of(&svc.create_user(&t, &json!({"userName": format!("m{i}@example.com")})).await.expect("create")));
+    }
+    let members: Vec<Value> =
+        ids.iter().map(|id| json!({"value": id, "display": "A member with a long display name"})).collect();
+    let g =
+        svc.create_group(&t, &json!({"displayName": "Many", "members": members})).await.expect("members do not count");
+    assert_eq!(g.member_ids().count(), 60);
+    let e = svc.create_group(&t, &json!({"displayName": big})).await.expect_err("too big");
+    assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
+}
+
 /// With a client `If-Match`, a stale version is `412` for PATCH, PUT and DELETE; the current
 /// one works.
 pub async fn service_stale_if_match_is_412(users: &DynUserStore, groups: &DynGroupStore) {

@@ -16,6 +16,10 @@ use serde_json::Value;
 use service::{Config, Service};
 use std::sync::Arc;
 
+/// The default bound on one stored resource: 256 KiB of JSON (see
+/// [`Provisioning::with_max_resource_bytes`]).
+pub const DEFAULT_MAX_RESOURCE_BYTES: usize = 256 * 1024;
+
 /// The service-level API that the HTTP layer and hosts share: create, read, replace, patch,
 /// delete and list users and groups of a tenant, accept invitations, purge; the same code for
 /// every store.
@@ -134,6 +138,16 @@ impl Provisioning {
     #[must_use]
     pub fn with_max_results(mut self, max: usize) -> Self {
         self.config.max_results = max;
+        self
+    }
+
+    /// The largest resource stored, in bytes of compact JSON without a group's `members`
+    /// (default [`DEFAULT_MAX_RESOURCE_BYTES`], 256 KiB; a provisioned user is 1–3 KB). A
+    /// create, replace or PATCH that would store more is `400 invalidValue`. It bounds what one
+    /// page of a list holds: at most `max_results` of them.
+    #[must_use]
+    pub fn with_max_resource_bytes(mut self, max: usize) -> Self {
+        self.config.max_resource_bytes = max;
         self
     }
 

@@ -24,6 +24,7 @@ pub(crate) struct Config {
     pub(crate) retention: Duration,
     pub(crate) events: Option<Arc<dyn LifecycleEvents>>,
     pub(crate) max_results: usize,
+    pub(crate) max_resource_bytes: usize,
     /// Conformance only: yield to the executor between the read and the write of an update,
     /// so concurrent updates on a store that never suspends still interleave.
     #[cfg(any(test, feature = "conformance"))]
@@ -38,6 +39,7 @@ impl Config {
             retention: Duration::days(30),
             events: None,
             max_results: 1000,
+            max_resource_bytes: super::DEFAULT_MAX_RESOURCE_BYTES,
             #[cfg(any(test, feature = "conformance"))]
             interleave: false,
         }
@@ -86,6 +88,32 @@ fn lifecycle_of(user: &User) -> Lifecycle {
     lifecycle
 }
 
+/// The length of `doc` as compact JSON, `members` left out (a group's members are stored one
+/// by one, bounded by the body cap and the count of users), counted without building it.
+fn stored_len(doc: &Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    for (k, v) in doc {
+        if k == "members" {
+            continue;
+        }
+        // Writing to a counter cannot fail; a value that would not serialize counts as empty.
+        let _ = serde_json::to_writer(&mut count, k);
+        let _ = serde_json::to_writer(&mut count, v);
+        count.0 += 2;
+    }
+    count.0
+}
+
 /// A random UUID v4 in its 8-4-4-4-12 form.
 fn new_id() -> Result<String, ScimError> {
     let mut b = [0u8; 16];
@@ -110,6 +138,18 @@ impl Service<'_> {
     /// The stored user a replace's validation reads, if it reads one.
     fn existing_for_validation<'u>(&self, resource_type: &str, existing: &'u User) -> Option<&'u Value> {
         self.config.registry.replace_reads_existing(resource_type).then(|| existing.as_json())
+    }
+
+    /// `400 invalidValue` when a resource to store is larger than the configured bound.
+    fn check_size(&self, kind: &str, doc: &Map<String, Value>) -> Result<(), ScimError> {
+        let len = stored_len(doc);
+        if len > self.config.max_resource_bytes {
+            return Err(ScimError::invalid_value(format!(
+                "the {kind} would take {len} bytes, more than the {} this service stores per resource",
+                self.config.max_resource_bytes
+            )));
+        }
+        Ok(())
     }
 
     fn emit(&self, event: &LifecycleEvent) {
@@ -175,6 +215,7 @@ impl Service<'_> {
         let attrs = self.config.registry.validate("User", body, None)?;
         let now = self.config.clock.now();
         let user = self.build_user(&new_id()?, attrs, None, now);
+        self.check_size("user", user.as_object())?;
         let stored = self.users.create(tenant, user).await?;
         let event = if stored.lifecycle().status == UserStatus::Suspended {
             LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
@@ -220,6 +261,7 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
+            self.check_size("user", next.as_object())?;
             #[cfg(any(test, feature = "conformance"))]
             if self.config.interleave {
                 crate::conformance::yield_now().await;
@@ -343,6 +385,7 @@ impl Service<'_> {
     pub(crate) async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
         let attrs = self.config.registry.validate("Group", body, None)?;
         let group = self.build_group(&new_id()?, attrs, None);
+        self.check_size("group", group.as_object())?;
         Ok(self.groups.create(tenant, group).await?)
     }
 
@@ -372,6 +415,7 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
+            self.check_size("group", next.as_object())?;
             #[cfg(any(test, feature = "conformance"))]
             if self.config.interleave {
                 crate::conformance::yield_now().await;
