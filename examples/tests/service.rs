@@ -309,6 +309,47 @@ async fn root_search_pages_users_then_groups() {
     assert_eq!(b["Resources"][0]["displayName"], "g1");
 }
 
+/// `POST /.search` with `sortBy` sorts users and groups as one list: resources without the
+/// attribute last when ascending and first when descending, paged after the merge.
+#[tokio::test]
+async fn root_search_sorts_users_and_groups_together() {
+    let svc = service();
+    for (name, display) in [("u-b@x.org", Some("b")), ("u-d@x.org", Some("d")), ("u-none@x.org", None)] {
+        let mut user = json!({"userName": name});
+        if let Some(d) = display {
+            user["displayName"] = json!(d);
+        }
+        assert_eq!(call(Method::POST, "/Users").json(&user).send(&svc).await.status(), StatusCode::CREATED);
+    }
+    for display in ["c", "A"] {
+        call(Method::POST, "/Groups").json(&json!({"displayName": display})).send(&svc).await;
+    }
+    let names = |b: &Value| -> Vec<String> {
+        b["Resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .map(|r| r["displayName"].as_str().map_or_else(|| "-".to_owned(), str::to_owned))
+            .collect()
+    };
+    let search = |extra: Value| {
+        let mut body = json!({"sortBy": "displayName", "attributes": ["displayName"]});
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let b = body(&call(Method::POST, "/.search").json(&search(json!({}))).send(&svc).await);
+    assert_eq!(names(&b), ["A", "b", "c", "d", "-"]);
+    assert_eq!(b["totalResults"], 5);
+    let b = body(&call(Method::POST, "/.search").json(&search(json!({"sortOrder": "descending"}))).send(&svc).await);
+    assert_eq!(names(&b), ["-", "d", "c", "b", "A"]);
+    let b = body(&call(Method::POST, "/.search").json(&search(json!({"startIndex": 2, "count": 2}))).send(&svc).await);
+    assert_eq!((names(&b), b["startIndex"].clone()), (vec!["b".to_owned(), "c".to_owned()], json!(2)));
+    let resp = call(Method::POST, "/.search").json(&search(json!({"startIndex": 990, "count": 20}))).send(&svc).await;
+    assert_error(&resp, 400, Some("invalidValue"));
+}
+
 /// `admit` authenticates from the head alone; `handle_admitted` does not authenticate again,
 /// except for a request with another path than the admitted one.
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod events;
 mod list;
+pub(crate) use list::list_query;
 pub(crate) mod service;
 mod sort;
 

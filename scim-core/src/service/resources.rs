@@ -3,10 +3,12 @@
 use super::query::{self, Params};
 use super::route::Kind;
 use super::{Ctx, Failure, ScimService, response};
-use crate::{Group, ListRequest, Projection, ScimError, User, Version};
+use crate::provisioning::list_query;
+use crate::{Group, ListRequest, Projection, ScimError, User, Version, compare_sort_values};
 use http::header::IF_NONE_MATCH;
 use http::{HeaderMap, Response, StatusCode};
 use serde_json::Value;
+use std::cmp::Ordering;
 
 impl ScimService {
     fn projection(params: &Params) -> Result<Projection, ScimError> {
@@ -164,6 +166,9 @@ impl ScimService {
     pub(super) async fn search_all(&self, ctx: &Ctx, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
         self.check_filter(params)?;
         let projection = Self::projection(params)?;
+        if params.sort_by.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            return self.search_all_sorted(ctx, params, &projection).await;
+        }
         let users = params.list_request(true);
         let (user_total, start, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
         let requested = users.count;
@@ -182,6 +187,59 @@ impl ScimService {
             resources
                 .extend(group_docs.into_iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
         }
+        Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
+    }
+}
+
+impl ScimService {
+    /// `POST /.search` with `sortBy`: the first pages of users and of groups, each sorted by
+    /// its store, merged in the same order (users first among equals), then paged as one list.
+    /// It reaches the first `max_results` of the merged list (`400` past them).
+    async fn search_all_sorted(
+        &self,
+        ctx: &Ctx,
+        params: &Params,
+        projection: &Projection,
+    ) -> Result<Response<Vec<u8>>, Failure> {
+        let max = self.provisioning.max_results();
+        let start = usize::try_from(params.start_index.unwrap_or(1).max(1)).unwrap_or(usize::MAX);
+        let count = params.count.map_or(max, |c| usize::try_from(c.max(0)).unwrap_or(0).min(max));
+        let need = (start - 1).saturating_add(count);
+        if need > max {
+            return Err(ScimError::invalid_value(format!(
+                "a sorted search across users and groups reaches the first {max} results; to go further, \
+                 search /Users/.search and /Groups/.search"
+            ))
+            .into());
+        }
+        let need_count = Some(i64::try_from(need).unwrap_or(i64::MAX));
+        let users = ListRequest { start_index: Some(1), count: need_count, ..params.list_request(true) };
+        let groups =
+            ListRequest { start_index: Some(1), count: need_count, ..params.list_request(Self::wants_members(params)) };
+        let registry = self.registry();
+        let user_query = list_query(registry, "User", &users, max)?;
+        let group_query = list_query(registry, "Group", &groups, max)?;
+        let (user_total, _, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
+        let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
+        let value = |key: &Option<crate::SortKey>, doc: &Value| key.as_ref().and_then(|k| k.value_of(doc));
+        let order = user_query.sort_order;
+        let mut users = user_docs.into_iter().map(|d| (value(&user_query.sort_by, &d), Kind::User, d)).peekable();
+        let mut groups = group_docs.into_iter().map(|d| (value(&group_query.sort_by, &d), Kind::Group, d)).peekable();
+        let mut merged = Vec::with_capacity(need);
+        while merged.len() < need {
+            let take_user = match (users.peek(), groups.peek()) {
+                (Some(u), Some(g)) => compare_sort_values(u.0.as_ref(), g.0.as_ref(), order) != Ordering::Greater,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            merged.extend(if take_user { users.next() } else { groups.next() });
+        }
+        let resources: Vec<Value> = merged
+            .into_iter()
+            .skip(start - 1)
+            .map(|(_, kind, doc)| self.render(ctx, kind, doc, projection).0)
+            .collect();
         Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
     }
 }
