@@ -490,6 +490,15 @@ pub async fn service_resources_over_the_size_bound_are_refused(users: &DynUserSt
     assert!(svc.replace_user(&t, &id, &put, None).await.is_err());
     assert_eq!(svc.get_user(&t, &id).await.expect("get").version(), u.version(), "unchanged");
 
+    // A resource stored over the bound (before it, say) can still be changed without growing.
+    let mut legacy = super::support::user_at("legacy", "legacy@example.com", t0());
+    legacy.as_object_mut().insert("title".into(), json!(big));
+    users.create(&t, legacy).await.expect("stored directly");
+    let shrink = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(4500)}]});
+    svc.patch_user(&t, "legacy", &shrink, None).await.expect("shrinking is allowed");
+    let grow = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(4600)}]});
+    assert!(svc.patch_user(&t, "legacy", &grow, None).await.is_err(), "growing past the stored size is not");
+
     let mut ids = Vec::new();
     for i in 0..60 {
         ids.push(id_of(&svc.create_user(&t, &json!({"userName": format!("m{i}@example.com")})).await.expect("create")));

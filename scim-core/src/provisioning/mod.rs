@@ -144,8 +144,9 @@ impl Provisioning {
 
     /// The largest resource stored, in bytes of compact JSON without a group's `members`
     /// (default [`DEFAULT_MAX_RESOURCE_BYTES`], 256 KiB; a provisioned user is 1–3 KB). A
-    /// create, replace or PATCH that would store more is `400 invalidValue`. It bounds what one
-    /// page of a list holds: at most `max_results` of them.
+    /// create, replace or PATCH that would store more is `400 invalidValue`, unless it replaces
+    /// a stored resource at least as large (so one stored before the bound can still shrink).
+    /// It bounds what one page of a list holds: at most `max_results` of them.
     #[must_use]
     pub fn with_max_resource_bytes(mut self, max: usize) -> Self {
         self.config.max_resource_bytes = max;

@@ -140,10 +140,17 @@ impl Service<'_> {
         self.config.registry.replace_reads_existing(resource_type).then(|| existing.as_json())
     }
 
-    /// `400 invalidValue` when a resource to store is larger than the configured bound.
-    fn check_size(&self, kind: &str, doc: &Map<String, Value>) -> Result<(), ScimError> {
+    /// `400 invalidValue` when a resource to store is larger than the configured bound, unless
+    /// it replaces a stored one at least as large (stored before the bound, or under a larger
+    /// one), which a client must be able to shrink.
+    fn check_size(
+        &self,
+        kind: &str,
+        doc: &Map<String, Value>,
+        existing: Option<&Map<String, Value>>,
+    ) -> Result<(), ScimError> {
         let len = stored_len(doc);
-        if len > self.config.max_resource_bytes {
+        if len > self.config.max_resource_bytes && existing.is_none_or(|e| stored_len(e) < len) {
             return Err(ScimError::invalid_value(format!(
                 "the {kind} would take {len} bytes, more than the {} this service stores per resource",
                 self.config.max_resource_bytes
@@ -215,7 +222,7 @@ impl Service<'_> {
         let attrs = self.config.registry.validate("User", body, None)?;
         let now = self.config.clock.now();
         let user = self.build_user(&new_id()?, attrs, None, now);
-        self.check_size("user", user.as_object())?;
+        self.check_size("user", user.as_object(), None)?;
         let stored = self.users.create(tenant, user).await?;
         let event = if stored.lifecycle().status == UserStatus::Suspended {
             LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
@@ -261,7 +268,7 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
-            self.check_size("user", next.as_object())?;
+            self.check_size("user", next.as_object(), Some(existing.as_object()))?;
             #[cfg(any(test, feature = "conformance"))]
             if self.config.interleave {
                 crate::conformance::yield_now().await;
@@ -385,7 +392,7 @@ impl Service<'_> {
     pub(crate) async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
         let attrs = self.config.registry.validate("Group", body, None)?;
         let group = self.build_group(&new_id()?, attrs, None);
-        self.check_size("group", group.as_object())?;
+        self.check_size("group", group.as_object(), None)?;
         Ok(self.groups.create(tenant, group).await?)
     }
 
@@ -415,7 +422,7 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
-            self.check_size("group", next.as_object())?;
+            self.check_size("group", next.as_object(), Some(existing.as_object()))?;
             #[cfg(any(test, feature = "conformance"))]
             if self.config.interleave {
                 crate::conformance::yield_now().await;
