@@ -133,7 +133,16 @@ async fn read_and_handle(
             let response = service.handle_admitted(admitted, Request::from_parts(parts, bytes)).await;
             response.map(Body::from)
         }
-        Err(_) => too_large(service),
+        Err(e) => {
+            let source = e.into_inner();
+            if source.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                too_large(service)
+            } else {
+                // A malformed chunked body, or a client gone mid-body (then nobody reads this).
+                let e = ScimError::invalid_syntax(format!("the request body could not be read: {source}"));
+                scim_error_response(&e)
+            }
+        }
     }
 }
 

@@ -332,7 +332,19 @@ async fn serve_http(
                 let (tcp, peer) = match accepted {
                     Ok(pair) => pair,
                     Err(e) => {
+                        // A connection that failed before it was accepted: the next one may be
+                        // fine. Anything else (no file descriptors left, say) lasts a while:
+                        // wait a second rather than spin and flood the log.
+                        let per_connection = matches!(
+                            e.kind(),
+                            std::io::ErrorKind::ConnectionRefused
+                                | std::io::ErrorKind::ConnectionAborted
+                                | std::io::ErrorKind::ConnectionReset
+                        );
                         tracing::warn!(error = %e, "accept failed");
+                        if !per_connection {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
                         continue;
                     }
                 };

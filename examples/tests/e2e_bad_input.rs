@@ -380,3 +380,41 @@ fn idle_and_trickling_connections_are_closed() {
     let raw = closed_within(s, "idle keep-alive connection");
     assert_eq!(common::parse_response(&raw).status, 200);
 }
+
+/// A chunked body (no `Content-Length`) over the cap is `413`; a malformed chunked body is
+/// `400 invalidSyntax`, not "too large".
+#[test]
+fn chunked_bodies_over_the_cap_or_malformed() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let server = Server::start(&["--store", "memory", "--max-body-bytes", "65536"]);
+    let send = |chunks: &[u8]| {
+        let mut s = TcpStream::connect(&server.addr).expect("connect");
+        let head = format!(
+            "POST {}/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/scim+json\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            server.base_path, server.token
+        );
+        s.write_all(head.as_bytes()).expect("head");
+        let _ = s.write_all(chunks);
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        common::parse_response(&raw)
+    };
+    let chunk = vec![b'x'; 0x4000];
+    let mut big = Vec::new();
+    for _ in 0..6 {
+        big.extend_from_slice(b"4000\r\n");
+        big.extend_from_slice(&chunk);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b"0\r\n\r\n");
+    let resp = send(&big);
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    let resp = send(b"zz\r\n");
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert!(resp.text().contains("invalidSyntax"), "{}", resp.text());
+    assert_eq!(count_users(&server), 0);
+}

@@ -142,8 +142,9 @@ impl Provisioning {
         self
     }
 
-    /// The largest resource stored, in bytes of compact JSON without a group's `members`
-    /// (default [`DEFAULT_MAX_RESOURCE_BYTES`], 256 KiB; a provisioned user is 1–3 KB). A
+    /// The largest resource stored, in bytes of compact JSON of the client's attributes (a
+    /// group's `members`, a user's derived `groups`, `meta` and the lifecycle extension left
+    /// out; default [`DEFAULT_MAX_RESOURCE_BYTES`], 256 KiB; a provisioned user is 1–3 KB). A
     /// create, replace or PATCH that would store more is `400 invalidValue`, unless it replaces
     /// a stored resource at least as large (so one stored before the bound can still shrink).
     /// It bounds what one page of a list holds: at most `max_results` of them.

@@ -88,8 +88,10 @@ fn lifecycle_of(user: &User) -> Lifecycle {
     lifecycle
 }
 
-/// The length of `doc` as compact JSON, `members` left out (a group's members are stored one
-/// by one, bounded by the body cap and the count of users), counted without building it.
+/// The length of the client's part of `doc` as compact JSON, counted without building it.
+/// Left out: a group's `members` (stored one by one, bounded by the body cap and the count of
+/// users), a user's derived `groups`, and what the server writes (`meta`, the lifecycle
+/// extension), so a change of state never counts toward the bound.
 fn stored_len(doc: &Map<String, Value>) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
@@ -103,7 +105,7 @@ fn stored_len(doc: &Map<String, Value>) -> usize {
     }
     let mut count = Count(0);
     for (k, v) in doc {
-        if k == "members" {
+        if matches!(k.as_str(), "members" | "groups" | "meta") || k == urn::LIFECYCLE_USER {
             continue;
         }
         // Writing to a counter cannot fail; a value that would not serialize counts as empty.
