@@ -497,7 +497,7 @@ pub async fn service_resources_over_the_size_bound_are_refused(users: &DynUserSt
     let shrink = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(4500)}]});
     svc.patch_user(&t, "legacy", &patch_active(&json!(false)), None).await.expect("deactivating is allowed");
     svc.patch_user(&t, "legacy", &shrink, None).await.expect("shrinking is allowed");
-    let grow = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(4600)}]});
+    let grow = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(5000)}]});
     assert!(svc.patch_user(&t, "legacy", &grow, None).await.is_err(), "growing past the stored size is not");
 
     let mut ids = Vec::new();

@@ -143,16 +143,18 @@ impl Service<'_> {
     }
 
     /// `400 invalidValue` when a resource to store is larger than the configured bound, unless
-    /// it replaces a stored one at least as large (stored before the bound, or under a larger
-    /// one), which a client must be able to shrink.
+    /// it replaces a stored one about as large (stored before the bound, or under a larger
+    /// one): a client must be able to deactivate or shrink it, and the service's own changes
+    /// (`active`, the lifecycle schema in `schemas`) may add a few bytes.
     fn check_size(
         &self,
         kind: &str,
         doc: &Map<String, Value>,
         existing: Option<&Map<String, Value>>,
     ) -> Result<(), ScimError> {
+        const SLACK: usize = 256;
         let len = stored_len(doc);
-        if len > self.config.max_resource_bytes && existing.is_none_or(|e| stored_len(e) < len) {
+        if len > self.config.max_resource_bytes && existing.is_none_or(|e| stored_len(e) + SLACK < len) {
             return Err(ScimError::invalid_value(format!(
                 "the {kind} would take {len} bytes, more than the {} this service stores per resource",
                 self.config.max_resource_bytes
