@@ -146,15 +146,17 @@ impl Service<'_> {
     /// it replaces a stored one about as large (stored before the bound, or under a larger
     /// one): a client must be able to deactivate or shrink it, and the service's own changes
     /// (`active`, the lifecycle schema in `schemas`) may add a few bytes.
+    /// `existing` is asked only for a resource over the bound: reading a stored user's
+    /// document as JSON is not free.
     fn check_size(
         &self,
         kind: &str,
         doc: &Map<String, Value>,
-        existing: Option<&Map<String, Value>>,
+        existing: impl FnOnce() -> Option<usize>,
     ) -> Result<(), ScimError> {
         const SLACK: usize = 256;
         let len = stored_len(doc);
-        if len > self.config.max_resource_bytes && existing.is_none_or(|e| stored_len(e) + SLACK < len) {
+        if len > self.config.max_resource_bytes && existing().is_none_or(|e| e + SLACK < len) {
             return Err(ScimError::invalid_value(format!(
                 "the {kind} would take {len} bytes, more than the {} this service stores per resource",
                 self.config.max_resource_bytes
@@ -226,7 +228,7 @@ impl Service<'_> {
         let attrs = self.config.registry.validate("User", body, None)?;
         let now = self.config.clock.now();
         let user = self.build_user(&new_id()?, attrs, None, now);
-        self.check_size("user", user.as_object(), None)?;
+        self.check_size("user", user.as_object(), || None)?;
         let stored = self.users.create(tenant, user).await?;
         let event = if stored.lifecycle().status == UserStatus::Suspended {
             LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
@@ -272,7 +274,7 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
-            self.check_size("user", next.as_object(), Some(existing.as_object()))?;
+            self.check_size("user", next.as_object(), || Some(stored_len(existing.as_object())))?;
             #[cfg(any(test, feature = "conformance"))]
             if self.config.interleave {
                 crate::conformance::yield_now().await;
@@ -396,7 +398,7 @@ impl Service<'_> {
     pub(crate) async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
         let attrs = self.config.registry.validate("Group", body, None)?;
         let group = self.build_group(&new_id()?, attrs, None);
-        self.check_size("group", group.as_object(), None)?;
+        self.check_size("group", group.as_object(), || None)?;
         Ok(self.groups.create(tenant, group).await?)
     }
 
@@ -426,7 +428,7 @@ impl Service<'_> {
             if existing.same_client_part(next.as_object()) {
                 return Ok(existing);
             }
-            self.check_size("group", next.as_object(), Some(existing.as_object()))?;
+            self.check_size("group", next.as_object(), || Some(stored_len(existing.as_object())))?;
             #[cfg(any(test, feature = "conformance"))]
             if self.config.interleave {
                 crate::conformance::yield_now().await;
