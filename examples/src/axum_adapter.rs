@@ -15,7 +15,6 @@ use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{Request, Response, StatusCode};
-use axum::response::IntoResponse;
 use scim_core::{Admitted, ScimError, ScimService, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -156,9 +155,5 @@ fn too_large(service: &ScimService) -> Response<Body> {
 }
 
 fn scim_error_response(e: &ScimError) -> Response<Body> {
-    let mut response = (e.status(), e.to_json().to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(scim_core::SCIM_CONTENT_TYPE));
-    response
+    e.to_response().map(Body::from)
 }

@@ -255,10 +255,7 @@ fn large_bodies_are_handled_a_few_at_a_time_per_tenant() {
     use std::time::Duration;
 
     let server = Server::start(&["--store", "memory"]);
-    let out = server.cli(&["tenant", "create", "--name", "second"]);
-    let url2 = out.lines().find_map(|l| l.strip_prefix("Tenant URL: ")).expect("tenant url").to_owned();
-    let token2 = out.lines().find_map(|l| l.strip_prefix("Secret Token: ")).expect("token").to_owned();
-    let base2 = format!("/{}", url2.strip_prefix("http://").and_then(|r| r.split_once('/')).expect("url").1);
+    let (base2, token2) = server.create_tenant("second");
 
     let id =
         server.post("/Users", &user("large@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();

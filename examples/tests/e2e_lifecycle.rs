@@ -117,10 +117,7 @@ fn a_user_created_suspended_is_invited_when_first_restored() {
 #[test]
 fn a_token_never_reaches_another_tenant() {
     let server = Server::start(&[]);
-    let out = server.cli(&["tenant", "create", "--name", "second"]);
-    let url2 = out.lines().find_map(|l| l.strip_prefix("Tenant URL: ")).expect("tenant url").to_owned();
-    let token2 = out.lines().find_map(|l| l.strip_prefix("Secret Token: ")).expect("token").to_owned();
-    let base2 = format!("/{}", url2.strip_prefix("http://").and_then(|r| r.split_once('/')).expect("url").1);
+    let (base2, token2) = server.create_tenant("second");
     assert_ne!(base2, server.base_path);
 
     let id = server.post("/Users", &user("one@example.com")).expect(201).json()["id"].as_str().expect("id").to_owned();

@@ -337,8 +337,9 @@ macro_rules! resource_type {
             }
 
             /// Whether the attributes a client sets (all but `meta` and `groups`) equal those of
-            /// `other` (a replace that would store them again changes nothing).
-            pub(crate) fn same_client_part(&self, other: &Map<String, Value>) -> bool {
+            /// `other` (a replace that would store them again changes nothing). Stores use it
+            /// to skip writes that would store nothing new.
+            pub fn same_client_part(&self, other: &Map<String, Value>) -> bool {
                 self.doc.same_client_part(other)
             }
 

@@ -258,15 +258,8 @@ fn group_external_id<'a>(groups: &'a IdMap<GroupRec>) -> impl Fn(&str) -> Option
     |id| groups.get(id).and_then(|rec| rec.doc.external_id())
 }
 
-/// Splits the `members` array out of a group document, deduplicated by `value`.
-/// Whether two documents are equal but for `meta`.
-fn same_except_meta(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    let others = |m: &Map<String, Value>| m.len() - usize::from(m.contains_key("meta"));
-    others(a) == others(b) && a.iter().filter(|(k, _)| *k != "meta").all(|(k, v)| b.get(k) == Some(v))
-}
-
-/// Takes the members out of `group`'s document: one per `value`, the first of each, and only
-/// those `exists` accepts (a user or another group of the tenant).
+/// Splits the `members` array out of a group document: one per `value`, the first of each,
+/// and only those `exists` accepts (a user or another group of the tenant).
 fn take_members(group: &mut Group, exists: impl Fn(&str) -> bool) -> (Vec<Value>, HashSet<Arc<str>>) {
     let mut members = Vec::new();
     let mut ids = HashSet::default();
@@ -563,7 +556,7 @@ impl Tenant {
         let new_key = self.check_group_name(&group, Some(&id))?;
         let (members, member_ids) = take_members(&mut group, |m| self.can_be_member_of(m, &id));
         let Some(rec) = self.groups.get_mut(&id) else { return Err(StoreError::NotFound) };
-        if rec.members == members && same_except_meta(rec.doc.as_object(), group.as_object()) {
+        if rec.members == members && rec.doc.same_client_part(group.as_object()) {
             // Nothing stored changes (say, the only difference was a member that cannot be
             // stored): no new version.
             return Ok(group_view(rec, true));

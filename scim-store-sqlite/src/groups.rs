@@ -84,21 +84,29 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     })
 }
 
-/// Inserts the members not already present that name a user of the tenant or another of its
-/// groups (so a member never outlives what it names: the check and the insert are one
-/// statement, inside the caller's write transaction); returns whether each was inserted.
+/// The condition a member (`?3`, folded `?4`) of group `?2` of tenant `?1` must meet to be
+/// stored: it names a user of the tenant or another of its groups, so a member never outlives
+/// what it names. Callers check it inside their write transaction.
+macro_rules! storable_member {
+    () => {
+        "(EXISTS (SELECT 1 FROM users WHERE tenant = ?1 AND id = ?3 AND id_fold = ?4) \
+         OR (?3 <> ?2 AND EXISTS (SELECT 1 FROM groups WHERE tenant = ?1 AND id = ?3)))"
+    };
+}
+
+/// Inserts the members not already present that may be stored (the check and the insert are
+/// one statement); returns whether each was inserted.
 fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<Vec<bool>, Error> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(concat!(
         "INSERT INTO memberships (tenant, group_id, value, display, type, ref) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
-         WHERE EXISTS (SELECT 1 FROM users WHERE tenant = ?1 AND id = ?3 AND id_fold = ?7) \
-            OR (?3 <> ?2 AND EXISTS (SELECT 1 FROM groups WHERE tenant = ?1 AND id = ?3)) \
-         ON CONFLICT DO NOTHING",
-    )?;
+         SELECT ?1, ?2, ?3, ?5, ?6, ?7 WHERE ",
+        storable_member!(),
+        " ON CONFLICT DO NOTHING"
+    ))?;
     let mut inserted = Vec::with_capacity(members.len());
     for m in members {
         let id_fold = pushdown::lower(&m.value);
-        inserted.push(stmt.execute(params![tenant, group_id, m.value, m.display, m.kind, m.reference, id_fold])? > 0);
+        inserted.push(stmt.execute(params![tenant, group_id, m.value, id_fold, m.display, m.kind, m.reference])? > 0);
     }
     Ok(inserted)
 }
@@ -107,22 +115,12 @@ fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Me
 /// nothing stored would change (the version and the group as stored).
 enum Replaced {
     Written(i64, Vec<bool>),
-    Unchanged(i64, Map<String, Value>),
+    Unchanged(i64, Group),
 }
 
-/// Whether two documents are equal but for `meta`.
-fn same_except_meta(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    let others = |m: &Map<String, Value>| m.len() - usize::from(m.contains_key("meta"));
-    others(a) == others(b) && a.iter().filter(|(k, _)| *k != "meta").all(|(k, v)| b.get(k) == Some(v))
-}
-
-/// Which of `members` [`insert_members`] would store (each names a user or another group of
-/// the tenant), without storing them.
+/// Which of `members` [`insert_members`] would store, without storing them.
 fn storable_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<Vec<bool>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE tenant = ?1 AND id = ?3 AND id_fold = ?4) \
-            OR (?3 <> ?2 AND EXISTS (SELECT 1 FROM groups WHERE tenant = ?1 AND id = ?3))",
-    )?;
+    let mut stmt = conn.prepare_cached(concat!("SELECT ", storable_member!()))?;
     members
         .iter()
         .map(|m| Ok(stmt.query_row(params![tenant, group_id, m.value, pushdown::lower(&m.value)], |r| r.get(0))?))
@@ -254,20 +252,19 @@ impl GroupStore for SqliteUserStore {
                 let old_doc: String = conn
                     .prepare_cached("SELECT doc FROM groups WHERE tenant = ?1 AND id = ?2")?
                     .query_row(params![tenant, e.id], |r| r.get(0))?;
-                let old_doc: Map<String, Value> = serde_json::from_str(&old_doc)?;
+                let mut old = Group::from_json(serde_json::from_str(&old_doc)?);
                 let old_members = load_members(conn, &tenant, &e.id)?;
                 let storable = storable_members(conn, &tenant, &e.id, &e.members)?;
                 let new_doc: Map<String, Value> = serde_json::from_str(&e.doc)?;
                 let stored_members: Vec<Value> =
                     e.members.iter().zip(&storable).filter(|(_, s)| **s).map(|(m, _)| m.to_json()).collect();
-                if same_except_meta(&old_doc, &new_doc) && old_members == stored_members {
+                if old.same_client_part(&new_doc) && old_members == stored_members {
                     // Nothing stored changes (say, the only difference was a member that cannot
                     // be stored): no new version.
-                    let mut doc = old_doc;
-                    set_members(&mut doc, old_members);
-                    return Ok(Replaced::Unchanged(current, doc));
+                    set_members(old.as_object_mut(), old_members);
+                    return Ok(Replaced::Unchanged(current, old));
                 }
-                let old_name = old_doc.get("displayName").and_then(Value::as_str).map(str::to_owned);
+                let old_name = old.display_name().map(str::to_owned);
                 let old_members: Vec<String> =
                     old_members.iter().filter_map(|m| m.get("value")?.as_str().map(str::to_owned)).collect();
                 conn.prepare_cached(
@@ -307,8 +304,7 @@ impl GroupStore for SqliteUserStore {
                 set_members(group.as_object_mut(), kept(members, &inserted));
                 Ok(group)
             }
-            Replaced::Unchanged(version, doc) => {
-                let mut stored = Group::from_json(Value::Object(doc));
+            Replaced::Unchanged(version, mut stored) => {
                 stored.set_version(&Version::from_revision(u64::try_from(version).unwrap_or(0)));
                 Ok(stored)
             }

@@ -7,7 +7,6 @@
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -29,13 +28,7 @@ async fn handle(service: Arc<ScimService>, req: Request<Incoming>) -> Result<Res
     };
     let response = match Limited::new(body, service.max_body_bytes()).collect().await {
         Ok(collected) => service.handle_admitted(admitted, Request::from_parts(parts, collected.to_bytes())).await,
-        Err(_) => {
-            let e = ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large");
-            let mut response = Response::new(e.to_json().to_string().into_bytes());
-            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(scim_core::SCIM_CONTENT_TYPE));
-            response
-        }
+        Err(_) => ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large").to_response(),
     };
     Ok(response.map(|body| Full::new(Bytes::from(body))))
 }

@@ -162,6 +162,16 @@ impl Server {
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
+    /// Creates another tenant with the CLI; returns its base path (`/scim/v2/t/<id>`) and its
+    /// secret token.
+    pub fn create_tenant(&self, name: &str) -> (String, String) {
+        let out = self.cli(&["tenant", "create", "--name", name]);
+        let url = out.lines().find_map(|l| l.strip_prefix("Tenant URL: ")).expect("tenant url");
+        let token = out.lines().find_map(|l| l.strip_prefix("Secret Token: ")).expect("token").to_owned();
+        let base = format!("/{}", url.strip_prefix("http://").and_then(|r| r.split_once('/')).expect("url").1);
+        (base, token)
+    }
+
     /// A request under the tenant base path with the server's token.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
         let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));

@@ -81,6 +81,14 @@ pub struct ScimService {
     config: ServiceProviderConfig,
 }
 
+impl ScimError {
+    /// This error as the RFC 7644 §3.12 response the service sends (status, `scim+json` body),
+    /// for adapters that answer before the service does (a body too large to read, say).
+    pub fn to_response(&self) -> Response<Vec<u8>> {
+        response::error(self)
+    }
+}
+
 /// A request head that [`ScimService::admit`] authenticated: its tenant, for
 /// [`ScimService::handle_admitted`]. Only `admit` makes one, and it is not `Clone`: one
 /// admission serves one request (and only one with the admitted method and path).
@@ -89,6 +97,8 @@ pub struct Admitted {
     tenant: TenantId,
     method: Method,
     path: String,
+    /// The path's segments below the base path, as matched (not matched again).
+    rest: Vec<String>,
 }
 
 impl Admitted {
@@ -195,12 +205,14 @@ impl ScimService {
     /// The response to send instead of reading the body.
     pub async fn admit(&self, head: &http::request::Parts) -> Result<Admitted, Response<Vec<u8>>> {
         let path = head.uri.path();
-        let result = match self.base.matches(path) {
-            Some(matched) => self.authenticate(&head.headers, matched.tenant.as_deref()).await,
-            None => Err(ScimError::not_found(format!("no SCIM endpoint at {path}")).into()),
+        let Some(matched) = self.base.matches(path) else {
+            let failure = ScimError::not_found(format!("no SCIM endpoint at {path}")).into();
+            return Err(self.respond(Err(failure), &head.method));
         };
-        match result {
-            Ok(tenant) => Ok(Admitted { tenant, method: head.method.clone(), path: path.to_owned() }),
+        match self.authenticate(&head.headers, matched.tenant.as_deref()).await {
+            Ok(tenant) => {
+                Ok(Admitted { tenant, method: head.method.clone(), path: path.to_owned(), rest: matched.rest })
+            }
             Err(failure) => Err(self.respond(Err(failure), &head.method)),
         }
     }
@@ -228,14 +240,18 @@ impl ScimService {
         req: &Request<B>,
         admitted: Option<Admitted>,
     ) -> Result<Response<Vec<u8>>, Failure> {
-        let Some(matched) = self.base.matches(req.uri().path()) else {
-            return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
+        let (tenant, rest) = match admitted {
+            Some(admitted) if admitted.path == req.uri().path() && admitted.method == *req.method() => {
+                (admitted.tenant, admitted.rest)
+            }
+            _ => {
+                let Some(matched) = self.base.matches(req.uri().path()) else {
+                    return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
+                };
+                (self.authenticate(req.headers(), matched.tenant.as_deref()).await?, matched.rest)
+            }
         };
-        let tenant = match admitted {
-            Some(admitted) if admitted.path == req.uri().path() && admitted.method == *req.method() => admitted.tenant,
-            _ => self.authenticate(req.headers(), matched.tenant.as_deref()).await?,
-        };
-        let Some(route) = Route::parse(&matched.rest) else {
+        let Some(route) = Route::parse(&rest) else {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
         let params = Params::from_query(req.uri().query())?;
