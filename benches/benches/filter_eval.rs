@@ -6,7 +6,7 @@
 #![allow(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
 
 use criterion::{Criterion, Throughput, black_box, criterion_main};
-use scim_filter::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompactValue, CompiledFilter, parse_filter};
+use scim_query::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompactValue, CompiledFilter, parse_filter};
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";

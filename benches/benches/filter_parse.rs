@@ -2,7 +2,7 @@
 #![allow(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
 
 use criterion::{Criterion, black_box, criterion_main};
-use scim_filter::parse_filter;
+use scim_query::parse_filter;
 
 fn filter_parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("filter_parse");

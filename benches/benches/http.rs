@@ -184,7 +184,7 @@ async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupS
     let creds = Arc::new(Credentials::open_in_memory().expect("credentials"));
     let tenant = creds.create_tenant(None).expect("tenant");
     let token = creds.issue_token(&tenant.id, None).expect("token");
-    let provisioning = Provisioning::new(users, groups);
+    let provisioning = Provisioning::from_stores(users, groups);
     let seeding = Instant::now();
     let ids = seed(&provisioning, &tenant.id, count).await;
     println!("{name}: seeded {count} users in {:.1} s", seeding.elapsed().as_secs_f64());

@@ -177,7 +177,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
     });
 
     // PATCH through the provisioning service (read, apply, validate, conditional replace).
-    let scim = Provisioning::new(store.clone(), store.clone());
+    let scim = Provisioning::new(store.clone());
     let mut k = 0;
     g.bench_function("patch_via_service", |b| {
         b.iter(|| {

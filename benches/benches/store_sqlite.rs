@@ -11,7 +11,7 @@
 use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_main};
 use scim_core::{GroupStore, Lifecycle, ListQuery, QueryFilter, TenantId, User, UserStatus, UserStore};
-use scim_filter::{CompiledFilter, NoSchema, parse_filter};
+use scim_query::{CompiledFilter, NoSchema, parse_filter};
 use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

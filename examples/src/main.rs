@@ -268,7 +268,7 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         UnknownPolicy::Reject => UnknownAttributes::Reject,
     };
     let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
-    let provisioning = Provisioning::new(users, groups)
+    let provisioning = Provisioning::from_stores(users, groups)
         .with_registry(Arc::new(registry))
         .with_retention(retention)
         .with_events(Arc::new(outbox));

@@ -12,7 +12,7 @@ use tokens::Tokens;
 
 fn service() -> ScimService {
     let store = Arc::new(MemoryUserStore::new());
-    ScimService::new(Provisioning::new(store.clone(), store), Tokens)
+    ScimService::new(Provisioning::new(store), Tokens)
         .with_base_path("/scim/v2/t/{tenant}")
         .with_public_url("https://scim.example.com/")
 }
@@ -258,7 +258,7 @@ async fn routes_methods_and_media_types() {
 #[tokio::test]
 async fn limits() {
     let store = Arc::new(MemoryUserStore::new());
-    let svc = ScimService::new(Provisioning::new(store.clone(), store), Tokens)
+    let svc = ScimService::new(Provisioning::new(store), Tokens)
         .with_base_path("/scim/v2/t/{tenant}")
         .with_max_body_bytes(100)
         .with_max_filter_length(20);
@@ -272,7 +272,7 @@ async fn limits() {
 #[tokio::test]
 async fn default_base_path_and_host_based_locations() {
     let store = Arc::new(MemoryUserStore::new());
-    let svc = ScimService::new(Provisioning::new(store.clone(), store), Tokens);
+    let svc = ScimService::new(Provisioning::new(store), Tokens);
     let req = Request::builder()
         .method(Method::POST)
         .uri("/scim/v2/Users")

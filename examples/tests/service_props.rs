@@ -647,7 +647,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// The service over `store` (users and groups both).
 fn service<S: UserStore + GroupStore>(store: S) -> ScimService {
     let store = Arc::new(store);
-    ScimService::new(Provisioning::new(store.clone(), store), Tokens).with_base_path("/scim/v2/t/{tenant}")
+    ScimService::new(Provisioning::new(store), Tokens).with_base_path("/scim/v2/t/{tenant}")
 }
 
 proptest! {

@@ -183,15 +183,15 @@ impl ScimError {
     }
 }
 
-impl From<scim_filter::ParseError> for ScimError {
+impl From<scim_query::ParseError> for ScimError {
     /// Filter parse errors are `400 invalidFilter`; PATCH paths use [`ScimError::invalid_path`].
-    fn from(e: scim_filter::ParseError) -> Self {
+    fn from(e: scim_query::ParseError) -> Self {
         Self::invalid_filter(format!("invalid filter: {e}"))
     }
 }
 
-impl From<scim_filter::EvalError> for ScimError {
-    fn from(e: scim_filter::EvalError) -> Self {
+impl From<scim_query::EvalError> for ScimError {
+    fn from(e: scim_query::EvalError) -> Self {
         Self::invalid_filter(format!("invalid filter: {e}"))
     }
 }

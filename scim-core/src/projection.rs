@@ -3,7 +3,7 @@
 
 use crate::error::ScimError;
 use crate::schema::{AttributeDef, ResourceType, Returned, Schema, SchemaRegistry};
-use scim_filter::AttrPath;
+use scim_query::AttrPath;
 use serde_json::{Map, Value};
 
 /// A parsed `attributes` / `excludedAttributes` pair, applied to resources with [`Projection::apply`].

@@ -11,7 +11,7 @@
 use crate::lifecycle::Lifecycle;
 use crate::urn;
 use chrono::{DateTime, Utc};
-use scim_filter::CompactValue;
+use scim_query::CompactValue;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -136,7 +136,7 @@ impl Doc {
     }
 
     /// The object `key` of a compact document, read without turning it into JSON.
-    fn compact_object(&self, key: &str) -> Option<Option<scim_filter::CompactObject<'_>>> {
+    fn compact_object(&self, key: &str) -> Option<Option<scim_query::CompactObject<'_>>> {
         match self {
             Self::Compact { compact, .. } => Some(compact.as_object().and_then(|o| o.get(key)?.as_object())),
             Self::Json(_) => None,

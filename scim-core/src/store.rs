@@ -3,7 +3,7 @@
 use crate::{Group, SchemaRegistry, ScimError, TenantId, User, Version};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scim_filter::{AttrFacts, AttrPath, CompiledFilter, Filter, parse_filter};
+use scim_query::{AttrFacts, AttrPath, CompiledFilter, Filter, parse_filter};
 use std::error::Error as StdError;
 use std::sync::Arc;
 

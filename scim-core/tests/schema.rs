@@ -3,7 +3,7 @@
 
 use scim_core::schema::{AttrType, AttributeDef, Mutability, Returned, Schema, SchemaRegistry, Uniqueness};
 use scim_core::{Projection, urn};
-use scim_filter::{AttrPath, AttributeFacts};
+use scim_query::{AttrPath, AttributeFacts};
 use serde_json::json;
 
 /// One expected attribute: path (`name` or `name.sub`), type, multiValued, required,

@@ -23,7 +23,7 @@
 //! filters on it with the same semantics as on `serde_json::Value`.
 //!
 //! ```
-//! use scim_filter::{parse_filter, CompactValue, CompiledFilter, NoSchema};
+//! use scim_query::{parse_filter, CompactValue, CompiledFilter, NoSchema};
 //! use serde_json::json;
 //!
 //! let user = json!({"userName": "bjensen", "emails": [{"type": "work", "value": "b@example.com"}]});

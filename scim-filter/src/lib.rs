@@ -14,7 +14,7 @@
 //! # Parsing
 //!
 //! ```
-//! use scim_filter::{parse_filter, AttrPath, CompValue, CompareOp, Filter};
+//! use scim_query::{parse_filter, AttrPath, CompValue, CompareOp, Filter};
 //!
 //! let filter = parse_filter(
 //!     r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value EQ "26118915-6090-4610-87e4-49d8ca9f808d""#,
@@ -33,7 +33,7 @@
 //! let err = parse_filter(r#"userName equals "bjensen""#).unwrap_err();
 //! assert_eq!(err.position(), 9);
 //! assert_eq!(err.message(), r#"expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr), found "equals""#);
-//! # Ok::<(), scim_filter::ParseError>(())
+//! # Ok::<(), scim_query::ParseError>(())
 //! ```
 //!
 //! Lenient forms that identity providers send are accepted by default and can be switched
@@ -47,7 +47,7 @@
 //! # PATCH paths
 //!
 //! ```
-//! use scim_filter::{parse_path, PatchPath};
+//! use scim_query::{parse_path, PatchPath};
 //!
 //! let PatchPath::ValuePath { attr, filter, sub_attr } = parse_path(r#"emails[type eq "work"].value"#)? else {
 //!     unreachable!()
@@ -61,7 +61,7 @@
 //!     unreachable!()
 //! };
 //! assert_eq!(attr.full_urn().as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
-//! # Ok::<(), scim_filter::ParseError>(())
+//! # Ok::<(), scim_query::ParseError>(())
 //! ```
 //!
 //! # Evaluation
@@ -73,7 +73,7 @@
 //! the exact semantics.
 //!
 //! ```
-//! use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+//! use scim_query::{parse_filter, CompiledFilter, NoSchema};
 //! use serde_json::json;
 //!
 //! let filter = parse_filter(r#"emails[type eq "work" and value co "@example.com"]"#).unwrap();

@@ -1,6 +1,6 @@
 //! Shapes real clients send that RFC 7644's grammar does not have, and how they parse.
 
-use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter, NoSchema, parse_filter, parse_path};
+use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter, NoSchema, parse_filter, parse_path};
 use serde_json::json;
 
 fn cmp(name: &str, op: CompareOp, value: &str) -> Filter {

@@ -2,8 +2,8 @@
 //! filters), so no input can grow the process-wide table by more than short names; documents
 //! with them still round trip and match. Its own test binary: the table is process-wide.
 
-use scim_filter::compact::{MAX_INTERNED_KEY_LEN, interned_key_count};
-use scim_filter::{CompactValue, CompiledFilter, NoSchema, parse_filter};
+use scim_query::compact::{MAX_INTERNED_KEY_LEN, interned_key_count};
+use scim_query::{CompactValue, CompiledFilter, NoSchema, parse_filter};
 use serde_json::json;
 
 #[test]

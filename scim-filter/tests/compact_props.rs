@@ -4,7 +4,7 @@
 //! `serde_json::Value`.
 
 use proptest::prelude::*;
-use scim_filter::{CompactValue, CompiledFilter, NoSchema, parse_filter};
+use scim_query::{CompactValue, CompiledFilter, NoSchema, parse_filter};
 use serde_json::{Map, Value};
 
 /// Key names: a small vocabulary, so that filters hit them, in several casings.

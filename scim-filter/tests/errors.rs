@@ -1,6 +1,6 @@
 //! Parse errors: the position and the message a person can act on.
 
-use scim_filter::{ParseOptions, parse_filter, parse_filter_with, parse_path};
+use scim_query::{ParseOptions, parse_filter, parse_filter_with, parse_path};
 
 #[track_caller]
 fn error(input: &str) -> (usize, String) {

@@ -1,8 +1,6 @@
 //! Each operator on each attribute type, with schema facts (typed) and without (dynamic).
 
-use scim_filter::{
-    AttrFacts, AttrPath, AttrType, AttributeFacts, CompactValue, CompiledFilter, NoSchema, parse_filter,
-};
+use scim_query::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompactValue, CompiledFilter, NoSchema, parse_filter};
 use serde_json::{Value, json};
 
 /// A schema for the test documents: one attribute per type.
@@ -335,7 +333,7 @@ fn non_objects_never_match_and_matches_object_agrees() {
     assert!(!f.matches(&json!("str")));
     let d = doc();
     assert!(f.matches_object(d.as_object().unwrap()));
-    assert!(scim_filter::evaluate(&parse_filter("count gt 1").unwrap(), &d, &Facts).unwrap());
+    assert!(scim_query::evaluate(&parse_filter("count gt 1").unwrap(), &d, &Facts).unwrap());
 }
 
 #[test]
@@ -343,10 +341,10 @@ fn compact_keys_that_could_not_be_interned_still_match() {
     // Fill the interning table past its bound in this test process, then build documents whose
     // keys are unshared: lookups fall back to comparing text (exact first, then ignoring case).
     let known = CompactValue::from(&serde_json::json!({"knownA": 1, "knownB": {"knownC": 2}}));
-    for i in 0..scim_filter::compact::MAX_INTERNED_KEYS {
+    for i in 0..scim_query::compact::MAX_INTERNED_KEYS {
         let _ = CompactValue::from(&serde_json::json!({ format!("filler{i}"): 1 }));
     }
-    assert!(scim_filter::compact::interned_key_count() <= scim_filter::compact::MAX_INTERNED_KEYS);
+    assert!(scim_query::compact::interned_key_count() <= scim_query::compact::MAX_INTERNED_KEYS);
     let doc = serde_json::json!({"brandNewAttribute": "X", "Another": {"Inner": 5}});
     let compact = CompactValue::from(&doc);
     assert_eq!(compact.to_value(), doc);

@@ -1,6 +1,6 @@
 //! PATCH paths (`parse_path`): every form RFC 7644 §3.5.2 allows, and what Entra ID and Okta send.
 
-use scim_filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_path};
+use scim_query::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_path};
 
 #[track_caller]
 fn attr(path: &str) -> AttrPath {

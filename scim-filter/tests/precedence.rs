@@ -1,7 +1,7 @@
 //! `and` binds tighter than `or`, both fold to the left, `not` and parentheses group; keywords
 //! are whole words in any case.
 
-use scim_filter::{AttrPath, Filter, parse_filter};
+use scim_query::{AttrPath, Filter, parse_filter};
 
 fn p(name: &str) -> Filter {
     Filter::Present(AttrPath::new(name))

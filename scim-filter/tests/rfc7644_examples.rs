@@ -1,7 +1,7 @@
 //! Every example filter of RFC 7644 §3.4.2.2 and every example path of §3.5.2: parsed, and
 //! (filters) evaluated against a few users.
 
-use scim_filter::{CompactValue, CompiledFilter, Filter, NoSchema, PatchPath, parse_filter, parse_path};
+use scim_query::{CompactValue, CompiledFilter, Filter, NoSchema, PatchPath, parse_filter, parse_path};
 use serde_json::{Value, json};
 
 fn users() -> Vec<Value> {

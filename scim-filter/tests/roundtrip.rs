@@ -2,7 +2,7 @@
 //! the same tree, and arbitrary input never panics.
 
 use proptest::prelude::*;
-use scim_filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_filter, parse_path};
+use scim_query::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_filter, parse_path};
 
 fn name() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -1,7 +1,7 @@
 //! The 33 filters of the shared benchmark workload (a copy of `benches/data/filters.txt`) parse,
 //! and their canonical form parses back to the same tree.
 
-use scim_filter::parse_filter;
+use scim_query::parse_filter;
 
 #[test]
 fn all_workload_filters_parse_and_round_trip() {

@@ -59,7 +59,7 @@
 //! let start = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
 //! let clock = Arc::new(ManualClock::new(start));
 //! let log = Arc::new(Log::default());
-//! let scim = Provisioning::new(store.clone(), store)
+//! let scim = Provisioning::new(store)
 //!     .with_clock(clock.clone())
 //!     .with_retention(Duration::days(30))
 //!     .with_events(log.clone());
@@ -135,7 +135,7 @@
 //! resumes there, as long as no resource was added or removed in between.
 //!
 //! # Memory
-//! User documents are kept as [`scim_filter::CompactValue`]s: objects as exact-size slices with
+//! User documents are kept as [`scim_query::CompactValue`]s: objects as exact-size slices with
 //! interned keys, short strings inline. For the 1.4 KB (compact JSON) users of the shared
 //! benchmark workload that is about 3.0 KB per user with every index, against 10.5 KB when they
 //! were kept as `serde_json` values (whose map nodes hold room for eleven entries each).

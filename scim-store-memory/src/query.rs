@@ -4,7 +4,7 @@ use crate::index::{CreationOrder, IdMap};
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
-use scim_filter::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
+use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -4,7 +4,7 @@ use crate::index::{CreationOrder, IdMap, KeyIndex};
 use crate::query::Indexed;
 use chrono::{DateTime, Utc};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
-use scim_filter::CompactValue;
+use scim_query::CompactValue;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
 

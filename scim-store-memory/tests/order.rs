@@ -3,7 +3,7 @@
 //! dropped the holes left by thousands of deletions.
 
 use scim_core::{ListQuery, SortKey, SortOrder, TenantId, User, UserStore};
-use scim_filter::AttrPath;
+use scim_query::AttrPath;
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;
 

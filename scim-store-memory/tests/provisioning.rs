@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 fn service() -> (Provisioning, Arc<ManualClock>) {
     let store = Arc::new(MemoryUserStore::new());
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 1, 8, 0, 0).single().expect("time")));
-    (Provisioning::new(store.clone(), store).with_clock(clock.clone()), clock)
+    (Provisioning::new(store).with_clock(clock.clone()), clock)
 }
 
 fn filter(f: &str) -> ListRequest {
@@ -240,7 +240,7 @@ impl LifecycleEvents for Panicky {
 async fn a_panicking_events_hook_does_not_fail_or_corrupt_the_write() {
     let store = Arc::new(MemoryUserStore::new());
     let hook = Arc::new(Panicky::default());
-    let scim = Provisioning::new(store.clone(), store.clone()).with_events(hook.clone());
+    let scim = Provisioning::new(store.clone()).with_events(hook.clone());
     let t = TenantId::new("panic");
     let u = scim.create_user(&t, &json!({"userName": "a@example.com"})).await.expect("create succeeds");
     let id = u.id().expect("id").to_owned();
@@ -303,7 +303,7 @@ async fn replace_and_patch_keep_a_host_extension_immutable_attribute() {
     });
     registry.add_extension("User", HR, false);
     let store = Arc::new(MemoryUserStore::new());
-    let scim = Provisioning::new(store.clone(), store).with_registry(Arc::new(registry));
+    let scim = Provisioning::new(store).with_registry(Arc::new(registry));
     let t = TenantId::new("hr");
     let created = scim
         .create_user(&t, &json!({"schemas": [urn::USER, HR], "userName": "ann", HR: {"hireCode": "h1"}}))

@@ -78,14 +78,14 @@
 //!
 //! # Filters
 //!
-//! The parts of a filter that SQL answers with exactly the semantics of `scim_filter`
+//! The parts of a filter that SQL answers with exactly the semantics of `scim_query`
 //! (`userName`/`displayName` `eq` `sw` `co` `ew` `pr` on the case-folded column, `externalId pr`,
 //! `active eq`, and `and` / `or` / `not` of these) run in SQL, with sort, paging and
 //! `totalResults` in SQL when the whole filter does. `id eq` and `externalId eq` select their
 //! candidates from an index on the case-folded value (correct whether the filter was compiled
 //! with the schema, where they are `caseExact`, or without one). Whatever SQL cannot answer
 //! exactly is evaluated in Rust with the compiled filter on the candidates, which are then
-//! sorted and paged in Rust. A differential test compares both paths with `scim_filter` on
+//! sorted and paged in Rust. A differential test compares both paths with `scim_query` on
 //! generated filters.
 
 mod db;

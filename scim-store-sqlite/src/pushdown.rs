@@ -1,5 +1,5 @@
 //! Translation of the parts of a filter that SQL answers with exactly the semantics of
-//! `scim_filter` evaluation.
+//! `scim_query` evaluation.
 //!
 //! A filter becomes a SQL condition plus a flag saying whether that condition is *exact*.
 //! An inexact condition is a superset: every resource the filter accepts satisfies it, and
@@ -21,7 +21,7 @@
 
 use rusqlite::types::Value as SqlValue;
 use scim_core::urn;
-use scim_filter::{AttrPath, CompValue, CompareOp, Filter};
+use scim_query::{AttrPath, CompValue, CompareOp, Filter};
 
 /// Lowercases as the filter evaluator does ([`scim_core::fold_case`]: char by char, no
 /// context-dependent final sigma). The lowered name columns use it too, so uniqueness and

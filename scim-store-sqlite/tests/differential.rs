@@ -1,11 +1,11 @@
 //! Differential test: generated filters answered by the SQLite store (pushed down to SQL
-//! where possible) must select exactly the users `scim_filter` evaluation selects.
+//! where possible) must select exactly the users `scim_query` evaluation selects.
 
 mod common;
 
 use common::*;
 use scim_core::{ListQuery, QueryFilter, UserStore};
-use scim_filter::{AttributeFacts, CompiledFilter, NoSchema, parse_filter};
+use scim_query::{AttributeFacts, CompiledFilter, NoSchema, parse_filter};
 use scim_store_sqlite::SqliteUserStore;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use scim_core::{GroupStore, ListQuery, MemberChange, SortKey, SortOrder, StoreError, UserStore, Version};
-use scim_filter::AttrPath;
+use scim_query::AttrPath;
 use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
 use serde_json::json;
 use std::sync::Arc;

@@ -54,9 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let store = Arc::new(MemoryUserStore::new());
-    let service = ScimService::new(Provisioning::new(store.clone(), store), creds)
-        .with_base_path(BASE_PATH)
-        .with_public_url(origin);
+    let service = ScimService::new(Provisioning::new(store), creds).with_base_path(BASE_PATH).with_public_url(origin);
     let service = Arc::new(service);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let shutdown = shutdown_signal();

@@ -1,4 +1,4 @@
-//! Filters: a table every backend must answer exactly as `scim_filter` evaluates it.
+//! Filters: a table every backend must answer exactly as `scim_query` evaluates it.
 
 use super::support::{ids, suspended, t0, tenant, user_at};
 use crate::SchemaRegistry;

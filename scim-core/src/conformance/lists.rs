@@ -4,7 +4,7 @@ use super::filters::query_filter;
 use super::support::{ids, seed, t0, tenant, user_at};
 use crate::{DynGroupStore, DynUserStore, ListQuery, SortKey, SortOrder};
 use chrono::Duration;
-use scim_filter::{AttrPath, AttributeFacts};
+use scim_query::{AttrPath, AttributeFacts};
 use serde_json::json;
 
 fn page(start_index: usize, count: usize) -> ListQuery {

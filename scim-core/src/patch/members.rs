@@ -6,7 +6,7 @@ use super::engine::field;
 use super::{PatchOp, PatchOpKind};
 use crate::schema::AttributeDef;
 use crate::{MemberChange, urn};
-use scim_filter::{CompValue, CompareOp, Filter, PatchPath};
+use scim_query::{CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -431,7 +431,7 @@ pub(super) fn new_elements(identity: Identity<'_>, existing: &[Value], incoming:
 
 /// Whether `path` is `members` (optionally qualified with a URN), ignoring case.
 /// `members`, or `urn:…:core:2.0:Group:members`; not `members` under another schema's URN.
-fn is_members(path: &scim_filter::AttrPath) -> bool {
+fn is_members(path: &scim_query::AttrPath) -> bool {
     path.name.eq_ignore_ascii_case("members")
         && path.sub_attr.is_none()
         && path.urn.as_deref().is_none_or(|urn| urn.eq_ignore_ascii_case(urn::GROUP))

@@ -13,7 +13,7 @@ mod write;
 use crate::schema::{AttributeDef, SchemaRegistry};
 use crate::{MemberChange, ScimError};
 use engine::Engine;
-use scim_filter::PatchPath;
+use scim_query::PatchPath;
 use serde_json::{Map, Value};
 
 /// The most operations one PatchOp message may hold (`400 invalidValue` above), re-exported

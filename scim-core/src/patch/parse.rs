@@ -2,7 +2,7 @@
 
 use super::{PatchOp, PatchOpKind, PatchOperation, ValueEntry};
 use crate::{ScimError, urn};
-use scim_filter::{AttrPath, PatchPath, parse_path};
+use scim_query::{AttrPath, PatchPath, parse_path};
 use serde_json::{Map, Value};
 
 /// The member of `obj` named `name`, ignoring case (exact spelling first).

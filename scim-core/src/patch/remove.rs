@@ -7,7 +7,7 @@ use super::select::Matcher;
 use super::write::{Origin, attr_loc, check_immutable, writable};
 use crate::ScimError;
 use crate::schema::{AttributeDef, Mutability, ResolvedAttribute, Schema};
-use scim_filter::{AttrPath, Filter};
+use scim_query::{AttrPath, Filter};
 use serde_json::Value;
 
 impl<'r> Engine<'r, '_> {

@@ -3,7 +3,7 @@
 use super::engine::field;
 use crate::ScimError;
 use crate::schema::{AttrType, AttributeDef, ResolvedAttribute, ResourceType, Schema, SchemaRegistry};
-use scim_filter::{AttrFacts, AttrPath, AttributeFacts, CompValue, CompareOp, CompiledFilter, Filter, PatchPath};
+use scim_query::{AttrFacts, AttrPath, AttributeFacts, CompValue, CompareOp, CompiledFilter, Filter, PatchPath};
 use serde_json::{Map, Value};
 
 /// The target of an operation.
@@ -326,14 +326,14 @@ mod tests {
         let registry = SchemaRegistry::scim_default();
         let rt = registry.resource_type("User").expect("User");
         let emails = registry.resolve(rt, &AttrPath::new("emails")).expect("emails").attribute;
-        let f = scim_filter::parse_filter(r#"type eq "work" and primary eq true"#).expect("parses");
+        let f = scim_query::parse_filter(r#"type eq "work" and primary eq true"#).expect("parses");
         assert_eq!(
             template(emails, &f),
             Some(serde_json::json!({"type": "work", "primary": true}).as_object().cloned().unwrap_or_default())
         );
-        let f = scim_filter::parse_filter(r#"type eq "work" or type eq "home""#).expect("parses");
+        let f = scim_query::parse_filter(r#"type eq "work" or type eq "home""#).expect("parses");
         assert_eq!(template(emails, &f), None);
-        let f = scim_filter::parse_filter(r#"type eq "work" and type eq "home""#).expect("parses");
+        let f = scim_query::parse_filter(r#"type eq "work" and type eq "home""#).expect("parses");
         assert_eq!(template(emails, &f), None, "contradictory terms describe nothing");
     }
 
@@ -350,12 +350,12 @@ mod tests {
             serde_json::json!("not an object"),
         ];
         for text in [r#"type eq "work""#, r#"type eq "home" and primary eq false"#, r#"primary eq true"#] {
-            let f = scim_filter::parse_filter(text).expect("parses");
+            let f = scim_query::parse_filter(text).expect("parses");
             let fast = Matcher::new(&registry, rt, &path, emails, &f).expect("fast");
             assert!(matches!(fast.kind, MatcherKind::Eq(_)), "{text}");
             // The same filter with a no-op `or` cannot take the fast path.
             let slow_text = format!("({text}) or value eq \"never\"");
-            let g = scim_filter::parse_filter(&slow_text).expect("parses");
+            let g = scim_query::parse_filter(&slow_text).expect("parses");
             let slow = Matcher::new(&registry, rt, &path, emails, &g).expect("compiled");
             assert!(matches!(slow.kind, MatcherKind::Compiled { .. }));
             for el in &elements {

@@ -6,7 +6,7 @@ use super::select::{Matcher, Target, describe, target, template, unknown_error};
 use super::{PatchOpKind, PatchOperation, canonical_element, canonicalize, parse};
 use crate::schema::{AttrType, AttributeDef, Mutability, ResolvedAttribute, Schema};
 use crate::{ScimError, UnknownAttributes};
-use scim_filter::{AttrPath, Filter};
+use scim_query::{AttrPath, Filter};
 use serde_json::{Map, Value};
 
 /// Where an operation's target came from.

@@ -1,7 +1,7 @@
 //! From a client's list parameters to a validated [`ListQuery`].
 
 use crate::{ListQuery, QueryFilter, SchemaRegistry, ScimError, SortKey, SortOrder};
-use scim_filter::{AttributeFacts, PatchPath, parse_path};
+use scim_query::{AttributeFacts, PatchPath, parse_path};
 
 /// A list request with the client's raw parameters (`filter`, `sortBy`, `sortOrder`,
 /// `startIndex`, `count`); [`Provisioning::list_users`](crate::Provisioning::list_users) and

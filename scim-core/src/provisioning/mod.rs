@@ -12,7 +12,9 @@ pub use list::ListRequest;
 pub use sort::{SortValue, compare_sort_values, fold_case};
 
 use crate::lifecycle::Clock;
-use crate::{DynGroupStore, DynUserStore, Group, Page, SchemaRegistry, ScimError, TenantId, User, Version};
+use crate::{
+    DynGroupStore, DynUserStore, Group, GroupStore, Page, SchemaRegistry, ScimError, TenantId, User, UserStore, Version,
+};
 use serde_json::Value;
 use service::{Config, Service};
 use std::sync::Arc;
@@ -76,7 +78,7 @@ pub const DEFAULT_MAX_RESOURCE_BYTES: usize = 256 * 1024;
 /// }
 ///
 /// async fn provision(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Result<(), scim_core::ScimError> {
-///     let service = Provisioning::new(users, groups)
+///     let service = Provisioning::from_stores(users, groups)
 ///         .with_retention(chrono::Duration::days(30))
 ///         .with_events(Arc::new(Mailer));
 ///     let tenant = TenantId::new("acme");
@@ -99,10 +101,16 @@ pub struct Provisioning {
 }
 
 impl Provisioning {
-    /// A service over these stores (usually the same object twice) with the default registry
-    /// ([`SchemaRegistry::scim_default`]), the system clock, 30 days of retention, no events
-    /// hook and at most 1000 results per page.
-    pub fn new(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Self {
+    /// A service over `store`, which keeps both users and groups (every backend of this
+    /// workspace does), with the default registry ([`SchemaRegistry::scim_default`]), the
+    /// system clock, 30 days of retention, no events hook and at most 1000 results per page.
+    pub fn new<S: UserStore + GroupStore>(store: Arc<S>) -> Self {
+        Self::from_stores(store.clone(), store)
+    }
+
+    /// A service over a user store and a group store that are separate objects; otherwise as
+    /// [`Provisioning::new`].
+    pub fn from_stores(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Self {
         Self { users, groups, config: Config::new() }
     }
 

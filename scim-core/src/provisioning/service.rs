@@ -512,7 +512,7 @@ impl Service<'_> {
 #[cfg(test)]
 mod tests {
     use crate::User;
-    use scim_filter::CompactValue;
+    use scim_query::CompactValue;
     use serde_json::{Value, json};
     use std::sync::Arc;
 

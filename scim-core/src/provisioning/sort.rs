@@ -2,7 +2,7 @@
 
 use crate::{SortKey, SortOrder};
 use chrono::{DateTime, Utc};
-use scim_filter::{AttrType, CompactValue};
+use scim_query::{AttrType, CompactValue};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
@@ -170,7 +170,7 @@ pub fn compare_sort_values(a: Option<&SortValue>, b: Option<&SortValue>, order: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scim_filter::{AttrFacts, AttrPath};
+    use scim_query::{AttrFacts, AttrPath};
     use serde_json::json;
 
     fn key(name: &str) -> SortKey {

@@ -54,12 +54,12 @@ pub use discovery::ServiceProviderConfig;
 pub use enterprise::enterprise_user_schema;
 pub use group::group_schema;
 pub use lifecycle::lifecycle_user_schema;
-pub use scim_filter::AttrType;
+pub use scim_query::AttrType;
 pub use user::user_schema;
 pub use validate::UnknownAttributes;
 
 use crate::urn;
-use scim_filter::{AttrFacts, AttrPath, AttributeFacts};
+use scim_query::{AttrFacts, AttrPath, AttributeFacts};
 
 /// `mutability` (RFC 7643 §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 ///   boolean or binary attribute are a compile error.
 ///
 /// ```
-/// use scim_filter::{parse_filter, CompiledFilter, NoSchema};
+/// use scim_query::{parse_filter, CompiledFilter, NoSchema};
 /// use serde_json::json;
 ///
 /// let filter = parse_filter(r#"meta.lastModified gt "2024-01-01T00:00:00Z" and not (title eq "Intern")"#).unwrap();

@@ -60,7 +60,7 @@ impl Ctx {
 /// Parses a filter with the default [`ParseOptions`].
 ///
 /// ```
-/// use scim_filter::{parse_filter, AttrPath, CompValue, CompareOp, Filter};
+/// use scim_query::{parse_filter, AttrPath, CompValue, CompareOp, Filter};
 ///
 /// let filter = parse_filter(r#"userName Eq "bjensen""#).unwrap();
 /// assert_eq!(
@@ -114,7 +114,7 @@ fn grammar_filter(input: &str, options: &ParseOptions) -> Result<Filter, ParseEr
 /// Parses a PATCH path with the default [`ParseOptions`].
 ///
 /// ```
-/// use scim_filter::{parse_path, PatchPath};
+/// use scim_query::{parse_path, PatchPath};
 ///
 /// let path = parse_path(r#"emails[type eq "work"].value"#).unwrap();
 /// let PatchPath::ValuePath { attr, sub_attr, .. } = &path else { panic!("a value path") };

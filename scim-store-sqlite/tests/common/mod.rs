@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use scim_core::{Group, Lifecycle, ListQuery, QueryFilter, TenantId, User, UserStatus, urn};
-use scim_filter::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompiledFilter, parse_filter};
+use scim_query::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompiledFilter, parse_filter};
 use serde_json::{Value, json};
 
 /// The facts the default schema gives the attributes the store pushes down; everything else
