@@ -29,7 +29,7 @@ pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, Pa
 pub use projection::Projection;
 pub use provisioning::{
     DEFAULT_MAX_RESOURCE_BYTES, LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue,
-    compare_sort_values, fold_case,
+    compare_sort_values,
 };
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};

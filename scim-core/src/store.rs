@@ -143,7 +143,7 @@ pub struct MemberChange {
 ///   extension the caller has set; the store sets `meta.version` (`W/"1"`) and returns the stored user.
 ///   A `userName` equal, ignoring case, to a stored user's of the same tenant (suspended users
 ///   included) is [`StoreError::Uniqueness`]; so is a duplicate `id`. "Ignoring case" means
-///   equal after [`fold_case`](crate::fold_case) (Unicode simple lowercase, char by char; SQL
+///   equal after [`fold_case`](scim_query::fold::fold_case) (Unicode simple lowercase, char by char; SQL
 ///   `lower()` folds only ASCII, so SQL backends store the folded key computed in Rust).
 /// - `get` returns suspended users too; `groups` is derived from memberships. A `groups`
 ///   attribute in a document given to `create`/`replace` is not stored.
@@ -180,7 +180,7 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// Storage of groups, scoped by tenant. The same contract as [`UserStore`], with
-/// `displayName` unique per tenant (ignoring case, as [`fold_case`](crate::fold_case)) and
+/// `displayName` unique per tenant (ignoring case, as [`fold_case`](scim_query::fold::fold_case)) and
 /// member changes that touch only the members named. Members are kept in the order they were
 /// added, one per `value`; `get`/`list` leave `members` out when `include_members` is false
 /// (and when the group has none).

@@ -96,6 +96,7 @@ mod display;
 mod error;
 mod eval;
 mod facts;
+pub mod fold;
 mod options;
 mod parser;
 

@@ -22,7 +22,7 @@
 //! `externalId`, joined by `or` (or `and` with anything), is answered from the indexes in time
 //! independent of the tenant's size; every other filter scans the tenant in creation order with
 //! the compiled filter, cloning only the resources of the requested page. Case folding is
-//! [`scim_core::fold_case`]; index hits are always re-checked with the compiled filter, so the
+//! [`scim_query::fold::fold_case`]; index hits are always re-checked with the compiled filter, so the
 //! results are exactly the filter's.
 //!
 //! # Example: the user lifecycle

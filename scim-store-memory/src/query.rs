@@ -1,9 +1,10 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
 use crate::index::{CreationOrder, IdMap};
-use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, fold_cow, group_view};
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, group_view};
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue, compare_sort_values};
+use scim_query::fold::fold_cow;
 use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, PoisonError};

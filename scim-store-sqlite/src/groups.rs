@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, Version};
+use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -71,12 +72,12 @@ fn encode(group: &Group) -> Result<Encoded, Error> {
     }
     let meta = group.meta();
     Ok(Encoded {
-        id_fold: pushdown::lower(&id),
+        id_fold: fold_case(&id),
         id,
         display_name: group.display_name().map(str::to_owned),
-        display_name_lower: group.display_name().map(pushdown::lower),
+        display_name_lower: group.display_name().map(fold_case),
         external_id: group.external_id().map(str::to_owned),
-        external_id_fold: group.external_id().map(pushdown::lower),
+        external_id_fold: group.external_id().map(fold_case),
         created: meta.as_ref().map(|m| millis(m.created)),
         last_modified: meta.as_ref().map(|m| millis(m.last_modified)),
         doc: serde_json::to_string(&doc)?,
@@ -105,7 +106,7 @@ fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Me
     ))?;
     let mut inserted = Vec::with_capacity(members.len());
     for m in members {
-        let id_fold = pushdown::lower(&m.value);
+        let id_fold = fold_case(&m.value);
         inserted.push(stmt.execute(params![tenant, group_id, m.value, id_fold, m.display, m.kind, m.reference])? > 0);
     }
     Ok(inserted)
@@ -123,7 +124,7 @@ fn storable_members(conn: &Connection, tenant: &str, group_id: &str, members: &[
     let mut stmt = conn.prepare_cached(concat!("SELECT ", storable_member!()))?;
     members
         .iter()
-        .map(|m| Ok(stmt.query_row(params![tenant, group_id, m.value, pushdown::lower(&m.value)], |r| r.get(0))?))
+        .map(|m| Ok(stmt.query_row(params![tenant, group_id, m.value, fold_case(&m.value)], |r| r.get(0))?))
         .collect()
 }
 

@@ -67,7 +67,7 @@
 //!
 //! Tables `users`, `groups` (documents without `members`) and `memberships` (one row per
 //! member, from which a user's `groups` is derived in the statement that reads the user), with unique indexes on the lowercased `userName` / `displayName` per tenant
-//! (lowercased in Rust with `str::to_lowercase`, so Unicode-aware), an index on
+//! (folded in Rust with [`scim_query::fold::fold_case`], the evaluator's rule, not SQL's `lower()`), an index on
 //! `externalId`, and a partial index on the purge time of suspended users, so
 //! [`purge_expired`](scim_core::UserStore::purge_expired) never reads live users. User
 //! documents are stored as SQLite's binary JSON (JSONB), which SQL reads with the usual JSON

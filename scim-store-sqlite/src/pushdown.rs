@@ -21,14 +21,8 @@
 
 use rusqlite::types::Value as SqlValue;
 use scim_core::urn;
+use scim_query::fold::fold_case;
 use scim_query::{AttrPath, CompValue, CompareOp, Filter};
-
-/// Lowercases as the filter evaluator does ([`scim_core::fold_case`]: char by char, no
-/// context-dependent final sigma). The lowered name columns use it too, so uniqueness and
-/// filters agree on what "ignoring case" means.
-pub(crate) fn lower(s: &str) -> String {
-    scim_core::fold_case(s)
-}
 
 /// Which resource table a filter runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,13 +191,13 @@ fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
 
 fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> Pushdown {
     let translated = if is_core(path, table.name_attr(), table) {
-        plain_string(value).and_then(|lit| string_op(table.name_column(), op, lower(lit)))
+        plain_string(value).and_then(|lit| string_op(table.name_column(), op, fold_case(lit)))
     } else if is_core(path, "externalId", table) || is_core(path, "id", table) {
         // A superset: equal ignoring case; the compiled filter decides the exact answer.
         let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
         match (op, plain_string(value)) {
             (CompareOp::Eq, Some(lit)) => Some(Pushdown {
-                condition: Some(Condition { sql: format!("{col} = ?"), params: vec![SqlValue::Text(lower(lit))] }),
+                condition: Some(Condition { sql: format!("{col} = ?"), params: vec![SqlValue::Text(fold_case(lit))] }),
                 exact: false,
             }),
             _ => None,

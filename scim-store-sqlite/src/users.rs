@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
+use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,11 +43,11 @@ fn encode(user: &User) -> Result<Encoded, Error> {
     let lifecycle = user.lifecycle();
     let meta = user.meta();
     Ok(Encoded {
-        id_fold: pushdown::lower(&id),
+        id_fold: fold_case(&id),
         id,
-        user_name_lower: user.user_name().map(pushdown::lower),
+        user_name_lower: user.user_name().map(fold_case),
         external_id: user.external_id().map(str::to_owned),
-        external_id_fold: user.external_id().map(pushdown::lower),
+        external_id_fold: user.external_id().map(fold_case),
         status: lifecycle.status.as_str(),
         purge_at: (lifecycle.status == UserStatus::Suspended).then_some(lifecycle.purge_at).flatten().map(millis),
         created: meta.as_ref().map(|m| millis(m.created)),
@@ -190,7 +191,7 @@ pub(crate) fn membership_changed<'a>(
     ))?;
     let (now_millis, now_text) = (now.map(millis), now.map(scim_core::format_time));
     for id in ids {
-        stmt.execute(params![tenant, id, pushdown::lower(id), now_millis, now_text])?;
+        stmt.execute(params![tenant, id, fold_case(id), now_millis, now_text])?;
     }
     Ok(())
 }
@@ -263,7 +264,7 @@ impl UserStore for SqliteUserStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
-        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), pushdown::lower(id));
+        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), fold_case(id));
         let doc = self
             .db
             .read(move |conn| {
@@ -315,7 +316,7 @@ impl UserStore for SqliteUserStore {
     }
 
     async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), pushdown::lower(id));
+        let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), fold_case(id));
         let if_match = if_match.cloned();
         self.db
             .write(move |conn| {

@@ -9,7 +9,7 @@ mod sort;
 
 pub use events::{LifecycleEvent, LifecycleEvents};
 pub use list::ListRequest;
-pub use sort::{SortValue, compare_sort_values, fold_case};
+pub use sort::{SortValue, compare_sort_values};
 
 use crate::lifecycle::Clock;
 use crate::{

@@ -5,12 +5,12 @@
 //! inputs take a byte-wise fast path.
 
 use crate::CompareOp;
+use crate::fold::folded_chars;
 use std::cmp::Ordering;
 
-/// Lowercases `s` char by char (the same mapping the evaluator applies to resource values;
-/// unlike `str::to_lowercase` it has no context-dependent final-sigma rule).
+/// Lowercases `s` as the evaluator lowercases resource values: [`fold_case`](crate::fold::fold_case).
 pub(crate) fn lower(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    crate::fold::fold_case(s)
 }
 
 /// `value op lit`. With `ci`, `lit` must already be [`lower`]ed.
@@ -78,12 +78,12 @@ fn ordering(op: CompareOp, ord: Ordering) -> bool {
 
 /// Whether the lowercase char stream of `value` starts with `lit`.
 fn unicode_starts_with(value: &str, lit: &str) -> bool {
-    let mut stream = value.chars().flat_map(char::to_lowercase);
+    let mut stream = folded_chars(value);
     lit.chars().all(|l| stream.next() == Some(l))
 }
 
 fn unicode_ci(op: CompareOp, value: &str, lit: &str) -> bool {
-    let stream = || value.chars().flat_map(char::to_lowercase);
+    let stream = || folded_chars(value);
     match op {
         CompareOp::Eq => stream().eq(lit.chars()),
         CompareOp::Ne => !stream().eq(lit.chars()),
