@@ -14,7 +14,7 @@ use axum::body::HttpBody as _;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::header::CONTENT_LENGTH;
-use axum::http::{Request, Response, StatusCode};
+use axum::http::{Request, Response};
 use scim_core::{Admitted, ScimError, ScimService, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -119,12 +119,7 @@ async fn read_and_handle(
     let read = match tokio::time::timeout(timeout, to_bytes(body, service.max_body_bytes())).await {
         Ok(read) => read,
         Err(_) => {
-            let e = ScimError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                None,
-                format!("the request body did not arrive within {} s", timeout.as_secs()),
-            );
-            return scim_error_response(&e);
+            return scim_error_response(&ScimError::request_timeout(timeout));
         }
     };
     match read {
@@ -146,12 +141,7 @@ async fn read_and_handle(
 }
 
 fn too_large(service: &ScimService) -> Response<Body> {
-    let e = ScimError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        None,
-        format!("the request body exceeds {} bytes", service.max_body_bytes()),
-    );
-    scim_error_response(&e)
+    scim_error_response(&ScimError::payload_too_large(service.max_body_bytes()))
 }
 
 fn scim_error_response(e: &ScimError) -> Response<Body> {

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
-use scim_core::{Authenticator, TenantId};
+use scim_core::{AuthUnavailable, Authenticator, TenantId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
@@ -296,14 +296,11 @@ impl Credentials {
 
 #[async_trait]
 impl Authenticator for Credentials {
-    async fn authenticate(&self, token: &str) -> Option<TenantId> {
-        match self.verify(token) {
-            Ok(tenant) => tenant,
-            Err(e) => {
-                tracing::error!(error = %e, "token verification failed");
-                None
-            }
-        }
+    async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
+        self.verify(token).map_err(|e| {
+            tracing::error!(error = %e, "token verification failed; answering 503");
+            AuthUnavailable::new(e)
+        })
     }
 }
 

@@ -350,6 +350,24 @@ async fn root_search_sorts_users_and_groups_together() {
     assert_error(&resp, 400, Some("invalidValue"));
 }
 
+/// A credential store that cannot answer is `503` with `Retry-After`, not `401`: Entra and
+/// Okta retry a 503, while a 401 reads as wrong credentials.
+#[tokio::test]
+async fn credential_store_outage_is_503_with_retry_after() {
+    let svc = service();
+    let mut outage = call(Method::GET, "/Users");
+    outage.token = Some("token-outage");
+    let resp = outage.send(&svc).await;
+    assert_error(&resp, 503, None);
+    assert_eq!(header(&resp, "retry-after"), Some("7"));
+    assert_eq!(header(&resp, "www-authenticate"), None);
+    let mut head = call(Method::POST, "/Users");
+    head.token = Some("token-outage");
+    let refused = svc.admit(&head.request().into_parts().0).await.expect_err("store down");
+    assert_error(&refused, 503, None);
+    assert_eq!(header(&refused, "retry-after"), Some("7"));
+}
+
 /// `admit` authenticates from the head alone; `handle_admitted` does not authenticate again,
 /// except for a request with another path than the admitted one.
 #[tokio::test]

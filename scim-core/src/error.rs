@@ -73,15 +73,18 @@ pub struct ScimError {
     status: StatusCode,
     scim_type: Option<ScimType>,
     detail: String,
+    /// Seconds for a `Retry-After` header (`503`).
+    retry_after: Option<u64>,
 }
 
 /// The schema URN of SCIM error bodies.
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 impl ScimError {
-    /// An error with any status.
+    /// An error with any status. Prefer the named constructors below, which word each status
+    /// the same way everywhere.
     pub fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
-        Self { status, scim_type, detail: detail.into() }
+        Self { status, scim_type, detail: detail.into(), retry_after: None }
     }
 
     /// `400` with a `scimType`.
@@ -139,6 +142,63 @@ impl ScimError {
         Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), detail)
     }
 
+    /// `409` without a `scimType`: the request conflicts with the resource's state (e.g. a
+    /// suspended user accepting an invitation) or with concurrent writes.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, None, detail)
+    }
+
+    /// `401`: no credentials, or credentials the service does not accept. The HTTP layer adds
+    /// `WWW-Authenticate`.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, None, detail)
+    }
+
+    /// `403`: the request is understood and not allowed.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, None, detail)
+    }
+
+    /// `405`: the endpoint does not take this method. The HTTP layer adds `Allow`.
+    pub fn method_not_allowed(method: &http::Method, allow: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            format!("method {method} is not allowed here; allowed: {allow}"),
+        )
+    }
+
+    /// `408`: the request body did not arrive in time.
+    pub fn request_timeout(waited: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            None,
+            format!("the request body did not arrive within {} s", waited.as_secs()),
+        )
+    }
+
+    /// `413`: the request body is over the cap.
+    pub fn payload_too_large(max_bytes: usize) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, None, format!("the request body exceeds {max_bytes} bytes"))
+    }
+
+    /// `415`: the body is not JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            "send the body as application/scim+json or application/json",
+        )
+    }
+
+    /// `503` with `Retry-After`: a service the request needs (the credential store, the
+    /// database) did not answer; the client should retry after `retry_after`.
+    pub fn service_unavailable(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, detail);
+        e.retry_after = Some(retry_after.as_secs().max(1));
+        e
+    }
+
     /// `412` (an `If-Match` precondition failed).
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::PRECONDITION_FAILED, None, detail)
@@ -167,6 +227,11 @@ impl ScimError {
     /// The human-readable detail.
     pub fn detail(&self) -> &str {
         &self.detail
+    }
+
+    /// The seconds a `Retry-After` header carries, for errors that have one (`503`).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// The RFC 7644 §3.12 error body (`status` is a string, as the RFC's examples show).
@@ -214,6 +279,15 @@ mod tests {
         );
         let e = ScimError::not_found("no such user");
         assert!(e.to_json().get("scimType").is_none());
+    }
+
+    #[test]
+    fn service_unavailable_says_when_to_retry() {
+        let e = ScimError::service_unavailable("down", std::time::Duration::from_secs(30));
+        assert_eq!((e.status(), e.retry_after()), (StatusCode::SERVICE_UNAVAILABLE, Some(30)));
+        // Never `Retry-After: 0`, which invites a busy loop.
+        assert_eq!(ScimError::service_unavailable("down", std::time::Duration::ZERO).retry_after(), Some(1));
+        assert_eq!(ScimError::not_found("x").retry_after(), None);
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub use provisioning::{
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use service::{
-    Admitted, Authenticator, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILTER_LENGTH, SCIM_CONTENT_TYPE, ScimService,
+    Admitted, AuthUnavailable, Authenticator, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILTER_LENGTH, SCIM_CONTENT_TYPE,
+    ScimService,
 };
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,

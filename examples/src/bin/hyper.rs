@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use scim_core::{Provisioning, ScimError, ScimService};
 use scim_example_server::credentials::Credentials;
@@ -28,7 +28,7 @@ async fn handle(service: Arc<ScimService>, req: Request<Incoming>) -> Result<Res
     };
     let response = match Limited::new(body, service.max_body_bytes()).collect().await {
         Ok(collected) => service.handle_admitted(admitted, Request::from_parts(parts, collected.to_bytes())).await,
-        Err(_) => ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large").to_response(),
+        Err(_) => ScimError::payload_too_large(service.max_body_bytes()).to_response(),
     };
     Ok(response.map(|body| Full::new(Bytes::from(body))))
 }

@@ -35,7 +35,7 @@ mod resources;
 mod response;
 mod route;
 
-pub use auth::Authenticator;
+pub use auth::{AuthUnavailable, Authenticator};
 pub use response::SCIM_CONTENT_TYPE;
 
 use crate::{Provisioning, ScimError, ServiceProviderConfig, TenantId, Version};
@@ -58,10 +58,10 @@ pub const DEFAULT_MAX_FILTER_LENGTH: usize = 4096;
 /// ```
 /// # use std::sync::Arc;
 /// # use async_trait::async_trait;
-/// # use scim_core::{Authenticator, Provisioning, ScimService, TenantId};
+/// # use scim_core::{AuthUnavailable, Authenticator, Provisioning, ScimService, TenantId};
 /// # #[derive(Debug)] struct Tokens;
 /// # #[async_trait] impl Authenticator for Tokens {
-/// #     async fn authenticate(&self, token: &str) -> Option<TenantId> { None }
+/// #     async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> { Ok(None) }
 /// # }
 /// # fn build(provisioning: Provisioning) -> ScimService {
 /// ScimService::new(provisioning, Tokens)
@@ -260,19 +260,12 @@ impl ScimService {
         let method = req.method();
         let body = req.body().as_ref();
         if body.len() > self.max_body_bytes {
-            return Err(ScimError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                format!("the request body exceeds {} bytes", self.max_body_bytes),
-            )
-            .into());
+            return Err(ScimError::payload_too_large(self.max_body_bytes).into());
         }
         let read_body = || self.read_json(req.headers(), body);
         if route.is_discovery() && method == Method::GET && ctx.params.filter.is_some() {
             // RFC 7644 §4: a client must not take the entries returned as matching its filter.
-            return Err(ScimError::new(
-                StatusCode::FORBIDDEN,
-                None,
+            return Err(ScimError::forbidden(
                 "the discovery endpoints do not take a filter (RFC 7644 §4); ask for a schema or \
                  resource type by its id instead",
             )
@@ -353,8 +346,16 @@ impl ScimService {
         let Some(token) = token else {
             return Err(Failure::Unauthorized("the Authorization header must be `Bearer <token>`"));
         };
-        let Some(tenant) = self.authenticator.authenticate(token).await else {
-            return Err(Failure::Unauthorized("the bearer token is not valid"));
+        let tenant = match self.authenticator.authenticate(token).await {
+            Ok(Some(tenant)) => tenant,
+            Ok(None) => return Err(Failure::Unauthorized("the bearer token is not valid")),
+            Err(unavailable) => {
+                return Err(ScimError::service_unavailable(
+                    "the credentials could not be checked just now; retry later",
+                    unavailable.retry_after(),
+                )
+                .into());
+            }
         };
         match url_tenant {
             Some(named) if named != tenant.as_str() => {
@@ -379,15 +380,11 @@ impl ScimService {
         if let Some(ct) = headers.get(CONTENT_TYPE) {
             let ok = ct.to_str().is_ok_and(query::is_json_content_type);
             if !ok {
-                return Err(ScimError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    None,
-                    "send the body as application/scim+json or application/json",
-                ));
+                return Err(ScimError::unsupported_media_type());
             }
         }
         if body.len() > self.max_body_bytes {
-            return Err(ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large"));
+            return Err(ScimError::payload_too_large(self.max_body_bytes));
         }
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ScimError::invalid_syntax("the request body is empty; a JSON object is required"));

@@ -1,7 +1,7 @@
 //! The one place that builds responses: `Content-Type`, `ETag`, `Location`, error bodies.
 
 use crate::{ScimError, Version, urn};
-use http::header::{ALLOW, CONTENT_TYPE, ETAG, HeaderValue, LOCATION, WWW_AUTHENTICATE};
+use http::header::{ALLOW, CONTENT_TYPE, ETAG, HeaderValue, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -43,12 +43,16 @@ pub(crate) fn with_location(mut response: Response<Vec<u8>>, location: Option<&s
 
 /// The RFC 7644 §3.12 error response.
 pub(crate) fn error(e: &ScimError) -> Response<Vec<u8>> {
-    json(e.status(), &e.to_json())
+    let mut response = json(e.status(), &e.to_json());
+    if let Some(seconds) = e.retry_after() {
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// `401` with `WWW-Authenticate: Bearer realm="…"` and an error body.
 pub(crate) fn unauthorized(realm: &str, detail: &str) -> Response<Vec<u8>> {
-    let mut response = error(&ScimError::new(StatusCode::UNAUTHORIZED, None, detail));
+    let mut response = error(&ScimError::unauthorized(detail));
     let challenge = format!("Bearer realm=\"{}\"", realm.replace(['"', '\\'], ""));
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         response.headers_mut().insert(WWW_AUTHENTICATE, v);
@@ -58,8 +62,7 @@ pub(crate) fn unauthorized(realm: &str, detail: &str) -> Response<Vec<u8>> {
 
 /// `405` with `Allow` and an error body.
 pub(crate) fn method_not_allowed(method: &http::Method, allow: &'static str) -> Response<Vec<u8>> {
-    let detail = format!("method {method} is not allowed here; allowed: {allow}");
-    let mut response = error(&ScimError::new(StatusCode::METHOD_NOT_ALLOWED, None, detail));
+    let mut response = error(&ScimError::method_not_allowed(method, allow));
     response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
     response
 }
