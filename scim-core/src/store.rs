@@ -15,8 +15,12 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// A unique attribute (`userName`, group `displayName`, `id`) is taken in this tenant.
-    #[error("{0}")]
-    Uniqueness(String),
+    /// The answer is `409 uniqueness` with a detail that names the attribute, not its value.
+    #[error("{attribute} is already in use in this tenant")]
+    Uniqueness {
+        /// The attribute's name as the schema spells it: `"userName"`, `"displayName"`, `"id"`.
+        attribute: &'static str,
+    },
     /// The `if_match` version is not the stored version.
     #[error("version mismatch")]
     PreconditionFailed,
@@ -34,7 +38,7 @@ impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found("resource not found"),
-            StoreError::Uniqueness(detail) => Self::uniqueness(detail),
+            e @ StoreError::Uniqueness { .. } => Self::uniqueness(e.to_string()),
             StoreError::PreconditionFailed => {
                 Self::precondition_failed("the resource has changed: If-Match does not match its version")
             }

@@ -292,12 +292,12 @@ impl Tenant {
     pub(crate) fn create_user(&mut self, mut user: User) -> Result<(User, Arc<str>, PurgeAt), StoreError> {
         let id: Arc<str> = Arc::from(user.id().ok_or_else(missing_id)?);
         let Some(vacant) = self.users.vacant(&id) else {
-            return Err(StoreError::Uniqueness(format!("a user with id {id:?} already exists")));
+            return Err(StoreError::Uniqueness { attribute: "id" });
         };
         if let Some(name) = user.user_name() {
             let names = user_attr(&self.users, "userName");
             if !with_folded(name, |k| self.user_names.insert_unique(k, &id, names)) {
-                return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
+                return Err(StoreError::Uniqueness { attribute: "userName" });
             }
         }
         if let Some(external) = user.external_id() {
@@ -340,8 +340,7 @@ impl Tenant {
                     .and_then(Ids::first)
                     .is_some_and(|holder| *holder != id)
                 {
-                    let name = user.user_name().unwrap_or_default();
-                    return Err(StoreError::Uniqueness(format!("userName {name:?} is already taken")));
+                    return Err(StoreError::Uniqueness { attribute: "userName" });
                 }
             }
         }
@@ -459,7 +458,7 @@ impl Tenant {
         let key = fold(name);
         let holder = self.group_names.get(&key, group_name(&self.groups)).and_then(Ids::first);
         if holder.is_some_and(|holder| Some(&**holder) != own_id) {
-            return Err(StoreError::Uniqueness(format!("group displayName {name:?} is already taken")));
+            return Err(StoreError::Uniqueness { attribute: "displayName" });
         }
         Ok(Some(key))
     }
@@ -513,7 +512,7 @@ impl Tenant {
     pub(crate) fn create_group(&mut self, mut group: Group) -> Result<Group, StoreError> {
         let id: Arc<str> = Arc::from(group.id().ok_or_else(missing_id)?);
         let Some(vacant) = self.groups.vacant(&id) else {
-            return Err(StoreError::Uniqueness(format!("a group with id {id:?} already exists")));
+            return Err(StoreError::Uniqueness { attribute: "id" });
         };
         let name_key = self.check_group_name(&group, None)?;
         let (members, member_ids) = take_members(&mut group, |m| self.can_be_member_of(m, &id));

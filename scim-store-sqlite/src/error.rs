@@ -1,6 +1,6 @@
 //! The store's private error type and its mapping to [`StoreError`].
 
-use rusqlite::ErrorCode;
+use rusqlite::ffi;
 use scim_core::StoreError;
 
 /// Everything that can go wrong inside the SQLite store.
@@ -43,18 +43,21 @@ pub(crate) enum Error {
     PreconditionFailed,
 }
 
-/// What a unique-constraint message names, in words a SCIM client understands.
-fn uniqueness_detail(message: &str) -> String {
-    let what = if message.contains("user_name_lower") {
-        "userName"
-    } else if message.contains("display_name_lower") {
-        "displayName"
-    } else if message.contains(".id") {
-        "id"
+/// The SCIM attribute a unique-constraint failure is about, from the columns SQLite names in
+/// its message (`UNIQUE constraint failed: users.tenant, users.user_name_lower`); `None` for a
+/// constraint no client attribute stands behind.
+fn unique_attribute(message: &str) -> Option<&'static str> {
+    let columns = message.rsplit(':').next().unwrap_or_default();
+    let has = |column: &str| columns.split(',').any(|c| c.trim().rsplit('.').next() == Some(column));
+    if has("user_name_lower") {
+        Some("userName")
+    } else if has("display_name_lower") {
+        Some("displayName")
+    } else if has("id") || has("id_fold") {
+        Some("id")
     } else {
-        "a unique attribute"
-    };
-    format!("{what} is already in use in this tenant")
+        None
+    }
 }
 
 impl From<Error> for StoreError {
@@ -62,10 +65,15 @@ impl From<Error> for StoreError {
         match e {
             Error::NotFound => Self::NotFound,
             Error::PreconditionFailed => Self::PreconditionFailed,
-            Error::Sqlite(rusqlite::Error::SqliteFailure(code, message))
-                if code.code == ErrorCode::ConstraintViolation =>
+            // Only a unique or primary-key constraint is a taken value; a foreign-key, check or
+            // not-null failure is the store's own fault and stays a backend error.
+            Error::Sqlite(rusqlite::Error::SqliteFailure(code, Some(ref message)))
+                if matches!(code.extended_code, ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) =>
             {
-                Self::Uniqueness(uniqueness_detail(message.as_deref().unwrap_or_default()))
+                match unique_attribute(message) {
+                    Some(attribute) => Self::Uniqueness { attribute },
+                    None => Self::Backend { backend: "sqlite", source: Box::new(e) },
+                }
             }
             other => Self::Backend { backend: "sqlite", source: Box::new(other) },
         }
@@ -79,12 +87,43 @@ mod tests {
     #[test]
     fn constraint_violations_become_uniqueness() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE users (user_name_lower TEXT UNIQUE); INSERT INTO users VALUES ('a');")
-            .unwrap();
-        let err = conn.execute("INSERT INTO users VALUES ('a')", []).unwrap_err();
-        match StoreError::from(Error::from(err)) {
-            StoreError::Uniqueness(detail) => assert_eq!(detail, "userName is already in use in this tenant"),
+        conn.execute_batch(
+            "CREATE TABLE users (tenant TEXT, id TEXT, user_name_lower TEXT UNIQUE, PRIMARY KEY (tenant, id));
+             CREATE TABLE groups (tenant TEXT, display_name_lower TEXT, UNIQUE (tenant, display_name_lower));
+             INSERT INTO users VALUES ('t', 'i', 'a'); INSERT INTO groups VALUES ('t', 'g');",
+        )
+        .unwrap();
+        let uniqueness = |sql: &str| match StoreError::from(Error::from(conn.execute(sql, []).unwrap_err())) {
+            StoreError::Uniqueness { attribute } => attribute,
             other => panic!("expected Uniqueness, got {other:?}"),
+        };
+        assert_eq!(uniqueness("INSERT INTO users VALUES ('t', 'j', 'a')"), "userName");
+        assert_eq!(uniqueness("INSERT INTO users VALUES ('t', 'i', 'b')"), "id");
+        assert_eq!(uniqueness("INSERT INTO groups VALUES ('t', 'g')"), "displayName");
+        let e =
+            StoreError::from(Error::from(conn.execute("INSERT INTO users VALUES ('t', 'j', 'a')", []).unwrap_err()));
+        assert_eq!(e.to_string(), "userName is already in use in this tenant");
+    }
+
+    #[test]
+    fn other_constraint_failures_are_not_uniqueness() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE groups (id TEXT PRIMARY KEY);
+             CREATE TABLE memberships (group_id TEXT REFERENCES groups (id), note TEXT NOT NULL, n INTEGER CHECK (n > 0));
+             CREATE TABLE other (code TEXT UNIQUE);
+             INSERT INTO groups VALUES ('g'); INSERT INTO other VALUES ('x');",
+        )
+        .unwrap();
+        for sql in [
+            "INSERT INTO memberships VALUES ('nowhere', 'n', 1)",
+            "INSERT INTO memberships VALUES ('g', NULL, 1)",
+            "INSERT INTO memberships VALUES ('g', 'n', 0)",
+            "INSERT INTO other VALUES ('x')",
+        ] {
+            let e = StoreError::from(Error::from(conn.execute(sql, []).unwrap_err()));
+            assert!(matches!(e, StoreError::Backend { backend: "sqlite", .. }), "{sql}: {e:?}");
         }
     }
 

@@ -41,14 +41,14 @@ async fn user_name_is_unique_per_tenant_ignoring_unicode_case() {
     let t = tenant("a");
     UserStore::create(&s, &t, user("u1", "ÄNNE@x.org")).await.unwrap();
     let err = UserStore::create(&s, &t, user("u2", "änne@X.ORG")).await.unwrap_err();
-    assert!(matches!(err, StoreError::Uniqueness(ref d) if d.contains("userName")), "{err:?}");
+    assert!(matches!(err, StoreError::Uniqueness { attribute: "userName" }), "{err:?}");
     let err = UserStore::create(&s, &t, user("u1", "other")).await.unwrap_err();
-    assert!(matches!(err, StoreError::Uniqueness(ref d) if d.contains("id")), "{err:?}");
+    assert!(matches!(err, StoreError::Uniqueness { attribute: "id" }), "{err:?}");
     // Another tenant may use both.
     UserStore::create(&s, &tenant("b"), user("u1", "änne@x.org")).await.unwrap();
     // A suspended user keeps its userName.
     UserStore::create(&s, &t, suspended("u3", "gone@x.org", t0())).await.unwrap();
-    assert!(matches!(UserStore::create(&s, &t, user("u4", "GONE@x.org")).await, Err(StoreError::Uniqueness(_))));
+    assert!(matches!(UserStore::create(&s, &t, user("u4", "GONE@x.org")).await, Err(StoreError::Uniqueness { .. })));
 }
 
 #[tokio::test]
@@ -213,7 +213,7 @@ async fn group_members_are_rows() {
     let created = GroupStore::create(&s, &t, group("g1", "Staff", &["u1", "u2", "u1"])).await.unwrap();
     assert_eq!(created.member_ids().collect::<Vec<_>>(), vec!["u1", "u2"]);
     let err = GroupStore::create(&s, &t, group("g2", "STAFF", &[])).await.unwrap_err();
-    assert!(matches!(err, StoreError::Uniqueness(ref d) if d.contains("displayName")), "{err:?}");
+    assert!(matches!(err, StoreError::Uniqueness { attribute: "displayName" }), "{err:?}");
     let change = MemberChange { add: vec![json!({"value": "u3", "display": "Carol"})], remove: vec!["u1".into()] };
     let later = t0() + chrono::Duration::hours(1);
     let v = GroupStore::modify_members(&s, &t, "g1", &change, later, Some(&Version::new("W/\"1\""))).await.unwrap();
@@ -290,7 +290,7 @@ async fn concurrent_creates_of_one_user_name_make_one_user() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(StoreError::Uniqueness(_)) => {}
+            Err(StoreError::Uniqueness { .. }) => {}
             Err(e) => panic!("{e}"),
         }
     }

@@ -22,7 +22,7 @@ pub async fn group_duplicate_display_name_is_uniqueness(_users: &DynUserStore, g
     let t = tenant("group_duplicate", "a");
     groups.create(&t, group("g1", "Sales Team", &[])).await.expect("create");
     let r = groups.create(&t, group("g2", "SALES team", &[])).await;
-    assert!(matches!(r, Err(StoreError::Uniqueness(_))), "{r:?}");
+    assert!(matches!(r, Err(StoreError::Uniqueness { .. })), "{r:?}");
     assert!(matches!(groups.get(&t, "g2", true).await, Err(StoreError::NotFound)));
 }
 
@@ -33,7 +33,7 @@ pub async fn group_rename_to_taken_display_name_is_uniqueness(_users: &DynUserSt
     groups.create(&t, group("g1", "One", &[])).await.expect("create");
     groups.create(&t, group("g2", "Two", &[])).await.expect("create");
     let r = groups.replace(&t, group("g2", "ONE", &[]), None).await;
-    assert!(matches!(r, Err(StoreError::Uniqueness(_))), "{r:?}");
+    assert!(matches!(r, Err(StoreError::Uniqueness { .. })), "{r:?}");
     groups.replace(&t, group("g2", "TWO", &[]), None).await.expect("own name, other case");
     groups.replace(&t, group("g2", "Three", &[]), None).await.expect("rename");
     groups.create(&t, group("g3", "two", &[])).await.expect("old name free");

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 fn is_uniqueness<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
-    matches!(r, Err(StoreError::Uniqueness(_)))
+    matches!(r, Err(StoreError::Uniqueness { .. }))
 }
 
 /// `create` then `get` returns the stored document, every attribute intact.
