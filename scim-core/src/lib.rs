@@ -20,7 +20,7 @@ mod provisioning;
 mod resource;
 pub mod schema;
 mod service;
-mod store;
+pub mod store;
 pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};

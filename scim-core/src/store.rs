@@ -7,6 +7,9 @@ use scim_query::{AttrFacts, AttrPath, CompiledFilter, Filter, parse_filter};
 use std::error::Error as StdError;
 use std::sync::Arc;
 
+mod rules;
+pub use rules::{check_version, derived_group, distinct_members, sort_then_page};
+
 /// What a store reports when it cannot do what was asked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -105,6 +108,16 @@ pub struct ListQuery {
     pub count: usize,
     /// Groups only: whether to load `members` (Entra lists groups with `excludedAttributes=members`).
     pub include_members: bool,
+}
+
+impl ListQuery {
+    /// Whether answering the query needs attribute `name` (ignoring case): its filter
+    /// [mentions](scim_query::Filter::mentions) it or it sorts by it. Stores load derived
+    /// attributes (a user's `groups`, a group's `members`) only when this says so.
+    pub fn needs(&self, name: &str) -> bool {
+        self.filter.as_ref().is_some_and(|f| f.filter.mentions(name))
+            || self.sort_by.as_ref().is_some_and(|s| s.path.name.eq_ignore_ascii_case(name))
+    }
 }
 
 impl Default for ListQuery {

@@ -126,6 +126,27 @@ pub enum Filter {
     Not(Box<Self>),
 }
 
+impl Filter {
+    /// Whether any comparison, presence test or value path of the filter names the top-level
+    /// attribute `name` (ignoring case, whatever its URN; the paths inside a value path are
+    /// relative to its elements and do not count). Stores use it to know whether evaluating
+    /// the filter needs a derived attribute such as a user's `groups` loaded.
+    ///
+    /// ```
+    /// let f = scim_query::parse_filter(r#"userName sw "a" or not (Groups[value eq "g1"])"#).unwrap();
+    /// assert!(f.mentions("groups") && f.mentions("USERNAME"));
+    /// assert!(!f.mentions("value") && !f.mentions("members"));
+    /// ```
+    pub fn mentions(&self, name: &str) -> bool {
+        match self {
+            Self::Present(p) | Self::Compare { path: p, .. } => p.name.eq_ignore_ascii_case(name),
+            Self::ValuePath { attr, .. } => attr.name.eq_ignore_ascii_case(name),
+            Self::And(a, b) | Self::Or(a, b) => a.mentions(name) || b.mentions(name),
+            Self::Not(inner) => inner.mentions(name),
+        }
+    }
+}
+
 /// A PATCH operation path (RFC 7644 §3.5.2 `PATH`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PatchPath {

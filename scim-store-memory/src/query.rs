@@ -2,8 +2,9 @@
 
 use crate::index::{CreationOrder, IdMap};
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, group_view};
+use scim_core::store::sort_then_page;
 use scim_core::{Group, ListQuery, Page, User, urn};
-use scim_core::{SortKey, SortValue, compare_sort_values};
+use scim_core::{SortKey, SortValue};
 use scim_query::fold::fold_cow;
 use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
@@ -22,16 +23,6 @@ fn is_attr(path: &AttrPath, name: &str, core_urn: &str) -> bool {
     path.sub_attr.is_none()
         && path.name.eq_ignore_ascii_case(name)
         && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(core_urn))
-}
-
-/// Whether any path of the filter names the top-level attribute `name` (ignoring case).
-pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
-    match filter {
-        Filter::Present(p) | Filter::Compare { path: p, .. } => p.name.eq_ignore_ascii_case(name),
-        Filter::ValuePath { attr, .. } => attr.name.eq_ignore_ascii_case(name),
-        Filter::And(a, b) | Filter::Or(a, b) => mentions(a, name) || mentions(b, name),
-        Filter::Not(a) => mentions(a, name),
-    }
 }
 
 /// A candidate id, and whether it certainly matches: found by an `id eq` term whose literal
@@ -181,8 +172,7 @@ fn list<R: Listed>(
     let order = ordering.order;
     let skip = query.start_index.saturating_sub(1);
     let take = query.count;
-    let needs_derived = query.filter.as_ref().is_some_and(|f| mentions(&f.filter, derived))
-        || query.sort_by.as_ref().is_some_and(|s| s.path.name.eq_ignore_ascii_case(derived));
+    let needs_derived = query.needs(derived);
     let page = |total: usize, items: Vec<R::Out>| Page { total_results: total, start_index: query.start_index, items };
 
     // The fast path: no filter, creation order.
@@ -237,19 +227,16 @@ fn list<R: Listed>(
             page(total, items)
         }
         Some(key) => {
-            let mut hits: Vec<(&Arc<str>, &R, Option<SortValue>)> = source
+            // `source` is in creation order, which the stable sort keeps among ties.
+            let hits: Vec<_> = source
                 .filter(|(id, r, certain)| matches(id, r, *certain))
                 .map(|(id, r, _)| {
                     let v = if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { r.sort_value(key) };
-                    (id, r, v)
+                    (v, (id, r))
                 })
                 .collect();
-            hits.sort_by(|a, b| {
-                compare_sort_values(a.2.as_ref(), b.2.as_ref(), query.sort_order).then(a.1.seq().cmp(&b.1.seq()))
-            });
-            let total = hits.len();
-            let items = hits.into_iter().skip(skip).take(take).map(|(id, r, _)| r.out(id, tenant, query)).collect();
-            page(total, items)
+            let sorted = sort_then_page(hits, query);
+            page(sorted.total_results, sorted.items.into_iter().map(|(id, r)| r.out(id, tenant, query)).collect())
         }
     }
 }

@@ -3,10 +3,11 @@
 use crate::index::{CreationOrder, IdMap, KeyIndex};
 use crate::query::Indexed;
 use chrono::{DateTime, Utc};
+use scim_core::store::{derived_group, distinct_members};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
 use scim_query::CompactValue;
 use scim_query::fold::fold_case;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
 /// The store's hash maps: seeded per map (foldhash), several times cheaper than SipHash on
@@ -149,10 +150,7 @@ fn missing_id() -> StoreError {
 }
 
 pub(crate) fn check_version(rev: u64, if_match: Option<&Version>) -> Result<(), StoreError> {
-    match if_match {
-        Some(v) if !v.matches(&Version::from_revision(rev)) => Err(StoreError::PreconditionFailed),
-        _ => Ok(()),
-    }
+    scim_core::store::check_version(if_match, rev)
 }
 
 /// The suspended user's purge time, if it has one.
@@ -257,11 +255,10 @@ fn take_members(group: &mut Group, exists: impl Fn(&str) -> bool) -> (Vec<Value>
     let mut ids = HashSet::default();
     if group.as_object().contains_key("members") {
         if let Some(Value::Array(list)) = group.as_object_mut().remove("members") {
-            for m in list {
-                if let Some(v) = m.get("value").and_then(Value::as_str).filter(|v| exists(v)) {
-                    if ids.insert(Arc::from(v)) {
-                        members.push(m);
-                    }
+            for (v, m) in distinct_members(list) {
+                if exists(&v) {
+                    ids.insert(Arc::from(v));
+                    members.push(m);
                 }
             }
         }
@@ -439,13 +436,7 @@ impl Tenant {
             .iter()
             .filter_map(|gid| {
                 let g = self.groups.get(gid)?;
-                let mut entry = Map::new();
-                entry.insert("value".into(), Value::String(gid.to_string()));
-                if let Some(name) = g.doc.display_name() {
-                    entry.insert("display".into(), Value::String(name.to_owned()));
-                }
-                entry.insert("type".into(), json!("direct"));
-                Some(Value::Object(entry))
+                Some(derived_group(gid.to_string(), g.doc.display_name().map(str::to_owned)))
             })
             .collect();
         Some(Value::Array(groups))

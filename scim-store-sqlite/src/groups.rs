@@ -4,11 +4,12 @@
 use crate::SqliteUserStore;
 use crate::error::Error;
 use crate::list::{self, decode_row};
-use crate::pushdown::{self, Table};
+use crate::pushdown::Table;
 use crate::users::{check_version, current_group_version, membership_changed, millis, remove_memberships_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use scim_core::store::distinct_members;
 use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, Version};
 use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
@@ -43,8 +44,7 @@ impl Member {
 
 /// Members in order, without repeats (the first occurrence wins, as in the table).
 fn members_of(values: &[Value]) -> Vec<Member> {
-    let mut seen = HashSet::new();
-    values.iter().filter_map(Member::from_json).filter(|m| seen.insert(m.value.clone())).collect()
+    distinct_members(values).filter_map(|(_, m)| Member::from_json(m)).collect()
 }
 
 struct Encoded {
@@ -381,8 +381,7 @@ impl GroupStore for SqliteUserStore {
         let (total, mut docs) = self
             .db
             .read(move |conn| {
-                let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "members"))
-                    || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("members"));
+                let for_eval = query.needs("members");
                 let mut attach = |conn: &Connection, docs: &mut [Map<String, Value>]| {
                     docs.iter_mut().try_for_each(|doc| attach_members(conn, &tenant, doc))
                 };

@@ -230,16 +230,6 @@ fn present(path: &AttrPath, table: Table) -> Pushdown {
     Pushdown::exact(format!("{col} IS NOT NULL AND {col} <> ''"), Vec::new())
 }
 
-/// Whether `filter` mentions the attribute `name` anywhere (so the evaluation needs it loaded).
-pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
-    match filter {
-        Filter::Present(p) | Filter::Compare { path: p, .. } => p.name.eq_ignore_ascii_case(name),
-        Filter::ValuePath { attr, .. } => attr.name.eq_ignore_ascii_case(name),
-        Filter::And(a, b) | Filter::Or(a, b) => mentions(a, name) || mentions(b, name),
-        Filter::Not(inner) => mentions(inner, name),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,15 +272,5 @@ mod tests {
         assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
         assert_eq!(prefix_upper_bound("a\u{10FFFF}"), None);
         assert_eq!(prefix_upper_bound(""), None);
-    }
-
-    #[test]
-    fn mentions_finds_nested_paths() {
-        let f = Filter::Not(Box::new(Filter::ValuePath {
-            attr: AttrPath::new("Groups"),
-            filter: Box::new(cmp("value", CompareOp::Eq, "g")),
-        }));
-        assert!(mentions(&f, "groups"));
-        assert!(!mentions(&f, "members"));
     }
 }

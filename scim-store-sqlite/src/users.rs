@@ -4,11 +4,12 @@ use crate::SqliteUserStore;
 use crate::error::Error;
 use crate::jsonb;
 use crate::list::{self, PageColumn, decode_row};
-use crate::pushdown::{self, Table};
+use crate::pushdown::Table;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
+use scim_core::store::derived_group;
 use scim_core::{ListQuery, Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
@@ -56,14 +57,10 @@ fn encode(user: &User) -> Result<Encoded, Error> {
     })
 }
 
-/// Fails with `PreconditionFailed` unless `if_match` is absent or matches `current`.
+/// [`scim_core::store::check_version`] on a revision as SQLite stores it.
 pub(crate) fn check_version(if_match: Option<&Version>, current: i64) -> Result<(), Error> {
-    match if_match {
-        Some(v) if !v.matches(&Version::from_revision(u64::try_from(current).unwrap_or(0))) => {
-            Err(Error::PreconditionFailed)
-        }
-        _ => Ok(()),
-    }
+    scim_core::store::check_version(if_match, u64::try_from(current).unwrap_or(0))
+        .map_err(|_| Error::PreconditionFailed)
 }
 
 /// The user's `groups`, derived from memberships (`None` when it belongs to none), in group
@@ -80,7 +77,7 @@ pub(crate) fn groups_of(conn: &Connection, tenant: &str, user_id: &str) -> Resul
     let mut rows = stmt.query(params![tenant, user_id])?;
     let mut groups: Vec<(i64, Value)> = Vec::new();
     while let Some(row) = rows.next()? {
-        groups.push((row.get(0)?, group_ref(row.get(1)?, row.get(2)?)));
+        groups.push((row.get(0)?, derived_group(row.get(1)?, row.get(2)?)));
     }
     groups.sort_unstable_by_key(|g| g.0);
     Ok((!groups.is_empty()).then(|| Value::Array(groups.into_iter().map(|g| g.1).collect())))
@@ -107,21 +104,10 @@ fn finish_groups(doc: &mut Map<String, Value>, column: ValueRef<'_>) -> Result<(
     } else {
         let mut rows: Vec<(i64, String, Option<String>)> = serde_json::from_slice(text)?;
         rows.sort_unstable_by_key(|r| r.0);
-        Some(Value::Array(rows.into_iter().map(|(_, id, display)| group_ref(id, display)).collect()))
+        Some(Value::Array(rows.into_iter().map(|(_, id, display)| derived_group(id, display)).collect()))
     };
     set_groups(doc, groups);
     Ok(())
-}
-
-/// One element of a user's `groups`.
-fn group_ref(id: String, display: Option<String>) -> Value {
-    let mut g = Map::new();
-    g.insert("value".into(), Value::String(id));
-    if let Some(display) = display {
-        g.insert("display".into(), Value::String(display));
-    }
-    g.insert("type".into(), Value::String("direct".into()));
-    Value::Object(g)
 }
 
 fn set_groups(doc: &mut Map<String, Value>, groups: Option<Value>) {
@@ -163,7 +149,7 @@ fn attach_groups_all(conn: &Connection, tenant: &str, docs: &mut [Map<String, Va
             let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
             while let Some(row) = rows.next()? {
                 let user: String = row.get(0)?;
-                let group = group_ref(row.get(1)?, row.get(2)?);
+                let group = derived_group(row.get(1)?, row.get(2)?);
                 by_user.entry(user).or_default().push(group);
             }
         }
@@ -337,8 +323,7 @@ impl UserStore for SqliteUserStore {
         let (total, docs) = self
             .db
             .read(move |conn| {
-                let for_eval = query.filter.as_ref().is_some_and(|f| pushdown::mentions(&f.filter, "groups"))
-                    || query.sort_by.as_ref().is_some_and(|k| k.path.name.eq_ignore_ascii_case("groups"));
+                let for_eval = query.needs("groups");
                 let mut attach =
                     |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
                 let groups = PageColumn { sql: GROUPS_COLUMN, finish: finish_groups };
