@@ -14,6 +14,7 @@
 pub mod conformance;
 mod error;
 pub mod lifecycle;
+mod limits;
 mod patch;
 mod projection;
 mod provisioning;
@@ -24,6 +25,7 @@ pub mod store;
 pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
+pub use limits::Limits;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;

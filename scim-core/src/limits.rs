@@ -1,0 +1,96 @@
+//! [`Limits`]: every bound the service enforces on a request, in one value.
+
+/// The bounds a service enforces, in one place: [`Provisioning`](crate::Provisioning) enforces
+/// them, [`ScimService`](crate::ScimService) reads them from it, and `/ServiceProviderConfig`
+/// is derived from them, so no two settings must be kept equal by hand.
+///
+/// ```
+/// use scim_core::Limits;
+///
+/// let limits = Limits::default().with_max_results(200).with_max_body_bytes(2 * 1024 * 1024);
+/// assert_eq!((limits.max_results, limits.max_body_bytes), (200, 2 * 1024 * 1024));
+/// assert_eq!(limits.max_patch_operations, 1000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest request body, in bytes: `413` above it; advertised as
+    /// `bulk.maxPayloadSize`. Default 8 MiB, enough for an Okta custom app's `PUT` of a
+    /// group of about 95 000 members (about 85 bytes each). Adapters that
+    /// [`admit`](crate::ScimService::admit) a request first buffer that much only for
+    /// authenticated clients.
+    pub max_body_bytes: usize,
+    /// The longest `filter`, in bytes: `400 invalidFilter` above it. Default 4096.
+    pub max_filter_length: usize,
+    /// The most resources one list response holds (`count` is capped to it); advertised as
+    /// `filter.maxResults` and the page sizes. Default 1000.
+    pub max_results: usize,
+    /// The largest stored resource, in bytes of compact JSON of the client's attributes (a
+    /// group's `members`, a user's derived `groups`, `meta` and the lifecycle extension left
+    /// out): a create, replace or PATCH that would store more is `400 invalidValue`, unless
+    /// it replaces a stored resource at least as large. Default 256 KiB (a provisioned user
+    /// is 1–3 KB). It bounds what one page holds: at most `max_results` of them.
+    pub max_resource_bytes: usize,
+    /// The most operations in one PATCH request: `400 invalidValue` above it. Default 1000.
+    pub max_patch_operations: usize,
+    /// The most names in `attributes` or `excludedAttributes`: `400 invalidValue` above it.
+    /// Default 500.
+    pub max_projection_names: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 8 * 1024 * 1024,
+            max_filter_length: 4096,
+            max_results: 1000,
+            max_resource_bytes: 256 * 1024,
+            max_patch_operations: 1000,
+            max_projection_names: 500,
+        }
+    }
+}
+
+impl Limits {
+    /// Sets [`max_body_bytes`](Self::max_body_bytes).
+    #[must_use]
+    pub fn with_max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// Sets [`max_filter_length`](Self::max_filter_length).
+    #[must_use]
+    pub fn with_max_filter_length(mut self, max: usize) -> Self {
+        self.max_filter_length = max;
+        self
+    }
+
+    /// Sets [`max_results`](Self::max_results).
+    #[must_use]
+    pub fn with_max_results(mut self, max: usize) -> Self {
+        self.max_results = max;
+        self
+    }
+
+    /// Sets [`max_resource_bytes`](Self::max_resource_bytes).
+    #[must_use]
+    pub fn with_max_resource_bytes(mut self, max: usize) -> Self {
+        self.max_resource_bytes = max;
+        self
+    }
+
+    /// Sets [`max_patch_operations`](Self::max_patch_operations).
+    #[must_use]
+    pub fn with_max_patch_operations(mut self, max: usize) -> Self {
+        self.max_patch_operations = max;
+        self
+    }
+
+    /// Sets [`max_projection_names`](Self::max_projection_names).
+    #[must_use]
+    pub fn with_max_projection_names(mut self, max: usize) -> Self {
+        self.max_projection_names = max;
+        self
+    }
+}
