@@ -292,7 +292,9 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     }
 
     // Purges expired suspended users at start and then every interval, until the process exits.
-    PurgeTask::new(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1))).with_report(log_purge).spawn();
+    PurgeTask::new(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1)))
+        .with_report(log_purge)
+        .spawn();
     let app = axum_adapter::router_with_timeout(service, Duration::from_secs(opts.body_read_timeout_seconds));
     tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
     let header_read_timeout = Duration::from_secs(opts.header_read_timeout_seconds.max(1));

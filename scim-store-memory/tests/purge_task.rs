@@ -30,11 +30,7 @@ impl Events {
     /// The ids of the users reported purged.
     fn purged(&self) -> Vec<String> {
         let events = self.0.lock().expect("events");
-        events
-            .iter()
-            .filter(|e| matches!(e, LifecycleEvent::Purged { .. }))
-            .map(|e| e.user_id().to_owned())
-            .collect()
+        events.iter().filter(|e| matches!(e, LifecycleEvent::Purged { .. })).map(|e| e.user_id().to_owned()).collect()
     }
 }
 
@@ -53,7 +49,8 @@ async fn settle() {
 async fn create_suspended(scim: &Provisioning, tenant: &TenantId, name: &str) -> String {
     let user = scim.create_user(tenant, &json!({"userName": name})).await.expect("create");
     let id = user.id().expect("id").to_owned();
-    let off = json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+    let off =
+        json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
     let suspended = scim.patch_user(tenant, &id, &off, None).await.expect("suspend");
     assert!(!suspended.active());
     id
