@@ -168,9 +168,9 @@ impl Credentials {
         self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Creates a tenant with a random 128-bit id.
+    /// Creates a tenant with a random id: a UUID v4 as 32 hex digits, without hyphens.
     pub fn create_tenant(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
-        let id = hex(&random_bytes::<16>()?);
+        let id = uuid::Builder::from_random_bytes(random_bytes()?).into_uuid().simple().to_string();
         let created_at = now();
         self.conn().execute(
             "INSERT INTO example_tenants (id, name, created_at) VALUES (?1, ?2, ?3)",

@@ -11,6 +11,11 @@ pub mod credentials;
 pub mod outbox;
 pub mod tls;
 
+/// Compiles and runs every Rust block of the workspace README as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 use scim_core::TenantId;
 
 /// Where each tenant's SCIM base lives; `{tenant}` is the tenant id.

@@ -15,7 +15,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use scim_core::{DynGroupStore, DynUserStore, Provisioning, SchemaRegistry, ScimService, TenantId, UnknownAttributes};
+use scim_core::{
+    DynGroupStore, DynUserStore, Provisioning, PurgeTask, SchemaRegistry, ScimService, TenantId, UnknownAttributes,
+};
 use scim_example_server::credentials::Credentials;
 use scim_example_server::outbox::Outbox;
 use scim_example_server::{BASE_PATH, axum_adapter, shutdown_signal, tenant_url, tls};
@@ -289,24 +291,22 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         }
     }
 
-    tokio::spawn(purge_loop(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1))));
+    // Purges expired suspended users at start and then every interval, until the process exits.
+    PurgeTask::new(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1)))
+        .with_report(log_purge)
+        .spawn();
     let app = axum_adapter::router_with_timeout(service, Duration::from_secs(opts.body_read_timeout_seconds));
     tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
     let header_read_timeout = Duration::from_secs(opts.header_read_timeout_seconds.max(1));
     serve_http(listener, app, tls.map(tokio_rustls::TlsAcceptor::from), header_read_timeout).await
 }
 
-/// Purges expired suspended users at start and then every `every`.
-async fn purge_loop(provisioning: Provisioning, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match provisioning.purge_expired().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "purged expired suspended users"),
-            Err(e) => tracing::error!(error = %e, "purge failed"),
-        }
+/// Logs what a purge run did: the users it purged, or its failure (the task goes on).
+fn log_purge(outcome: &Result<usize, scim_core::ScimError>) {
+    match outcome {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "purged expired suspended users"),
+        Err(e) => tracing::error!(error = %e, "purge failed"),
     }
 }
 

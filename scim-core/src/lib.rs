@@ -8,7 +8,30 @@
 //! - [`lifecycle`]: pending → active → suspended (soft delete) → purged;
 //! - [`Provisioning`]: the service-level API (create, replace, patch, delete, list, accept
 //!   invitations, purge) applying the lifecycle over any store, with a [`LifecycleEvents`] hook;
+//! - `PurgeTask` (feature `tokio`): the periodic purge of expired suspended users;
 //! - `conformance` (feature `conformance`): the suite every store backend runs.
+//!
+//! # The purge must run
+//! A suspended user is removed once its retention has ended only when
+//! [`Provisioning::purge_expired`] runs (or when someone reads or writes that user): a host
+//! must call it periodically, or suspended users stay for ever. With the feature `tokio`,
+//! `Provisioning::spawn_purge(interval)` spawns a task on the host's tokio runtime that
+//! purges right away and then every `interval`, keeps going when a run fails, and stops when
+//! its handle is aborted; `PurgeTask` adds a hook that sees each run's outcome (the task logs
+//! nothing itself) and a `run` future for hosts that drive their own tasks:
+//!
+//! ```toml
+//! scim-core = { version = "0.1", features = ["tokio"] }
+//! ```
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # async fn start(provisioning: scim_core::Provisioning) {
+//! let purge = provisioning.spawn_purge(std::time::Duration::from_secs(60));
+//! // … at shutdown, if the runtime lives on:
+//! purge.abort();
+//! # }
+//! ```
+//! Hosts without tokio call `purge_expired` from their own scheduler (every minute is plenty).
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -18,6 +41,8 @@ mod limits;
 mod patch;
 mod projection;
 mod provisioning;
+#[cfg(feature = "tokio")]
+mod purge;
 mod resource;
 pub mod schema;
 mod service;
@@ -25,14 +50,16 @@ pub mod store;
 pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
-pub use limits::Limits;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
+pub use limits::Limits;
 pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use provisioning::{
     DEFAULT_MAX_RESOURCE_BYTES, LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue,
     compare_sort_values,
 };
+#[cfg(feature = "tokio")]
+pub use purge::PurgeTask;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use service::{

@@ -95,15 +95,7 @@
 //! assert_eq!(*log.0.lock().unwrap(), ["invited", "activated", "suspended", "restored", "suspended", "purged"]);
 //! # Ok(())
 //! # }
-//! # block_on(run()).unwrap();
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     let waker = std::task::Waker::noop();
-//! #     let mut cx = std::task::Context::from_waker(&waker);
-//! #     let mut f = std::pin::pin!(f);
-//! #     loop {
-//! #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
-//! #     }
-//! # }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
 //! ```
 //!
 //! The stores can also be used directly:
@@ -124,10 +116,7 @@
 //! assert_eq!(page.total_results, 1);
 //! # Ok(())
 //! # }
-//! # let waker = std::task::Waker::noop();
-//! # let mut cx = std::task::Context::from_waker(&waker);
-//! # let mut f = std::pin::pin!(run());
-//! # loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { v.unwrap(); break; } }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
 //! ```
 //!
 //! Unfiltered, unsorted pages skip from the start of the creation order, except that a page

@@ -257,6 +257,11 @@ impl Provisioning {
     /// Removes every suspended user whose `purge_at` has come, in every tenant, reporting
     /// [`LifecycleEvent::Purged`] for each; returns how many.
     ///
+    /// Nothing calls it by itself: run it periodically (every minute is plenty), or suspended
+    /// users nobody reads stay for ever. With the feature `tokio`,
+    /// `Provisioning::spawn_purge(interval)` (or a `PurgeTask`) runs it on the host's tokio
+    /// runtime; see the crate documentation.
+    ///
     /// # Errors
     /// `500` for a store failure.
     pub async fn purge_expired(&self) -> Result<usize, ScimError> {

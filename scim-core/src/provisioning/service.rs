@@ -118,12 +118,11 @@ fn stored_len(doc: &Map<String, Value>) -> usize {
 
 /// A random UUID v4 in its 8-4-4-4-12 form.
 fn new_id() -> Result<String, ScimError> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|_| ScimError::internal())?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+    // From the operating system's random source; when it fails the request gets a 500 (the
+    // `uuid` crate's own `new_v4` would panic instead).
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| ScimError::internal())?;
+    Ok(uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string())
 }
 
 /// Adds `schema` to the document's `schemas` unless it is there (in any case).

@@ -3,35 +3,16 @@
 use crate::{ListRequest, ScimError};
 use serde_json::Value;
 
-/// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
-/// Invalid escapes are kept literally (as browsers do); the bytes must form UTF-8.
-pub(crate) fn decode_component(s: &str) -> Result<String, ScimError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| ScimError::invalid_value("a query parameter is not valid UTF-8 once decoded"))
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// Checks that a query string's components are UTF-8 once percent-decoded.
+///
+/// `form_urlencoded` replaces what is not UTF-8 with U+FFFD; the service answers `400`
+/// instead. Decoding the whole string at once checks every component: the separators `&` and
+/// `=` are ASCII (so an escape never spans two components, and a broken sequence stays broken
+/// next to one), and `+` does not change what is UTF-8.
+fn check_utf8(query: &str) -> Result<(), ScimError> {
+    match percent_encoding::percent_decode_str(query).decode_utf8() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ScimError::invalid_value("a query parameter is not valid UTF-8 once decoded")),
     }
 }
 
@@ -53,11 +34,11 @@ impl Params {
     pub(crate) fn from_query(query: Option<&str>) -> Result<Self, ScimError> {
         let mut params = Self::default();
         let Some(query) = query else { return Ok(params) };
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = decode_component(name)?;
-            let value = decode_component(value)?;
-            params.set(&name, Value::String(value))?;
+        check_utf8(query)?;
+        // `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte, and invalid escapes
+        // are kept literally (as browsers do).
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            params.set(&name, Value::String(value.into_owned()))?;
         }
         Ok(params)
     }
@@ -206,9 +187,20 @@ mod tests {
 
     #[test]
     fn keeps_invalid_escapes_and_rejects_bad_utf8() {
-        assert_eq!(decode_component("100%").unwrap(), "100%");
-        assert_eq!(decode_component("%zz%4").unwrap(), "%zz%4");
-        assert!(decode_component("%ff").is_err());
+        let filter = |query: &str| Params::from_query(Some(query)).map(|p| p.filter.unwrap_or_default());
+        assert_eq!(filter("filter=100%").unwrap(), "100%");
+        assert_eq!(filter("filter=%zz%4").unwrap(), "%zz%4");
+        assert!(filter("filter=%ff").is_err());
+        // In a name, in a parameter the service ignores, split by a separator: all refused.
+        assert_eq!(filter("%ff=1").unwrap_err().scim_type(), Some(crate::ScimType::InvalidValue));
+        assert!(filter("x=%ff&filter=a").is_err());
+        assert!(filter("filter=%c3&x=%a9").is_err());
+        assert!(filter("filter=%c3=%a9").is_err());
+        // Multi-byte characters, escaped or not, and an escaped U+FFFD are fine.
+        assert_eq!(filter("filter=%C3%A9+%E2%82%AC").unwrap(), "é €");
+        assert_eq!(filter("filter=é").unwrap(), "é");
+        assert_eq!(filter("filter=%EF%BF%BD").unwrap(), "\u{fffd}");
+        assert_eq!(filter("filter=a%2Bb%26c%3Dd").unwrap(), "a+b&c=d");
     }
 
     #[test]

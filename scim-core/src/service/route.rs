@@ -1,7 +1,5 @@
 //! The base path (with its optional `{tenant}` segment) and the route table.
 
-use super::query::decode_component;
-
 /// A configured base path such as `/scim/v2/t/{tenant}`, split into segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BasePath {
@@ -68,12 +66,10 @@ impl BasePath {
     }
 }
 
-/// Decodes `%XX` in a path segment (a `+` stays a `+` in paths).
+/// Decodes `%XX` in a path segment (a `+` stays a `+` in paths; an invalid escape is kept
+/// literally); `None` when the result is not UTF-8.
 fn decode_segment(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return Some(s.to_owned());
-    }
-    decode_component(&s.replace('+', "%2B")).ok()
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(std::borrow::Cow::into_owned)
 }
 
 /// The SCIM resource types served.
