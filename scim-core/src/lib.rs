@@ -7,11 +7,10 @@
 //! - [`UserStore`] / [`GroupStore`]: the storage contract, tenant-scoped;
 //! - [`lifecycle`]: pending → active → suspended (soft delete) → purged;
 //! - [`Provisioning`]: the service-level API (create, replace, patch, delete, list, accept
-//!   invitations, purge) applying the lifecycle over any store, with a [`LifecycleEvents`] hook;
-//! - `conformance` (feature `conformance`): the suite every store backend runs.
+//!   invitations, purge) applying the lifecycle over any store, with a [`LifecycleEvents`] hook.
+//!
+//! The suite every store backend runs is the crate `scim-store-conformance`.
 
-#[cfg(any(test, feature = "conformance"))]
-pub mod conformance;
 mod error;
 pub mod lifecycle;
 mod patch;

@@ -1,3 +1,3 @@
-//! The store conformance suite of `scim-core`, one test per case.
+//! The store conformance suite (`scim-store-conformance`), one test per case.
 
-scim_core::conformance_tests!(scim_store_memory::MemoryUserStore::new());
+scim_store_conformance::conformance_tests!(scim_store_memory::MemoryUserStore::new());

@@ -1,8 +1,8 @@
-//! The store conformance suite of `scim-core`, one test per case, twice: on an in-memory
+//! The store conformance suite (`scim-store-conformance`), one test per case, twice: on an in-memory
 //! database (every query on the writer thread) and on a database file (reads on the reader
 //! threads, WAL, `synchronous = FULL`).
 
-scim_core::conformance_tests!(scim_store_sqlite::SqliteUserStore::open_in_memory().unwrap());
+scim_store_conformance::conformance_tests!(scim_store_sqlite::SqliteUserStore::open_in_memory().unwrap());
 
 mod on_disk {
     use scim_store_sqlite::SqliteUserStore;
@@ -22,5 +22,5 @@ mod on_disk {
         SqliteUserStore::open(&path).unwrap()
     }
 
-    scim_core::conformance_tests!(fresh());
+    scim_store_conformance::conformance_tests!(fresh());
 }

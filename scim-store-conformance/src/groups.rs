@@ -1,14 +1,15 @@
 //! Groups: uniqueness, members, derived `User.groups`.
 
-use super::support::{group, group_values, member_values, seed, t0, tenant, user};
-use crate::{DynGroupStore, DynUserStore, ListQuery, MemberChange, StoreError, Version};
+use crate::support::{group, group_values, member_values, seed, t0, tenant, user};
 use chrono::Duration;
+use scim_core::{DynGroupStore, DynUserStore, ListQuery, MemberChange, StoreError, Version};
 use serde_json::json;
+use std::sync::Arc;
 
 /// `create` then `get` returns the group with its members.
-pub async fn group_create_get_round_trip(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_create_get_round_trip(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("group_round_trip", "a");
-    seed(users, &t, 2).await;
+    seed(&*users, &t, 2).await;
     let created = groups.create(&t, group("g1", "Sales", &["u000", "u001"])).await.expect("create");
     assert!(created.version().expect("version").matches(&Version::from_revision(1)));
     let got = groups.get(&t, "g1", true).await.expect("get");
@@ -18,7 +19,7 @@ pub async fn group_create_get_round_trip(users: &DynUserStore, groups: &DynGroup
 }
 
 /// Group `displayName` is unique per tenant, ignoring case.
-pub async fn group_duplicate_display_name_is_uniqueness(_users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_duplicate_display_name_is_uniqueness(_users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("group_duplicate", "a");
     groups.create(&t, group("g1", "Sales Team", &[])).await.expect("create");
     let r = groups.create(&t, group("g2", "SALES team", &[])).await;
@@ -28,7 +29,7 @@ pub async fn group_duplicate_display_name_is_uniqueness(_users: &DynUserStore, g
 
 /// Renaming a group to a taken `displayName` is `Uniqueness`; renaming to its own name in
 /// another case is fine.
-pub async fn group_rename_to_taken_display_name_is_uniqueness(_users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_rename_to_taken_display_name_is_uniqueness(_users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("group_rename", "a");
     groups.create(&t, group("g1", "One", &[])).await.expect("create");
     groups.create(&t, group("g2", "Two", &[])).await.expect("create");
@@ -40,9 +41,9 @@ pub async fn group_rename_to_taken_display_name_is_uniqueness(_users: &DynUserSt
 }
 
 /// `get` with `include_members = false` leaves `members` out; the rest is there.
-pub async fn group_get_without_members(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_get_without_members(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("group_no_members", "a");
-    seed(users, &t, 3).await;
+    seed(&*users, &t, 3).await;
     groups.create(&t, group("g1", "All", &["u000", "u001", "u002"])).await.expect("create");
     let g = groups.get(&t, "g1", false).await.expect("get");
     assert!(g.as_object().get("members").is_none(), "{:?}", g.as_json());
@@ -56,9 +57,9 @@ pub async fn group_get_without_members(users: &DynUserStore, groups: &DynGroupSt
 
 /// `modify_members` adds and removes only the named members, bumps the version and sets
 /// `meta.lastModified`; adding a present member or removing an absent one is harmless.
-pub async fn modify_members_adds_and_removes(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn modify_members_adds_and_removes(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("modify_members", "a");
-    seed(users, &t, 4).await;
+    seed(&*users, &t, 4).await;
     groups.create(&t, group("g1", "G", &["u000", "u001"])).await.expect("create");
     let later = t0() + Duration::hours(1);
     let change = MemberChange {
@@ -87,9 +88,9 @@ pub async fn modify_members_adds_and_removes(users: &DynUserStore, groups: &DynG
 }
 
 /// `modify_members` with a stale `if_match` is `PreconditionFailed` and changes nothing.
-pub async fn modify_members_with_stale_version_fails(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn modify_members_with_stale_version_fails(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("modify_stale", "a");
-    seed(users, &t, 2).await;
+    seed(&*users, &t, 2).await;
     groups.create(&t, group("g1", "G", &["u000"])).await.expect("create");
     let add = MemberChange { add: vec![json!({"value": "u001"})], remove: vec![] };
     let r = groups.modify_members(&t, "g1", &add, t0(), Some(&Version::from_revision(7))).await;
@@ -98,16 +99,16 @@ pub async fn modify_members_with_stale_version_fails(users: &DynUserStore, group
 }
 
 /// `modify_members` on an unknown group is `NotFound`.
-pub async fn modify_members_unknown_group_is_not_found(_users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn modify_members_unknown_group_is_not_found(_users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("modify_unknown", "a");
     let add = MemberChange { add: vec![json!({"value": "u001"})], remove: vec![] };
     assert!(matches!(groups.modify_members(&t, "nope", &add, t0(), None).await, Err(StoreError::NotFound)));
 }
 
 /// `replace` replaces the whole member list, and users' `groups` follow.
-pub async fn group_replace_replaces_members(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_replace_replaces_members(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("group_replace", "a");
-    seed(users, &t, 3).await;
+    seed(&*users, &t, 3).await;
     groups.create(&t, group("g1", "G", &["u000", "u001"])).await.expect("create");
     let out = groups.replace(&t, group("g1", "G", &["u001", "u002"]), None).await.expect("replace");
     assert!(out.version().expect("version").matches(&Version::from_revision(2)));
@@ -120,9 +121,9 @@ pub async fn group_replace_replaces_members(users: &DynUserStore, groups: &DynGr
 }
 
 /// A user's `groups` lists the groups it is a member of, with their `displayName`.
-pub async fn user_groups_are_derived_from_memberships(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn user_groups_are_derived_from_memberships(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("derived_groups", "a");
-    seed(users, &t, 2).await;
+    seed(&*users, &t, 2).await;
     groups.create(&t, group("g1", "One", &["u000"])).await.expect("create");
     groups.create(&t, group("g2", "Two", &["u000", "u001"])).await.expect("create");
     let u = users.get(&t, "u000").await.expect("get");
@@ -146,9 +147,9 @@ pub async fn user_groups_are_derived_from_memberships(users: &DynUserStore, grou
 }
 
 /// Deleting a user removes it from every group at once.
-pub async fn delete_user_removes_it_from_groups(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn delete_user_removes_it_from_groups(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("delete_user_groups", "a");
-    seed(users, &t, 3).await;
+    seed(&*users, &t, 3).await;
     groups.create(&t, group("g1", "One", &["u000", "u001"])).await.expect("create");
     groups.create(&t, group("g2", "Two", &["u001", "u002"])).await.expect("create");
     users.delete(&t, "u001", None).await.expect("delete");
@@ -160,9 +161,9 @@ pub async fn delete_user_removes_it_from_groups(users: &DynUserStore, groups: &D
 }
 
 /// Deleting a group removes it from its members' `groups`.
-pub async fn delete_group_removes_it_from_user_groups(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn delete_group_removes_it_from_user_groups(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("delete_group", "a");
-    seed(users, &t, 1).await;
+    seed(&*users, &t, 1).await;
     groups.create(&t, group("g1", "One", &["u000"])).await.expect("create");
     groups.create(&t, group("g2", "Two", &["u000"])).await.expect("create");
     let r = groups.delete(&t, "g1", Some(&Version::from_revision(9))).await;
@@ -175,7 +176,7 @@ pub async fn delete_group_removes_it_from_user_groups(users: &DynUserStore, grou
 }
 
 /// Deleting a group takes it out of the groups it is a member of, and bumps their versions.
-pub async fn delete_group_removes_it_from_parent_groups(_users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn delete_group_removes_it_from_parent_groups(_users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("delete_nested_group", "a");
     groups.create(&t, group("child", "Child", &[])).await.expect("create");
     groups.create(&t, group("parent", "Parent", &["child"])).await.expect("create");
@@ -189,10 +190,10 @@ pub async fn delete_group_removes_it_from_parent_groups(_users: &DynUserStore, g
 /// A member must name a user or another group of the tenant: create, replace and
 /// `modify_members` drop the others (unknown ids, another tenant's users, the group itself),
 /// and what they return shows the members stored.
-pub async fn group_members_must_exist(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_members_must_exist(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("members_exist", "a");
     let other = tenant("members_exist", "b");
-    seed(users, &t, 2).await;
+    seed(&*users, &t, 2).await;
     users.create(&other, user("foreign", "foreign@example.com")).await.expect("create");
     groups.create(&t, group("g0", "Zero", &[])).await.expect("create");
 
@@ -227,10 +228,11 @@ pub async fn group_members_must_exist(users: &DynUserStore, groups: &DynGroupSto
 /// alters it (a group created with the user, members added or removed, a rename of one of its
 /// groups, the deletion of one) moves the user's version on, so its `ETag` is never stale;
 /// `meta.lastModified` follows when the change has a time. Other users keep theirs.
-pub async fn membership_changes_move_member_versions(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn membership_changes_move_member_versions(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("member_versions", "a");
+    let users = &*users;
     seed(users, &t, 3).await;
-    let version = |u: &crate::User| u.version().and_then(|v| v.revision()).unwrap_or(0);
+    let version = |u: &scim_core::User| u.version().and_then(|v| v.revision()).unwrap_or(0);
     let get = |id: &'static str| {
         let t = t.clone();
         async move { users.get(&t, id).await.expect("get") }
@@ -266,9 +268,9 @@ pub async fn membership_changes_move_member_versions(users: &DynUserStore, group
 
 /// A replace that would store nothing new (the same document, and members that differ only
 /// by ones that cannot be stored) keeps the version; any real change makes a new one.
-pub async fn group_replace_storing_nothing_new_keeps_the_version(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_replace_storing_nothing_new_keeps_the_version(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("replace_noop", "a");
-    seed(users, &t, 1).await;
+    seed(&*users, &t, 1).await;
     groups.create(&t, group("g1", "One", &["u000", "ghost"])).await.expect("create");
     for _ in 0..2 {
         let same = groups.replace(&t, group("g1", "One", &["u000", "ghost"]), None).await.expect("replace");
@@ -285,16 +287,16 @@ pub async fn group_replace_storing_nothing_new_keeps_the_version(users: &DynUser
 }
 
 /// Groups are listed and filtered by `displayName` (Entra's lookup), ignoring case.
-pub async fn group_list_by_display_name(_users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn group_list_by_display_name(_users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("group_list", "a");
     for (id, name) in [("g1", "Sales"), ("g2", "Engineering"), ("g3", "Support")] {
         groups.create(&t, group(id, name, &[])).await.expect("create");
     }
-    let f = super::filters::group_query_filter("displayName eq \"engineering\"");
+    let f = crate::filters::group_query_filter("displayName eq \"engineering\"");
     let page = groups.list(&t, &ListQuery { filter: Some(f), ..ListQuery::default() }).await.expect("list");
     assert_eq!(page.total_results, 1);
     assert_eq!(page.items[0].id(), Some("g2"));
-    let f = super::filters::group_query_filter("displayName eq \"nope\"");
+    let f = crate::filters::group_query_filter("displayName eq \"nope\"");
     let page = groups.list(&t, &ListQuery { filter: Some(f), ..ListQuery::default() }).await.expect("list");
     assert_eq!(page.total_results, 0);
     let page = groups.list(&t, &ListQuery::default()).await.expect("list");

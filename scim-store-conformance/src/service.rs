@@ -1,21 +1,18 @@
 //! The provisioning service over the store: lifecycle transitions with a manual clock, events,
 //! concurrency, `If-Match`, paging parameters.
 
-use super::support::{content, join_all, suspended, t0, tenant, user_at};
-use crate::lifecycle::ManualClock;
-use crate::provisioning::service::{Config, Service};
-use crate::{
-    DynGroupStore, DynUserStore, Group, LifecycleEvent, LifecycleEvents, ListRequest, ScimError, TenantId, User,
+use crate::Interleaving;
+use crate::support::{content, suspended, t0, tenant, user_at};
+use chrono::Duration;
+use futures_util::future::join_all;
+use http::StatusCode;
+use scim_core::lifecycle::ManualClock;
+use scim_core::{
+    DynGroupStore, DynUserStore, LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, ScimError, TenantId, User,
     UserStatus, Version, urn,
 };
-use chrono::Duration;
-use http::StatusCode;
 use serde_json::{Value, json};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-
-type PatchFuture<'a> = Pin<Box<dyn Future<Output = Result<User, ScimError>> + Send + 'a>>;
 
 /// Records events as `"kind:user_id"`.
 #[derive(Debug, Default)]
@@ -36,30 +33,38 @@ impl LifecycleEvents for Recorder {
             LifecycleEvent::Restored { .. } => "restored",
             LifecycleEvent::Purged { .. } => "purged",
             LifecycleEvent::Deleted { .. } => "deleted",
+            // An event this suite does not know yet: recorded, so a case sees it.
+            _ => "unknown",
         };
         self.0.lock().unwrap_or_else(PoisonError::into_inner).push(format!("{kind}:{}", event.user_id()));
     }
 }
 
+/// The clock and the events of a case's service.
 struct Fixture {
     clock: Arc<ManualClock>,
     events: Arc<Recorder>,
-    config: Config,
+    retention: Duration,
 }
 
 impl Fixture {
     fn new(retention: Duration) -> Self {
-        let clock = Arc::new(ManualClock::new(t0()));
-        let events = Arc::new(Recorder::default());
-        let mut config = Config::new();
-        config.clock = clock.clone();
-        config.events = Some(events.clone());
-        config.retention = retention;
-        Self { clock, events, config }
+        Self { clock: Arc::new(ManualClock::new(t0())), events: Arc::new(Recorder::default()), retention }
     }
 
-    fn service<'a>(&'a self, users: &'a DynUserStore, groups: &'a DynGroupStore) -> Service<'a> {
-        Service { users, groups, config: &self.config }
+    /// A service over the stores with the fixture's clock, events and retention.
+    fn service(&self, users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Provisioning {
+        Provisioning::from_stores(users, groups)
+            .with_clock(self.clock.clone())
+            .with_events(self.events.clone())
+            .with_retention(self.retention)
+    }
+
+    /// As [`Fixture::service`], over the stores wrapped in [`Interleaving`], so concurrent
+    /// updates interleave between their read and their write even on a store that never
+    /// suspends.
+    fn interleaved_service(&self, users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Provisioning {
+        self.service(Arc::new(Interleaving::new(users)), Arc::new(Interleaving::new(groups)))
     }
 }
 
@@ -104,7 +109,7 @@ fn status(e: &ScimError) -> StatusCode {
 
 /// `POST` makes a pending, active user with a UUID `id`, `meta` from the clock, the
 /// lifecycle extension, and reports `Invited`.
-pub async fn service_create_is_pending_and_invites(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_create_is_pending_and_invites(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_create", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -124,11 +129,11 @@ pub async fn service_create_is_pending_and_invites(users: &DynUserStore, groups:
     let other = svc.create_user(&t, &entra_user("other@example.com")).await.expect("create");
     assert_ne!(id_of(&other), id, "fresh ids");
     let dup = svc.create_user(&t, &entra_user("BJENSEN@example.com")).await.expect_err("duplicate");
-    assert_eq!((dup.status(), dup.scim_type()), (StatusCode::CONFLICT, Some(crate::ScimType::Uniqueness)));
+    assert_eq!((dup.status(), dup.scim_type()), (StatusCode::CONFLICT, Some(scim_core::ScimType::Uniqueness)));
 }
 
 /// `POST` with `active: "False"` (Entra's string) makes a suspended user, never invited.
-pub async fn service_create_inactive_is_suspended(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_create_inactive_is_suspended(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_create_inactive", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -147,7 +152,7 @@ pub async fn service_create_inactive_is_suspended(users: &DynUserStore, groups: 
 
 /// A user created suspended is invited when it is first restored (`Restored`, then `Invited`),
 /// and can then accept; a later suspend and restore does not invite it again.
-pub async fn service_restore_of_never_invited_user_invites(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_restore_of_never_invited_user_invites(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_restore_uninvited", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -169,17 +174,17 @@ pub async fn service_restore_of_never_invited_user_invites(users: &DynUserStore,
 /// Users stored before `invitedAt` existed (no `invitedAt` in their lifecycle): one created
 /// live, pending or active, was invited at its creation and is not invited again on restore;
 /// one created suspended (suspended at its creation time) is invited on its first restore.
-pub async fn service_restore_of_users_stored_without_invited_at(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_restore_of_users_stored_without_invited_at(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_restore_legacy", "a");
     let fx = Fixture::new(Duration::days(30));
-    let svc = fx.service(users, groups);
+    let svc = fx.service(users.clone(), groups);
     let earlier = t0() - Duration::days(3);
     users.create(&t, user_at("pending", "pending@example.com", earlier)).await.expect("create");
     let mut accepted = user_at("accepted", "accepted@example.com", earlier);
-    accepted.set_lifecycle(&crate::Lifecycle {
+    accepted.set_lifecycle(&scim_core::Lifecycle {
         status: UserStatus::Active,
         activated_at: Some(earlier + Duration::hours(1)),
-        ..crate::Lifecycle::default()
+        ..scim_core::Lifecycle::default()
     });
     users.create(&t, accepted).await.expect("create");
     let never = suspended(user_at("never", "never@example.com", earlier), earlier, earlier + Duration::days(30));
@@ -199,7 +204,7 @@ pub async fn service_restore_of_users_stored_without_invited_at(users: &DynUserS
 
 /// Suspending (PATCH `active` "False") keeps every attribute; restoring (`true`) brings the
 /// user back to pending, intact, with the purge time cleared.
-pub async fn service_suspend_and_restore_keep_every_attribute(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_suspend_and_restore_keep_every_attribute(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_suspend_restore", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -242,7 +247,7 @@ pub async fn service_suspend_and_restore_keep_every_attribute(users: &DynUserSto
 
 /// A user that accepted its invitation, suspended and restored (by PUT, as Okta's AIW apps
 /// do), is active again.
-pub async fn service_restore_returns_active_user_to_active(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_restore_returns_active_user_to_active(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_restore_active", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -266,7 +271,7 @@ pub async fn service_restore_returns_active_user_to_active(users: &DynUserStore,
 }
 
 /// `accept_invitation` turns pending into active once; a second call changes nothing.
-pub async fn service_accept_invitation_activates(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_accept_invitation_activates(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_accept", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -286,7 +291,7 @@ pub async fn service_accept_invitation_activates(users: &DynUserStore, groups: &
 }
 
 /// A suspended pending user cannot accept the invitation (`409`), and stays suspended.
-pub async fn service_suspended_user_cannot_accept_invitation(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_suspended_user_cannot_accept_invitation(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_no_accept", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -300,7 +305,7 @@ pub async fn service_suspended_user_cannot_accept_invitation(users: &DynUserStor
 
 /// With a 7-day retention: one second before `purge_at` the purge keeps the user; at
 /// `purge_at` it removes it (`Purged` event) and GET is `404`.
-pub async fn service_purge_at_boundary(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_purge_at_boundary(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_purge", "a");
     let fx = Fixture::new(Duration::days(7));
     let svc = fx.service(users, groups);
@@ -323,7 +328,7 @@ pub async fn service_purge_at_boundary(users: &DynUserStore, groups: &DynGroupSt
 
 /// A suspended user past `purge_at` reads as `404` even before the purge job runs, and
 /// cannot be restored.
-pub async fn service_expired_user_reads_as_not_found(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_expired_user_reads_as_not_found(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_expired", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -337,7 +342,7 @@ pub async fn service_expired_user_reads_as_not_found(users: &DynUserStore, group
 }
 
 /// Restored one second before `purge_at`: intact, and never purged afterwards.
-pub async fn service_restore_one_second_before_purge(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_restore_one_second_before_purge(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_restore_edge", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -355,7 +360,7 @@ pub async fn service_restore_one_second_before_purge(users: &DynUserStore, group
 
 /// `DELETE` removes the user at once (even a suspended one), from its groups too, and reports
 /// `Deleted`; a second `DELETE` is `404`.
-pub async fn service_delete_is_immediate_and_permanent(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_delete_is_immediate_and_permanent(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_delete", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -376,36 +381,37 @@ pub async fn service_delete_is_immediate_and_permanent(users: &DynUserStore, gro
 }
 
 /// 16 concurrent PATCHes adding distinct emails, without `If-Match`, all land.
-pub async fn service_concurrent_patches_lose_no_update(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_concurrent_patches_lose_no_update(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     concurrent_email_patches(users, groups, "svc_concurrent", None).await;
 }
 
 /// 16 concurrent PATCHes adding distinct emails, each with `If-Match: *`, all land: `*` asks only
 /// that the user exists, and the write stays conditional on the version the service read.
-pub async fn service_concurrent_patches_with_if_match_any_lose_no_update(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_concurrent_patches_with_if_match_any_lose_no_update(
+    users: Arc<DynUserStore>,
+    groups: Arc<DynGroupStore>,
+) {
     concurrent_email_patches(users, groups, "svc_concurrent_any", Some(&Version::new("*"))).await;
 }
 
 async fn concurrent_email_patches(
-    users: &DynUserStore,
-    groups: &DynGroupStore,
+    users: Arc<DynUserStore>,
+    groups: Arc<DynGroupStore>,
     case: &str,
     if_match: Option<&Version>,
 ) {
     let t = tenant(case, "a");
-    let mut fx = Fixture::new(Duration::days(30));
-    fx.config.interleave = true;
-    let svc = fx.service(users, groups);
+    let fx = Fixture::new(Duration::days(30));
+    let svc = &fx.interleaved_service(users, groups);
     let id = id_of(&svc.create_user(&t, &json!({"userName": "busy@example.com"})).await.expect("create"));
     let t = &t;
     let id = id.as_str();
-    let patches: Vec<PatchFuture<'_>> = (0..16)
+    let patches: Vec<_> = (0..16)
         .map(|w| {
             let body = json!({"schemas": [urn::PATCH_OP], "Operations": [
                 {"op": "add", "path": "emails", "value": [{"value": format!("w{w}@example.com"), "type": format!("t{w}")}]}
             ]});
-            Box::pin(async move { svc.patch_user(t, id, &body, if_match).await })
-                as PatchFuture<'_>
+            async move { svc.patch_user(t, id, &body, if_match).await }
         })
         .collect();
     for r in join_all(patches).await {
@@ -428,14 +434,12 @@ async fn concurrent_email_patches(
 /// 8 concurrent group PATCHes with `If-Match: *`, each adding a member and setting `externalId`
 /// (so the whole group is rewritten, not just its members), lose no member.
 pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
-    users: &DynUserStore,
-    groups: &DynGroupStore,
+    users: Arc<DynUserStore>,
+    groups: Arc<DynGroupStore>,
 ) {
-    type GroupFuture<'a> = Pin<Box<dyn Future<Output = Result<Group, ScimError>> + Send + 'a>>;
     let t = tenant("svc_concurrent_group_any", "a");
-    let mut fx = Fixture::new(Duration::days(30));
-    fx.config.interleave = true;
-    let svc = fx.service(users, groups);
+    let fx = Fixture::new(Duration::days(30));
+    let svc = &fx.interleaved_service(users, groups);
     let mut ids = Vec::new();
     for w in 0..8 {
         let u = svc.create_user(&t, &json!({"userName": format!("m{w}@example.com")})).await.expect("create");
@@ -445,7 +449,7 @@ pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
     let gid = g.id().unwrap_or_default().to_owned();
     let any = Version::new("*");
     let (t, gid, any) = (&t, gid.as_str(), &any);
-    let patches: Vec<GroupFuture<'_>> = ids
+    let patches: Vec<_> = ids
         .iter()
         .enumerate()
         .map(|(w, member)| {
@@ -453,7 +457,7 @@ pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
                 {"op": "add", "path": "members", "value": [{"value": member}]},
                 {"op": "replace", "path": "externalId", "value": format!("ext{w}")}
             ]});
-            Box::pin(async move { svc.patch_group(t, gid, &body, Some(any)).await }) as GroupFuture<'_>
+            async move { svc.patch_group(t, gid, &body, Some(any)).await }
         })
         .collect();
     for r in join_all(patches).await {
@@ -469,14 +473,13 @@ pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
 
 /// A create, replace or PATCH that would store a resource over the size bound is
 /// `400 invalidValue` and stores nothing; a group's members do not count toward it.
-pub async fn service_resources_over_the_size_bound_are_refused(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_resources_over_the_size_bound_are_refused(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_size", "a");
-    let mut fx = Fixture::new(Duration::days(30));
-    fx.config.max_resource_bytes = 4096;
-    let svc = fx.service(users, groups);
+    let fx = Fixture::new(Duration::days(30));
+    let svc = fx.service(users.clone(), groups).with_max_resource_bytes(4096);
     let big = "x".repeat(5000);
     let e = svc.create_user(&t, &json!({"userName": "big@example.com", "title": big})).await.expect_err("too big");
-    assert_eq!((status(&e), e.scim_type()), (StatusCode::BAD_REQUEST, Some(crate::ScimType::InvalidValue)));
+    assert_eq!((status(&e), e.scim_type()), (StatusCode::BAD_REQUEST, Some(scim_core::ScimType::InvalidValue)));
     let page = svc.list_users(&t, &ListRequest::default()).await.expect("list");
     assert_eq!(page.total_results, 0, "nothing stored");
 
@@ -484,14 +487,14 @@ pub async fn service_resources_over_the_size_bound_are_refused(users: &DynUserSt
     let id = id_of(&u);
     let grow = json!({"Operations": [{"op": "add", "path": "title", "value": big}]});
     let e = svc.patch_user(&t, &id, &grow, None).await.expect_err("too big");
-    assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
+    assert_eq!(e.scim_type(), Some(scim_core::ScimType::InvalidValue));
     let mut put = u.as_json().clone();
     put["title"] = json!(big);
     assert!(svc.replace_user(&t, &id, &put, None).await.is_err());
     assert_eq!(svc.get_user(&t, &id).await.expect("get").version(), u.version(), "unchanged");
 
     // A resource stored over the bound (before it, say) can still be changed without growing.
-    let mut legacy = super::support::user_at("legacy", "legacy@example.com", t0());
+    let mut legacy = crate::support::user_at("legacy", "legacy@example.com", t0());
     legacy.as_object_mut().insert("title".into(), json!(big));
     users.create(&t, legacy).await.expect("stored directly");
     let shrink = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(4500)}]});
@@ -510,12 +513,12 @@ pub async fn service_resources_over_the_size_bound_are_refused(users: &DynUserSt
         svc.create_group(&t, &json!({"displayName": "Many", "members": members})).await.expect("members do not count");
     assert_eq!(g.member_ids().count(), 60);
     let e = svc.create_group(&t, &json!({"displayName": big})).await.expect_err("too big");
-    assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
+    assert_eq!(e.scim_type(), Some(scim_core::ScimType::InvalidValue));
 }
 
 /// With a client `If-Match`, a stale version is `412` for PATCH, PUT and DELETE; the current
 /// one works.
-pub async fn service_stale_if_match_is_412(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_stale_if_match_is_412(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_412", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -537,7 +540,7 @@ pub async fn service_stale_if_match_is_412(users: &DynUserStore, groups: &DynGro
 
 /// PUT keeps `id` and `meta.created` whatever the body says, sets `meta.lastModified`, bumps
 /// the version; an identical PUT changes nothing (same version).
-pub async fn service_replace_keeps_id_and_created(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_replace_keeps_id_and_created(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_put", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);
@@ -564,11 +567,10 @@ pub async fn service_replace_keeps_id_and_created(users: &DynUserStore, groups: 
 
 /// `startIndex` 0 or negative counts as 1, `count` 0 (or negative) gives only `totalResults`,
 /// past the end is empty, `count` is capped at the maximum.
-pub async fn service_paging_edges(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_paging_edges(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_paging", "a");
-    let mut fx = Fixture::new(Duration::days(30));
-    fx.config.max_results = 3;
-    let svc = fx.service(users, groups);
+    let fx = Fixture::new(Duration::days(30));
+    let svc = fx.service(users, groups).with_max_results(3);
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(id_of(&svc.create_user(&t, &json!({"userName": format!("p{i}@example.com")})).await.expect("create")));
@@ -599,12 +601,12 @@ pub async fn service_paging_edges(users: &DynUserStore, groups: &DynGroupStore) 
     assert_eq!(p.items.iter().map(id_of).collect::<Vec<_>>(), [ids[4].clone(), ids[3].clone(), ids[2].clone()]);
     let e =
         svc.list_users(&t, &ListRequest { filter: Some("userName xx \"a\"".into()), ..ListRequest::default() }).await;
-    assert_eq!(e.map(|_| ()).map_err(|e| e.scim_type()), Err(Some(crate::ScimType::InvalidFilter)));
+    assert_eq!(e.map(|_| ()).map_err(|e| e.scim_type()), Err(Some(scim_core::ScimType::InvalidFilter)));
 }
 
 /// Entra's membership PATCHes (`Add` of members, `Remove` with a value array) change only the
 /// named members; a rename goes through the full replace path.
-pub async fn service_group_member_patches(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn service_group_member_patches(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t: TenantId = tenant("svc_group_patch", "a");
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users, groups);

@@ -1,25 +1,8 @@
-//! The store conformance suite: one behaviour per function, run by every backend's tests.
-//!
-//! **Not a stable API**: cases are added, renamed and tightened as the contract of
-//! [`UserStore`](crate::UserStore) and [`GroupStore`](crate::GroupStore) is refined.
-//!
-//! Every case is a `pub async fn <case>(users: &DynUserStore, groups: &DynGroupStore)` that
-//! panics when the backend misbehaves. Pass the same backend object twice (one type
-//! implementing both traits), starting from an empty store. Cases use tenant ids of their own
-//! (`conformance-<case>-…`), so they also pass on a shared store.
-//!
-//! A backend's `tests/conformance.rs` gets one test per case from [`conformance_tests!`](crate::conformance_tests)
-//! (its dev-dependencies need `tokio` with the `macros` and `rt-multi-thread` features):
-//!
-//! ```ignore
-//! scim_core::conformance_tests!(scim_store_memory::MemoryUserStore::new());
-//! ```
-//!
-//! The expression is evaluated once per test, inside the async test function, so it may
-//! `.await`.
+#![doc = include_str!("../README.md")]
 
 mod filters;
 mod groups;
+mod interleaving;
 mod lifecycle;
 mod lists;
 mod service;
@@ -28,22 +11,32 @@ mod users;
 
 pub use filters::*;
 pub use groups::*;
+pub use interleaving::Interleaving;
 pub use lifecycle::*;
 pub use lists::*;
 pub use service::*;
 pub use users::*;
 
-/// Yields to the executor once (used by the service to interleave concurrent updates in the suite).
-pub(crate) async fn yield_now() {
-    support::yield_once().await;
-}
+/// The names of every case, in the order [`conformance_tests!`] runs them.
+pub const CASES: &[&str] = crate::__conformance_list!(@names);
 
-/// Generates one `#[tokio::test]` per conformance case, each running it on a fresh store made
-/// by the given expression (which may `.await`). See the [module docs](crate::conformance).
+/// Generates one `#[tokio::test]` per case of the suite, each running it on a fresh store
+/// made by the given expression (which may `.await`): `case(store.clone(), store)`, the store
+/// in an `Arc`. See the [crate docs](crate).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::__conformance_cases!($make;
+        $crate::__conformance_list!(@tests $make);
+    };
+}
+
+/// The list of cases, handed to [`__conformance_expand!`](crate::__conformance_expand). A case
+/// missing here fails the suite's own test `every_case_is_listed`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_list {
+    ($($mode:tt)*) => {
+        $crate::__conformance_expand! {($($mode)*);
             // users
             create_get_round_trip,
             create_sets_first_version,
@@ -134,20 +127,59 @@ macro_rules! conformance_tests {
             service_replace_keeps_id_and_created,
             service_paging_edges,
             service_group_member_patches,
-        );
+        }
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __conformance_cases {
-    ($make:expr; $($case:ident),* $(,)?) => {
+macro_rules! __conformance_expand {
+    ((@names); $($case:ident),* $(,)?) => {
+        &[$(stringify!($case)),*]
+    };
+    ((@tests $make:expr); $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let store = $make;
-                $crate::conformance::$case(&store, &store).await;
+                let store = ::std::sync::Arc::new($make);
+                $crate::$case(store.clone(), store).await;
             }
         )*
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The sources that define cases.
+    const SOURCES: &[&str] = &[
+        include_str!("filters.rs"),
+        include_str!("groups.rs"),
+        include_str!("lifecycle.rs"),
+        include_str!("lists.rs"),
+        include_str!("service.rs"),
+        include_str!("users.rs"),
+    ];
+
+    /// Every `pub async fn` of the sources, that is every case.
+    fn defined() -> BTreeSet<&'static str> {
+        SOURCES
+            .iter()
+            .flat_map(|src| src.lines())
+            .filter_map(|line| line.strip_prefix("pub async fn "))
+            .map(|rest| rest.split(['(', '<']).next().unwrap_or(rest).trim())
+            .collect()
+    }
+
+    #[test]
+    fn every_case_is_listed() {
+        let listed: BTreeSet<&str> = super::CASES.iter().copied().collect();
+        assert_eq!(listed.len(), super::CASES.len(), "a case is listed twice");
+        let defined = defined();
+        let missing: Vec<&&str> = defined.difference(&listed).collect();
+        assert!(missing.is_empty(), "cases defined but not in conformance_tests!: {missing:?}");
+        let unknown: Vec<&&str> = listed.difference(&defined).collect();
+        assert!(unknown.is_empty(), "cases listed but not defined: {unknown:?}");
+    }
 }

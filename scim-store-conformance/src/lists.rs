@@ -1,18 +1,19 @@
 //! Lists: order, paging, sorting.
 
-use super::filters::query_filter;
-use super::support::{ids, seed, t0, tenant, user_at};
-use crate::{DynGroupStore, DynUserStore, ListQuery, SortKey, SortOrder};
+use crate::filters::query_filter;
+use crate::support::{ids, seed, t0, tenant, user_at};
 use chrono::Duration;
+use scim_core::{DynGroupStore, DynUserStore, ListQuery, SortKey, SortOrder};
 use scim_query::{AttrPath, AttributeFacts};
 use serde_json::json;
+use std::sync::Arc;
 
 fn page(start_index: usize, count: usize) -> ListQuery {
     ListQuery { start_index, count, ..ListQuery::default() }
 }
 
 fn sorted(path: AttrPath, order: SortOrder) -> ListQuery {
-    let registry = super::filters::registry();
+    let registry = crate::filters::registry();
     let facts = registry.resource_type("User").and_then(|rt| registry.facts(rt).resolve(None, &path));
     assert!(facts.is_some(), "the default User schema defines {path:?}");
     ListQuery { sort_by: Some(SortKey { path, facts }), sort_order: order, count: 1000, ..ListQuery::default() }
@@ -20,7 +21,7 @@ fn sorted(path: AttrPath, order: SortOrder) -> ListQuery {
 
 /// An unknown tenant lists nothing (`total_results` 0), which is what Entra's Test
 /// Connection expects.
-pub async fn list_of_empty_tenant(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn list_of_empty_tenant(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("empty", "a");
     let p = users.list(&t, &ListQuery::default()).await.expect("list");
     assert_eq!((p.total_results, p.items.len(), p.start_index), (0, 0, 1));
@@ -32,7 +33,7 @@ pub async fn list_of_empty_tenant(users: &DynUserStore, groups: &DynGroupStore) 
 }
 
 /// Without `sortBy`, users come in creation order, and replaces do not move them.
-pub async fn list_in_creation_order(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn list_in_creation_order(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("creation_order", "a");
     for (id, name) in [("c", "zed@example.com"), ("a", "amy@example.com"), ("b", "bob@example.com")] {
         users.create(&t, user_at(id, name, t0())).await.expect("create");
@@ -45,9 +46,9 @@ pub async fn list_in_creation_order(users: &DynUserStore, _groups: &DynGroupStor
 }
 
 /// `count = 0` returns no resources but the right `total_results`.
-pub async fn list_count_zero_gives_total_only(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn list_count_zero_gives_total_only(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("count_zero", "a");
-    seed(users, &t, 5).await;
+    seed(&*users, &t, 5).await;
     let p = users.list(&t, &page(1, 0)).await.expect("list");
     assert_eq!((p.total_results, p.items.len()), (5, 0));
     let f = query_filter(r#"userName sw "user00""#);
@@ -56,9 +57,9 @@ pub async fn list_count_zero_gives_total_only(users: &DynUserStore, _groups: &Dy
 }
 
 /// A `start_index` past the end gives an empty page with the right `total_results`.
-pub async fn list_past_the_end_is_empty(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn list_past_the_end_is_empty(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("past_end", "a");
-    seed(users, &t, 5).await;
+    seed(&*users, &t, 5).await;
     let p = users.list(&t, &page(6, 10)).await.expect("list");
     assert_eq!((p.total_results, p.items.len(), p.start_index), (5, 0, 6));
     let p = users.list(&t, &page(1000, 10)).await.expect("list");
@@ -68,9 +69,9 @@ pub async fn list_past_the_end_is_empty(users: &DynUserStore, _groups: &DynGroup
 }
 
 /// Paging with `start_index`/`count` (1-based) visits every user exactly once.
-pub async fn list_pages_walk_every_user_once(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn list_pages_walk_every_user_once(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("walk", "a");
-    let all = seed(users, &t, 23).await;
+    let all = seed(&*users, &t, 23).await;
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
@@ -91,9 +92,9 @@ pub async fn list_pages_walk_every_user_once(users: &DynUserStore, _groups: &Dyn
 
 /// The filter applies before paging: `total_results` counts every match, the page is a window
 /// onto the matches.
-pub async fn list_filter_then_page(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn list_filter_then_page(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("filter_page", "a");
-    seed(users, &t, 20).await;
+    seed(&*users, &t, 20).await;
     let f = query_filter(r#"userName co "1""#);
     let q = ListQuery { filter: Some(f), start_index: 3, count: 4, ..ListQuery::default() };
     let p = users.list(&t, &q).await.expect("list");
@@ -103,7 +104,7 @@ pub async fn list_filter_then_page(users: &DynUserStore, _groups: &DynGroupStore
 }
 
 /// Sorting by `userName` ignores case.
-pub async fn sort_by_user_name_ignores_case(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn sort_by_user_name_ignores_case(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("sort_name", "a");
     for (id, name) in [("1", "bob"), ("2", "Alice"), ("3", "carol"), ("4", "ALAN"), ("5", "Bea")] {
         users.create(&t, user_at(id, name, t0())).await.expect("create");
@@ -114,7 +115,7 @@ pub async fn sort_by_user_name_ignores_case(users: &DynUserStore, _groups: &DynG
 }
 
 /// `Descending` is the exact reverse for distinct keys, and sorting happens before paging.
-pub async fn sort_descending_reverses(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn sort_descending_reverses(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("sort_desc", "a");
     for (id, name) in [("1", "bob"), ("2", "Alice"), ("3", "carol"), ("4", "ALAN"), ("5", "Bea")] {
         users.create(&t, user_at(id, name, t0())).await.expect("create");
@@ -128,7 +129,7 @@ pub async fn sort_descending_reverses(users: &DynUserStore, _groups: &DynGroupSt
 }
 
 /// Sorting by `meta.created` orders by instant.
-pub async fn sort_by_created(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn sort_by_created(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("sort_created", "a");
     for (id, mins) in [("x", 30), ("y", -10), ("z", 5)] {
         let created = t0() + Duration::minutes(mins);
@@ -142,7 +143,10 @@ pub async fn sort_by_created(users: &DynUserStore, _groups: &DynGroupStore) {
 }
 
 /// Users without the sort attribute come last ascending and first descending (RFC 7644 §3.4.2.3).
-pub async fn sort_missing_values_last_ascending_first_descending(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn sort_missing_values_last_ascending_first_descending(
+    users: Arc<DynUserStore>,
+    _groups: Arc<DynGroupStore>,
+) {
     let t = tenant("sort_missing", "a");
     for (id, title) in [("1", Some("b")), ("2", None), ("3", Some("a"))] {
         let mut u = user_at(id, &format!("{id}@example.com"), t0());
@@ -158,7 +162,7 @@ pub async fn sort_missing_values_last_ascending_first_descending(users: &DynUser
 }
 
 /// Equal sort keys keep creation order, in both directions.
-pub async fn sort_ties_keep_creation_order(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn sort_ties_keep_creation_order(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("sort_ties", "a");
     for (id, title) in [("1", "B"), ("2", "a"), ("3", "b"), ("4", "A")] {
         let mut u = user_at(id, &format!("{id}@example.com"), t0());

@@ -1,10 +1,11 @@
 //! Filters: a table every backend must answer exactly as `scim_query` evaluates it.
 
-use super::support::{ids, suspended, t0, tenant, user_at};
-use crate::SchemaRegistry;
-use crate::{DynGroupStore, DynUserStore, ListQuery, QueryFilter, TenantId, User, urn};
+use crate::support::{ids, suspended, t0, tenant, user_at};
 use chrono::Duration;
+use scim_core::SchemaRegistry;
+use scim_core::{DynGroupStore, DynUserStore, ListQuery, QueryFilter, TenantId, User, urn};
 use serde_json::json;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// The default registry, built once.
@@ -91,9 +92,9 @@ async fn seed_table(users: &DynUserStore, t: &TenantId) -> Vec<User> {
 
 /// For every filter of [`FILTER_TABLE`], `list` returns exactly the stored users the compiled
 /// filter matches (and as many as the table says), in creation order, with the right `total_results`.
-pub async fn filter_table_matches_evaluation(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn filter_table_matches_evaluation(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("filter_table", "a");
-    seed_table(users, &t).await;
+    seed_table(&*users, &t).await;
     let everyone = users.list(&t, &ListQuery { count: 1000, ..ListQuery::default() }).await.expect("list").items;
     assert_eq!(everyone.len(), 6);
     for (f, count) in FILTER_TABLE {
@@ -109,9 +110,9 @@ pub async fn filter_table_matches_evaluation(users: &DynUserStore, _groups: &Dyn
 }
 
 /// `userName eq` ignores case (userName is `caseExact: false`), as Entra and Okta rely on.
-pub async fn filter_user_name_eq_ignores_case(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn filter_user_name_eq_ignores_case(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("filter_user_name", "a");
-    seed_table(users, &t).await;
+    seed_table(&*users, &t).await;
     for (f, expected) in [
         (r#"userName eq "BJensen@Example.COM""#, vec!["f0"]),
         (r#"userName eq "RENÉE.OBRIEN@EXAMPLE.COM""#, vec!["f3"]),
@@ -126,9 +127,9 @@ pub async fn filter_user_name_eq_ignores_case(users: &DynUserStore, _groups: &Dy
 }
 
 /// `id eq … or id eq …` returns each listed user once, in creation order.
-pub async fn filter_or_of_ids(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn filter_or_of_ids(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("filter_ids", "a");
-    seed_table(users, &t).await;
+    seed_table(&*users, &t).await;
     let f = r#"id eq "f4" or id eq "f1" or id eq "f4" or id eq "nope""#;
     let page =
         users.list(&t, &ListQuery { filter: Some(query_filter(f)), ..ListQuery::default() }).await.expect("list");
@@ -137,9 +138,9 @@ pub async fn filter_or_of_ids(users: &DynUserStore, _groups: &DynGroupStore) {
 }
 
 /// Filters see suspended users with `active: false` (Entra matches them to re-enable them).
-pub async fn filter_sees_suspended_users(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn filter_sees_suspended_users(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("filter_suspended", "a");
-    seed_table(users, &t).await;
+    seed_table(&*users, &t).await;
     let page = users
         .list(
             &t,

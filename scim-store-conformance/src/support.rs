@@ -1,12 +1,9 @@
 //! Helpers shared by the cases.
 
-use crate::lifecycle::Lifecycle;
-use crate::{DynUserStore, Group, TenantId, User, UserStatus, urn};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use scim_core::lifecycle::Lifecycle;
+use scim_core::{DynUserStore, Group, TenantId, User, UserStatus, urn};
 use serde_json::{Value, json};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// A tenant id private to one case.
 pub(crate) fn tenant(case: &str, name: &str) -> TenantId {
@@ -107,56 +104,4 @@ pub(crate) async fn seed(users: &DynUserStore, t: &TenantId, n: usize) -> Vec<Us
         out.push(users.create(t, u).await.expect("create"));
     }
     out
-}
-
-/// Yields to the executor once, so concurrent futures interleave between a read and a write.
-pub(crate) fn yield_once() -> impl Future<Output = ()> {
-    struct YieldOnce(bool);
-    impl Future for YieldOnce {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.0 {
-                Poll::Ready(())
-            } else {
-                self.0 = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
-    }
-    YieldOnce(false)
-}
-
-/// Runs futures concurrently on the current task and collects their outputs in order.
-pub(crate) async fn join_all<'a, T>(futures: Vec<Pin<Box<dyn Future<Output = T> + Send + 'a>>>) -> Vec<T> {
-    struct JoinAll<'a, T> {
-        futures: Vec<Option<Pin<Box<dyn Future<Output = T> + Send + 'a>>>>,
-        outputs: Vec<Option<T>>,
-    }
-    impl<T> Unpin for JoinAll<'_, T> {}
-    impl<T> Future for JoinAll<'_, T> {
-        type Output = Vec<T>;
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
-            let this = self.get_mut();
-            let mut pending = false;
-            for (slot, out) in this.futures.iter_mut().zip(this.outputs.iter_mut()) {
-                if let Some(f) = slot {
-                    match f.as_mut().poll(cx) {
-                        Poll::Ready(v) => {
-                            *out = Some(v);
-                            *slot = None;
-                        }
-                        Poll::Pending => pending = true,
-                    }
-                }
-            }
-            if pending {
-                Poll::Pending
-            } else {
-                Poll::Ready(this.outputs.iter_mut().filter_map(Option::take).collect())
-            }
-        }
-    }
-    let outputs = futures.iter().map(|_| None).collect();
-    JoinAll { futures: futures.into_iter().map(Some).collect(), outputs }.await
 }

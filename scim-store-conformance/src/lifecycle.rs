@@ -1,13 +1,14 @@
 //! The lifecycle as stores persist it: suspended users stay visible; the purge is exact.
 
-use super::support::{group, member_values, seed, suspended, t0, tenant, user};
-use crate::lifecycle::Lifecycle;
-use crate::{DynGroupStore, DynUserStore, ListQuery, StoreError, UserStatus};
+use crate::support::{group, member_values, seed, suspended, t0, tenant, user};
 use chrono::Duration;
+use scim_core::lifecycle::Lifecycle;
+use scim_core::{DynGroupStore, DynUserStore, ListQuery, StoreError, UserStatus};
 use serde_json::json;
+use std::sync::Arc;
 
 /// A suspended user answers `get` and lists with `active: false` and its purge time.
-pub async fn suspended_user_stays_visible(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn suspended_user_stays_visible(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("suspended_visible", "a");
     let purge_at = t0() + Duration::days(30);
     let mut u = suspended(user("u1", "leaver@example.com"), t0(), purge_at);
@@ -25,7 +26,7 @@ pub async fn suspended_user_stays_visible(users: &DynUserStore, _groups: &DynGro
 
 /// `purge_expired(now)` removes a suspended user whose `purge_at == now`, returns it as it
 /// was, and `get` is then `NotFound`.
-pub async fn purge_removes_user_at_boundary(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn purge_removes_user_at_boundary(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("purge_boundary", "a");
     let purge_at = t0() + Duration::days(30);
     users.create(&t, suspended(user("u1", "leaver@example.com"), t0(), purge_at)).await.expect("create");
@@ -40,7 +41,7 @@ pub async fn purge_removes_user_at_boundary(users: &DynUserStore, _groups: &DynG
 }
 
 /// One second before `purge_at` the user is kept, intact.
-pub async fn purge_keeps_user_one_second_before(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn purge_keeps_user_one_second_before(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("purge_before", "a");
     let purge_at = t0() + Duration::days(30);
     let stored = users.create(&t, suspended(user("u1", "x@example.com"), t0(), purge_at)).await.expect("create");
@@ -50,9 +51,9 @@ pub async fn purge_keeps_user_one_second_before(users: &DynUserStore, _groups: &
 }
 
 /// Live (pending or active) users are never purged, whatever the time.
-pub async fn purge_ignores_live_users(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn purge_ignores_live_users(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("purge_live", "a");
-    seed(users, &t, 3).await;
+    seed(&*users, &t, 3).await;
     let mut active = user("act", "act@example.com");
     active.set_lifecycle(&Lifecycle { status: UserStatus::Active, activated_at: Some(t0()), ..Lifecycle::default() });
     users.create(&t, active).await.expect("create");
@@ -62,7 +63,7 @@ pub async fn purge_ignores_live_users(users: &DynUserStore, _groups: &DynGroupSt
 }
 
 /// A user restored (replaced with a live status) before its purge time is not purged later.
-pub async fn purge_respects_restore(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn purge_respects_restore(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("purge_restore", "a");
     let purge_at = t0() + Duration::days(30);
     let s = users.create(&t, suspended(user("u1", "x@example.com"), t0(), purge_at)).await.expect("create");
@@ -76,7 +77,7 @@ pub async fn purge_respects_restore(users: &DynUserStore, _groups: &DynGroupStor
 }
 
 /// When a replace moves `purge_at`, the purge follows the new time.
-pub async fn purge_respects_new_purge_time(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn purge_respects_new_purge_time(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("purge_moved", "a");
     let first = t0() + Duration::days(30);
     let later = t0() + Duration::days(60);
@@ -90,7 +91,7 @@ pub async fn purge_respects_new_purge_time(users: &DynUserStore, _groups: &DynGr
 }
 
 /// The purge covers every tenant, and only the expired users of each.
-pub async fn purge_spans_tenants(users: &DynUserStore, _groups: &DynGroupStore) {
+pub async fn purge_spans_tenants(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let (a, b) = (tenant("purge_tenants", "a"), tenant("purge_tenants", "b"));
     let due = t0() + Duration::days(30);
     users.create(&a, suspended(user("a1", "a1@example.com"), t0(), due)).await.expect("create");
@@ -112,7 +113,7 @@ pub async fn purge_spans_tenants(users: &DynUserStore, _groups: &DynGroupStore) 
 }
 
 /// A purged user is removed from its groups.
-pub async fn purge_removes_memberships(users: &DynUserStore, groups: &DynGroupStore) {
+pub async fn purge_removes_memberships(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("purge_groups", "a");
     let due = t0() + Duration::days(30);
     users.create(&t, user("u0", "stay@example.com")).await.expect("create");
