@@ -1,6 +1,6 @@
 //! `remove` (RFC 7644 §3.5.2.2).
 
-mod patch_support;
+use crate::patch_support;
 
 use patch_support::{ENTERPRISE, apply, bjensen, patched, rejected, tour_guides};
 use scim_core::ScimType;

@@ -135,7 +135,7 @@ macro_rules! fixture_tests {
         $(
             #[test]
             fn $name() {
-                patch_support::replay($dir, stringify!($name));
+                $crate::patch_support::replay($dir, stringify!($name));
             }
         )+
 
@@ -143,7 +143,7 @@ macro_rules! fixture_tests {
         fn every_fixture_has_a_test() {
             let mut listed = vec![$(stringify!($name).to_owned()),+];
             listed.sort();
-            assert_eq!(listed, patch_support::fixture_names($dir));
+            assert_eq!(listed, $crate::patch_support::fixture_names($dir));
         }
     };
 }

@@ -1,7 +1,7 @@
 //! Arbitrary PATCH documents never panic: they either apply or return a SCIM error (a 4xx),
 //! and a failed request, like one that reports no change, leaves the resource untouched.
 
-mod patch_support;
+use crate::patch_support;
 
 use patch_support::{REGISTRY, bjensen, tour_guides};
 use proptest::prelude::*;

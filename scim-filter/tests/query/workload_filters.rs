@@ -5,7 +5,7 @@ use scim_query::parse_filter;
 
 #[test]
 fn all_workload_filters_parse_and_round_trip() {
-    let text = include_str!("data/filters.txt");
+    let text = include_str!("../data/filters.txt");
     let filters: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(filters.len(), 33);
     for (n, filter) in filters.iter().enumerate() {
@@ -18,7 +18,7 @@ fn all_workload_filters_parse_and_round_trip() {
 #[test]
 fn workload_copy_is_current() {
     // The copy must match the benches' file when both are present (the repository layout).
-    let ours = include_str!("data/filters.txt");
+    let ours = include_str!("../data/filters.txt");
     let benches = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/data/filters.txt");
     if let Ok(theirs) = std::fs::read_to_string(benches) {
         assert_eq!(ours, theirs, "scim-filter/tests/data/filters.txt differs from benches/data/filters.txt");

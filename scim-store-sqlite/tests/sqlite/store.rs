@@ -1,7 +1,7 @@
 //! The store contract (scim_core::UserStore / GroupStore docs) on SQLite, beyond the
 //! shared conformance suite: concurrency, durability across reopen, membership tables.
 
-mod common;
+use crate::common;
 
 use common::*;
 use scim_core::{GroupStore, ListQuery, MemberChange, SortKey, SortOrder, StoreError, UserStore, Version};

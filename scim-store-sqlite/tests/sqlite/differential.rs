@@ -1,7 +1,7 @@
 //! Differential test: generated filters answered by the SQLite store (pushed down to SQL
 //! where possible) must select exactly the users `scim_query` evaluation selects.
 
-mod common;
+use crate::common;
 
 use common::*;
 use scim_core::{ListQuery, QueryFilter, UserStore};

@@ -1,8 +1,6 @@
 //! Every PATCH shape of Okta (see the workspace's `OKTA.md`), replayed from
 //! `tests/fixtures/okta/*.json`: request in, resulting resource asserted.
 
-mod patch_support;
-
 fixture_tests!("okta":
     deactivate,
     echoed_read_only_keys,

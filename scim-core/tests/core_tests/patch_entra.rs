@@ -1,8 +1,6 @@
 //! Every PATCH shape of Microsoft Entra ID (see the workspace's `ENTRA.md`), replayed from
 //! `tests/fixtures/entra/*.json`: request in, resulting resource asserted.
 
-mod patch_support;
-
 fixture_tests!("entra":
     add_department_creates_extension,
     add_no_path_dotted_keys,

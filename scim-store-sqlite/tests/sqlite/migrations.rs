@@ -2,7 +2,7 @@
 //! migrated (version 1 -> 2: user documents from JSON text to JSONB), and a database
 //! from a newer version of the crate is refused.
 
-mod common;
+use crate::common;
 
 use common::*;
 use scim_core::{StoreError, UserStore};

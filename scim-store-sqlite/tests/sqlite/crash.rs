@@ -1,9 +1,10 @@
-//! Crash test: a child process (this test binary, re-run with `SCIM_CRASH_CHILD_DB` set)
+//! Crash test: a child process (this test binary, re-run with `SCIM_CRASH_CHILD_DB` set and
+//! only the test `crash::crash_child`)
 //! creates users as fast as it can and prints each acknowledged id; the parent kills it with
 //! SIGKILL at a random moment after its first acknowledgement, reopens the database and checks
 //! that every acknowledged user is there and that `PRAGMA integrity_check` says `ok`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use scim_core::UserStore;
@@ -54,7 +55,7 @@ async fn acknowledged_users_survive_sigkill() {
         seed ^= seed << 17;
         let delay = Duration::from_millis(300 + seed % 700);
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+            .args(["--exact", "crash::crash_child", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, &path)
             .env("SCIM_CRASH_CHILD_PREFIX", format!("r{round}"))
             .stdout(Stdio::piped())

@@ -1,6 +1,6 @@
 //! Every PATCH example of RFC 7644 §3.5.2.1–3.5.2.3, applied to the RFC's own resources.
 
-mod patch_support;
+use crate::patch_support;
 
 use patch_support::{bjensen, patched, rejected, tour_guides};
 use scim_core::ScimType;

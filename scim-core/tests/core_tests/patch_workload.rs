@@ -2,7 +2,7 @@
 //! copied to `tests/fixtures/workload/`), applied to generated user 0 and group 0, with the
 //! expected result of each.
 
-mod patch_support;
+use crate::patch_support;
 
 use patch_support::{ENTERPRISE, REGISTRY, fixture};
 use scim_core::PatchOp;

@@ -1,6 +1,6 @@
 //! `add` (RFC 7644 §3.5.2.1) and the no-path forms.
 
-mod patch_support;
+use crate::patch_support;
 
 use patch_support::{ENTERPRISE, REGISTRY, apply, bjensen, body, patched, rejected, tour_guides};
 use scim_core::{PatchOp, SchemaRegistry, ScimType, UnknownAttributes};
