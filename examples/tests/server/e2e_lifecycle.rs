@@ -1,7 +1,7 @@
 //! The user lifecycle over HTTP with a short retention, the invitation outbox, tenant
 //! isolation with two tokens, and the credentials CLI.
 
-mod common;
+use crate::common;
 
 use common::Server;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! over HTTP: connection test, lookup, create, read-modify-write PUT, no-path PATCH
 //! deactivate/reactivate, and Group Push.
 
-mod common;
+use crate::common;
 
 use common::{Server, okta_query};
 use serde_json::{Value, json};

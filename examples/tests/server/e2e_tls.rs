@@ -1,7 +1,7 @@
 //! HTTPS with `--tls-cert`/`--tls-key` (rustls): a TLS client that trusts the test
 //! certificate reaches the SCIM endpoint; the printed Tenant URL is `https://`.
 
-mod common;
+use crate::common;
 
 use common::{Server, parse_response};
 use std::io::{Read, Write};

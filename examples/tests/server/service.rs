@@ -1,7 +1,7 @@
 //! `ScimService::handle` without a socket: build an `http::Request`, call `handle`, assert the
 //! status, headers and JSON body. Uses the memory store and a fixed-token authenticator.
 
-mod tokens;
+use crate::tokens;
 
 use axum::http::{Method, Request, Response, StatusCode};
 use scim_core::{Provisioning, ScimService};

@@ -1,7 +1,7 @@
 //! Microsoft Entra ID provisioning flows (see ENTRA.md of the design notes) against the real
 //! server binary over HTTP, with the exact shapes Entra sends.
 
-mod common;
+use crate::common;
 
 use common::{Server, entra_query};
 use serde_json::{Value, json};

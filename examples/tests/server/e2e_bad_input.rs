@@ -1,7 +1,7 @@
 //! Bad input over HTTP: every case is a SCIM error with the right status and `scimType`,
 //! and leaves the stored data unchanged.
 
-mod common;
+use crate::common;
 
 use common::Server;
 use serde_json::{Value, json};

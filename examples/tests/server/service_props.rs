@@ -4,7 +4,7 @@
 //! with a server error (`5xx` other than `501` for the endpoints it does not implement), with a
 //! well-formed SCIM error for every `4xx`, and it must leave the stored data consistent.
 
-mod tokens;
+use crate::tokens;
 
 use axum::http::{Method, Request, Response, StatusCode};
 use proptest::prelude::*;

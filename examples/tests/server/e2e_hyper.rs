@@ -1,6 +1,6 @@
 //! The second adapter (`scim-example-hyper`, hyper without axum) serves the same service.
 
-mod common;
+use crate::common;
 
 use common::Server;
 use serde_json::json;
