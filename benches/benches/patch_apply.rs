@@ -7,7 +7,7 @@
 //! elements per second). Baselines: `serde_json` parse + serialize of user 0 and of group 0.
 //!
 //! Before timing, each patch is applied to user 0 / group 0 and must succeed (a correctness
-//! gate; the expected results are asserted by `scim-core/tests/patch_workload.rs`). At the end a
+//! gate; the expected results are asserted by `scim-core/tests/core_tests/patch_workload.rs`). At the end a
 //! summary prints the median ns per resource (15 repeats after a warm-up, each of several timed
 //! batches) and the ratio to the baselines.
 //!

@@ -9,7 +9,8 @@
 //! - [`Provisioning`]: the service-level API (create, replace, patch, delete, list, accept
 //!   invitations, purge) applying the lifecycle over any store, with a [`LifecycleEvents`] hook;
 //! - `PurgeTask` (feature `tokio`): the periodic purge of expired suspended users;
-//! - `conformance` (feature `conformance`): the suite every store backend runs.
+//!
+//! The suite every store backend runs is the crate `scim-store-conformance`.
 //!
 //! # The purge must run
 //! A suspended user is removed once its retention has ended only when
@@ -21,7 +22,7 @@
 //! nothing itself) and a `run` future for hosts that drive their own tasks:
 //!
 //! ```toml
-//! scim-core = { version = "0.1", features = ["tokio"] }
+//! scim-core = { version = "0.2", features = ["tokio"] }
 //! ```
 //! ```
 //! # #[cfg(feature = "tokio")]
@@ -33,8 +34,6 @@
 //! ```
 //! Hosts without tokio call `purge_expired` from their own scheduler (every minute is plenty).
 
-#[cfg(any(test, feature = "conformance"))]
-pub mod conformance;
 mod error;
 pub mod lifecycle;
 mod limits;

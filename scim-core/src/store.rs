@@ -179,7 +179,7 @@ pub struct MemberChange {
 ///   them as they were. Stores index `purge_at` so this never scans live users.
 /// - Tenants never see each other's data, even when given each other's ids.
 ///
-/// The conformance suite (`scim_core::conformance`, feature `conformance`) checks all of this.
+/// The conformance suite (the crate `scim-store-conformance`) checks all of this.
 #[async_trait]
 pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a new user.

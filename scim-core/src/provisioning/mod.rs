@@ -2,21 +2,20 @@
 //! lifecycle rules.
 
 mod events;
+mod groups;
 mod list;
 pub(crate) use list::list_query;
-pub(crate) mod service;
 mod sort;
+mod users;
+mod write;
 
 pub use events::{LifecycleEvent, LifecycleEvents};
 pub use list::ListRequest;
 pub use sort::{SortValue, compare_sort_values};
 
 use crate::lifecycle::Clock;
-use crate::{
-    DynGroupStore, DynUserStore, Group, GroupStore, Page, SchemaRegistry, ScimError, TenantId, User, UserStore, Version,
-};
-use serde_json::Value;
-use service::{Config, Service};
+use crate::{DynGroupStore, DynUserStore, GroupStore, SchemaRegistry, UserStore};
+use chrono::Duration;
 use std::sync::Arc;
 
 /// The default bound on one stored resource: 256 KiB of JSON (see
@@ -97,7 +96,12 @@ pub const DEFAULT_MAX_RESOURCE_BYTES: usize = 256 * 1024;
 pub struct Provisioning {
     users: Arc<DynUserStore>,
     groups: Arc<DynGroupStore>,
-    config: Config,
+    registry: Arc<SchemaRegistry>,
+    clock: Arc<dyn Clock>,
+    retention: Duration,
+    events: Option<Arc<dyn LifecycleEvents>>,
+    max_results: usize,
+    max_resource_bytes: usize,
 }
 
 impl Provisioning {
@@ -111,42 +115,51 @@ impl Provisioning {
     /// A service over a user store and a group store that are separate objects; otherwise as
     /// [`Provisioning::new`].
     pub fn from_stores(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) -> Self {
-        Self { users, groups, config: Config::new() }
+        Self {
+            users,
+            groups,
+            registry: Arc::new(SchemaRegistry::scim_default()),
+            clock: Arc::new(crate::SystemClock),
+            retention: Duration::days(30),
+            events: None,
+            max_results: 1000,
+            max_resource_bytes: DEFAULT_MAX_RESOURCE_BYTES,
+        }
     }
 
     /// Uses this schema registry (for hosts with their own extensions).
     #[must_use]
     pub fn with_registry(mut self, registry: Arc<SchemaRegistry>) -> Self {
-        self.config.registry = registry;
+        self.registry = registry;
         self
     }
 
     /// Uses this clock (a [`ManualClock`](crate::ManualClock) in tests).
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.config.clock = clock;
+        self.clock = clock;
         self
     }
 
     /// How long a suspended user is kept before the purge (default 30 days), clamped to
     /// between zero and [`MAX_RETENTION`](crate::lifecycle::MAX_RETENTION).
     #[must_use]
-    pub fn with_retention(mut self, retention: chrono::Duration) -> Self {
-        self.config.retention = retention.clamp(chrono::Duration::zero(), crate::lifecycle::MAX_RETENTION);
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention.clamp(Duration::zero(), crate::lifecycle::MAX_RETENTION);
         self
     }
 
     /// Reports lifecycle transitions to `events`.
     #[must_use]
     pub fn with_events(mut self, events: Arc<dyn LifecycleEvents>) -> Self {
-        self.config.events = Some(events);
+        self.events = Some(events);
         self
     }
 
     /// The largest page a list returns (`count` is capped to it; default 1000).
     #[must_use]
     pub fn with_max_results(mut self, max: usize) -> Self {
-        self.config.max_results = max;
+        self.max_results = max;
         self
     }
 
@@ -158,173 +171,32 @@ impl Provisioning {
     /// It bounds what one page of a list holds: at most `max_results` of them.
     #[must_use]
     pub fn with_max_resource_bytes(mut self, max: usize) -> Self {
-        self.config.max_resource_bytes = max;
+        self.max_resource_bytes = max;
         self
     }
 
     /// The schema registry.
     pub fn registry(&self) -> &Arc<SchemaRegistry> {
-        &self.config.registry
+        &self.registry
     }
 
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.config.clock
+        &self.clock
     }
 
     /// The largest page a list returns.
     pub fn max_results(&self) -> usize {
-        self.config.max_results
+        self.max_results
     }
 
-    fn svc(&self) -> Service<'_> {
-        Service { users: &*self.users, groups: &*self.groups, config: &self.config }
+    /// The user store, called through its vtable (not through the forwarding impl of `Arc`).
+    fn user_store(&self) -> &DynUserStore {
+        &*self.users
     }
 
-    /// Creates a user (`POST /Users`).
-    ///
-    /// # Errors
-    /// `400` for an invalid body (see [`SchemaRegistry::validate`]), `409 uniqueness` for a
-    /// taken `userName`, `500` for a store failure.
-    pub async fn create_user(&self, tenant: &TenantId, body: &Value) -> Result<User, ScimError> {
-        self.svc().create_user(tenant, body).await
-    }
-
-    /// Reads a user, suspended ones included.
-    ///
-    /// # Errors
-    /// `404` for an unknown, deleted or purged user.
-    pub async fn get_user(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
-        self.svc().get_user(tenant, id).await
-    }
-
-    /// Replaces a user (`PUT /Users/{id}`).
-    ///
-    /// # Errors
-    /// `404` unknown user, `400` invalid body or immutable change, `409` taken `userName`,
-    /// `412` when `if_match` is stale.
-    pub async fn replace_user(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        body: &Value,
-        if_match: Option<&Version>,
-    ) -> Result<User, ScimError> {
-        self.svc().replace_user(tenant, id, body, if_match).await
-    }
-
-    /// Patches a user (`PATCH /Users/{id}`).
-    ///
-    /// # Errors
-    /// `400` (`invalidSyntax`, `invalidPath`, `noTarget`, `mutability`, `invalidValue`) for a
-    /// bad request, `404` unknown user, `409` taken `userName`, `412` stale `if_match`.
-    pub async fn patch_user(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        body: &Value,
-        if_match: Option<&Version>,
-    ) -> Result<User, ScimError> {
-        self.svc().patch_user(tenant, id, body, if_match).await
-    }
-
-    /// Deletes a user at once (`DELETE /Users/{id}`), removing it from every group.
-    ///
-    /// # Errors
-    /// `404` unknown user, `412` stale `if_match`.
-    pub async fn delete_user(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
-        self.svc().delete_user(tenant, id, if_match).await
-    }
-
-    /// Lists users (`GET /Users`).
-    ///
-    /// # Errors
-    /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
-    /// bad `sortBy`/`sortOrder`.
-    pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
-        self.svc().list_users(tenant, request).await
-    }
-
-    /// Records that the person accepted the invitation: `pending` becomes `active`
-    /// ([`LifecycleEvent::Activated`]); an `active` user is returned as it is.
-    ///
-    /// # Errors
-    /// `409` for a suspended user (restore it with `active: true` first), `404` unknown user.
-    pub async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
-        self.svc().accept_invitation(tenant, id).await
-    }
-
-    /// Removes every suspended user whose `purge_at` has come, in every tenant, reporting
-    /// [`LifecycleEvent::Purged`] for each; returns how many.
-    ///
-    /// Nothing calls it by itself: run it periodically (every minute is plenty), or suspended
-    /// users nobody reads stay for ever. With the feature `tokio`,
-    /// `Provisioning::spawn_purge(interval)` (or a `PurgeTask`) runs it on the host's tokio
-    /// runtime; see the crate documentation.
-    ///
-    /// # Errors
-    /// `500` for a store failure.
-    pub async fn purge_expired(&self) -> Result<usize, ScimError> {
-        self.svc().purge_expired().await
-    }
-
-    /// Creates a group (`POST /Groups`).
-    ///
-    /// # Errors
-    /// `400` invalid body, `409 uniqueness` for a taken `displayName`.
-    pub async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
-        self.svc().create_group(tenant, body).await
-    }
-
-    /// Reads a group, with its members when `include_members`.
-    ///
-    /// # Errors
-    /// `404` unknown group.
-    pub async fn get_group(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, ScimError> {
-        self.svc().get_group(tenant, id, include_members).await
-    }
-
-    /// Replaces a group, members included (`PUT /Groups/{id}`).
-    ///
-    /// # Errors
-    /// As [`Provisioning::replace_user`].
-    pub async fn replace_group(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        body: &Value,
-        if_match: Option<&Version>,
-    ) -> Result<Group, ScimError> {
-        self.svc().replace_group(tenant, id, body, if_match).await
-    }
-
-    /// Patches a group (`PATCH /Groups/{id}`); see [Writes](Self#writes) for member changes.
-    ///
-    /// # Errors
-    /// As [`Provisioning::patch_user`].
-    pub async fn patch_group(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        body: &Value,
-        if_match: Option<&Version>,
-    ) -> Result<Group, ScimError> {
-        self.svc().patch_group(tenant, id, body, if_match).await
-    }
-
-    /// Deletes a group at once.
-    ///
-    /// # Errors
-    /// `404` unknown group, `412` stale `if_match`.
-    pub async fn delete_group(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
-        self.svc().delete_group(tenant, id, if_match).await
-    }
-
-    /// Lists groups (`GET /Groups`).
-    ///
-    /// # Errors
-    /// As [`Provisioning::list_users`].
-    pub async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
-        self.svc().list_groups(tenant, request).await
+    /// The group store.
+    fn group_store(&self) -> &DynGroupStore {
+        &*self.groups
     }
 }

@@ -1,0 +1,15 @@
+//! The integration tests of the example server in one test binary: end-to-end tests that start
+//! the server binaries (`CARGO_BIN_EXE_*`) and talk HTTP to them (`e2e_*`, helpers in
+//! `common`), and tests of `ScimService` without a socket (`service`, `service_props`, helpers
+//! in `tokens`). proptest keeps failures in `tests/proptest-regressions/<module>.txt`.
+
+mod common;
+mod e2e_bad_input;
+mod e2e_entra;
+mod e2e_hyper;
+mod e2e_lifecycle;
+mod e2e_okta;
+mod e2e_tls;
+mod service;
+mod service_props;
+mod tokens;

@@ -1,0 +1,405 @@
+//! `ScimService::handle` without a socket: build an `http::Request`, call `handle`, assert the
+//! status, headers and JSON body. Uses the memory store and a fixed-token authenticator.
+
+use crate::tokens;
+
+use axum::http::{Method, Request, Response, StatusCode};
+use scim_core::{Provisioning, ScimService};
+use scim_store_memory::MemoryUserStore;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokens::Tokens;
+
+fn service() -> ScimService {
+    let store = Arc::new(MemoryUserStore::new());
+    ScimService::new(Provisioning::new(store), Tokens)
+        .with_base_path("/scim/v2/t/{tenant}")
+        .with_public_url("https://scim.example.com/")
+}
+
+struct Call<'a> {
+    method: Method,
+    uri: String,
+    token: Option<&'a str>,
+    headers: Vec<(&'a str, &'a str)>,
+    body: Vec<u8>,
+}
+
+fn call(method: Method, path: &str) -> Call<'static> {
+    Call { method, uri: format!("/scim/v2/t/a{path}"), token: Some("token-a"), headers: Vec::new(), body: Vec::new() }
+}
+
+impl<'a> Call<'a> {
+    fn json(mut self, body: &Value) -> Self {
+        self.body = serde_json::to_vec(body).expect("json");
+        self.headers.push(("content-type", "application/scim+json"));
+        self
+    }
+
+    fn header(mut self, name: &'a str, value: &'a str) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    fn request(self) -> Request<Vec<u8>> {
+        let mut req = Request::builder().method(self.method).uri(self.uri);
+        if let Some(token) = self.token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        for (k, v) in self.headers {
+            req = req.header(k, v);
+        }
+        req.body(self.body).expect("request")
+    }
+
+    async fn send(self, service: &ScimService) -> Response<Vec<u8>> {
+        service.handle(self.request()).await
+    }
+}
+
+fn body(resp: &Response<Vec<u8>>) -> Value {
+    serde_json::from_slice(resp.body()).expect("JSON body")
+}
+
+fn header<'r>(resp: &'r Response<Vec<u8>>, name: &str) -> Option<&'r str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[track_caller]
+fn assert_error(resp: &Response<Vec<u8>>, status: u16, scim_type: Option<&str>) {
+    assert_eq!(resp.status().as_u16(), status, "{}", String::from_utf8_lossy(resp.body()));
+    assert_eq!(header(resp, "content-type"), Some("application/scim+json"));
+    let b = body(resp);
+    assert_eq!(b["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(b["status"], status.to_string());
+    assert_eq!(b["scimType"].as_str(), scim_type);
+}
+
+async fn create_user(service: &ScimService, name: &str) -> Value {
+    let resp = call(Method::POST, "/Users").json(&json!({"userName": name, "password": "secret"})).send(service).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    body(&resp)
+}
+
+#[tokio::test]
+async fn authentication_and_tenant_binding() {
+    let svc = service();
+    let mut no_token = call(Method::GET, "/Users");
+    no_token.token = None;
+    let resp = no_token.send(&svc).await;
+    assert_error(&resp, 401, None);
+    assert_eq!(header(&resp, "www-authenticate"), Some("Bearer realm=\"SCIM\""));
+    let mut wrong = call(Method::GET, "/Users");
+    wrong.token = Some("nope");
+    assert_error(&wrong.send(&svc).await, 401, None);
+    let resp = call(Method::GET, "/Users").header("authorization", "Basic dXNlcjpwYXNz");
+    // The Basic header is sent in addition to the Bearer one; the first value counts.
+    assert_eq!(resp.send(&svc).await.status(), StatusCode::OK);
+    // Tenant b's token on tenant a's URL.
+    let mut other = call(Method::GET, "/Users");
+    other.token = Some("token-b");
+    assert_error(&other.send(&svc).await, 401, None);
+}
+
+#[tokio::test]
+async fn entra_test_connection_and_list_shape() {
+    let svc = service();
+    let resp = call(Method::GET, "/Users?filter=userName+eq+%22a%2Bb%40x.org%22&aadOptscim062020").send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, "content-type"), Some("application/scim+json"));
+    assert_eq!(
+        body(&resp),
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+            "itemsPerPage": 0, "startIndex": 1, "Resources": []})
+    );
+    create_user(&svc, "a+b@x.org").await;
+    let resp = call(Method::GET, "/Users?filter=userName+eq+%22A%2BB%40x.org%22").send(&svc).await;
+    assert_eq!(body(&resp)["totalResults"], 1);
+}
+
+#[tokio::test]
+async fn create_sets_location_etag_and_never_returns_the_password() {
+    let svc = service();
+    let resp =
+        call(Method::POST, "/Users").json(&json!({"userName": "pw@x.org", "password": "hunter2"})).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let user = body(&resp);
+    let id = user["id"].as_str().expect("id");
+    let location = format!("https://scim.example.com/scim/v2/t/a/Users/{id}");
+    assert_eq!(header(&resp, "location"), Some(location.as_str()));
+    assert_eq!(user["meta"]["location"], location);
+    assert_eq!(header(&resp, "etag"), user["meta"]["version"].as_str());
+    assert!(user.get("password").is_none());
+    let resp = call(Method::GET, &format!("/Users/{id}")).send(&svc).await;
+    assert!(body(&resp).get("password").is_none());
+    assert!(!String::from_utf8_lossy(resp.body()).contains("hunter2"));
+}
+
+#[tokio::test]
+async fn conditional_requests() {
+    let svc = service();
+    let user = create_user(&svc, "c@x.org").await;
+    let id = user["id"].as_str().expect("id");
+    let etag = user["meta"]["version"].as_str().expect("version");
+    let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", etag).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert!(resp.body().is_empty());
+    assert_eq!(header(&resp, "etag"), Some(etag));
+    let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", "W/\"77\"").send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Joining a group changes the user's `groups`, so its ETag: no stale 304.
+    let group = json!({"displayName": "Cachers", "members": [{"value": id}]});
+    assert_eq!(call(Method::POST, "/Groups").json(&group).send(&svc).await.status(), StatusCode::CREATED);
+    let resp = call(Method::GET, &format!("/Users/{id}")).header("if-none-match", etag).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["groups"][0]["display"], "Cachers");
+    let etag = header(&resp, "etag").expect("etag").to_owned();
+    let etag = etag.as_str();
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "x"}]});
+    let stale = call(Method::PATCH, &format!("/Users/{id}")).json(&patch).header("if-match", "W/\"77\"");
+    assert_error(&stale.send(&svc).await, 412, None);
+    let list = call(Method::PATCH, &format!("/Users/{id}")).json(&patch).header("if-match", "W/\"77\", W/\"78\"");
+    assert_error(&list.send(&svc).await, 412, None);
+    let both = format!("W/\"77\", {etag}");
+    let ok = call(Method::PATCH, &format!("/Users/{id}")).json(&patch).header("if-match", &both);
+    let resp = ok.send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_ne!(header(&resp, "etag"), Some(etag));
+    let any = call(Method::DELETE, &format!("/Users/{id}")).header("if-match", "*");
+    assert_eq!(any.send(&svc).await.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn group_patch_is_204_unless_attributes_are_asked() {
+    let svc = service();
+    let user = create_user(&svc, "m@x.org").await;
+    let resp = call(Method::POST, "/Groups").json(&json!({"displayName": "G"})).send(&svc).await;
+    let gid = body(&resp)["id"].as_str().expect("id").to_owned();
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": user["id"]}]}]});
+    let resp = call(Method::PATCH, &format!("/Groups/{gid}")).json(&add).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(resp.body().is_empty() && header(&resp, "etag").is_some());
+    let resp = call(Method::PATCH, &format!("/Groups/{gid}?attributes=members")).json(&add).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["members"][0]["value"], user["id"]);
+    let resp = call(Method::GET, &format!("/Groups/{gid}?excludedAttributes=members")).send(&svc).await;
+    assert!(body(&resp).get("members").is_none());
+    let resp = call(Method::GET, "/Groups?attributes=displayName").send(&svc).await;
+    assert!(body(&resp)["Resources"][0].get("members").is_none());
+    // Leaving out a sub-attribute of members, or asking for the whole Group schema, keeps them.
+    for query in [
+        "excludedAttributes=members.display",
+        "attributes=members.value",
+        "attributes=urn:ietf:params:scim:schemas:core:2.0:Group",
+    ] {
+        let resp = call(Method::GET, &format!("/Groups/{gid}?{query}")).send(&svc).await;
+        assert_eq!(body(&resp)["members"][0]["value"], user["id"], "{query}");
+        let resp = call(Method::GET, &format!("/Groups?{query}")).send(&svc).await;
+        assert_eq!(body(&resp)["Resources"][0]["members"][0]["value"], user["id"], "list, {query}");
+    }
+    // On .search, the URL's excludedAttributes counts as its attributes does (the body has neither).
+    let resp = call(Method::POST, "/Users/.search?excludedAttributes=emails,groups")
+        .json(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 1}))
+        .send(&svc)
+        .await;
+    let first = &body(&resp)["Resources"][0];
+    assert!(first.get("userName").is_some() && first.get("groups").is_none(), "{first}");
+    let resp = call(Method::POST, "/Users/.search?excludedAttributes=userName")
+        .json(&json!({"attributes": ["userName"]}))
+        .send(&svc)
+        .await;
+    assert!(body(&resp)["Resources"][0].get("userName").is_some(), "the body's parameters win");
+}
+
+#[tokio::test]
+async fn routes_methods_and_media_types() {
+    let svc = service();
+    assert_error(&call(Method::GET, "/Nope").send(&svc).await, 404, None);
+    let mut outside = call(Method::GET, "");
+    outside.uri = "/elsewhere/Users".into();
+    assert_error(&outside.send(&svc).await, 404, None);
+    let resp = call(Method::DELETE, "/Users").send(&svc).await;
+    assert_error(&resp, 405, None);
+    assert_eq!(header(&resp, "allow"), Some("GET, POST"));
+    assert_error(&call(Method::POST, "/Schemas").json(&json!({})).send(&svc).await, 405, None);
+    assert_error(&call(Method::GET, "/Users/.search").send(&svc).await, 405, None);
+    assert_error(&call(Method::POST, "/Bulk").json(&json!({})).send(&svc).await, 501, None);
+    let mut text = call(Method::POST, "/Users");
+    text.body = b"{}".to_vec();
+    text.headers.push(("content-type", "text/plain"));
+    assert_error(&text.send(&svc).await, 415, None);
+    let mut charset = call(Method::POST, "/Users");
+    charset.body = br#"{"userName": "cs@x.org"}"#.to_vec();
+    charset.headers.push(("content-type", "application/scim+json; charset=utf-8"));
+    assert_eq!(charset.send(&svc).await.status(), StatusCode::CREATED);
+    let mut bad = call(Method::POST, "/Users");
+    bad.body = b"{nope".to_vec();
+    assert_error(&bad.send(&svc).await, 400, Some("invalidSyntax"));
+    let resp = call(Method::GET, "/ServiceProviderConfig").send(&svc).await;
+    assert_eq!(body(&resp)["etag"]["supported"], true);
+    let resp = call(Method::GET, "/ResourceTypes/Group").send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // RFC 7644 §4: discovery endpoints answer a filter with 403 rather than ignore it.
+    for path in [
+        "/ResourceTypes?filter=name%20eq%20%22Group%22",
+        "/Schemas?filter=id%20eq%20%22x%22",
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User?filter=id%20pr",
+        "/ServiceProviderConfig?FILTER=x",
+    ] {
+        assert_error(&call(Method::GET, path).send(&svc).await, 403, None);
+    }
+    // A write is still 405 first.
+    assert_error(&call(Method::POST, "/Schemas?filter=x").json(&json!({})).send(&svc).await, 405, None);
+}
+
+#[tokio::test]
+async fn limits() {
+    let store = Arc::new(MemoryUserStore::new());
+    let svc = ScimService::new(Provisioning::new(store), Tokens)
+        .with_base_path("/scim/v2/t/{tenant}")
+        .with_max_body_bytes(100)
+        .with_max_filter_length(20);
+    let big = call(Method::POST, "/Users").json(&json!({"userName": "x".repeat(200)}));
+    assert_error(&big.send(&svc).await, 413, None);
+    let long = call(Method::GET, "/Users?filter=userName%20eq%20%22aaaaaaaaaaaaaaaaaaa%22");
+    assert_error(&long.send(&svc).await, 400, Some("invalidFilter"));
+    assert_error(&call(Method::GET, "/Users?startIndex=x").send(&svc).await, 400, Some("invalidValue"));
+}
+
+#[tokio::test]
+async fn default_base_path_and_host_based_locations() {
+    let store = Arc::new(MemoryUserStore::new());
+    let svc = ScimService::new(Provisioning::new(store), Tokens);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/scim/v2/Users")
+        .header("authorization", "Bearer token-b")
+        .header("host", "localhost:9999")
+        .body(br#"{"userName": "h@x.org"}"#.to_vec())
+        .expect("request");
+    let resp = svc.handle(req).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = header(&resp, "location").expect("location");
+    assert!(location.starts_with("http://localhost:9999/scim/v2/Users/"), "{location}");
+}
+
+#[tokio::test]
+async fn root_search_pages_users_then_groups() {
+    let svc = service();
+    for n in 0..3 {
+        create_user(&svc, &format!("s{n}@x.org")).await;
+    }
+    for n in 0..2 {
+        call(Method::POST, "/Groups").json(&json!({"displayName": format!("g{n}")})).send(&svc).await;
+    }
+    let search = |start: i64, count: i64| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "startIndex": start, "count": count});
+    let resp = call(Method::POST, "/.search").json(&search(1, 10)).send(&svc).await;
+    let b = body(&resp);
+    assert_eq!((b["totalResults"].as_u64(), b["itemsPerPage"].as_u64()), (Some(5), Some(5)));
+    let resp = call(Method::POST, "/.search").json(&search(3, 2)).send(&svc).await;
+    let b = body(&resp);
+    assert_eq!(b["itemsPerPage"], 2);
+    assert!(b["Resources"][0].get("userName").is_some() && b["Resources"][1].get("displayName").is_some(), "{b}");
+    let resp = call(Method::POST, "/.search").json(&search(5, 10)).send(&svc).await;
+    let b = body(&resp);
+    assert_eq!(b["itemsPerPage"], 1);
+    assert_eq!(b["Resources"][0]["displayName"], "g1");
+}
+
+/// `POST /.search` with `sortBy` sorts users and groups as one list: resources without the
+/// attribute last when ascending and first when descending, paged after the merge.
+#[tokio::test]
+async fn root_search_sorts_users_and_groups_together() {
+    let svc = service();
+    for (name, display) in [("u-b@x.org", Some("b")), ("u-d@x.org", Some("d")), ("u-none@x.org", None)] {
+        let mut user = json!({"userName": name});
+        if let Some(d) = display {
+            user["displayName"] = json!(d);
+        }
+        assert_eq!(call(Method::POST, "/Users").json(&user).send(&svc).await.status(), StatusCode::CREATED);
+    }
+    for display in ["c", "A"] {
+        call(Method::POST, "/Groups").json(&json!({"displayName": display})).send(&svc).await;
+    }
+    let names = |b: &Value| -> Vec<String> {
+        b["Resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .map(|r| r["displayName"].as_str().map_or_else(|| "-".to_owned(), str::to_owned))
+            .collect()
+    };
+    let search = |extra: Value| {
+        let mut body = json!({"sortBy": "displayName", "attributes": ["displayName"]});
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let b = body(&call(Method::POST, "/.search").json(&search(json!({}))).send(&svc).await);
+    assert_eq!(names(&b), ["A", "b", "c", "d", "-"]);
+    assert_eq!(b["totalResults"], 5);
+    let b = body(&call(Method::POST, "/.search").json(&search(json!({"sortOrder": "descending"}))).send(&svc).await);
+    assert_eq!(names(&b), ["-", "d", "c", "b", "A"]);
+    let b = body(&call(Method::POST, "/.search").json(&search(json!({"startIndex": 2, "count": 2}))).send(&svc).await);
+    assert_eq!((names(&b), b["startIndex"].clone()), (vec!["b".to_owned(), "c".to_owned()], json!(2)));
+    let resp = call(Method::POST, "/.search").json(&search(json!({"startIndex": 990, "count": 20}))).send(&svc).await;
+    assert_error(&resp, 400, Some("invalidValue"));
+}
+
+/// A credential store that cannot answer is `503` with `Retry-After`, not `401`: Entra and
+/// Okta retry a 503, while a 401 reads as wrong credentials.
+#[tokio::test]
+async fn credential_store_outage_is_503_with_retry_after() {
+    let svc = service();
+    let mut outage = call(Method::GET, "/Users");
+    outage.token = Some("token-outage");
+    let resp = outage.send(&svc).await;
+    assert_error(&resp, 503, None);
+    assert_eq!(header(&resp, "retry-after"), Some("7"));
+    assert_eq!(header(&resp, "www-authenticate"), None);
+    let mut head = call(Method::POST, "/Users");
+    head.token = Some("token-outage");
+    let refused = svc.admit(&head.request().into_parts().0).await.expect_err("store down");
+    assert_error(&refused, 503, None);
+    assert_eq!(header(&refused, "retry-after"), Some("7"));
+}
+
+/// `admit` authenticates from the head alone; `handle_admitted` does not authenticate again,
+/// except for a request with another path than the admitted one.
+#[tokio::test]
+async fn admit_then_handle_admitted() {
+    let svc = service();
+    let (head, _) = call(Method::POST, "/Users").json(&json!({})).request().into_parts();
+    let mut no_token = call(Method::POST, "/Users");
+    no_token.token = None;
+    let (no_token, _) = no_token.request().into_parts();
+    let refused = svc.admit(&no_token).await.expect_err("no token");
+    assert_error(&refused, 401, None);
+    assert!(header(&refused, "www-authenticate").is_some());
+    let mut wrong_tenant = call(Method::GET, "/Users");
+    wrong_tenant.uri = "/scim/v2/t/b/Users".into();
+    assert_error(&svc.admit(&wrong_tenant.request().into_parts().0).await.expect_err("A's token, B's URL"), 401, None);
+    let mut outside = call(Method::GET, "");
+    outside.uri = "/elsewhere".into();
+    assert_error(&svc.admit(&outside.request().into_parts().0).await.expect_err("outside"), 404, None);
+
+    let admitted = svc.admit(&head).await.expect("token A");
+    assert_eq!(admitted.tenant().as_str(), "a");
+    // The admitted request is not authenticated again: served even with its token gone.
+    let mut same = call(Method::POST, "/Users").json(&json!({"userName": "ad@x.org"}));
+    same.token = None;
+    let created = svc.handle_admitted(admitted, same.request()).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    // Admitted for POST /Users, used for another path or method without a token:
+    // authenticated again, refused.
+    for (method, path) in [(Method::GET, "/Groups"), (Method::GET, "/Users")] {
+        let admitted = svc.admit(&head).await.expect("token A");
+        let mut other = call(method, path);
+        other.token = None;
+        assert_error(&svc.handle_admitted(admitted, other.request()).await, 401, None);
+    }
+}

@@ -1,0 +1,145 @@
+//! Groups: create, read, replace, patch (member changes without rewriting the group), delete,
+//! list.
+
+use super::Provisioning;
+use super::list::{ListRequest, list_query};
+use super::write::{MAX_RETRIES, check_if_match, conflict_exhausted, new_id, stored_len};
+use crate::{Group, Page, PatchOp, ScimError, StoreError, TenantId, Version, urn};
+use serde_json::{Map, Value};
+
+impl Provisioning {
+    fn build_group(&self, id: &str, attrs: Map<String, Value>, existing: Option<&Group>) -> Group {
+        let now = self.clock.now();
+        let mut group = Group::from_json(Value::Object(attrs));
+        group.set_id(id);
+        match existing.and_then(Group::meta) {
+            Some(m) => group.set_created(m.created),
+            None => group.set_created(now),
+        }
+        group.set_last_modified(now);
+        group
+    }
+
+    /// Creates a group (`POST /Groups`).
+    ///
+    /// # Errors
+    /// `400` invalid body, `409 uniqueness` for a taken `displayName`.
+    pub async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
+        let attrs = self.registry.validate("Group", body, None)?;
+        let group = self.build_group(&new_id()?, attrs, None);
+        self.check_size("group", group.as_object(), || None)?;
+        Ok(self.group_store().create(tenant, group).await?)
+    }
+
+    /// Reads a group, with its members when `include_members`.
+    ///
+    /// # Errors
+    /// `404` unknown group.
+    pub async fn get_group(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, ScimError> {
+        Ok(self.group_store().get(tenant, id, include_members).await?)
+    }
+
+    async fn update_group<F>(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        mut compute: F,
+    ) -> Result<Group, ScimError>
+    where
+        F: FnMut(&Self, &Group) -> Result<Option<Group>, ScimError> + Send,
+    {
+        for _ in 0..MAX_RETRIES {
+            let existing = self.group_store().get(tenant, id, true).await?;
+            check_if_match(if_match, existing.version().as_ref())?;
+            let Some(next) = compute(self, &existing)? else { return Ok(existing) };
+            if existing.same_client_part(next.as_object()) {
+                return Ok(existing);
+            }
+            self.check_size("group", next.as_object(), || Some(stored_len(existing.as_object())))?;
+            let read = existing.version();
+            match self.group_store().replace(tenant, next, read.as_ref()).await {
+                Ok(stored) => return Ok(stored),
+                Err(StoreError::PreconditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(conflict_exhausted())
+    }
+
+    /// Replaces a group, members included (`PUT /Groups/{id}`).
+    ///
+    /// # Errors
+    /// As [`Provisioning::replace_user`].
+    pub async fn replace_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Group, ScimError> {
+        self.update_group(tenant, id, if_match, |svc, existing| {
+            let attrs = svc.registry.validate("Group", body, Some(existing.as_json()))?;
+            Ok(Some(svc.build_group(id, attrs, Some(existing))))
+        })
+        .await
+    }
+
+    /// Patches a group (`PATCH /Groups/{id}`); see [Writes](Self#writes) for member changes.
+    ///
+    /// # Errors
+    /// As [`Provisioning::patch_user`].
+    pub async fn patch_group(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<Group, ScimError> {
+        let op = PatchOp::from_json(body)?;
+        if let Some(mut change) = op.member_change() {
+            let registry = &self.registry;
+            let def = registry.schema(urn::GROUP).and_then(|s| s.attribute("members"));
+            if let Some(def) = def {
+                if !change.add.is_empty() {
+                    let canonical = registry.canonicalize_value(def, &Value::Array(change.add))?;
+                    change.add = match canonical {
+                        Value::Array(items) => items,
+                        Value::Null => Vec::new(),
+                        other => vec![other],
+                    };
+                }
+            }
+            let now = self.clock.now();
+            self.group_store().modify_members(tenant, id, &change, now, if_match).await?;
+            return Ok(self.group_store().get(tenant, id, false).await?);
+        }
+        self.update_group(tenant, id, if_match, |svc, existing| {
+            let registry = &svc.registry;
+            let mut doc = existing.as_object().clone();
+            if !op.apply(registry, "Group", &mut doc)? {
+                return Ok(None);
+            }
+            let attrs = registry.validate_owned("Group", Value::Object(doc), Some(existing.as_json()))?;
+            Ok(Some(svc.build_group(id, attrs, Some(existing))))
+        })
+        .await
+    }
+
+    /// Deletes a group at once.
+    ///
+    /// # Errors
+    /// `404` unknown group, `412` stale `if_match`.
+    pub async fn delete_group(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
+        Ok(self.group_store().delete(tenant, id, if_match).await?)
+    }
+
+    /// Lists groups (`GET /Groups`).
+    ///
+    /// # Errors
+    /// As [`Provisioning::list_users`].
+    pub async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
+        let query = list_query(&self.registry, "Group", request, self.max_results)?;
+        Ok(self.group_store().list(tenant, &query).await?)
+    }
+}

@@ -1,0 +1,233 @@
+//! Users: create, read, replace, patch, delete, list, accept invitations, purge.
+
+use super::Provisioning;
+use super::events::LifecycleEvent;
+use super::list::{ListRequest, list_query};
+use super::write::{MAX_RETRIES, add_schema, check_if_match, conflict_exhausted, lifecycle_of, new_id, stored_len};
+use crate::lifecycle::{Lifecycle, UserStatus};
+use crate::{Page, PatchOp, ScimError, StoreError, TenantId, User, Version, urn};
+use http::StatusCode;
+use serde_json::{Map, Value};
+
+impl Provisioning {
+    /// Builds the stored user from validated client attributes, the previous version (if any)
+    /// and the requested `active`.
+    fn build_user(
+        &self,
+        id: &str,
+        mut attrs: Map<String, Value>,
+        existing: Option<&User>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> User {
+        let before = existing.map(lifecycle_of).unwrap_or_default();
+        let active = attrs.get("active").and_then(Value::as_bool).or(existing.map(User::active)).unwrap_or(true);
+        attrs.insert("active".into(), Value::Bool(active));
+        add_schema(&mut attrs, urn::LIFECYCLE_USER);
+        let lifecycle = match existing {
+            Some(_) => before.with_active(active, now, self.retention),
+            None => Lifecycle::created(active, now, self.retention),
+        };
+        if let Some(meta) = existing.and_then(|e| e.attribute_json("meta")) {
+            attrs.insert("meta".into(), meta);
+        }
+        let mut user = User::from_json(Value::Object(attrs));
+        user.set_id(id);
+        match existing.and_then(User::meta) {
+            Some(m) => user.set_created(m.created),
+            None => user.set_created(now),
+        }
+        user.set_last_modified(now);
+        user.set_lifecycle(&lifecycle);
+        user
+    }
+
+    /// Creates a user (`POST /Users`).
+    ///
+    /// # Errors
+    /// `400` for an invalid body (see [`SchemaRegistry::validate`](crate::SchemaRegistry::validate)), `409 uniqueness` for a
+    /// taken `userName`, `500` for a store failure.
+    pub async fn create_user(&self, tenant: &TenantId, body: &Value) -> Result<User, ScimError> {
+        let attrs = self.registry.validate("User", body, None)?;
+        let now = self.clock.now();
+        let user = self.build_user(&new_id()?, attrs, None, now);
+        self.check_size("user", user.as_object(), || None)?;
+        let stored = self.user_store().create(tenant, user).await?;
+        let event = if stored.lifecycle().status == UserStatus::Suspended {
+            LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
+        } else {
+            LifecycleEvent::Invited { tenant: tenant.clone(), user: stored.clone() }
+        };
+        self.emit(&event);
+        Ok(stored)
+    }
+
+    /// Reads a user, suspended ones included.
+    ///
+    /// # Errors
+    /// `404` for an unknown, deleted or purged user.
+    pub async fn get_user(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
+        let user = self.user_store().get(tenant, id).await?;
+        if user.lifecycle().is_expired(self.clock.now()) {
+            match self.user_store().delete(tenant, id, user.version().as_ref()).await {
+                Ok(()) => self.emit(&LifecycleEvent::Purged { tenant: tenant.clone(), user }),
+                Err(StoreError::NotFound | StoreError::PreconditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+            return Err(StoreError::NotFound.into());
+        }
+        Ok(user)
+    }
+
+    /// Read, compute, replace conditional on the version read; retried from the read when
+    /// another writer won. The client's `If-Match` is checked against each read (`*` only asks
+    /// that the user exists), so the write itself is always conditional and never loses an
+    /// update, whatever the client sent.
+    async fn update_user<F>(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        mut compute: F,
+    ) -> Result<User, ScimError>
+    where
+        F: FnMut(&Self, &User) -> Result<Option<User>, ScimError> + Send,
+    {
+        for _ in 0..MAX_RETRIES {
+            let existing = self.get_user(tenant, id).await?;
+            check_if_match(if_match, existing.version().as_ref())?;
+            let Some(next) = compute(self, &existing)? else { return Ok(existing) };
+            if existing.same_client_part(next.as_object()) {
+                return Ok(existing);
+            }
+            self.check_size("user", next.as_object(), || Some(stored_len(existing.as_object())))?;
+            let read = existing.version();
+            match self.user_store().replace(tenant, next, read.as_ref()).await {
+                Ok(stored) => {
+                    self.transition_event(tenant, &lifecycle_of(&existing), &stored);
+                    return Ok(stored);
+                }
+                // Another writer won since the read: read again. A client's `If-Match` is
+                // checked against that read, so a stale one ends as `412` there.
+                Err(StoreError::PreconditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(conflict_exhausted())
+    }
+
+    /// Replaces a user (`PUT /Users/{id}`).
+    ///
+    /// # Errors
+    /// `404` unknown user, `400` invalid body or immutable change, `409` taken `userName`,
+    /// `412` when `if_match` is stale.
+    pub async fn replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<User, ScimError> {
+        self.update_user(tenant, id, if_match, |svc, existing| {
+            let attrs = svc.registry.validate("User", body, svc.existing_for_validation("User", existing))?;
+            Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
+        })
+        .await
+    }
+
+    /// Patches a user (`PATCH /Users/{id}`).
+    ///
+    /// # Errors
+    /// `400` (`invalidSyntax`, `invalidPath`, `noTarget`, `mutability`, `invalidValue`) for a
+    /// bad request, `404` unknown user, `409` taken `userName`, `412` stale `if_match`.
+    pub async fn patch_user(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        body: &Value,
+        if_match: Option<&Version>,
+    ) -> Result<User, ScimError> {
+        let op = PatchOp::from_json(body)?;
+        self.update_user(tenant, id, if_match, |svc, existing| {
+            let registry = &svc.registry;
+            // Copied from the stored form: the stored document is not turned into JSON as well.
+            let mut doc = match existing.to_json() {
+                Value::Object(doc) => doc,
+                _ => Map::new(),
+            };
+            doc.remove("groups");
+            if !op.apply(registry, "User", &mut doc)? {
+                return Ok(None);
+            }
+            let attrs =
+                registry.validate_owned("User", Value::Object(doc), svc.existing_for_validation("User", existing))?;
+            Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
+        })
+        .await
+    }
+
+    /// Deletes a user at once (`DELETE /Users/{id}`), removing it from every group.
+    ///
+    /// # Errors
+    /// `404` unknown user, `412` stale `if_match`.
+    pub async fn delete_user(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
+        self.user_store().delete(tenant, id, if_match).await?;
+        self.emit(&LifecycleEvent::Deleted { tenant: tenant.clone(), user_id: id.to_owned() });
+        Ok(())
+    }
+
+    /// Lists users (`GET /Users`).
+    ///
+    /// # Errors
+    /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
+    /// bad `sortBy`/`sortOrder`.
+    pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
+        let query = list_query(&self.registry, "User", request, self.max_results)?;
+        Ok(self.user_store().list(tenant, &query).await?)
+    }
+
+    /// Records that the person accepted the invitation: `pending` becomes `active`
+    /// ([`LifecycleEvent::Activated`]); an `active` user is returned as it is.
+    ///
+    /// # Errors
+    /// `409` for a suspended user (restore it with `active: true` first), `404` unknown user.
+    pub async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
+        self.update_user(tenant, id, None, |svc, existing| {
+            let now = svc.clock.now();
+            let before = lifecycle_of(existing);
+            let lifecycle = before.accept_invitation(now).map_err(|()| {
+                ScimError::new(
+                    StatusCode::CONFLICT,
+                    None,
+                    "the user is suspended and cannot accept the invitation until it is restored (active=true)",
+                )
+            })?;
+            if lifecycle == before {
+                return Ok(None);
+            }
+            let mut next = existing.clone();
+            next.as_object_mut().remove("groups");
+            next.set_lifecycle(&lifecycle);
+            next.set_last_modified(now);
+            Ok(Some(next))
+        })
+        .await
+    }
+
+    /// Removes every suspended user whose `purge_at` has come, in every tenant, reporting
+    /// [`LifecycleEvent::Purged`] for each; returns how many.
+    ///
+    /// Nothing calls it by itself: run it periodically (every minute is plenty), or suspended
+    /// users nobody reads stay for ever. With the feature `tokio`,
+    /// `Provisioning::spawn_purge(interval)` (or a `PurgeTask`) runs it on the host's tokio
+    /// runtime; see the crate documentation.
+    ///
+    /// # Errors
+    /// `500` for a store failure.
+    pub async fn purge_expired(&self) -> Result<usize, ScimError> {
+        let purged = self.user_store().purge_expired(self.clock.now()).await?;
+        for (tenant, user) in &purged {
+            self.emit(&LifecycleEvent::Purged { tenant: tenant.clone(), user: user.clone() });
+        }
+        Ok(purged.len())
+    }
+}

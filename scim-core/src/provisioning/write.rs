@@ -1,0 +1,179 @@
+//! What every write of the service shares: the `If-Match` check, the retry bound, the size
+//! bound, the lifecycle events, ids.
+
+use super::Provisioning;
+use super::events::{LifecycleEvent, deliver};
+use crate::lifecycle::{Lifecycle, UserStatus};
+use crate::{ScimError, StoreError, TenantId, User, Version, urn};
+use http::StatusCode;
+use serde_json::{Map, Value};
+
+/// How many times a write without a client `If-Match` is retried after losing a race.
+pub(super) const MAX_RETRIES: usize = 32;
+
+pub(super) fn conflict_exhausted() -> ScimError {
+    ScimError::new(
+        StatusCode::CONFLICT,
+        None,
+        "the resource kept changing concurrently; the change was not applied, try again",
+    )
+}
+
+pub(super) fn check_if_match(if_match: Option<&Version>, current: Option<&Version>) -> Result<(), ScimError> {
+    match (if_match, current) {
+        (Some(want), Some(cur)) if !want.matches(cur) => Err(StoreError::PreconditionFailed.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The stored lifecycle of `user`, with `invited_at` filled in for users stored before it
+/// existed: such a user was invited when it was created, unless it was created suspended
+/// (suspended at its creation time and never activated), so restoring it does not invite a
+/// person who already has an invitation or an account.
+pub(super) fn lifecycle_of(user: &User) -> Lifecycle {
+    let mut lifecycle = user.lifecycle();
+    if lifecycle.invited_at.is_none() {
+        if let Some(created) = user.meta().map(|m| m.created) {
+            let created_suspended = lifecycle.activated_at.is_none()
+                && lifecycle.status == UserStatus::Suspended
+                && lifecycle.suspended_at == Some(created);
+            if !created_suspended {
+                lifecycle.invited_at = Some(created);
+            }
+        }
+    }
+    lifecycle
+}
+
+/// The length of the client's part of `doc` as compact JSON, counted without building it.
+/// Left out: a group's `members` (stored one by one, bounded by the body cap and the count of
+/// users), a user's derived `groups`, and what the server writes (`meta`, the lifecycle
+/// extension), so a change of state never counts toward the bound.
+pub(super) fn stored_len(doc: &Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    for (k, v) in doc {
+        if matches!(k.as_str(), "members" | "groups" | "meta") || k == urn::LIFECYCLE_USER {
+            continue;
+        }
+        // Writing to a counter cannot fail; a value that would not serialize counts as empty.
+        let _ = serde_json::to_writer(&mut count, k);
+        let _ = serde_json::to_writer(&mut count, v);
+        count.0 += 2;
+    }
+    count.0
+}
+
+/// A random UUID v4 in its 8-4-4-4-12 form.
+pub(super) fn new_id() -> Result<String, ScimError> {
+    // From the operating system's random source; when it fails the request gets a 500 (the
+    // `uuid` crate's own `new_v4` would panic instead).
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| ScimError::internal())?;
+    Ok(uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string())
+}
+
+/// Adds `schema` to the document's `schemas` unless it is there (in any case).
+pub(super) fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
+    let schemas = doc.entry("schemas").or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = schemas {
+        if !list.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(schema))) {
+            list.push(Value::String(schema.to_owned()));
+        }
+    }
+}
+
+impl Provisioning {
+    /// The stored user a replace's validation reads, if it reads one.
+    pub(super) fn existing_for_validation<'u>(&self, resource_type: &str, existing: &'u User) -> Option<&'u Value> {
+        self.registry.replace_reads_existing(resource_type).then(|| existing.as_json())
+    }
+
+    /// `400 invalidValue` when a resource to store is larger than the configured bound, unless
+    /// it replaces a stored one about as large (stored before the bound, or under a larger
+    /// one): a client must be able to deactivate or shrink it, and the service's own changes
+    /// (`active`, the lifecycle schema in `schemas`) may add a few bytes.
+    /// `existing` is asked only for a resource over the bound: reading a stored user's
+    /// document as JSON is not free.
+    pub(super) fn check_size(
+        &self,
+        kind: &str,
+        doc: &Map<String, Value>,
+        existing: impl FnOnce() -> Option<usize>,
+    ) -> Result<(), ScimError> {
+        const SLACK: usize = 256;
+        let len = stored_len(doc);
+        if len > self.max_resource_bytes && existing().is_none_or(|e| e + SLACK < len) {
+            return Err(ScimError::invalid_value(format!(
+                "the {kind} would take {len} bytes, more than the {} this service stores per resource",
+                self.max_resource_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn emit(&self, event: &LifecycleEvent) {
+        deliver(self.events.as_deref(), event);
+    }
+
+    /// The events for a lifecycle change stored in `user`, if any: a restore of a user never
+    /// invited (created suspended) is `Restored`, then `Invited`.
+    pub(super) fn transition_event(&self, tenant: &TenantId, before: &Lifecycle, user: &User) {
+        let after = user.lifecycle();
+        let event = |make: fn(TenantId, User) -> LifecycleEvent| make(tenant.clone(), user.clone());
+        match (before.status, after.status) {
+            (UserStatus::Pending | UserStatus::Active, UserStatus::Suspended) => {
+                self.emit(&event(|tenant, user| LifecycleEvent::Suspended { tenant, user }));
+            }
+            (UserStatus::Suspended, UserStatus::Pending | UserStatus::Active) => {
+                self.emit(&event(|tenant, user| LifecycleEvent::Restored { tenant, user }));
+                if before.invited_at.is_none() && after.invited_at.is_some() {
+                    self.emit(&event(|tenant, user| LifecycleEvent::Invited { tenant, user }));
+                }
+            }
+            (UserStatus::Pending, UserStatus::Active) => {
+                self.emit(&event(|tenant, user| LifecycleEvent::Activated { tenant, user }));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::User;
+    use scim_query::CompactValue;
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+
+    #[test]
+    fn client_part_ignores_meta_and_groups_only() {
+        let a = json!({"userName": "a", "meta": {"version": "1"}, "groups": [{"value": "g"}]});
+        let b = json!({"userName": "a", "meta": {"version": "2"}});
+        let c = json!({"userName": "b", "meta": {"version": "1"}});
+        let d = json!({"userName": "a", "title": "x"});
+        // The stored user as JSON and in the compact form a store keeps.
+        let forms = |v: &Value| [User::from_json(v.clone()), User::from_compact(Arc::new(CompactValue::from(v)))];
+        let map = |v: &Value| v.as_object().cloned().unwrap_or_default();
+        for existing in forms(&a) {
+            assert!(existing.same_client_part(&map(&b)));
+            assert!(!existing.same_client_part(&map(&c)));
+            assert!(!existing.same_client_part(&map(&d)));
+        }
+        for existing in forms(&b) {
+            assert!(existing.same_client_part(&map(&a)));
+        }
+        for existing in forms(&d) {
+            assert!(!existing.same_client_part(&map(&a)));
+        }
+    }
+}
