@@ -1,7 +1,6 @@
 //! One tenant's data and its indexes.
 
-use crate::index::{CreationOrder, IdMap, KeyIndex};
-use crate::query::Indexed;
+use crate::index::{CreationOrder, IdMap, Ids, KeyIndex};
 use chrono::{DateTime, Utc};
 use scim_core::store::{derived_group, distinct_members};
 use scim_core::{Group, StoreError, User, UserStatus, Version};
@@ -159,53 +158,6 @@ pub(crate) fn purge_time(user: &User) -> Option<DateTime<Utc>> {
     if lc.status == UserStatus::Suspended { lc.purge_at } else { None }
 }
 
-/// The ids under one key of a non-unique index (`externalId`): almost always one, kept without
-/// a vector of its own.
-#[derive(Debug)]
-pub(crate) enum Ids {
-    One(Arc<str>),
-    Many(Vec<Arc<str>>),
-}
-
-impl Ids {
-    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Arc<str>> {
-        match self {
-            Self::One(id) => std::slice::from_ref(id).iter(),
-            Self::Many(ids) => ids.iter(),
-        }
-    }
-
-    /// The first id (every key in an index has at least one).
-    pub(crate) fn first(&self) -> Option<&Arc<str>> {
-        self.iter().next()
-    }
-
-    pub(crate) fn push(&mut self, id: Arc<str>) {
-        match self {
-            Self::One(first) => *self = Self::Many(vec![Arc::clone(first), id]),
-            Self::Many(ids) => ids.push(id),
-        }
-    }
-
-    /// Removes `id`; whether none is left.
-    pub(crate) fn remove(&mut self, id: &str) -> bool {
-        match self {
-            Self::One(only) => **only == *id,
-            Self::Many(ids) => {
-                ids.retain(|x| &**x != id);
-                match ids.as_slice() {
-                    [] => true,
-                    [only] => {
-                        *self = Self::One(Arc::clone(only));
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        }
-    }
-}
-
 /// Drops the holes of `order` once there are enough of them, giving each record of `recs` its
 /// new position (`seq` picks the field that holds it).
 fn compact_order<R>(order: &mut CreationOrder, recs: &mut IdMap<R>, seq: fn(&mut R) -> &mut u64) {
@@ -216,21 +168,6 @@ fn compact_order<R>(order: &mut CreationOrder, recs: &mut IdMap<R>, seq: fn(&mut
             }
         });
     }
-}
-
-/// The ids under `key` in the name or `externalId` index that `which` picks.
-fn candidates_in<'a>(
-    names: &'a KeyIndex,
-    external_ids: &'a KeyIndex,
-    which: Indexed,
-    key: &str,
-) -> impl Iterator<Item = &'a Arc<str>> {
-    let index = match which {
-        Indexed::Name => Some(names),
-        Indexed::ExternalId => Some(external_ids),
-        Indexed::Id => None,
-    };
-    index.into_iter().flat_map(move |index| index.candidates(key))
 }
 
 /// The attribute `attr` of stored user `id` (what the user indexes are keyed by).
@@ -269,18 +206,6 @@ fn take_members(group: &mut Group, exists: impl Fn(&str) -> bool) -> (Vec<Value>
 impl Tenant {
     pub(crate) fn is_empty(&self) -> bool {
         self.users.is_empty() && self.groups.is_empty()
-    }
-
-    /// The users filed under folded `key` in the `userName` or `externalId` index, and rarely
-    /// others (see [`KeyIndex::candidates`]).
-    pub(crate) fn user_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
-        candidates_in(&self.user_names, &self.external_ids, which, key)
-    }
-
-    /// The groups filed under folded `key` in the `displayName` or `externalId` index, and
-    /// rarely others.
-    pub(crate) fn group_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
-        candidates_in(&self.group_names, &self.group_external_ids, which, key)
     }
 
     // ---- users ----
