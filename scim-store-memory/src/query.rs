@@ -1,7 +1,8 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
 use crate::index::{CreationOrder, IdMap, KeyIndex};
-use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, group_view};
+use crate::tenant::groups::group_view;
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec};
 use scim_core::store::sort_then_page;
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue};
