@@ -1,6 +1,6 @@
 //! Resolved attribute paths and their allocation-free traversal of a document.
 
-use super::json::{Json, Scalar};
+use super::document::{Json, Scalar};
 use super::key::Key;
 
 /// One step of a resolved path.

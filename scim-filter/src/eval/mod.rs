@@ -2,7 +2,7 @@
 //! allocating.
 //!
 //! Split by concern, each module importing only those listed before it: [`key`] looks one
-//! attribute name up in an object, [`json`] abstracts over the two document forms,
+//! attribute name up in an object, [`document`] abstracts over the two document forms,
 //! [`access`] walks a resolved path through a document, [`string`], [`number`], [`datetime`]
 //! implement the per-type comparisons, and [`compare`] prepares one comparison for its
 //! attribute type.
@@ -10,7 +10,7 @@
 mod access;
 mod compare;
 mod datetime;
-mod json;
+mod document;
 mod key;
 mod number;
 mod string;
@@ -19,7 +19,7 @@ use crate::compact::{CompactObject, CompactValue};
 use crate::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompValue, CompareOp, EvalError, Filter};
 use access::{Access, Step, is_present};
 use compare::{Cmp, Prepared};
-use json::Json;
+use document::Json;
 use key::Key;
 use serde_json::{Map, Value};
 
