@@ -1,7 +1,7 @@
 //! One tenant's state: its records and every index over them, and the helpers its writes
-//! share. The writes themselves are in the submodules, each above this one: [`users`] and
-//! [`groups`] (records and their writes), built on [`members`] (group memberships) and
-//! [`folding`] (index keys).
+//! share. The writes are in the submodules, which build on this one: [`folding`] (index keys)
+//! and [`members`] (group memberships) below [`users`] and [`groups`] (each kind's records as
+//! handed out, and its writes).
 
 mod folding;
 pub(crate) mod groups;
