@@ -1,7 +1,11 @@
-//! [`KeyIndex`]: a case-insensitive index from a string attribute (`userName`, `externalId`,
-//! group `displayName`) to the ids of the records holding it, that keeps no copy of the keys.
+//! The index tables a tenant keeps, below everything else in the crate:
+//!
+//! - [`KeyIndex`]: a case-insensitive index from a string attribute (`userName`, `externalId`,
+//!   group `displayName`) to the ids of the records holding it ([`Ids`]), that keeps no copy
+//!   of the keys;
+//! - [`IdMap`]: records by id, each entry keeping its id's hash;
+//! - [`CreationOrder`]: resources in creation order, for listing.
 
-use crate::tenant::Ids;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use scim_query::fold::folds_to;
@@ -110,6 +114,53 @@ impl KeyIndex {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.table.len()
+    }
+}
+
+/// The ids under one key of a non-unique index (`externalId`): almost always one, kept without
+/// a vector of its own.
+#[derive(Debug)]
+pub(crate) enum Ids {
+    One(Arc<str>),
+    Many(Vec<Arc<str>>),
+}
+
+impl Ids {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Arc<str>> {
+        match self {
+            Self::One(id) => std::slice::from_ref(id).iter(),
+            Self::Many(ids) => ids.iter(),
+        }
+    }
+
+    /// The first id (every key in an index has at least one).
+    pub(crate) fn first(&self) -> Option<&Arc<str>> {
+        self.iter().next()
+    }
+
+    pub(crate) fn push(&mut self, id: Arc<str>) {
+        match self {
+            Self::One(first) => *self = Self::Many(vec![Arc::clone(first), id]),
+            Self::Many(ids) => ids.push(id),
+        }
+    }
+
+    /// Removes `id`; whether none is left.
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
+        match self {
+            Self::One(only) => **only == *id,
+            Self::Many(ids) => {
+                ids.retain(|x| &**x != id);
+                match ids.as_slice() {
+                    [] => true,
+                    [only] => {
+                        *self = Self::One(Arc::clone(only));
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
     }
 }
 

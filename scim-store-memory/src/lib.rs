@@ -229,7 +229,7 @@ impl UserStore for MemoryUserStore {
     async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
-        let (out, tenant::PurgeMove { old, new }) = t.replace_user(user, if_match)?;
+        let (out, tenant::users::PurgeMove { old, new }) = t.replace_user(user, if_match)?;
         if old != new {
             if let Some(id) = out.id() {
                 let id: Arc<str> = Arc::from(id);
@@ -311,7 +311,7 @@ impl GroupStore for MemoryUserStore {
         let state = self.read();
         let t = state.tenants.get(tenant).ok_or(StoreError::NotFound)?;
         let rec = t.groups.get(id).ok_or(StoreError::NotFound)?;
-        Ok(tenant::group_view(rec, include_members))
+        Ok(tenant::groups::group_view(rec, include_members))
     }
 
     async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {

@@ -1,7 +1,8 @@
 //! Answering `list`: index lookups for equality filters, ordered scans for the rest.
 
-use crate::index::{CreationOrder, IdMap};
-use crate::tenant::{GroupRec, PageHint, Tenant, UserRec, group_view};
+use crate::index::{CreationOrder, IdMap, KeyIndex};
+use crate::tenant::groups::group_view;
+use crate::tenant::{GroupRec, PageHint, Tenant, UserRec};
 use scim_core::store::sort_then_page;
 use scim_core::{Group, ListQuery, Page, User, urn};
 use scim_core::{SortKey, SortValue};
@@ -16,6 +17,35 @@ pub(crate) enum Indexed {
     Id,
     Name,
     ExternalId,
+}
+
+/// The ids under `key` in the name or `externalId` index that `which` picks.
+fn candidates_in<'a>(
+    names: &'a KeyIndex,
+    external_ids: &'a KeyIndex,
+    which: Indexed,
+    key: &str,
+) -> impl Iterator<Item = &'a Arc<str>> {
+    let index = match which {
+        Indexed::Name => Some(names),
+        Indexed::ExternalId => Some(external_ids),
+        Indexed::Id => None,
+    };
+    index.into_iter().flat_map(move |index| index.candidates(key))
+}
+
+impl Tenant {
+    /// The users filed under folded `key` in the `userName` or `externalId` index, and rarely
+    /// others (see [`KeyIndex::candidates`]).
+    pub(crate) fn user_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
+        candidates_in(&self.user_names, &self.external_ids, which, key)
+    }
+
+    /// The groups filed under folded `key` in the `displayName` or `externalId` index, and
+    /// rarely others.
+    pub(crate) fn group_candidates(&self, which: Indexed, key: &str) -> impl Iterator<Item = &Arc<str>> {
+        candidates_in(&self.group_names, &self.group_external_ids, which, key)
+    }
 }
 
 /// Whether `path` names the top-level attribute `name` of the core schema `core_urn`.

@@ -1,8 +1,8 @@
 //! One comparison (`attrPath op value`), prepared at compile time for the attribute's type.
 
-use super::access::Key;
 use super::datetime::{Instant, parse_instant};
-use super::json::{Json, Scalar};
+use super::document::{Json, Scalar};
+use super::key::Key;
 use super::number;
 use super::string::{lower, str_op};
 use crate::{AttrFacts, AttrPath, AttrType, CompValue, CompareOp, EvalError};

@@ -1,22 +1,26 @@
 //! Compiled evaluation: paths and facts are resolved once, then resources are tested without
 //! allocating.
 //!
-//! Split by concern: [`access`] walks the JSON document, [`compare`] prepares one comparison
-//! for its attribute type, and [`string`], [`number`], [`datetime`] implement the per-type
-//! comparisons.
+//! Split by concern, each module importing only those listed before it: [`key`] looks one
+//! attribute name up in an object, [`document`] abstracts over the two document forms,
+//! [`access`] walks a resolved path through a document, [`string`], [`number`], [`datetime`]
+//! implement the per-type comparisons, and [`compare`] prepares one comparison for its
+//! attribute type.
 
 mod access;
 mod compare;
 mod datetime;
-mod json;
+mod document;
+mod key;
 mod number;
 mod string;
 
 use crate::compact::{CompactObject, CompactValue};
 use crate::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompValue, CompareOp, EvalError, Filter};
-use access::{Access, Key, Step, is_present};
+use access::{Access, Step, is_present};
 use compare::{Cmp, Prepared};
-use json::Json;
+use document::Json;
+use key::Key;
 use serde_json::{Map, Value};
 
 /// A filter with its attribute paths and facts resolved once, ready to test many resources.

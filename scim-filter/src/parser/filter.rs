@@ -1,7 +1,7 @@
 //! The logical layers: `or := and ("or" and)*`, `and := unary ("and" unary)*`,
 //! `unary := "not" "(" or ")" | "(" or ")" | valuePath | attrExp`; and PATCH paths.
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::error::{PError, PResult, closing, cut_err, cut_in_context, skip_ws, ws0};
 use super::path::{RawPath, attr_name, attr_path, is_name_byte, raw_attr_path};
 use super::value::comp_value;

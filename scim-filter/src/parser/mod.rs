@@ -1,6 +1,7 @@
 //! The nom grammar of filters (RFC 7644 §3.4.2.2) and PATCH paths (RFC 7644 §3.5.2).
 //!
-//! Layout: [`error`] holds the private nom error type, [`path`] attribute paths, [`value`]
+//! Layout: [`error`] holds the private nom error type, [`ctx`] the state threaded through the
+//! productions, [`path`] attribute paths, [`value`]
 //! comparison literals, [`filter`] the logical layers (`or` / `and` / unary). [`fast`] is a
 //! hand-written shortcut for the commonest filter shape (a single comparison), tried before the
 //! grammar and checked against it by differential tests.
@@ -11,6 +12,7 @@
 //! own stack slot, and the frame of `or_expr`, paid once per nesting level, would outgrow small
 //! thread stacks.
 
+mod ctx;
 mod error;
 mod fast;
 mod filter;
@@ -18,44 +20,10 @@ mod path;
 mod value;
 
 use crate::{Filter, ParseError, ParseOptions, PatchPath};
+use ctx::Ctx;
 use error::{PError, PResult};
 use nom::Parser;
 use nom::sequence::preceded;
-
-/// Parser state threaded through the recursive productions.
-///
-/// Eight bytes, so that it travels in one register through the (partly recursive, not
-/// inlined) productions instead of through memory.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Ctx {
-    /// How many more levels of `(`, `not (` or `[` may be opened.
-    remaining_depth: u32,
-    /// Whether unquoted bare words are accepted as string values.
-    bare_values: bool,
-    /// Whether we are inside the brackets of a value path (which may not nest).
-    in_value_path: bool,
-}
-
-impl Ctx {
-    fn new(options: &ParseOptions) -> Self {
-        Self {
-            // Every level costs at least one input byte, and inputs longer than 4 GiB are not
-            // realistic, so clamping the limit does not change which inputs parse.
-            remaining_depth: u32::try_from(options.max_depth).unwrap_or(u32::MAX),
-            bare_values: options.allow_bare_values,
-            in_value_path: false,
-        }
-    }
-
-    /// One level deeper, or a `NestingTooDeep` failure at `at`.
-    #[inline(always)]
-    fn deeper<'a>(self, at: &'a str) -> Result<Self, nom::Err<PError<'a>>> {
-        match self.remaining_depth.checked_sub(1) {
-            Some(remaining_depth) => Ok(Self { remaining_depth, ..self }),
-            None => Err(nom::Err::Failure(PError::too_deep(at))),
-        }
-    }
-}
 
 /// Parses a filter with the default [`ParseOptions`].
 ///

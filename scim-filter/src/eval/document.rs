@@ -3,7 +3,7 @@
 //! The evaluator is generic over [`Json`] and monomorphised for each form, so both share every
 //! line of the semantics.
 
-use super::access::Key;
+use super::key::Key;
 use crate::compact::{CompactObject, CompactValue};
 use serde_json::{Map, Number, Value};
 
