@@ -80,7 +80,7 @@ struct Serve {
     #[arg(long, value_enum, default_value_t = UnknownPolicy::Ignore)]
     unknown_attributes: UnknownPolicy,
     /// The largest request body accepted, in bytes.
-    #[arg(long, default_value_t = scim_core::DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, default_value_t = scim_core::Limits::default().max_body_bytes)]
     max_body_bytes: usize,
     /// How long a request body may take to arrive, in seconds (`408` after).
     #[arg(long, hide = true, default_value_t = 60)]
@@ -273,11 +273,10 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     let provisioning = Provisioning::from_stores(users, groups)
         .with_registry(Arc::new(registry))
         .with_retention(retention)
-        .with_events(Arc::new(outbox));
-    let service = ScimService::new(provisioning.clone(), creds.clone())
-        .with_base_path(BASE_PATH)
-        .with_public_url(origin.clone())
-        .with_max_body_bytes(opts.max_body_bytes);
+        .with_events(Arc::new(outbox))
+        .with_limits(scim_core::Limits::default().with_max_body_bytes(opts.max_body_bytes));
+    let service =
+        ScimService::new(provisioning.clone(), creds.clone()).with_base_path(BASE_PATH).with_public_url(origin.clone());
 
     let tenants = creds.tenants().map_err(|e| e.to_string())?;
     if tenants.is_empty() {

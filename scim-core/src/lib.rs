@@ -51,20 +51,14 @@ pub mod urn;
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use limits::Limits;
-pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, PatchOperation};
+pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
-pub use provisioning::{
-    DEFAULT_MAX_RESOURCE_BYTES, LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue,
-    compare_sort_values,
-};
+pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values};
 #[cfg(feature = "tokio")]
 pub use purge::PurgeTask;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
-pub use service::{
-    Admitted, AuthUnavailable, Authenticator, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILTER_LENGTH, SCIM_CONTENT_TYPE,
-    ScimService,
-};
+pub use service::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
 pub use store::{
     DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
     StoreError, UserStore,

@@ -8,8 +8,8 @@ use futures_util::future::join_all;
 use http::StatusCode;
 use scim_core::lifecycle::ManualClock;
 use scim_core::{
-    DynGroupStore, DynUserStore, LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, ScimError, TenantId, User,
-    UserStatus, Version, urn,
+    DynGroupStore, DynUserStore, LifecycleEvent, LifecycleEvents, Limits, ListRequest, Provisioning, ScimError,
+    TenantId, User, UserStatus, Version, urn,
 };
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -476,7 +476,7 @@ pub async fn service_concurrent_group_patches_with_if_match_any_lose_no_update(
 pub async fn service_resources_over_the_size_bound_are_refused(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_size", "a");
     let fx = Fixture::new(Duration::days(30));
-    let svc = fx.service(users.clone(), groups).with_max_resource_bytes(4096);
+    let svc = fx.service(users.clone(), groups).with_limits(Limits::default().with_max_resource_bytes(4096));
     let big = "x".repeat(5000);
     let e = svc.create_user(&t, &json!({"userName": "big@example.com", "title": big})).await.expect_err("too big");
     assert_eq!((status(&e), e.scim_type()), (StatusCode::BAD_REQUEST, Some(scim_core::ScimType::InvalidValue)));
@@ -570,7 +570,7 @@ pub async fn service_replace_keeps_id_and_created(users: Arc<DynUserStore>, grou
 pub async fn service_paging_edges(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
     let t = tenant("svc_paging", "a");
     let fx = Fixture::new(Duration::days(30));
-    let svc = fx.service(users, groups).with_max_results(3);
+    let svc = fx.service(users, groups).with_limits(Limits::default().with_max_results(3));
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(id_of(&svc.create_user(&t, &json!({"userName": format!("p{i}@example.com")})).await.expect("create")));

@@ -4,7 +4,7 @@
 use crate::tokens;
 
 use axum::http::{Method, Request, Response, StatusCode};
-use scim_core::{Provisioning, ScimService};
+use scim_core::{Limits, Provisioning, ScimService};
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -258,10 +258,16 @@ async fn routes_methods_and_media_types() {
 #[tokio::test]
 async fn limits() {
     let store = Arc::new(MemoryUserStore::new());
-    let svc = ScimService::new(Provisioning::new(store), Tokens)
-        .with_base_path("/scim/v2/t/{tenant}")
-        .with_max_body_bytes(100)
-        .with_max_filter_length(20);
+    let limits = Limits::default().with_max_body_bytes(100).with_max_filter_length(20).with_max_results(7);
+    let svc =
+        ScimService::new(Provisioning::new(store).with_limits(limits), Tokens).with_base_path("/scim/v2/t/{tenant}");
+    // `/ServiceProviderConfig` is derived from the same limits.
+    let config = body(&call(Method::GET, "/ServiceProviderConfig").send(&svc).await);
+    assert_eq!(
+        (config["bulk"]["maxPayloadSize"].as_u64(), config["filter"]["maxResults"].as_u64()),
+        (Some(100), Some(7))
+    );
+    assert_eq!(svc.max_body_bytes(), 100);
     let big = call(Method::POST, "/Users").json(&json!({"userName": "x".repeat(200)}));
     assert_error(&big.send(&svc).await, 413, None);
     let long = call(Method::GET, "/Users?filter=userName%20eq%20%22aaaaaaaaaaaaaaaaaaa%22");

@@ -16,13 +16,6 @@ use engine::Engine;
 use scim_query::PatchPath;
 use serde_json::{Map, Value};
 
-/// The most operations one PatchOp message may hold (`400 invalidValue` above), re-exported
-/// as `MAX_PATCH_OPERATIONS`. Real clients
-/// send a handful, with many values in one operation's array; each operation costs a pass over
-/// the attribute it changes, so thousands of single-value operations would cost time growing
-/// with their square.
-pub const MAX_OPERATIONS: usize = 1000;
-
 /// The kind of a PATCH operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PatchOpKind {
@@ -120,8 +113,10 @@ impl PatchOperation {
 /// - **Message**: `op` in any case; the `Operations`, `op`, `path` and `value` member names in
 ///   any case. A missing `schemas` is accepted; a `schemas` without the PatchOp URN, an empty
 ///   `Operations`, an unknown `op`, or an `add`/`replace` without `value` is `400 invalidSyntax`.
-///   A bad path is `400 invalidPath`. More than [`MAX_OPERATIONS`] operations is
-///   `400 invalidValue`.
+///   A bad path is `400 invalidPath`. More operations than
+///   [`Limits::max_patch_operations`](crate::Limits::max_patch_operations) (1000 by default) is
+///   `400 invalidValue`: real clients send a handful, with many values in one operation's
+///   array, and each operation costs a pass over the attribute it changes.
 /// - **References**: when the `value` of a reference (an attribute with a `$ref` sub-attribute:
 ///   `manager`, `members`) changes, its `$ref`, `display` and `displayName` go unless resent, as
 ///   they described the old target; any other element (an e-mail) keeps the sub-attributes not
@@ -174,7 +169,17 @@ impl PatchOp {
     /// unknown `op`, `add`/`replace` without `value`, `schemas` without the PatchOp URN),
     /// `400 invalidPath` for a path that does not parse, `400 noTarget` for `remove` without a path.
     pub fn from_json(body: &Value) -> Result<Self, ScimError> {
-        parse::patch_op(body)
+        Self::from_json_limited(body, crate::Limits::default().max_patch_operations)
+    }
+
+    /// [`PatchOp::from_json`] with at most `max_operations` operations (`400 invalidValue`
+    /// above; [`Provisioning`](crate::Provisioning) passes its
+    /// [`Limits::max_patch_operations`](crate::Limits::max_patch_operations)).
+    ///
+    /// # Errors
+    /// As [`PatchOp::from_json`].
+    pub fn from_json_limited(body: &Value, max_operations: usize) -> Result<Self, ScimError> {
+        parse::patch_op(body, max_operations)
     }
 
     /// The operations, in order.

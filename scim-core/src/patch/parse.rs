@@ -25,7 +25,7 @@ pub(super) fn path(text: &str) -> Result<PatchPath, ScimError> {
     parse_path(text).map_err(|e| ScimError::invalid_path(format!("invalid path \"{text}\": {e}")))
 }
 
-pub(super) fn patch_op(body: &Value) -> Result<PatchOp, ScimError> {
+pub(super) fn patch_op(body: &Value, max_operations: usize) -> Result<PatchOp, ScimError> {
     let Value::Object(obj) = body else {
         return Err(ScimError::invalid_syntax("a PATCH body must be a JSON object (a PatchOp message)"));
     };
@@ -46,11 +46,11 @@ pub(super) fn patch_op(body: &Value) -> Result<PatchOp, ScimError> {
     if ops.is_empty() {
         return Err(ScimError::invalid_syntax("\"Operations\" must hold at least one operation"));
     }
-    if ops.len() > super::MAX_OPERATIONS {
+    if ops.len() > max_operations {
         return Err(ScimError::invalid_value(format!(
             "a PatchOp message may hold at most {} operations, this one has {}; send several, or put the \
              values of one attribute in one operation's value array",
-            super::MAX_OPERATIONS,
+            max_operations,
             ops.len()
         )));
     }
@@ -117,12 +117,12 @@ mod tests {
     use serde_json::json;
 
     fn err(body: &Value) -> ScimError {
-        patch_op(body).expect_err("must be rejected")
+        patch_op(body, 1000).expect_err("must be rejected")
     }
 
     #[test]
     fn op_names_ignore_case_and_operations_key_too() {
-        let p = patch_op(&json!({"operations": [{"Op": "REPLACE", "Path": "active", "Value": false}]})).unwrap();
+        let p = patch_op(&json!({"operations": [{"Op": "REPLACE", "Path": "active", "Value": false}]}), 1000).unwrap();
         assert_eq!(p.operations()[0].kind(), PatchOpKind::Replace);
         assert_eq!(p.operations()[0].value(), Some(&json!(false)));
     }
@@ -147,8 +147,18 @@ mod tests {
     }
 
     #[test]
+    fn operations_are_bounded_by_the_limit_given() {
+        let ops = |n: usize| json!({"Operations": vec![json!({"op": "add", "path": "title", "value": "x"}); n]});
+        assert!(patch_op(&ops(3), 3).is_ok());
+        let e = patch_op(&ops(4), 3).expect_err("over the limit");
+        assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
+        assert!(e.detail().contains("at most 3 operations"), "{}", e.detail());
+    }
+
+    #[test]
     fn missing_schemas_is_accepted_and_empty_path_means_resource() {
-        let p = patch_op(&json!({"Operations": [{"op": "replace", "path": "", "value": {"active": false}}]})).unwrap();
+        let p = patch_op(&json!({"Operations": [{"op": "replace", "path": "", "value": {"active": false}}]}), 1000)
+            .unwrap();
         assert!(p.operations()[0].path().is_none());
     }
 

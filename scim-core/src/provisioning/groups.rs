@@ -96,7 +96,7 @@ impl Provisioning {
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<Group, ScimError> {
-        let op = PatchOp::from_json(body)?;
+        let op = PatchOp::from_json_limited(body, self.limits.max_patch_operations)?;
         if let Some(mut change) = op.member_change() {
             let registry = &self.registry;
             let def = registry.schema(urn::GROUP).and_then(|s| s.attribute("members"));
@@ -139,7 +139,7 @@ impl Provisioning {
     /// # Errors
     /// As [`Provisioning::list_users`].
     pub async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
-        let query = list_query(&self.registry, "Group", request, self.max_results)?;
+        let query = list_query(&self.registry, "Group", request, self.limits.max_results)?;
         Ok(self.group_store().list(tenant, &query).await?)
     }
 }

@@ -14,13 +14,9 @@ pub use list::ListRequest;
 pub use sort::{SortValue, compare_sort_values};
 
 use crate::lifecycle::Clock;
-use crate::{DynGroupStore, DynUserStore, GroupStore, SchemaRegistry, UserStore};
+use crate::{DynGroupStore, DynUserStore, GroupStore, Limits, SchemaRegistry, UserStore};
 use chrono::Duration;
 use std::sync::Arc;
-
-/// The default bound on one stored resource: 256 KiB of JSON (see
-/// [`Provisioning::with_max_resource_bytes`]).
-pub const DEFAULT_MAX_RESOURCE_BYTES: usize = 256 * 1024;
 
 /// The service-level API that the HTTP layer and hosts share: create, read, replace, patch,
 /// delete and list users and groups of a tenant, accept invitations, purge; the same code for
@@ -100,14 +96,13 @@ pub struct Provisioning {
     clock: Arc<dyn Clock>,
     retention: Duration,
     events: Option<Arc<dyn LifecycleEvents>>,
-    max_results: usize,
-    max_resource_bytes: usize,
+    limits: Limits,
 }
 
 impl Provisioning {
     /// A service over `store`, which keeps both users and groups (every backend of this
     /// workspace does), with the default registry ([`SchemaRegistry::scim_default`]), the
-    /// system clock, 30 days of retention, no events hook and at most 1000 results per page.
+    /// system clock, 30 days of retention, no events hook and the default [`Limits`].
     pub fn new<S: UserStore + GroupStore>(store: Arc<S>) -> Self {
         Self::from_stores(store.clone(), store)
     }
@@ -122,8 +117,7 @@ impl Provisioning {
             clock: Arc::new(crate::SystemClock),
             retention: Duration::days(30),
             events: None,
-            max_results: 1000,
-            max_resource_bytes: DEFAULT_MAX_RESOURCE_BYTES,
+            limits: Limits::default(),
         }
     }
 
@@ -156,22 +150,12 @@ impl Provisioning {
         self
     }
 
-    /// The largest page a list returns (`count` is capped to it; default 1000).
+    /// The bounds on requests and stored resources ([`Limits`]; [`Limits::default`] unless
+    /// set). The HTTP service reads them from here and advertises them in
+    /// `/ServiceProviderConfig`.
     #[must_use]
-    pub fn with_max_results(mut self, max: usize) -> Self {
-        self.max_results = max;
-        self
-    }
-
-    /// The largest resource stored, in bytes of compact JSON of the client's attributes (a
-    /// group's `members`, a user's derived `groups`, `meta` and the lifecycle extension left
-    /// out; default [`DEFAULT_MAX_RESOURCE_BYTES`], 256 KiB; a provisioned user is 1–3 KB). A
-    /// create, replace or PATCH that would store more is `400 invalidValue`, unless it replaces
-    /// a stored resource at least as large (so one stored before the bound can still shrink).
-    /// It bounds what one page of a list holds: at most `max_results` of them.
-    #[must_use]
-    pub fn with_max_resource_bytes(mut self, max: usize) -> Self {
-        self.max_resource_bytes = max;
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -185,9 +169,9 @@ impl Provisioning {
         &self.clock
     }
 
-    /// The largest page a list returns.
-    pub fn max_results(&self) -> usize {
-        self.max_results
+    /// The bounds on requests and stored resources.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The user store, called through its vtable (not through the forwarding impl of `Arc`).

@@ -146,7 +146,7 @@ impl Provisioning {
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
-        let op = PatchOp::from_json(body)?;
+        let op = PatchOp::from_json_limited(body, self.limits.max_patch_operations)?;
         self.update_user(tenant, id, if_match, |svc, existing| {
             let registry = &svc.registry;
             // Copied from the stored form: the stored document is not turned into JSON as well.
@@ -181,7 +181,7 @@ impl Provisioning {
     /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
     /// bad `sortBy`/`sortOrder`.
     pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
-        let query = list_query(&self.registry, "User", request, self.max_results)?;
+        let query = list_query(&self.registry, "User", request, self.limits.max_results)?;
         Ok(self.user_store().list(tenant, &query).await?)
     }
 

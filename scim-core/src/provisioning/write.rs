@@ -112,10 +112,10 @@ impl Provisioning {
     ) -> Result<(), ScimError> {
         const SLACK: usize = 256;
         let len = stored_len(doc);
-        if len > self.max_resource_bytes && existing().is_none_or(|e| e + SLACK < len) {
+        if len > self.limits.max_resource_bytes && existing().is_none_or(|e| e + SLACK < len) {
             return Err(ScimError::invalid_value(format!(
                 "the {kind} would take {len} bytes, more than the {} this service stores per resource",
-                self.max_resource_bytes
+                self.limits.max_resource_bytes
             )));
         }
         Ok(())

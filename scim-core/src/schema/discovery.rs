@@ -5,26 +5,30 @@
 //! URL); the list endpoints answer a `ListResponse` holding every resource.
 
 use super::{AttrType, AttributeDef, Mutability, ResourceType, Returned, Schema, SchemaRegistry, Uniqueness};
-use crate::urn;
+use crate::{Limits, urn};
 use serde_json::{Map, Value, json};
 
 /// What the service provider configuration document advertises beyond the fixed facts
-/// (PATCH yes, bulk no, filter yes, changePassword no, sort yes, ETag yes, OAuth bearer tokens).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (PATCH yes, bulk no, filter yes, changePassword no, sort yes, ETag yes, OAuth bearer tokens)
+/// and beyond what it derives from the service's [`Limits`]: today the host's documentation URI.
+///
+/// ```
+/// let config = scim_core::ServiceProviderConfig::default().with_documentation_uri("https://docs.example.com/scim");
+/// assert_eq!(config.documentation_uri.as_deref(), Some("https://docs.example.com/scim"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ServiceProviderConfig {
-    /// The most resources one list response holds (`filter.maxResults`).
-    pub max_results: usize,
-    /// The largest request body accepted, in bytes (`bulk.maxPayloadSize`).
-    pub max_payload_bytes: usize,
     /// Where the host documents its SCIM service (`documentationUri`).
     pub documentation_uri: Option<String>,
 }
 
-impl Default for ServiceProviderConfig {
-    /// 1 000 results, [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES) bodies (8 MiB),
-    /// no documentation URI.
-    fn default() -> Self {
-        Self { max_results: 1000, max_payload_bytes: crate::DEFAULT_MAX_BODY_BYTES, documentation_uri: None }
+impl ServiceProviderConfig {
+    /// Advertises `uri` as `documentationUri`.
+    #[must_use]
+    pub fn with_documentation_uri(mut self, uri: impl Into<String>) -> Self {
+        self.documentation_uri = Some(uri.into());
+        self
     }
 }
 
@@ -156,12 +160,14 @@ impl SchemaRegistry {
     /// supported; bulk is not; filtering is, up to `max_results`; changing passwords is not
     /// (`password` is never stored); sorting and ETags are; clients authenticate with OAuth
     /// bearer tokens; paging is by index (RFC 9865 `pagination`, no cursors).
-    pub fn service_provider_config(&self, config: &ServiceProviderConfig, base_url: &str) -> Value {
+    /// `filter.maxResults` and the page sizes are `limits.max_results`; `bulk.maxPayloadSize` is
+    /// `limits.max_body_bytes`.
+    pub fn service_provider_config(&self, config: &ServiceProviderConfig, limits: &Limits, base_url: &str) -> Value {
         let mut doc = json!({
             "schemas": [urn::SERVICE_PROVIDER_CONFIG],
             "patch": {"supported": true},
-            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": config.max_payload_bytes},
-            "filter": {"supported": true, "maxResults": config.max_results},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": limits.max_body_bytes},
+            "filter": {"supported": true, "maxResults": limits.max_results},
             "changePassword": {"supported": false},
             "sort": {"supported": true},
             "etag": {"supported": true},
@@ -169,8 +175,8 @@ impl SchemaRegistry {
                 "cursor": false,
                 "index": true,
                 "defaultPaginationMethod": "index",
-                "defaultPageSize": config.max_results,
-                "maxPageSize": config.max_results,
+                "defaultPageSize": limits.max_results,
+                "maxPageSize": limits.max_results,
             },
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",

@@ -46,13 +46,6 @@ use route::{BasePath, Kind, Route};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Default cap on request bodies: 8 MiB, enough for an Okta custom app's `PUT` of a group of
-/// about 95 000 members (each about 85 bytes). Adapters that [`admit`](ScimService::admit) a
-/// request before reading its body buffer that much only for authenticated clients.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// Default cap on the length of a `filter`: 4 KiB.
-pub const DEFAULT_MAX_FILTER_LENGTH: usize = 4096;
-
 /// The SCIM protocol service. Cheap to clone; share one per process.
 ///
 /// ```
@@ -75,8 +68,6 @@ pub struct ScimService {
     authenticator: Arc<dyn Authenticator>,
     base: BasePath,
     public_url: Option<String>,
-    max_body_bytes: usize,
-    max_filter_length: usize,
     realm: String,
     config: ServiceProviderConfig,
 }
@@ -124,8 +115,6 @@ impl ScimService {
             authenticator: Arc::new(authenticator),
             base: BasePath::new("/scim/v2"),
             public_url: None,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            max_filter_length: DEFAULT_MAX_FILTER_LENGTH,
             realm: "SCIM".to_owned(),
             config: ServiceProviderConfig::default(),
         }
@@ -148,23 +137,6 @@ impl ScimService {
         self
     }
 
-    /// The largest request body accepted (`413` above it); also advertised in
-    /// `/ServiceProviderConfig` as `bulk.maxPayloadSize`. Default
-    /// [`DEFAULT_MAX_BODY_BYTES`] (8 MiB).
-    #[must_use]
-    pub fn with_max_body_bytes(mut self, max: usize) -> Self {
-        self.max_body_bytes = max;
-        self.config.max_payload_bytes = max;
-        self
-    }
-
-    /// The longest `filter` accepted (`400 invalidFilter` above it). Default 4096 bytes.
-    #[must_use]
-    pub fn with_max_filter_length(mut self, max: usize) -> Self {
-        self.max_filter_length = max;
-        self
-    }
-
     /// The realm of the `WWW-Authenticate: Bearer` challenge. Default `SCIM`.
     #[must_use]
     pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
@@ -172,18 +144,19 @@ impl ScimService {
         self
     }
 
-    /// What `/ServiceProviderConfig` reports. Keep `max_results` equal to the
-    /// [`Provisioning::with_max_results`] cap (1000 by default), which bounds `count`.
+    /// What `/ServiceProviderConfig` reports beyond what it derives from the provisioning
+    /// service's [`Limits`](crate::Limits) (page sizes, body size) and the library's fixed
+    /// facts: the host's documentation URI.
     #[must_use]
     pub fn with_service_provider_config(mut self, config: ServiceProviderConfig) -> Self {
-        self.max_body_bytes = config.max_payload_bytes;
         self.config = config;
         self
     }
 
-    /// The body cap adapters should enforce while buffering (answer `413` above it).
+    /// The body cap adapters should enforce while buffering (answer `413` above it):
+    /// [`Limits::max_body_bytes`](crate::Limits::max_body_bytes) of the provisioning service.
     pub fn max_body_bytes(&self) -> usize {
-        self.max_body_bytes
+        self.provisioning.limits().max_body_bytes
     }
 
     /// The provisioning service behind the handler.
@@ -254,13 +227,13 @@ impl ScimService {
         let Some(route) = Route::parse(&rest) else {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
-        let params = Params::from_query(req.uri().query())?;
+        let params = Params::from_query(req.uri().query(), self.provisioning.limits())?;
         let base_url = self.base_url(req.headers(), tenant.as_str());
         let ctx = Ctx { tenant, base_url, params };
         let method = req.method();
         let body = req.body().as_ref();
-        if body.len() > self.max_body_bytes {
-            return Err(ScimError::payload_too_large(self.max_body_bytes).into());
+        if body.len() > self.max_body_bytes() {
+            return Err(ScimError::payload_too_large(self.max_body_bytes()).into());
         }
         let read_body = || self.read_json(req.headers(), body);
         if route.is_discovery() && method == Method::GET && ctx.params.filter.is_some() {
@@ -276,7 +249,7 @@ impl ScimService {
             (Route::Collection(kind), &Method::POST) => self.create(&ctx, kind, &read_body()?).await,
             (Route::Search(kind), &Method::POST) => {
                 let body = read_body()?;
-                let mut params = Params::from_search_request(&body)?;
+                let mut params = Params::from_search_request(&body, self.provisioning.limits())?;
                 // The body is the request. The URL's projection parameters, which some clients
                 // send there, count only when the body has neither.
                 if params.attributes.is_none() && params.excluded_attributes.is_none() {
@@ -324,7 +297,8 @@ impl ScimService {
                 }
             }
             (Route::ServiceProviderConfig, &Method::GET) => {
-                let doc = self.registry().service_provider_config(&self.config, &ctx.base_url);
+                let doc =
+                    self.registry().service_provider_config(&self.config, self.provisioning.limits(), &ctx.base_url);
                 Ok(response::json(StatusCode::OK, &doc))
             }
             (Route::Unsupported(what), _) => {
@@ -383,8 +357,8 @@ impl ScimService {
                 return Err(ScimError::unsupported_media_type());
             }
         }
-        if body.len() > self.max_body_bytes {
-            return Err(ScimError::payload_too_large(self.max_body_bytes));
+        if body.len() > self.max_body_bytes() {
+            return Err(ScimError::payload_too_large(self.max_body_bytes()));
         }
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ScimError::invalid_syntax("the request body is empty; a JSON object is required"));
@@ -393,12 +367,11 @@ impl ScimService {
     }
 
     fn check_filter(&self, params: &Params) -> Result<(), ScimError> {
+        let max = self.provisioning.limits().max_filter_length;
         match &params.filter {
-            Some(f) if f.len() > self.max_filter_length => Err(ScimError::invalid_filter(format!(
-                "the filter is {} bytes long; the limit is {}",
-                f.len(),
-                self.max_filter_length
-            ))),
+            Some(f) if f.len() > max => {
+                Err(ScimError::invalid_filter(format!("the filter is {} bytes long; the limit is {max}", f.len())))
+            }
             _ => Ok(()),
         }
     }

@@ -1,6 +1,6 @@
 //! Query strings, list parameters and request headers.
 
-use crate::{ListRequest, ScimError};
+use crate::{Limits, ListRequest, ScimError};
 use serde_json::Value;
 
 /// Checks that a query string's components are UTF-8 once percent-decoded.
@@ -31,20 +31,20 @@ pub(crate) struct Params {
 
 impl Params {
     /// Parses a raw query string (without the `?`).
-    pub(crate) fn from_query(query: Option<&str>) -> Result<Self, ScimError> {
+    pub(crate) fn from_query(query: Option<&str>, limits: &Limits) -> Result<Self, ScimError> {
         let mut params = Self::default();
         let Some(query) = query else { return Ok(params) };
         check_utf8(query)?;
         // `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte, and invalid escapes
         // are kept literally (as browsers do).
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            params.set(&name, Value::String(value.into_owned()))?;
+            params.set(&name, Value::String(value.into_owned()), limits)?;
         }
         Ok(params)
     }
 
     /// Reads a SearchRequest body (RFC 7644 §3.4.3).
-    pub(crate) fn from_search_request(body: &Value) -> Result<Self, ScimError> {
+    pub(crate) fn from_search_request(body: &Value, limits: &Limits) -> Result<Self, ScimError> {
         let Some(object) = body.as_object() else {
             return Err(ScimError::invalid_syntax("a SearchRequest must be a JSON object"));
         };
@@ -53,17 +53,19 @@ impl Params {
             if name.eq_ignore_ascii_case("schemas") {
                 continue;
             }
-            params.set(name, value.clone())?;
+            params.set(name, value.clone(), limits)?;
         }
         Ok(params)
     }
 
-    fn set(&mut self, name: &str, value: Value) -> Result<(), ScimError> {
+    fn set(&mut self, name: &str, value: Value, limits: &Limits) -> Result<(), ScimError> {
         let lower = name.to_ascii_lowercase();
         match lower.as_str() {
             "filter" => self.filter = Some(text(name, value)?),
-            "attributes" => self.attributes = Some(list(name, value)?),
-            "excludedattributes" => self.excluded_attributes = Some(list(name, value)?),
+            "attributes" => self.attributes = Some(list(name, value, limits.max_projection_names)?),
+            "excludedattributes" => {
+                self.excluded_attributes = Some(list(name, value, limits.max_projection_names)?);
+            }
             "sortby" => self.sort_by = Some(text(name, value)?),
             "sortorder" => self.sort_order = Some(text(name, value)?),
             "startindex" => self.start_index = Some(integer(name, &value)?),
@@ -93,23 +95,20 @@ fn text(name: &str, value: Value) -> Result<String, ScimError> {
     }
 }
 
-/// `attributes` as a comma-separated string; a SearchRequest may send a JSON array.
-/// The most attribute names `attributes` or `excludedAttributes` may list (each name costs a
-/// pass over every resource returned). The schemas define a few hundred attributes.
-pub(crate) const MAX_PROJECTION_NAMES: usize = 500;
-
-fn list(name: &str, value: Value) -> Result<String, ScimError> {
-    let too_many =
-        || ScimError::invalid_value(format!("`{name}` may list at most {MAX_PROJECTION_NAMES} attribute names"));
+/// `attributes` as a comma-separated string (a SearchRequest may send a JSON array) of at most
+/// `max` names: each name costs a pass over every resource returned, and the schemas define a
+/// few hundred attributes.
+fn list(name: &str, value: Value, max: usize) -> Result<String, ScimError> {
+    let too_many = || ScimError::invalid_value(format!("`{name}` may list at most {max} attribute names"));
     match value {
         Value::String(s) => {
-            if s.split(',').count() > MAX_PROJECTION_NAMES {
+            if s.split(',').count() > max {
                 return Err(too_many());
             }
             Ok(s)
         }
         Value::Array(items) => {
-            if items.len() > MAX_PROJECTION_NAMES {
+            if items.len() > max {
                 return Err(too_many());
             }
             let mut names = Vec::with_capacity(items.len());
@@ -174,20 +173,24 @@ pub(crate) fn bearer_token(value: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
     use serde_json::json;
 
     #[test]
     fn decodes_entra_and_okta_filters() {
-        let p = Params::from_query(Some("filter=userName+eq+%22a%40b.c%22&aadOptscim062020")).unwrap();
+        let p = Params::from_query(Some("filter=userName+eq+%22a%40b.c%22&aadOptscim062020"), &limits()).unwrap();
         assert_eq!(p.filter.as_deref(), Some("userName eq \"a@b.c\""));
-        let p = Params::from_query(Some("filter=userName%20eq%20%22x%22&startIndex=1&count=100")).unwrap();
+        let p = Params::from_query(Some("filter=userName%20eq%20%22x%22&startIndex=1&count=100"), &limits()).unwrap();
         assert_eq!(p.filter.as_deref(), Some("userName eq \"x\""));
         assert_eq!((p.start_index, p.count), (Some(1), Some(100)));
     }
 
     #[test]
     fn keeps_invalid_escapes_and_rejects_bad_utf8() {
-        let filter = |query: &str| Params::from_query(Some(query)).map(|p| p.filter.unwrap_or_default());
+        let filter = |query: &str| Params::from_query(Some(query), &limits()).map(|p| p.filter.unwrap_or_default());
         assert_eq!(filter("filter=100%").unwrap(), "100%");
         assert_eq!(filter("filter=%zz%4").unwrap(), "%zz%4");
         assert!(filter("filter=%ff").is_err());
@@ -205,9 +208,9 @@ mod tests {
 
     #[test]
     fn rejects_non_integer_paging() {
-        let e = Params::from_query(Some("count=ten")).unwrap_err();
+        let e = Params::from_query(Some("count=ten"), &limits()).unwrap_err();
         assert_eq!(e.status(), 400);
-        let p = Params::from_query(Some("COUNT=-3&StartIndex=0")).unwrap();
+        let p = Params::from_query(Some("COUNT=-3&StartIndex=0"), &limits()).unwrap();
         assert_eq!((p.start_index, p.count), (Some(0), Some(-3)));
     }
 
@@ -215,23 +218,23 @@ mod tests {
     fn reads_search_requests() {
         let body = json!({"schemas": [crate::urn::SEARCH_REQUEST], "filter": "userName eq \"a\"",
             "attributes": ["userName", "emails"], "startIndex": 1, "count": 10});
-        let p = Params::from_search_request(&body).unwrap();
+        let p = Params::from_search_request(&body, &limits()).unwrap();
         assert_eq!(p.attributes.as_deref(), Some("userName,emails"));
         assert_eq!(p.count, Some(10));
-        assert!(Params::from_search_request(&json!([])).is_err());
-        assert!(Params::from_search_request(&json!({"count": true})).is_err());
+        assert!(Params::from_search_request(&json!([]), &limits()).is_err());
+        assert!(Params::from_search_request(&json!({"count": true}), &limits()).is_err());
     }
 
     #[test]
     fn projection_lists_are_bounded() {
         let names = |n: usize| (0..n).map(|i| format!("a{i}")).collect::<Vec<_>>();
-        let ok = names(MAX_PROJECTION_NAMES).join(",");
-        assert!(Params::from_query(Some(&format!("attributes={ok}"))).is_ok());
-        let many = names(MAX_PROJECTION_NAMES + 1).join(",");
-        let e = Params::from_query(Some(&format!("excludedAttributes={many}"))).expect_err("too many");
+        let ok = names(limits().max_projection_names).join(",");
+        assert!(Params::from_query(Some(&format!("attributes={ok}")), &limits()).is_ok());
+        let many = names(limits().max_projection_names + 1).join(",");
+        let e = Params::from_query(Some(&format!("excludedAttributes={many}")), &limits()).expect_err("too many");
         assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
-        let body = serde_json::json!({"attributes": names(MAX_PROJECTION_NAMES + 1)});
-        assert!(Params::from_search_request(&body).is_err());
+        let body = serde_json::json!({"attributes": names(limits().max_projection_names + 1)});
+        assert!(Params::from_search_request(&body, &limits()).is_err());
     }
 
     #[test]

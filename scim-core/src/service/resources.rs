@@ -201,7 +201,7 @@ impl ScimService {
         params: &Params,
         projection: &Projection,
     ) -> Result<Response<Vec<u8>>, Failure> {
-        let max = self.provisioning.max_results();
+        let max = self.provisioning.limits().max_results;
         let start = usize::try_from(params.start_index.unwrap_or(1).max(1)).unwrap_or(usize::MAX);
         let count = params.count.map_or(max, |c| usize::try_from(c.max(0)).unwrap_or(0).min(max));
         let need = (start - 1).saturating_add(count);

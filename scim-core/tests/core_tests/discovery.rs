@@ -1,7 +1,7 @@
 //! `/Schemas`, `/ResourceTypes` and `/ServiceProviderConfig` (RFC 7643 §5–§7, RFC 7644 §4).
 
 use scim_core::schema::{AttrType, AttributeDef, Schema};
-use scim_core::{SchemaRegistry, ServiceProviderConfig, urn};
+use scim_core::{Limits, SchemaRegistry, ServiceProviderConfig, urn};
 use serde_json::{Value, json};
 
 const BASE: &str = "https://app.example.com/scim/v2/t/abc";
@@ -117,9 +117,8 @@ fn resource_types() {
 
 #[test]
 fn service_provider_config_tells_the_truth() {
-    let cfg =
-        ServiceProviderConfig { documentation_uri: Some("https://docs.example.com/scim".into()), ..Default::default() };
-    let doc = registry().service_provider_config(&cfg, BASE);
+    let cfg = ServiceProviderConfig::default().with_documentation_uri("https://docs.example.com/scim");
+    let doc = registry().service_provider_config(&cfg, &Limits::default(), BASE);
     assert_eq!(doc["schemas"], json!([urn::SERVICE_PROVIDER_CONFIG]));
     assert_eq!(doc["documentationUri"], "https://docs.example.com/scim");
     assert_eq!(doc["patch"], json!({"supported": true}));
@@ -138,8 +137,8 @@ fn service_provider_config_tells_the_truth() {
         doc["meta"],
         json!({"resourceType": "ServiceProviderConfig", "location": format!("{BASE}/ServiceProviderConfig")})
     );
-    let small = ServiceProviderConfig { max_results: 50, max_payload_bytes: 4096, documentation_uri: None };
-    let doc = registry().service_provider_config(&small, BASE);
+    let small = Limits::default().with_max_results(50).with_max_body_bytes(4096);
+    let doc = registry().service_provider_config(&ServiceProviderConfig::default(), &small, BASE);
     assert_eq!(doc["filter"]["maxResults"], 50);
     assert_eq!(doc["bulk"]["maxPayloadSize"], 4096);
     assert!(doc.get("documentationUri").is_none());

@@ -245,15 +245,18 @@ fn replacing_a_value_keeps_the_other_sub_attributes_of_non_references() {
     assert_eq!(out[ENTERPRISE]["manager"], json!({"value": "new"}), "a reference's details go with its old target");
 }
 
-/// More operations than [`scim_core::MAX_PATCH_OPERATIONS`] in one message are refused before
+/// More operations than [`Limits::max_patch_operations`](scim_core::Limits::max_patch_operations) (by default) in one message are refused before
 /// any is applied.
 #[test]
 fn too_many_operations_are_refused() {
     let user = json!({"userName": "many"});
     let one = json!({"op": "add", "path": "emails", "value": [{"value": "x@x.com"}]});
-    let ops = Value::Array(vec![one; scim_core::MAX_PATCH_OPERATIONS + 1]);
+    let ops = Value::Array(vec![one; scim_core::Limits::default().max_patch_operations + 1]);
     let e = rejected("User", &user, ops, ScimType::InvalidValue);
     assert!(e.detail().contains("at most 1000 operations"), "{}", e.detail());
-    let ops = Value::Array(vec![json!({"op": "add", "path": "title", "value": "t"}); scim_core::MAX_PATCH_OPERATIONS]);
+    let ops = Value::Array(vec![
+        json!({"op": "add", "path": "title", "value": "t"});
+        scim_core::Limits::default().max_patch_operations
+    ]);
     assert_eq!(patched("User", &user, ops)["title"], "t");
 }
