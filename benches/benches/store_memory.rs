@@ -61,7 +61,7 @@ fn time_creates(
 
 fn query(filter: &str) -> ListQuery {
     let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("bench filters apply");
-    ListQuery { filter: Some(filter), ..ListQuery::default() }
+    ListQuery::new().with_filter(filter)
 }
 
 fn user_name(store: &MemoryUserStore, tenant: &TenantId, i: usize) -> String {
@@ -152,9 +152,9 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
     let pages = [
         ("or_of_10_ids", query(&ten_ids)),
         ("page100_indexed_filter", indexed),
-        ("page100_unfiltered_start", ListQuery { count: 100, ..ListQuery::default() }),
-        ("page100_unfiltered_middle", ListQuery { count: 100, start_index: n / 2, ..ListQuery::default() }),
-        ("page100_scan_filter", ListQuery { count: 100, ..query("title eq \"Intern\" and active eq true") }),
+        ("page100_unfiltered_start", ListQuery::new().with_count(100)),
+        ("page100_unfiltered_middle", ListQuery::new().with_count(100).with_start_index(n / 2)),
+        ("page100_scan_filter", query("title eq \"Intern\" and active eq true").with_count(100)),
     ];
     for (label, q) in &pages {
         if label.contains("scan") && n > 100_000 {
@@ -169,7 +169,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
     let mut start = 1;
     g.bench_function("page100_sequential_walk", |b| {
         b.iter(|| {
-            let q = ListQuery { count: 100, start_index: start, ..ListQuery::default() };
+            let q = ListQuery::new().with_count(100).with_start_index(start);
             let page = block_on(UserStore::list(&*store, &tenant, &q)).expect("list");
             start = if page.items.len() < 100 { 1 } else { start + 100 };
             black_box(page)
@@ -186,10 +186,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
             black_box(block_on(scim.patch_user(&tenant, &ids[k % ids.len()], &body, None)).expect("patch"))
         });
     });
-    let list_req = ListRequest {
-        filter: Some(format!("userName eq \"{}\"", user_name(&store, &tenant, sample[3]))),
-        ..ListRequest::default()
-    };
+    let list_req = ListRequest::new().with_filter(format!("userName eq \"{}\"", user_name(&store, &tenant, sample[3])));
     g.bench_function("userName_eq_via_service", |b| {
         b.iter(|| black_box(block_on(scim.list_users(&tenant, &list_req)).expect("list")));
     });

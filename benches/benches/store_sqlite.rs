@@ -57,11 +57,11 @@ fn name_of(templates: &[Value], i: usize) -> String {
 fn query(filter: &str, count: usize) -> ListQuery {
     let parsed = parse_filter(filter).expect("bench filters parse");
     let compiled = CompiledFilter::compile(&parsed, &NoSchema).expect("bench filters compile");
-    ListQuery { filter: Some(QueryFilter { filter: parsed, compiled }), count, ..ListQuery::default() }
+    ListQuery::new().with_filter(QueryFilter { filter: parsed, compiled }).with_count(count)
 }
 
 fn count_users(rt: &Runtime, store: &SqliteUserStore) -> usize {
-    rt.block_on(UserStore::list(store, &tenant(), &ListQuery { count: 0, ..ListQuery::default() }))
+    rt.block_on(UserStore::list(store, &tenant(), &ListQuery::new().with_count(0)))
         .map(|p| p.total_results)
         .unwrap_or(0)
 }

@@ -93,8 +93,12 @@ pub struct SortKey {
     pub facts: Option<AttrFacts>,
 }
 
-/// A list request, already validated: `start_index` ≥ 1.
+/// A list request, already validated: `start_index` ≥ 1. Built by
+/// [`Provisioning`](crate::Provisioning) from a client's [`ListRequest`](crate::ListRequest);
+/// stores and their tests build one with [`ListQuery::new`] and the `with_*` setters (it grows
+/// with the protocol, so it cannot be built field by field outside this crate).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ListQuery {
     /// Only resources matching this filter.
     pub filter: Option<QueryFilter>,
@@ -111,6 +115,47 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// Every resource, in creation order, from the first, 100 per page, groups with members.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only resources matching `filter` (or all, for `None`).
+    #[must_use]
+    pub fn with_filter(mut self, filter: impl Into<Option<QueryFilter>>) -> Self {
+        self.filter = filter.into();
+        self
+    }
+
+    /// Sorted by `key` in `order`.
+    #[must_use]
+    pub fn with_sort(mut self, key: SortKey, order: SortOrder) -> Self {
+        self.sort_by = Some(key);
+        self.sort_order = order;
+        self
+    }
+
+    /// From the `start_index`-th result (1-based; 0 counts as 1).
+    #[must_use]
+    pub fn with_start_index(mut self, start_index: usize) -> Self {
+        self.start_index = start_index.max(1);
+        self
+    }
+
+    /// At most `count` results (0: only `total_results`).
+    #[must_use]
+    pub fn with_count(mut self, count: usize) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Groups only: whether to load `members`.
+    #[must_use]
+    pub fn with_members(mut self, include_members: bool) -> Self {
+        self.include_members = include_members;
+        self
+    }
+
     /// Whether answering the query needs attribute `name` (ignoring case): its filter
     /// [mentions](scim_query::Filter::mentions) it or it sorts by it. Stores load derived
     /// attributes (a user's `groups`, a group's `members`) only when this says so.
@@ -135,6 +180,7 @@ impl Default for ListQuery {
 
 /// One page of a list.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// How many resources match the filter in all.
     pub total_results: usize,
@@ -142,6 +188,22 @@ pub struct Page<T> {
     pub start_index: usize,
     /// The page.
     pub items: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// A page of `items`, the first being the `start_index`-th of `total_results` matches.
+    pub fn new(total_results: usize, start_index: usize, items: Vec<T>) -> Self {
+        Self { total_results, start_index, items }
+    }
+
+    /// The same page with each item mapped.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            total_results: self.total_results,
+            start_index: self.start_index,
+            items: self.items.into_iter().map(f).collect(),
+        }
+    }
 }
 
 /// A change to a group's membership that touches only the named members.

@@ -95,14 +95,13 @@ async fn seed_table(users: &DynUserStore, t: &TenantId) -> Vec<User> {
 pub async fn filter_table_matches_evaluation(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("filter_table", "a");
     seed_table(&*users, &t).await;
-    let everyone = users.list(&t, &ListQuery { count: 1000, ..ListQuery::default() }).await.expect("list").items;
+    let everyone = users.list(&t, &ListQuery::new().with_count(1000)).await.expect("list").items;
     assert_eq!(everyone.len(), 6);
     for (f, count) in FILTER_TABLE {
         let q = query_filter(f);
         let expected: Vec<String> =
             ids(&everyone.iter().filter(|u| q.compiled.matches(u.as_json())).cloned().collect::<Vec<_>>());
-        let page =
-            users.list(&t, &ListQuery { filter: Some(q), count: 1000, ..ListQuery::default() }).await.expect("list");
+        let page = users.list(&t, &ListQuery::new().with_filter(q).with_count(1000)).await.expect("list");
         assert_eq!(expected.len(), *count, "the evaluator's matches for {f}");
         assert_eq!(ids(&page.items), expected, "filter {f}");
         assert_eq!(page.total_results, expected.len(), "totalResults of {f}");
@@ -119,8 +118,7 @@ pub async fn filter_user_name_eq_ignores_case(users: Arc<DynUserStore>, _groups:
         (r#"userName eq "ZOË.MÜLLER@example.com""#, vec!["f5"]),
         (r#"userName eq "6f1c3e1a-9b0f-4d62-8a43-5c3d2b1e0f77""#, vec![]),
     ] {
-        let page =
-            users.list(&t, &ListQuery { filter: Some(query_filter(f)), ..ListQuery::default() }).await.expect("list");
+        let page = users.list(&t, &ListQuery::new().with_filter(query_filter(f))).await.expect("list");
         assert_eq!(ids(&page.items), expected, "{f}");
         assert_eq!(page.total_results, expected.len());
     }
@@ -131,8 +129,7 @@ pub async fn filter_or_of_ids(users: Arc<DynUserStore>, _groups: Arc<DynGroupSto
     let t = tenant("filter_ids", "a");
     seed_table(&*users, &t).await;
     let f = r#"id eq "f4" or id eq "f1" or id eq "f4" or id eq "nope""#;
-    let page =
-        users.list(&t, &ListQuery { filter: Some(query_filter(f)), ..ListQuery::default() }).await.expect("list");
+    let page = users.list(&t, &ListQuery::new().with_filter(query_filter(f))).await.expect("list");
     assert_eq!(ids(&page.items), ["f1", "f4"]);
     assert_eq!(page.total_results, 2);
 }
@@ -142,20 +139,11 @@ pub async fn filter_sees_suspended_users(users: Arc<DynUserStore>, _groups: Arc<
     let t = tenant("filter_suspended", "a");
     seed_table(&*users, &t).await;
     let page = users
-        .list(
-            &t,
-            &ListQuery {
-                filter: Some(query_filter(r#"userName eq "alex.wilber@example.org""#)),
-                ..ListQuery::default()
-            },
-        )
+        .list(&t, &ListQuery::new().with_filter(query_filter(r#"userName eq "alex.wilber@example.org""#)))
         .await
         .expect("list");
     assert_eq!(ids(&page.items), ["f2"]);
     assert!(!page.items[0].active());
-    let page = users
-        .list(&t, &ListQuery { filter: Some(query_filter("active eq false")), ..ListQuery::default() })
-        .await
-        .expect("list");
+    let page = users.list(&t, &ListQuery::new().with_filter(query_filter("active eq false"))).await.expect("list");
     assert_eq!(ids(&page.items), ["f2", "f5"]);
 }

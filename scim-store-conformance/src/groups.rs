@@ -49,7 +49,7 @@ pub async fn group_get_without_members(users: Arc<DynUserStore>, groups: Arc<Dyn
     assert!(g.as_object().get("members").is_none(), "{:?}", g.as_json());
     assert_eq!(g.display_name(), Some("All"));
     assert!(g.version().is_some());
-    let page = groups.list(&t, &ListQuery { include_members: false, ..ListQuery::default() }).await.expect("list");
+    let page = groups.list(&t, &ListQuery::new().with_members(false)).await.expect("list");
     assert!(page.items[0].as_object().get("members").is_none());
     let page = groups.list(&t, &ListQuery::default()).await.expect("list");
     assert_eq!(member_values(&page.items[0]).len(), 3);
@@ -293,11 +293,11 @@ pub async fn group_list_by_display_name(_users: Arc<DynUserStore>, groups: Arc<D
         groups.create(&t, group(id, name, &[])).await.expect("create");
     }
     let f = crate::filters::group_query_filter("displayName eq \"engineering\"");
-    let page = groups.list(&t, &ListQuery { filter: Some(f), ..ListQuery::default() }).await.expect("list");
+    let page = groups.list(&t, &ListQuery::new().with_filter(f)).await.expect("list");
     assert_eq!(page.total_results, 1);
     assert_eq!(page.items[0].id(), Some("g2"));
     let f = crate::filters::group_query_filter("displayName eq \"nope\"");
-    let page = groups.list(&t, &ListQuery { filter: Some(f), ..ListQuery::default() }).await.expect("list");
+    let page = groups.list(&t, &ListQuery::new().with_filter(f)).await.expect("list");
     assert_eq!(page.total_results, 0);
     let page = groups.list(&t, &ListQuery::default()).await.expect("list");
     let names: Vec<_> = page.items.iter().filter_map(|g| g.display_name()).collect();

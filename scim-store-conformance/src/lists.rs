@@ -9,14 +9,14 @@ use serde_json::json;
 use std::sync::Arc;
 
 fn page(start_index: usize, count: usize) -> ListQuery {
-    ListQuery { start_index, count, ..ListQuery::default() }
+    ListQuery::new().with_start_index(start_index).with_count(count)
 }
 
 fn sorted(path: AttrPath, order: SortOrder) -> ListQuery {
     let registry = crate::filters::registry();
     let facts = registry.resource_type("User").and_then(|rt| registry.facts(rt).resolve(None, &path));
     assert!(facts.is_some(), "the default User schema defines {path:?}");
-    ListQuery { sort_by: Some(SortKey { path, facts }), sort_order: order, count: 1000, ..ListQuery::default() }
+    ListQuery::new().with_sort(SortKey { path, facts }, order).with_count(1000)
 }
 
 /// An unknown tenant lists nothing (`total_results` 0), which is what Entra's Test
@@ -26,7 +26,7 @@ pub async fn list_of_empty_tenant(users: Arc<DynUserStore>, groups: Arc<DynGroup
     let p = users.list(&t, &ListQuery::default()).await.expect("list");
     assert_eq!((p.total_results, p.items.len(), p.start_index), (0, 0, 1));
     let f = query_filter(r#"userName eq "4c1e2b0a-1d7f-4b8e-9a51-0a4f1c2d3e4f""#);
-    let p = users.list(&t, &ListQuery { filter: Some(f), ..ListQuery::default() }).await.expect("list");
+    let p = users.list(&t, &ListQuery::new().with_filter(f)).await.expect("list");
     assert_eq!(p.total_results, 0);
     let p = groups.list(&t, &ListQuery::default()).await.expect("list");
     assert_eq!(p.total_results, 0);
@@ -52,7 +52,7 @@ pub async fn list_count_zero_gives_total_only(users: Arc<DynUserStore>, _groups:
     let p = users.list(&t, &page(1, 0)).await.expect("list");
     assert_eq!((p.total_results, p.items.len()), (5, 0));
     let f = query_filter(r#"userName sw "user00""#);
-    let p = users.list(&t, &ListQuery { filter: Some(f), count: 0, ..ListQuery::default() }).await.expect("list");
+    let p = users.list(&t, &ListQuery::new().with_filter(f).with_count(0)).await.expect("list");
     assert_eq!((p.total_results, p.items.len()), (5, 0));
 }
 
@@ -96,7 +96,7 @@ pub async fn list_filter_then_page(users: Arc<DynUserStore>, _groups: Arc<DynGro
     let t = tenant("filter_page", "a");
     seed(&*users, &t, 20).await;
     let f = query_filter(r#"userName co "1""#);
-    let q = ListQuery { filter: Some(f), start_index: 3, count: 4, ..ListQuery::default() };
+    let q = ListQuery::new().with_filter(f).with_start_index(3).with_count(4);
     let p = users.list(&t, &q).await.expect("list");
     // user001, user010..user019: 11 matches
     assert_eq!(p.total_results, 11);
@@ -122,7 +122,7 @@ pub async fn sort_descending_reverses(users: Arc<DynUserStore>, _groups: Arc<Dyn
     }
     let p = users.list(&t, &sorted(AttrPath::new("userName"), SortOrder::Descending)).await.expect("list");
     assert_eq!(ids(&p.items), ["3", "1", "5", "2", "4"]);
-    let q = ListQuery { start_index: 2, count: 2, ..sorted(AttrPath::new("userName"), SortOrder::Descending) };
+    let q = sorted(AttrPath::new("userName"), SortOrder::Descending).with_start_index(2).with_count(2);
     let p = users.list(&t, &q).await.expect("list");
     assert_eq!(ids(&p.items), ["1", "5"]);
     assert_eq!(p.total_results, 5);

@@ -223,13 +223,8 @@ pub async fn service_suspend_and_restore_keep_every_attribute(users: Arc<DynUser
     assert_eq!(s.meta().map(|m| m.last_modified), Some(now));
     let got = svc.get_user(&t, &id).await.expect("visible while suspended");
     assert!(!got.active());
-    let page = svc
-        .list_users(
-            &t,
-            &ListRequest { filter: Some("userName eq \"LEAVER@example.com\"".into()), ..ListRequest::default() },
-        )
-        .await
-        .expect("list");
+    let page =
+        svc.list_users(&t, &ListRequest::new().with_filter("userName eq \"LEAVER@example.com\"")).await.expect("list");
     assert_eq!(page.total_results, 1, "filters find suspended users");
     // re-sending false does not extend the retention
     fx.clock.advance(Duration::days(2));
@@ -575,8 +570,11 @@ pub async fn service_paging_edges(users: Arc<DynUserStore>, groups: Arc<DynGroup
     for i in 0..5 {
         ids.push(id_of(&svc.create_user(&t, &json!({"userName": format!("p{i}@example.com")})).await.expect("create")));
     }
-    let req =
-        |start: Option<i64>, count: Option<i64>| ListRequest { start_index: start, count, ..ListRequest::default() };
+    let req = |start: Option<i64>, count: Option<i64>| {
+        let mut request = ListRequest::new();
+        (request.start_index, request.count) = (start, count);
+        request
+    };
     for start in [Some(0), Some(-7), None, Some(1)] {
         let p = svc.list_users(&t, &req(start, Some(2))).await.expect("list");
         assert_eq!((p.start_index, p.total_results), (1, 5));
@@ -592,15 +590,10 @@ pub async fn service_paging_edges(users: Arc<DynUserStore>, groups: Arc<DynGroup
     assert_eq!(p.items.len(), 3, "capped at max_results");
     let p = svc.list_users(&t, &req(None, None)).await.expect("list");
     assert_eq!(p.items.len(), 3, "no count means the maximum");
-    let sorted = ListRequest {
-        sort_by: Some("userName".into()),
-        sort_order: Some("descending".into()),
-        ..ListRequest::default()
-    };
+    let sorted = ListRequest::new().with_sort("userName", "descending");
     let p = svc.list_users(&t, &sorted).await.expect("list");
     assert_eq!(p.items.iter().map(id_of).collect::<Vec<_>>(), [ids[4].clone(), ids[3].clone(), ids[2].clone()]);
-    let e =
-        svc.list_users(&t, &ListRequest { filter: Some("userName xx \"a\"".into()), ..ListRequest::default() }).await;
+    let e = svc.list_users(&t, &ListRequest::new().with_filter("userName xx \"a\"")).await;
     assert_eq!(e.map(|_| ()).map_err(|e| e.scim_type()), Err(Some(scim_core::ScimType::InvalidFilter)));
 }
 

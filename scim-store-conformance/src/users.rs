@@ -267,7 +267,7 @@ pub async fn tenants_never_see_each_other(users: Arc<DynUserStore>, _groups: Arc
     assert_eq!(page.total_results, 0);
     assert!(page.items.is_empty());
     let f = crate::filters::query_filter("userName eq \"secret@b.example\" or id eq \"b1\"");
-    let page = users.list(&a, &ListQuery { filter: Some(f), ..ListQuery::default() }).await.expect("list");
+    let page = users.list(&a, &ListQuery::new().with_filter(f)).await.expect("list");
     assert_eq!(page.total_results, 0);
 }
 

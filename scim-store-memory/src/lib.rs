@@ -259,7 +259,7 @@ impl UserStore for MemoryUserStore {
         let state = self.read();
         match state.tenants.get(tenant) {
             Some(t) => Ok(query::list_users(t, query)),
-            None => Ok(Page { total_results: 0, start_index: query.start_index, items: Vec::new() }),
+            None => Ok(Page::new(0, query.start_index, Vec::new())),
         }
     }
 
@@ -345,7 +345,7 @@ impl GroupStore for MemoryUserStore {
         let state = self.read();
         match state.tenants.get(tenant) {
             Some(t) => Ok(query::list_groups(t, query)),
-            None => Ok(Page { total_results: 0, start_index: query.start_index, items: Vec::new() }),
+            None => Ok(Page::new(0, query.start_index, Vec::new())),
         }
     }
 }

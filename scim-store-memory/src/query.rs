@@ -203,7 +203,7 @@ fn list<R: Listed>(
     let skip = query.start_index.saturating_sub(1);
     let take = query.count;
     let needs_derived = query.needs(derived);
-    let page = |total: usize, items: Vec<R::Out>| Page { total_results: total, start_index: query.start_index, items };
+    let page = |total: usize, items: Vec<R::Out>| Page::new(total, query.start_index, items);
 
     // The fast path: no filter, creation order.
     if query.filter.is_none() && query.sort_by.is_none() {
@@ -373,7 +373,7 @@ mod tests {
         ] {
             let q = qf(f);
             let expected: Vec<_> = all.iter().filter(|u| q.compiled.matches(u.as_json())).map(|u| u.id()).collect();
-            let got = store.list(&t, &ListQuery { filter: Some(q), ..ListQuery::default() }).await.expect("list");
+            let got = store.list(&t, &ListQuery::new().with_filter(q)).await.expect("list");
             assert_eq!(got.items.iter().map(|u| u.id()).collect::<Vec<_>>(), expected, "{f}");
             assert_eq!(got.total_results, expected.len(), "{f}");
         }
@@ -387,7 +387,7 @@ mod tests {
             let u = User::from_json(json!({"id": format!("u{i:02}"), "userName": format!("n{i}")}));
             store.create(&t, u).await.expect("create");
         }
-        let page = |start: usize| ListQuery { start_index: start, count: 10, ..ListQuery::default() };
+        let page = |start: usize| ListQuery::new().with_start_index(start).with_count(10);
         let ids = |p: Page<User>| p.items.iter().map(|u| u.id().unwrap_or_default().to_owned()).collect::<Vec<_>>();
         let first = ids(store.list(&t, &page(1)).await.expect("list"));
         assert_eq!(first.first().map(String::as_str), Some("u00"));
@@ -426,7 +426,7 @@ mod tests {
             let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
             store.create(&t, u).await.expect("create");
         }
-        let all = store.list(&t, &ListQuery { count: 100, ..ListQuery::default() }).await.expect("list").items;
+        let all = store.list(&t, &ListQuery::new().with_count(100)).await.expect("list").items;
         for f in [
             r#"userName eq "οδοσ@x.org""#,
             r#"userName eq "ΟΔΟΣ@X.ORG""#,
@@ -436,7 +436,7 @@ mod tests {
         ] {
             let q = qf(f);
             let expected: Vec<_> = all.iter().filter(|u| q.compiled.matches(u.as_json())).map(|u| u.id()).collect();
-            let got = store.list(&t, &ListQuery { filter: Some(q), ..ListQuery::default() }).await.expect("list");
+            let got = store.list(&t, &ListQuery::new().with_filter(q)).await.expect("list");
             assert_eq!(got.items.iter().map(|u| u.id()).collect::<Vec<_>>(), expected, "{f}");
         }
     }

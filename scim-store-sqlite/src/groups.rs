@@ -393,10 +393,6 @@ impl GroupStore for SqliteUserStore {
                 doc.remove("members");
             }
         }
-        Ok(Page {
-            total_results: total,
-            start_index,
-            items: docs.into_iter().map(|d| Group::from_json(Value::Object(d))).collect(),
-        })
+        Ok(Page::new(total, start_index, docs.into_iter().map(|d| Group::from_json(Value::Object(d))).collect()))
     }
 }

@@ -330,11 +330,7 @@ impl UserStore for SqliteUserStore {
                 list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
             })
             .await?;
-        Ok(Page {
-            total_results: total,
-            start_index,
-            items: docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect(),
-        })
+        Ok(Page::new(total, start_index, docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect()))
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {

@@ -9,7 +9,13 @@ use scim_query::{AttributeFacts, PatchPath, parse_path};
 ///
 /// `startIndex` below 1 counts as 1; a negative `count` as 0; a `count` above the service's
 /// maximum (and a missing one) as the maximum (RFC 7644 §3.4.2.4).
+///
+/// ```
+/// let request = scim_core::ListRequest::new().with_filter(r#"userName eq "bjensen""#).with_count(10);
+/// assert_eq!(request.count, Some(10));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ListRequest {
     /// `filter`, unparsed.
     pub filter: Option<String>,
@@ -23,6 +29,49 @@ pub struct ListRequest {
     pub count: Option<i64>,
     /// Groups only: whether to return `members` (false for `excludedAttributes=members`).
     pub include_members: bool,
+}
+
+impl ListRequest {
+    /// No filter, no sort, the first page of the service's maximum size, groups with members.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `filter`, unparsed.
+    #[must_use]
+    pub fn with_filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// `sortBy` and `sortOrder` (`ascending` or `descending`), unparsed.
+    #[must_use]
+    pub fn with_sort(mut self, sort_by: impl Into<String>, sort_order: impl Into<String>) -> Self {
+        self.sort_by = Some(sort_by.into());
+        self.sort_order = Some(sort_order.into());
+        self
+    }
+
+    /// `startIndex`.
+    #[must_use]
+    pub fn with_start_index(mut self, start_index: i64) -> Self {
+        self.start_index = Some(start_index);
+        self
+    }
+
+    /// `count`.
+    #[must_use]
+    pub fn with_count(mut self, count: i64) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    /// Groups only: whether to return `members`.
+    #[must_use]
+    pub fn with_members(mut self, include_members: bool) -> Self {
+        self.include_members = include_members;
+        self
+    }
 }
 
 impl Default for ListRequest {

@@ -17,7 +17,7 @@ fn service() -> (Provisioning, Arc<ManualClock>) {
 }
 
 fn filter(f: &str) -> ListRequest {
-    ListRequest { filter: Some(f.to_owned()), ..ListRequest::default() }
+    ListRequest::new().with_filter(f)
 }
 
 fn patch(ops: &Value) -> Value {
@@ -128,11 +128,7 @@ async fn entra_group_cycle_without_members_in_reads() {
         let u = scim.create_user(&t, &json!({"userName": format!("u{i}@contoso.com")})).await.expect("user");
         ids.push(u.id().expect("id").to_owned());
     }
-    let lookup = ListRequest {
-        filter: Some("displayName eq \"Sales\"".into()),
-        include_members: false,
-        ..ListRequest::default()
-    };
+    let lookup = ListRequest::new().with_filter("displayName eq \"Sales\"").with_members(false);
     assert_eq!(scim.list_groups(&t, &lookup).await.expect("lookup").total_results, 0);
     let g = scim
         .create_group(
@@ -168,10 +164,8 @@ async fn entra_group_cycle_without_members_in_reads() {
 async fn okta_put_read_modify_write_echoes_server_attributes_and_never_returns_password() {
     let (scim, clock) = service();
     let t = TenantId::new("okta");
-    let page = scim
-        .list_users(&t, &ListRequest { start_index: Some(1), count: Some(2), ..ListRequest::default() })
-        .await
-        .expect("test connector");
+    let page =
+        scim.list_users(&t, &ListRequest::new().with_start_index(1).with_count(2)).await.expect("test connector");
     assert_eq!(page.total_results, 0);
     let body = json!({
         "schemas": [urn::USER],
@@ -271,7 +265,13 @@ async fn invalid_requests_are_4xx_not_500() {
     assert_eq!(e.expect_err("404").status(), StatusCode::NOT_FOUND);
     let e = scim.list_users(&t, &filter("userName eq")).await.expect_err("bad filter");
     assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
-    let e = scim.list_users(&t, &ListRequest { sort_order: Some("up".into()), ..ListRequest::default() }).await;
+    let e = scim
+        .list_users(&t, &{
+            let mut request = ListRequest::new();
+            request.sort_order = Some("up".into());
+            request
+        })
+        .await;
     assert_eq!(e.expect_err("bad sortOrder").scim_type(), Some(ScimType::InvalidValue));
 }
 

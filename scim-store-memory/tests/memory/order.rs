@@ -30,30 +30,22 @@ async fn creation_order_is_kept_across_deletions_and_compaction() {
     }
     let expected: Vec<String> = (0..3000).step_by(10).chain(3000..3010).map(|i| format!("u{i:04}")).collect();
 
-    let all = store.list(&t, &ListQuery { count: 1000, ..ListQuery::default() }).await.expect("list");
+    let all = store.list(&t, &ListQuery::new().with_count(1000)).await.expect("list");
     assert_eq!(all.total_results, 310);
     assert_eq!(ids(&all), expected, "creation order");
 
     let mut walked = Vec::new();
     for start in (1..=310).step_by(25) {
-        let page = store.list(&t, &ListQuery { start_index: start, count: 25, ..ListQuery::default() }).await;
+        let page = store.list(&t, &ListQuery::new().with_start_index(start).with_count(25)).await;
         walked.extend(ids(&page.expect("page")));
     }
     assert_eq!(walked, expected, "a page walk sees every user once, in order");
-    let deep = store.list(&t, &ListQuery { start_index: 300, count: 5, ..ListQuery::default() }).await;
+    let deep = store.list(&t, &ListQuery::new().with_start_index(300).with_count(5)).await;
     assert_eq!(ids(&deep.expect("page")), expected[299..304]);
 
     let sort_by = SortKey { path: AttrPath::new("title"), facts: None };
     let sorted = store
-        .list(
-            &t,
-            &ListQuery {
-                count: 1000,
-                sort_by: Some(sort_by),
-                sort_order: SortOrder::Ascending,
-                ..ListQuery::default()
-            },
-        )
+        .list(&t, &ListQuery::new().with_count(1000).with_sort(sort_by, SortOrder::Ascending))
         .await
         .expect("sorted");
     // Every remaining user of the first 3000 is even: all "even", ties in creation order.

@@ -9,7 +9,7 @@ use serde_json::json;
 
 fn query(filter: &str) -> ListQuery {
     let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("filter");
-    ListQuery { filter: Some(filter), ..ListQuery::default() }
+    ListQuery::new().with_filter(filter)
 }
 
 #[tokio::test]

@@ -230,13 +230,13 @@ async fn run(facts: &dyn AttributeFacts, seed: u64) {
         let expected: BTreeSet<String> =
             stored.iter().filter(|d| compiled.matches(d)).map(|d| d["id"].as_str().unwrap().to_owned()).collect();
         let qf = QueryFilter { filter: parsed.clone(), compiled: compiled.clone() };
-        let q = ListQuery { filter: Some(qf.clone()), count: 1000, ..ListQuery::default() };
+        let q = ListQuery::new().with_filter(qf.clone()).with_count(1000);
         let page = UserStore::list(&store, &t, &q).await.unwrap();
         let got: BTreeSet<String> = page.items.iter().map(|u| u.id().unwrap().to_owned()).collect();
         assert_eq!(got, expected, "filter: {text}");
         assert_eq!(page.total_results, expected.len(), "totalResults of {text}");
         // Paging agrees with the full answer.
-        let q = ListQuery { filter: Some(qf), start_index: 2, count: 3, ..ListQuery::default() };
+        let q = ListQuery::new().with_filter(qf).with_start_index(2).with_count(3);
         let page = UserStore::list(&store, &t, &q).await.unwrap();
         assert_eq!(page.total_results, expected.len(), "totalResults of a page of {text}");
         assert_eq!(page.items.len(), expected.len().saturating_sub(1).min(3), "page of {text}");

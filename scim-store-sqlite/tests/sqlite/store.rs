@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::*;
-use scim_core::{GroupStore, ListQuery, MemberChange, SortKey, SortOrder, StoreError, UserStore, Version};
+use scim_core::{GroupStore, MemberChange, SortKey, SortOrder, StoreError, UserStore, Version};
 use scim_query::AttrPath;
 use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
 use serde_json::json;
@@ -169,11 +169,11 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!(ids(&page.items, |u| u.user_name()), ["Alice", "bob", "carol", "Eve"]);
     assert_eq!(page.total_results, 4);
     // count = 0 gives only the total.
-    let q = ListQuery { count: 0, ..query(Some("userName co \"a\"")) };
+    let q = query(Some("userName co \"a\"")).with_count(0);
     let page = UserStore::list(&s, &t, &q).await.unwrap();
     assert_eq!((page.total_results, page.items.len()), (3, 0));
     // Past the end.
-    let q = ListQuery { start_index: 10, ..query(None) };
+    let q = query(None).with_start_index(10);
     let page = UserStore::list(&s, &t, &q).await.unwrap();
     assert_eq!((page.total_results, page.items.len()), (5, 0));
 }
@@ -226,7 +226,7 @@ async fn group_members_are_rows() {
     assert_eq!(g.version(), Some(v));
     let bare = GroupStore::get(&s, &t, "g1", false).await.unwrap();
     assert!(bare.as_json().get("members").is_none());
-    let q = ListQuery { include_members: false, ..query(Some("members[value eq \"u3\"]")) };
+    let q = query(Some("members[value eq \"u3\"]")).with_members(false);
     let page = GroupStore::list(&s, &t, &q).await.unwrap();
     assert_eq!(page.total_results, 1);
     assert!(page.items[0].as_json().get("members").is_none());

@@ -83,7 +83,7 @@ pub fn filter(text: &str) -> QueryFilter {
 }
 
 pub fn query(text: Option<&str>) -> ListQuery {
-    ListQuery { filter: text.map(filter), count: 1000, ..ListQuery::default() }
+    ListQuery::new().with_filter(text.map(filter)).with_count(1000)
 }
 
 pub fn ids<T>(items: &[T], id: impl Fn(&T) -> Option<&str>) -> Vec<String> {
