@@ -57,14 +57,31 @@ impl fmt::Display for UserStatus {
 }
 
 impl FromStr for UserStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, UnknownStatus> {
         match s {
             "pending" => Ok(Self::Pending),
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
-            _ => Err(()),
+            _ => Err(UnknownStatus(s.to_owned())),
         }
+    }
+}
+
+/// A status name that is not `pending`, `active` or `suspended`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown user status {0:?}: expected \"pending\", \"active\" or \"suspended\"")]
+pub struct UnknownStatus(pub String);
+
+/// A suspended user cannot accept its invitation until it is restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the user is suspended and cannot accept the invitation until it is restored (active=true)")]
+pub struct SuspendedUser;
+
+impl From<SuspendedUser> for crate::ScimError {
+    /// `409`, no `scimType`.
+    fn from(e: SuspendedUser) -> Self {
+        Self::conflict(e.to_string())
     }
 }
 
@@ -169,9 +186,8 @@ impl Lifecycle {
     /// `activated_at = now`; an active user stays as it is.
     ///
     /// # Errors
-    /// `Err(())` for a suspended user: it cannot accept until restored.
-    #[allow(clippy::result_unit_err)]
-    pub fn accept_invitation(&self, now: DateTime<Utc>) -> Result<Self, ()> {
+    /// [`SuspendedUser`] for a suspended user: it cannot accept until restored.
+    pub fn accept_invitation(&self, now: DateTime<Utc>) -> Result<Self, SuspendedUser> {
         match self.status {
             UserStatus::Pending => Ok(Self {
                 status: UserStatus::Active,
@@ -181,7 +197,7 @@ impl Lifecycle {
                 ..*self
             }),
             UserStatus::Active => Ok(self.clone()),
-            UserStatus::Suspended => Err(()),
+            UserStatus::Suspended => Err(SuspendedUser),
         }
     }
 
@@ -285,7 +301,7 @@ mod tests {
     #[test]
     fn suspended_user_cannot_accept_and_expiry_is_inclusive() {
         let s = Lifecycle::default().with_active(false, t(1), Duration::hours(2));
-        assert_eq!(s.accept_invitation(t(2)), Err(()));
+        assert_eq!(s.accept_invitation(t(2)), Err(SuspendedUser));
         assert!(!s.is_expired(t(3) - Duration::seconds(1)));
         assert!(s.is_expired(t(3)));
         assert!(!Lifecycle::default().is_expired(t(23)));

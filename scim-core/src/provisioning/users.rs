@@ -6,7 +6,6 @@ use super::list::{ListRequest, list_query};
 use super::write::{MAX_RETRIES, add_schema, check_if_match, conflict_exhausted, lifecycle_of, new_id, stored_len};
 use crate::lifecycle::{Lifecycle, UserStatus};
 use crate::{Page, PatchOp, ScimError, StoreError, TenantId, User, Version, urn};
-use http::StatusCode;
 use serde_json::{Map, Value};
 
 impl Provisioning {
@@ -194,13 +193,7 @@ impl Provisioning {
         self.update_user(tenant, id, None, |svc, existing| {
             let now = svc.clock.now();
             let before = lifecycle_of(existing);
-            let lifecycle = before.accept_invitation(now).map_err(|()| {
-                ScimError::new(
-                    StatusCode::CONFLICT,
-                    None,
-                    "the user is suspended and cannot accept the invitation until it is restored (active=true)",
-                )
-            })?;
+            let lifecycle = before.accept_invitation(now)?;
             if lifecycle == before {
                 return Ok(None);
             }

@@ -5,18 +5,13 @@ use super::Provisioning;
 use super::events::{LifecycleEvent, deliver};
 use crate::lifecycle::{Lifecycle, UserStatus};
 use crate::{ScimError, StoreError, TenantId, User, Version, urn};
-use http::StatusCode;
 use serde_json::{Map, Value};
 
 /// How many times a write without a client `If-Match` is retried after losing a race.
 pub(super) const MAX_RETRIES: usize = 32;
 
 pub(super) fn conflict_exhausted() -> ScimError {
-    ScimError::new(
-        StatusCode::CONFLICT,
-        None,
-        "the resource kept changing concurrently; the change was not applied, try again",
-    )
+    ScimError::conflict("the resource kept changing concurrently; the change was not applied, try again")
 }
 
 pub(super) fn check_if_match(if_match: Option<&Version>, current: Option<&Version>) -> Result<(), ScimError> {
