@@ -12,9 +12,8 @@
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, black_box};
 use scim_benches::{block_on, make_user};
-use scim_core::{
-    Lifecycle, ListQuery, ListRequest, Provisioning, QueryFilter, SchemaRegistry, TenantId, User, UserStatus, UserStore,
-};
+use scim_core::store::{ListQuery, QueryFilter};
+use scim_core::{Lifecycle, ListRequest, Provisioning, SchemaRegistry, TenantId, User, UserStatus, UserStore};
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
 use std::sync::Arc;

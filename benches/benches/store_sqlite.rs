@@ -10,7 +10,8 @@
 
 use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_main};
-use scim_core::{GroupStore, Lifecycle, ListQuery, QueryFilter, TenantId, User, UserStatus, UserStore};
+use scim_core::store::{ListQuery, QueryFilter};
+use scim_core::{GroupStore, Lifecycle, TenantId, User, UserStatus, UserStore};
 use scim_query::{CompiledFilter, NoSchema, parse_filter};
 use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
 use serde_json::{Value, json};

@@ -53,16 +53,13 @@ pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use limits::Limits;
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
-pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, SortValue, compare_sort_values};
+pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning};
 #[cfg(feature = "tokio")]
 pub use purge::PurgeTask;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use service::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
-pub use store::{
-    DynGroupStore, DynUserStore, GroupStore, ListQuery, MemberChange, Page, QueryFilter, SortKey, SortOrder,
-    StoreError, UserStore,
-};
+pub use store::{DynGroupStore, DynUserStore, GroupStore, Page, StoreError, UserStore};
 
 /// Formats a time as SCIM does: RFC 3339 in UTC with a `Z`, to the millisecond.
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -1,4 +1,11 @@
-//! The storage contract: [`UserStore`] and [`GroupStore`], tenant-scoped and object safe.
+//! For store implementors: the storage contract ([`UserStore`] and [`GroupStore`],
+//! tenant-scoped and object safe), what a list asks of a store ([`ListQuery`] with its
+//! [`QueryFilter`] and [`SortKey`]), and the rules every store applies alike (the sort order
+//! [`compare_sort_values`], [`check_version`], [`derived_group`], [`distinct_members`],
+//! [`sort_then_page`]). The crate `scim-store-conformance` checks a store against the contract.
+//!
+//! Embedders need little of this: the traits, [`DynUserStore`]/[`DynGroupStore`],
+//! [`StoreError`] and [`Page`] are also at the crate root.
 
 use crate::{Group, SchemaRegistry, ScimError, TenantId, User, Version};
 use async_trait::async_trait;
@@ -8,7 +15,9 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 
 mod rules;
+mod sort;
 pub use rules::{check_version, derived_group, distinct_members, sort_then_page};
+pub use sort::{SortValue, compare_sort_values};
 
 /// What a store reports when it cannot do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -232,7 +241,7 @@ pub struct MemberChange {
 /// - `delete` removes the user at once, and removes it from every group of the tenant.
 /// - `list` filters first, then sorts, then pages; `total_results` counts every match. Without
 ///   `sort_by` the order is creation order. With it, resources are ordered by
-///   [`SortKey::value_of`] and [`compare_sort_values`](crate::compare_sort_values) (missing
+///   [`SortKey::value_of`] and [`compare_sort_values`] (missing
 ///   values last ascending, first descending), ties in creation order in both directions.
 ///   The filter result must be exactly what [`QueryFilter::compiled`] matches on the document
 ///   `get` would return (`groups` included).

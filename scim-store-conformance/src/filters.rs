@@ -3,7 +3,8 @@
 use crate::support::{ids, suspended, t0, tenant, user_at};
 use chrono::Duration;
 use scim_core::SchemaRegistry;
-use scim_core::{DynGroupStore, DynUserStore, ListQuery, QueryFilter, TenantId, User, urn};
+use scim_core::store::{ListQuery, QueryFilter};
+use scim_core::{DynGroupStore, DynUserStore, TenantId, User, urn};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::OnceLock;

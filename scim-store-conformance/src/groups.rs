@@ -2,7 +2,8 @@
 
 use crate::support::{group, group_values, member_values, seed, t0, tenant, user};
 use chrono::Duration;
-use scim_core::{DynGroupStore, DynUserStore, ListQuery, MemberChange, StoreError, Version};
+use scim_core::store::{ListQuery, MemberChange};
+use scim_core::{DynGroupStore, DynUserStore, StoreError, Version};
 use serde_json::json;
 use std::sync::Arc;
 

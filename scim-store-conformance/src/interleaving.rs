@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, User, UserStore, Version};
+use scim_core::store::{ListQuery, MemberChange};
+use scim_core::{Group, GroupStore, Page, StoreError, TenantId, User, UserStore, Version};
 
 /// A store that delegates every call to the store it wraps, but first yields to the executor
 /// (`tokio::task::yield_now`) before each write that may be conditional on a version read

@@ -3,7 +3,8 @@
 use crate::support::{group, member_values, seed, suspended, t0, tenant, user};
 use chrono::Duration;
 use scim_core::lifecycle::Lifecycle;
-use scim_core::{DynGroupStore, DynUserStore, ListQuery, StoreError, UserStatus};
+use scim_core::store::ListQuery;
+use scim_core::{DynGroupStore, DynUserStore, StoreError, UserStatus};
 use serde_json::json;
 use std::sync::Arc;
 

@@ -3,7 +3,8 @@
 use crate::filters::query_filter;
 use crate::support::{ids, seed, t0, tenant, user_at};
 use chrono::Duration;
-use scim_core::{DynGroupStore, DynUserStore, ListQuery, SortKey, SortOrder};
+use scim_core::store::{ListQuery, SortKey, SortOrder};
+use scim_core::{DynGroupStore, DynUserStore};
 use scim_query::{AttrPath, AttributeFacts};
 use serde_json::json;
 use std::sync::Arc;

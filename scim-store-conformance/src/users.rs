@@ -3,7 +3,8 @@
 use crate::support::{content, group, seed, suspended, t0, tenant, user};
 use chrono::Duration;
 use futures_util::future::join_all;
-use scim_core::{DynGroupStore, DynUserStore, ListQuery, StoreError, Version};
+use scim_core::store::ListQuery;
+use scim_core::{DynGroupStore, DynUserStore, StoreError, Version};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -312,7 +313,7 @@ pub async fn tenants_cannot_touch_each_others_groups(users: Arc<DynUserStore>, g
     groups.create(&b, group("g1", "Admins", &["b1"])).await.expect("create group");
     assert!(matches!(groups.get(&a, "g1", true).await, Err(StoreError::NotFound)));
     assert!(matches!(groups.replace(&a, group("g1", "Pwned", &[]), None).await, Err(StoreError::NotFound)));
-    let change = scim_core::MemberChange { add: vec![json!({"value": "intruder"})], remove: vec!["b1".into()] };
+    let change = scim_core::store::MemberChange { add: vec![json!({"value": "intruder"})], remove: vec!["b1".into()] };
     assert!(matches!(groups.modify_members(&a, "g1", &change, t0(), None).await, Err(StoreError::NotFound)));
     assert!(matches!(groups.delete(&a, "g1", None).await, Err(StoreError::NotFound)));
     let page = groups.list(&a, &ListQuery::default()).await.expect("list");

@@ -101,7 +101,8 @@
 //! The stores can also be used directly:
 //!
 //! ```
-//! use scim_core::{ListQuery, TenantId, User, UserStore};
+//! use scim_core::store::ListQuery;
+//! use scim_core::{TenantId, User, UserStore};
 //! use scim_store_memory::MemoryUserStore;
 //! use serde_json::json;
 //!
@@ -112,7 +113,7 @@
 //! let stored = store.create(&tenant, user).await?;
 //! assert_eq!(stored.version().map(|v| v.to_string()).as_deref(), Some("W/\"1\""));
 //! assert_eq!(store.get(&tenant, "2819c223").await?.user_name(), Some("bjensen@example.com"));
-//! let page = store.list(&tenant, &ListQuery::default()).await?;
+//! let page = store.list(&tenant, &ListQuery::new()).await?;
 //! assert_eq!(page.total_results, 1);
 //! # Ok(())
 //! # }
@@ -145,7 +146,8 @@ mod tenant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scim_core::{Group, GroupStore, ListQuery, MemberChange, Page, StoreError, TenantId, User, UserStore, Version};
+use scim_core::store::{ListQuery, MemberChange};
+use scim_core::{Group, GroupStore, Page, StoreError, TenantId, User, UserStore, Version};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tenant::Tenant;

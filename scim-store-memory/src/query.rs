@@ -3,9 +3,10 @@
 use crate::index::{CreationOrder, IdMap, KeyIndex};
 use crate::tenant::groups::group_view;
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec};
+use scim_core::store::ListQuery;
 use scim_core::store::sort_then_page;
-use scim_core::{Group, ListQuery, Page, User, urn};
-use scim_core::{SortKey, SortValue};
+use scim_core::store::{SortKey, SortValue};
+use scim_core::{Group, Page, User, urn};
 use scim_query::fold::fold_cow;
 use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
@@ -305,7 +306,8 @@ pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
 mod tests {
     use super::*;
     use crate::MemoryUserStore;
-    use scim_core::{QueryFilter, SchemaRegistry, TenantId, UserStore};
+    use scim_core::store::QueryFilter;
+    use scim_core::{SchemaRegistry, TenantId, UserStore};
     use serde_json::json;
 
     fn qf(f: &str) -> QueryFilter {

@@ -6,7 +6,8 @@ use crate::jsonb;
 use crate::pushdown::{self, Condition, Table};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, params_from_iter};
-use scim_core::{ListQuery, SortKey, SortOrder, SortValue, Version, compare_sort_values};
+use scim_core::Version;
+use scim_core::store::{ListQuery, SortKey, SortOrder, SortValue, compare_sort_values};
 use serde_json::{Map, Value};
 use std::collections::BinaryHeap;
 

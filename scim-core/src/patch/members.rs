@@ -5,7 +5,8 @@
 use super::engine::field;
 use super::{PatchOp, PatchOpKind};
 use crate::schema::AttributeDef;
-use crate::{MemberChange, urn};
+use crate::store::MemberChange;
+use crate::urn;
 use foldhash::fast::RandomState;
 use scim_query::fold::{eq_ignore_case, hash_folded};
 use scim_query::{CompValue, CompareOp, Filter, PatchPath};

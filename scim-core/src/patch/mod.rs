@@ -10,8 +10,9 @@ mod remove;
 mod select;
 mod write;
 
+use crate::ScimError;
 use crate::schema::{AttributeDef, SchemaRegistry};
-use crate::{MemberChange, ScimError};
+use crate::store::MemberChange;
 use engine::Engine;
 use scim_query::PatchPath;
 use serde_json::{Map, Value};

@@ -1,6 +1,7 @@
 //! From a client's list parameters to a validated [`ListQuery`].
 
-use crate::{ListQuery, QueryFilter, SchemaRegistry, ScimError, SortKey, SortOrder};
+use crate::store::{ListQuery, QueryFilter, SortKey, SortOrder};
+use crate::{SchemaRegistry, ScimError};
 use scim_query::{AttributeFacts, PatchPath, parse_path};
 
 /// A list request with the client's raw parameters (`filter`, `sortBy`, `sortOrder`,

@@ -5,13 +5,11 @@ mod events;
 mod groups;
 mod list;
 pub(crate) use list::list_query;
-mod sort;
 mod users;
 mod write;
 
 pub use events::{LifecycleEvent, LifecycleEvents};
 pub use list::ListRequest;
-pub use sort::{SortValue, compare_sort_values};
 
 use crate::lifecycle::Clock;
 use crate::{DynGroupStore, DynUserStore, GroupStore, Limits, SchemaRegistry, UserStore};

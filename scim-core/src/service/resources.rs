@@ -4,7 +4,8 @@ use super::query::{self, Params};
 use super::route::Kind;
 use super::{Ctx, Failure, ScimService, response};
 use crate::provisioning::list_query;
-use crate::{Group, ListRequest, Projection, ScimError, User, Version, compare_sort_values};
+use crate::store::compare_sort_values;
+use crate::{Group, ListRequest, Projection, ScimError, User, Version};
 use http::header::IF_NONE_MATCH;
 use http::{HeaderMap, Response, StatusCode};
 use serde_json::Value;
@@ -221,7 +222,7 @@ impl ScimService {
         let group_query = list_query(registry, "Group", &groups, max)?;
         let (user_total, _, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
         let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
-        let value = |key: &Option<crate::SortKey>, doc: &Value| key.as_ref().and_then(|k| k.value_of(doc));
+        let value = |key: &Option<crate::store::SortKey>, doc: &Value| key.as_ref().and_then(|k| k.value_of(doc));
         let order = user_query.sort_order;
         let mut users = user_docs.into_iter().map(|d| (value(&user_query.sort_by, &d), Kind::User, d)).peekable();
         let mut groups = group_docs.into_iter().map(|d| (value(&group_query.sort_by, &d), Kind::Group, d)).peekable();

@@ -2,8 +2,8 @@
 //! the version check, the derived `groups` element, member de-duplication, and sort-then-page.
 //! Case folding lives in [`scim_query::fold`], filter inspection in [`Filter::mentions`](scim_query::Filter::mentions).
 
-use super::{ListQuery, Page, StoreError};
-use crate::{SortValue, Version, compare_sort_values};
+use super::{ListQuery, Page, SortValue, StoreError, compare_sort_values};
+use crate::Version;
 use serde_json::{Map, Value};
 use std::borrow::Borrow;
 use std::collections::HashSet;
@@ -56,7 +56,7 @@ pub fn sort_then_page<T>(mut hits: Vec<(Option<SortValue>, T)>, query: &ListQuer
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SortOrder;
+    use crate::store::SortOrder;
     use serde_json::json;
 
     #[test]

@@ -4,9 +4,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use scim_core::store::ListQuery;
 use scim_core::{
-    LifecycleEvent, LifecycleEvents, ListQuery, ListRequest, ManualClock, Page, Provisioning, PurgeTask, ScimError,
-    StoreError, TenantId, User, UserStore, Version, urn,
+    LifecycleEvent, LifecycleEvents, ListRequest, ManualClock, Page, Provisioning, PurgeTask, ScimError, StoreError,
+    TenantId, User, UserStore, Version, urn,
 };
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;

@@ -2,7 +2,8 @@
 //! ended) and ties in sorting keep the order users were created in, also after the store has
 //! dropped the holes left by thousands of deletions.
 
-use scim_core::{ListQuery, SortKey, SortOrder, TenantId, User, UserStore};
+use scim_core::store::{ListQuery, SortKey, SortOrder};
+use scim_core::{TenantId, User, UserStore};
 use scim_query::AttrPath;
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;

@@ -2,8 +2,10 @@
 //! some in groups; everything they were indexed under goes with them, nothing else does.
 
 use chrono::{Duration, TimeZone, Utc};
-use scim_core::{Group, GroupStore, Lifecycle, ListQuery, TenantId, User, UserStatus, UserStore};
-use scim_core::{QueryFilter, SchemaRegistry};
+use scim_core::SchemaRegistry;
+use scim_core::store::ListQuery;
+use scim_core::store::QueryFilter;
+use scim_core::{Group, GroupStore, Lifecycle, TenantId, User, UserStatus, UserStore};
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;
 

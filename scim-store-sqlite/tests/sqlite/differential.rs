@@ -4,7 +4,8 @@
 use crate::common;
 
 use common::*;
-use scim_core::{ListQuery, QueryFilter, UserStore};
+use scim_core::UserStore;
+use scim_core::store::{ListQuery, QueryFilter};
 use scim_query::{AttributeFacts, CompiledFilter, NoSchema, parse_filter};
 use scim_store_sqlite::SqliteUserStore;
 use serde_json::{Value, json};

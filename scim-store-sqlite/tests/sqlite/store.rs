@@ -4,7 +4,8 @@
 use crate::common;
 
 use common::*;
-use scim_core::{GroupStore, MemberChange, SortKey, SortOrder, StoreError, UserStore, Version};
+use scim_core::store::{MemberChange, SortKey, SortOrder};
+use scim_core::{GroupStore, StoreError, UserStore, Version};
 use scim_query::AttrPath;
 use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
 use serde_json::json;

@@ -2,7 +2,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use scim_core::{Group, Lifecycle, ListQuery, QueryFilter, TenantId, User, UserStatus, urn};
+use scim_core::store::{ListQuery, QueryFilter};
+use scim_core::{Group, Lifecycle, TenantId, User, UserStatus, urn};
 use scim_query::{AttrFacts, AttrPath, AttrType, AttributeFacts, CompiledFilter, parse_filter};
 use serde_json::{Value, json};
 

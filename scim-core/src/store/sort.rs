@@ -1,6 +1,6 @@
 //! The one sort order every store uses (RFC 7644 §3.4.2.3), so results are identical on every backend.
 
-use crate::{SortKey, SortOrder};
+use super::{SortKey, SortOrder};
 use chrono::{DateTime, Utc};
 use scim_query::fold::fold_case;
 use scim_query::{AttrType, CompactValue};
