@@ -46,6 +46,7 @@ mod discovery;
 mod enterprise;
 mod group;
 mod lifecycle;
+mod unknown;
 mod user;
 mod validate;
 mod value;
@@ -55,8 +56,8 @@ pub use enterprise::enterprise_user_schema;
 pub use group::group_schema;
 pub use lifecycle::lifecycle_user_schema;
 pub use scim_query::AttrType;
+pub use unknown::UnknownAttributes;
 pub use user::user_schema;
-pub use validate::UnknownAttributes;
 
 use crate::urn;
 use scim_query::{AttrFacts, AttrPath, AttributeFacts};
