@@ -3,8 +3,13 @@
 //!
 //! See [`PatchOp`] for the semantics.
 
+mod access;
+mod dispatch;
 mod engine;
+mod filtered;
+mod identity;
 mod members;
+mod multi_valued;
 mod parse;
 mod remove;
 mod select;
