@@ -44,6 +44,7 @@
 mod common;
 mod discovery;
 mod enterprise;
+mod facts;
 mod group;
 mod lifecycle;
 mod unknown;
@@ -53,6 +54,7 @@ mod value;
 
 pub use discovery::ServiceProviderConfig;
 pub use enterprise::enterprise_user_schema;
+pub use facts::ResourceFacts;
 pub use group::group_schema;
 pub use lifecycle::lifecycle_user_schema;
 pub use scim_query::AttrType;
@@ -60,7 +62,7 @@ pub use unknown::UnknownAttributes;
 pub use user::user_schema;
 
 use crate::urn;
-use scim_query::{AttrFacts, AttrPath, AttributeFacts};
+use scim_query::AttrPath;
 
 /// `mutability` (RFC 7643 §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -466,45 +468,5 @@ impl SchemaRegistry {
             None => None,
         };
         Some(ResolvedAttribute { schema, is_extension, attribute, sub_attribute })
-    }
-
-    /// The filter facts of a resource type, for compiling filters.
-    pub fn facts<'a>(&'a self, rt: &'a ResourceType) -> ResourceFacts<'a> {
-        ResourceFacts { registry: self, rt }
-    }
-}
-
-/// [`AttributeFacts`] for one resource type, backed by the registry.
-#[derive(Debug, Clone, Copy)]
-pub struct ResourceFacts<'a> {
-    registry: &'a SchemaRegistry,
-    rt: &'a ResourceType,
-}
-
-impl AttributeFacts for ResourceFacts<'_> {
-    fn resolve(&self, parent: Option<&AttrPath>, path: &AttrPath) -> Option<AttrFacts> {
-        match parent {
-            None => {
-                let r = self.registry.resolve(self.rt, path)?;
-                let target = r.target();
-                Some(AttrFacts {
-                    keys: r.keys(),
-                    attr_type: target.attr_type,
-                    case_exact: target.case_exact,
-                    multi_valued: target.multi_valued,
-                })
-            }
-            Some(parent) => {
-                // Inside `parent[...]`: `path.name` is a sub-attribute of `parent`.
-                let p = self.registry.resolve(self.rt, parent)?;
-                let sub = p.attribute.sub_attribute(&path.name)?;
-                Some(AttrFacts {
-                    keys: vec![sub.name.clone()],
-                    attr_type: sub.attr_type,
-                    case_exact: sub.case_exact,
-                    multi_valued: sub.multi_valued,
-                })
-            }
-        }
     }
 }
