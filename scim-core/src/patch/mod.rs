@@ -4,6 +4,7 @@
 //! See [`PatchOp`] for the semantics.
 
 mod access;
+mod canonical;
 mod dispatch;
 mod engine;
 mod filtered;
@@ -15,7 +16,7 @@ mod remove;
 mod select;
 mod write;
 
-use crate::schema::{AttributeDef, SchemaRegistry};
+use crate::schema::SchemaRegistry;
 use crate::{MemberChange, ScimError};
 use engine::Engine;
 use scim_query::PatchPath;
@@ -240,19 +241,4 @@ fn at_operation(index: usize, path: Option<&str>, e: &ScimError) -> ScimError {
         None => format!("Operations[{index}]: {}", e.detail()),
     };
     ScimError::new(e.status(), e.scim_type(), detail)
-}
-
-/// Canonicalizes a value for `def` (coercions, sub-attribute names) through the registry.
-fn canonicalize(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-    registry.canonicalize_value(def, value)
-}
-
-/// Canonicalizes one element of the multi-valued `def` (an empty object when nothing is left).
-fn canonical_element(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-    match canonicalize(registry, def, value)? {
-        Value::Array(mut a) if a.len() == 1 => Ok(a.pop().unwrap_or(Value::Null)),
-        Value::Array(a) if a.is_empty() => Ok(Value::Object(Map::new())),
-        Value::Array(_) => Err(ScimError::invalid_value(format!("one value of \"{}\" was expected", def.name))),
-        v => Ok(v),
-    }
 }

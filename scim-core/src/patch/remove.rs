@@ -1,7 +1,7 @@
 //! `remove` (RFC 7644 §3.5.2.2), and unassigning (a `null` value).
 
 use super::access::{Origin, attr_loc, check_immutable, writable};
-use super::canonicalize;
+use super::canonical::canonicalize;
 use super::engine::{Engine, Loc};
 use super::identity::{Identity, Lookup};
 use super::select::Matcher;
