@@ -3,8 +3,9 @@
 
 use super::access::Origin;
 use super::engine::Engine;
+use super::operation::{PatchOpKind, PatchOperation};
+use super::parse;
 use super::select::{Target, describe, target, unknown_error};
-use super::{PatchOpKind, PatchOperation, parse};
 use crate::{ScimError, UnknownAttributes};
 use serde_json::Value;
 

@@ -1,11 +1,11 @@
 //! `add` and `replace` through a value filter: `emails[type eq "work"]` and
 //! `emails[type eq "work"].value`, creating the element the filter describes when none matches.
 
-use super::PatchOpKind;
 use super::access::{Origin, attr_loc, check_immutable, writable};
 use super::canonical::{canonical_element, canonicalize};
 use super::engine::{Engine, Loc};
 use super::multi_valued::is_true;
+use super::operation::PatchOpKind;
 use super::select::{Matcher, template};
 use super::write::single;
 use crate::ScimError;

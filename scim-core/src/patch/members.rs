@@ -1,7 +1,8 @@
 //! [`PatchOp::member_change`](super::PatchOp::member_change): a request that only adds and
 //! removes group members, recognised so that stores can apply it without the whole group.
 
-use super::{PatchOp, PatchOpKind};
+use super::PatchOp;
+use super::operation::PatchOpKind;
 use crate::{MemberChange, urn};
 use scim_query::{CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value};

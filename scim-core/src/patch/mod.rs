@@ -11,6 +11,7 @@ mod filtered;
 mod identity;
 mod members;
 mod multi_valued;
+mod operation;
 mod parse;
 mod remove;
 mod select;
@@ -19,7 +20,7 @@ mod write;
 use crate::schema::SchemaRegistry;
 use crate::{MemberChange, ScimError};
 use engine::Engine;
-use scim_query::PatchPath;
+pub use operation::{PatchOpKind, PatchOperation};
 use serde_json::{Map, Value};
 
 /// The most operations one PatchOp message may hold (`400 invalidValue` above), re-exported
@@ -28,68 +29,6 @@ use serde_json::{Map, Value};
 /// the attribute it changes, so thousands of single-value operations would cost time growing
 /// with their square.
 pub const MAX_OPERATIONS: usize = 1000;
-
-/// The kind of a PATCH operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PatchOpKind {
-    /// `add`.
-    Add,
-    /// `remove`.
-    Remove,
-    /// `replace`.
-    Replace,
-}
-
-impl PatchOpKind {
-    /// The RFC name: `add`, `remove`, `replace`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Add => "add",
-            Self::Remove => "remove",
-            Self::Replace => "replace",
-        }
-    }
-}
-
-/// One key of a no-path value object, with its parsed path.
-#[derive(Debug, Clone, PartialEq)]
-struct ValueEntry {
-    path: PatchPath,
-    value: Value,
-}
-
-/// One operation of a [`PatchOp`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchOperation {
-    kind: PatchOpKind,
-    path: Option<PatchPath>,
-    path_text: Option<String>,
-    value: Option<Value>,
-    /// For `add`/`replace` without a path: the value object's keys, parsed.
-    entries: Vec<ValueEntry>,
-}
-
-impl PatchOperation {
-    /// `add`, `remove` or `replace`.
-    pub fn kind(&self) -> PatchOpKind {
-        self.kind
-    }
-
-    /// The parsed path; `None` targets the resource itself.
-    pub fn path(&self) -> Option<&PatchPath> {
-        self.path.as_ref()
-    }
-
-    /// The path as the client wrote it (trimmed).
-    pub fn path_text(&self) -> Option<&str> {
-        self.path_text.as_deref()
-    }
-
-    /// The value as the client sent it.
-    pub fn value(&self) -> Option<&Value> {
-        self.value.as_ref()
-    }
-}
 
 /// A parsed PATCH request (`urn:ietf:params:scim:api:messages:2.0:PatchOp`).
 ///

@@ -1,10 +1,10 @@
 //! `add` and `replace` of a whole attribute, of a sub-attribute (`name.givenName`) and of a
 //! whole extension; complex values are merged, and references drop their stale details.
 
-use super::PatchOpKind;
 use super::access::{Origin, attr_loc, check_immutable, writable};
 use super::canonical::{canonical_element, canonicalize};
 use super::engine::{Engine, Loc};
+use super::operation::PatchOpKind;
 use super::select::unknown_error;
 use crate::schema::{AttrType, AttributeDef, Mutability, ResolvedAttribute, Schema};
 use crate::{ScimError, UnknownAttributes};
