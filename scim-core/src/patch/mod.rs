@@ -9,6 +9,7 @@ mod dispatch;
 mod engine;
 mod filtered;
 mod identity;
+mod lookup;
 mod members;
 mod multi_valued;
 mod operation;

@@ -3,7 +3,8 @@
 
 use super::access::check_immutable;
 use super::engine::{Engine, Loc};
-use super::identity::{Identity, new_elements};
+use super::identity::Identity;
+use super::lookup::new_elements;
 use crate::ScimError;
 use crate::schema::{AttributeDef, ResolvedAttribute};
 use serde_json::Value;

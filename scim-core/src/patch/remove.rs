@@ -3,7 +3,8 @@
 use super::access::{Origin, attr_loc, check_immutable, writable};
 use super::canonical::canonicalize;
 use super::engine::{Engine, Loc};
-use super::identity::{Identity, Lookup};
+use super::identity::Identity;
+use super::lookup::Lookup;
 use super::select::Matcher;
 use crate::ScimError;
 use crate::schema::{AttributeDef, Mutability, ResolvedAttribute, Schema};
