@@ -3,81 +3,27 @@
 //!
 //! See [`PatchOp`] for the semantics.
 
+mod access;
+mod canonical;
+mod dispatch;
 mod engine;
+mod filtered;
+mod identity;
+mod lookup;
 mod members;
+mod multi_valued;
+mod operation;
 mod parse;
 mod remove;
 mod select;
 mod write;
 
 use crate::ScimError;
-use crate::schema::{AttributeDef, SchemaRegistry};
+use crate::schema::SchemaRegistry;
 use crate::store::MemberChange;
 use engine::Engine;
-use scim_query::PatchPath;
+pub use operation::{PatchOpKind, PatchOperation};
 use serde_json::{Map, Value};
-
-/// The kind of a PATCH operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PatchOpKind {
-    /// `add`.
-    Add,
-    /// `remove`.
-    Remove,
-    /// `replace`.
-    Replace,
-}
-
-impl PatchOpKind {
-    /// The RFC name: `add`, `remove`, `replace`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Add => "add",
-            Self::Remove => "remove",
-            Self::Replace => "replace",
-        }
-    }
-}
-
-/// One key of a no-path value object, with its parsed path.
-#[derive(Debug, Clone, PartialEq)]
-struct ValueEntry {
-    path: PatchPath,
-    value: Value,
-}
-
-/// One operation of a [`PatchOp`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchOperation {
-    kind: PatchOpKind,
-    path: Option<PatchPath>,
-    path_text: Option<String>,
-    value: Option<Value>,
-    /// For `add`/`replace` without a path: the value object's keys, parsed.
-    entries: Vec<ValueEntry>,
-}
-
-impl PatchOperation {
-    /// `add`, `remove` or `replace`.
-    pub fn kind(&self) -> PatchOpKind {
-        self.kind
-    }
-
-    /// The parsed path; `None` targets the resource itself.
-    pub fn path(&self) -> Option<&PatchPath> {
-        self.path.as_ref()
-    }
-
-    /// The path as the client wrote it (trimmed).
-    pub fn path_text(&self) -> Option<&str> {
-        self.path_text.as_deref()
-    }
-
-    /// The value as the client sent it.
-    pub fn value(&self) -> Option<&Value> {
-        self.value.as_ref()
-    }
-}
 
 /// A parsed PATCH request (`urn:ietf:params:scim:api:messages:2.0:PatchOp`).
 ///
@@ -241,19 +187,4 @@ fn at_operation(index: usize, path: Option<&str>, e: &ScimError) -> ScimError {
         None => format!("Operations[{index}]: {}", e.detail()),
     };
     ScimError::new(e.status(), e.scim_type(), detail)
-}
-
-/// Canonicalizes a value for `def` (coercions, sub-attribute names) through the registry.
-fn canonicalize(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-    registry.canonicalize_value(def, value)
-}
-
-/// Canonicalizes one element of the multi-valued `def` (an empty object when nothing is left).
-fn canonical_element(registry: &SchemaRegistry, def: &AttributeDef, value: &Value) -> Result<Value, ScimError> {
-    match canonicalize(registry, def, value)? {
-        Value::Array(mut a) if a.len() == 1 => Ok(a.pop().unwrap_or(Value::Null)),
-        Value::Array(a) if a.is_empty() => Ok(Value::Object(Map::new())),
-        Value::Array(_) => Err(ScimError::invalid_value(format!("one value of \"{}\" was expected", def.name))),
-        v => Ok(v),
-    }
 }

@@ -1,6 +1,7 @@
 //! Reading a `PatchOp` message (RFC 7644 §3.5.2) into operations.
 
-use super::{PatchOp, PatchOpKind, PatchOperation, ValueEntry};
+use super::PatchOp;
+use super::operation::{PatchOpKind, PatchOperation, ValueEntry};
 use crate::{ScimError, urn};
 use scim_query::{AttrPath, PatchPath, parse_path};
 use serde_json::{Map, Value};

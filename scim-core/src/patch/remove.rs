@@ -1,10 +1,11 @@
 //! `remove` (RFC 7644 §3.5.2.2), and unassigning (a `null` value).
 
-use super::canonicalize;
+use super::access::{Origin, attr_loc, check_immutable, writable};
+use super::canonical::canonicalize;
 use super::engine::{Engine, Loc};
-use super::members::{Identity, Lookup};
+use super::identity::Identity;
+use super::lookup::Lookup;
 use super::select::Matcher;
-use super::write::{Origin, attr_loc, check_immutable, writable};
 use crate::ScimError;
 use crate::schema::{AttributeDef, Mutability, ResolvedAttribute, Schema};
 use scim_query::{AttrPath, Filter};
@@ -22,6 +23,20 @@ impl<'r> Engine<'r, '_> {
         if self.remove(loc) && res.is_extension {
             self.touch_extension(res.schema);
         }
+        Ok(())
+    }
+
+    /// Unassigns the sub-attribute `sub` of the object at `parent`.
+    pub(super) fn unassign_sub(&mut self, parent: Loc<'r>, sub: &'r AttributeDef) -> Result<(), ScimError> {
+        let loc = parent.key_child(sub.name.as_str());
+        if self.get(&loc).is_none_or(Value::is_null) {
+            return Ok(());
+        }
+        if sub.required {
+            return Err(ScimError::mutability(format!("\"{}\" is required", sub.name)));
+        }
+        check_immutable(sub, self.get(&loc), None)?;
+        self.remove(loc);
         Ok(())
     }
 

@@ -44,22 +44,25 @@
 mod common;
 mod discovery;
 mod enterprise;
+mod facts;
 mod group;
 mod lifecycle;
+mod standard;
+mod unknown;
 mod user;
 mod validate;
 mod value;
 
 pub use discovery::ServiceProviderConfig;
 pub use enterprise::enterprise_user_schema;
+pub use facts::ResourceFacts;
 pub use group::group_schema;
 pub use lifecycle::lifecycle_user_schema;
 pub use scim_query::AttrType;
+pub use unknown::UnknownAttributes;
 pub use user::user_schema;
-pub use validate::UnknownAttributes;
 
-use crate::urn;
-use scim_query::{AttrFacts, AttrPath, AttributeFacts};
+use scim_query::AttrPath;
 
 /// `mutability` (RFC 7643 §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -343,39 +346,6 @@ impl SchemaRegistry {
         Self::default()
     }
 
-    /// The registry of a standard SCIM service: resource type `User` (`/Users`, core User
-    /// schema, with the enterprise extension and this library's read-only lifecycle extension,
-    /// neither required) and resource type `Group` (`/Groups`, core Group schema).
-    ///
-    /// Hosts add their own schemas with [`add_schema`](Self::add_schema) and attach them with
-    /// [`add_extension`](Self::add_extension).
-    pub fn scim_default() -> Self {
-        let mut registry = Self::empty();
-        registry.add_schema(user_schema());
-        registry.add_schema(enterprise_user_schema());
-        registry.add_schema(lifecycle_user_schema());
-        registry.add_schema(group_schema());
-        registry.add_resource_type(ResourceType {
-            id: "User".to_owned(),
-            name: "User".to_owned(),
-            endpoint: "/Users".to_owned(),
-            description: "User Account".to_owned(),
-            schema: urn::USER.to_owned(),
-            extensions: Vec::new(),
-        });
-        registry.add_extension("User", urn::ENTERPRISE_USER, false);
-        registry.add_extension("User", urn::LIFECYCLE_USER, false);
-        registry.add_resource_type(ResourceType {
-            id: "Group".to_owned(),
-            name: "Group".to_owned(),
-            endpoint: "/Groups".to_owned(),
-            description: "Group".to_owned(),
-            schema: urn::GROUP.to_owned(),
-            extensions: Vec::new(),
-        });
-        registry
-    }
-
     /// Sets the policy for attributes no schema defines (default [`UnknownAttributes::Ignore`]).
     #[must_use]
     pub fn with_unknown_attributes(mut self, policy: UnknownAttributes) -> Self {
@@ -465,45 +435,5 @@ impl SchemaRegistry {
             None => None,
         };
         Some(ResolvedAttribute { schema, is_extension, attribute, sub_attribute })
-    }
-
-    /// The filter facts of a resource type, for compiling filters.
-    pub fn facts<'a>(&'a self, rt: &'a ResourceType) -> ResourceFacts<'a> {
-        ResourceFacts { registry: self, rt }
-    }
-}
-
-/// [`AttributeFacts`] for one resource type, backed by the registry.
-#[derive(Debug, Clone, Copy)]
-pub struct ResourceFacts<'a> {
-    registry: &'a SchemaRegistry,
-    rt: &'a ResourceType,
-}
-
-impl AttributeFacts for ResourceFacts<'_> {
-    fn resolve(&self, parent: Option<&AttrPath>, path: &AttrPath) -> Option<AttrFacts> {
-        match parent {
-            None => {
-                let r = self.registry.resolve(self.rt, path)?;
-                let target = r.target();
-                Some(AttrFacts {
-                    keys: r.keys(),
-                    attr_type: target.attr_type,
-                    case_exact: target.case_exact,
-                    multi_valued: target.multi_valued,
-                })
-            }
-            Some(parent) => {
-                // Inside `parent[...]`: `path.name` is a sub-attribute of `parent`.
-                let p = self.registry.resolve(self.rt, parent)?;
-                let sub = p.attribute.sub_attribute(&path.name)?;
-                Some(AttrFacts {
-                    keys: vec![sub.name.clone()],
-                    attr_type: sub.attr_type,
-                    case_exact: sub.case_exact,
-                    multi_valued: sub.multi_valued,
-                })
-            }
-        }
     }
 }

@@ -1,22 +1,12 @@
 //! Validation and canonicalisation of client documents against the registry; the rules are
 //! documented on the [`schema`](crate::schema) module.
 
+#[cfg(doc)]
+use super::UnknownAttributes;
 use super::value::{Path, invalid, is_unassigned, kind, stored};
 use super::{AttributeDef, Mutability, ResourceType, Schema, SchemaRegistry};
 use crate::error::ScimError;
-use serde_json::{Map, Value};
-
-/// What validation does with attributes no schema of the resource type defines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum UnknownAttributes {
-    /// Drop them silently (the default): clients send attributes of their own, and storing
-    /// them would keep garbage no schema describes.
-    #[default]
-    Ignore,
-    /// Reject the request with `400 invalidValue` naming the attribute.
-    Reject,
-}
+use serde_json::{Map, Value}; // named in the docs of `validate`
 
 /// The attributes collected for one extension.
 fn ext_slot<'a, 'm>(
@@ -434,6 +424,7 @@ fn keep_immutable(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::UnknownAttributes;
     use crate::urn;
     use serde_json::json;
 

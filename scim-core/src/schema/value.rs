@@ -1,8 +1,7 @@
 //! Checking and canonicalising attribute values in place (the shared core of
 //! [`SchemaRegistry::validate`] and PATCH, through [`SchemaRegistry::canonicalize_value`]).
 
-use super::validate::UnknownAttributes;
-use super::{AttrType, AttributeDef, Mutability, SchemaRegistry};
+use super::{AttrType, AttributeDef, Mutability, SchemaRegistry, UnknownAttributes};
 use crate::error::ScimError;
 use serde_json::{Map, Value};
 use std::fmt;
