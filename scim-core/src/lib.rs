@@ -44,7 +44,7 @@ mod provisioning;
 mod purge;
 mod resource;
 pub mod schema;
-mod service;
+mod protocol;
 pub mod store;
 pub mod urn;
 
@@ -58,7 +58,7 @@ pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisionin
 pub use purge::PurgeTask;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
-pub use service::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
+pub use protocol::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
 pub use store::{DynGroupStore, DynUserStore, GroupStore, Page, StoreError, UserStore};
 
 /// Formats a time as SCIM does: RFC 3339 in UTC with a `Z`, to the millisecond.

@@ -3,18 +3,18 @@
 mod filters;
 mod groups;
 mod interleaving;
-mod lifecycle;
-mod lists;
-mod service;
+mod paging;
+mod provisioning;
+mod purge;
 mod support;
 mod users;
 
 pub use filters::*;
 pub use groups::*;
 pub use interleaving::Interleaving;
-pub use lifecycle::*;
-pub use lists::*;
-pub use service::*;
+pub use paging::*;
+pub use provisioning::*;
+pub use purge::*;
 pub use users::*;
 
 /// The names of every case, in the order [`conformance_tests!`] runs them.
@@ -156,9 +156,9 @@ mod tests {
     const SOURCES: &[&str] = &[
         include_str!("filters.rs"),
         include_str!("groups.rs"),
-        include_str!("lifecycle.rs"),
-        include_str!("lists.rs"),
-        include_str!("service.rs"),
+        include_str!("paging.rs"),
+        include_str!("provisioning.rs"),
+        include_str!("purge.rs"),
         include_str!("users.rs"),
     ];
 
