@@ -35,6 +35,7 @@
 //! Hosts without tokio call `purge_expired` from their own scheduler (every minute is plenty).
 
 mod error;
+mod kind;
 pub mod lifecycle;
 mod limits;
 mod patch;
@@ -49,6 +50,7 @@ pub mod store;
 pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
+pub use kind::ResourceKind;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use limits::Limits;
 pub use patch::{MAX_OPERATIONS as MAX_PATCH_OPERATIONS, PatchOp, PatchOpKind, PatchOperation};
