@@ -13,7 +13,8 @@ use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, black_box};
 use scim_benches::{block_on, make_user};
 use scim_core::{
-    Lifecycle, ListQuery, ListRequest, Provisioning, QueryFilter, SchemaRegistry, TenantId, User, UserStatus, UserStore,
+    Lifecycle, ListQuery, ListRequest, Provisioning, QueryFilter, ResourceKind, SchemaRegistry, TenantId, User,
+    UserStatus, UserStore,
 };
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
@@ -60,7 +61,9 @@ fn time_creates(
 }
 
 fn query(filter: &str) -> ListQuery {
-    let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("bench filters apply");
+    let registry = SchemaRegistry::scim_default();
+    let user_type = registry.kind(ResourceKind::User).expect("the default registry has User");
+    let filter = QueryFilter::parse(&registry, user_type, filter).expect("bench filters apply");
     ListQuery { filter: Some(filter), ..ListQuery::default() }
 }
 

@@ -3,12 +3,14 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use scim_core::{Group, GroupStore, Lifecycle, ListQuery, TenantId, User, UserStatus, UserStore};
-use scim_core::{QueryFilter, SchemaRegistry};
+use scim_core::{QueryFilter, ResourceKind, SchemaRegistry};
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;
 
 fn query(filter: &str) -> ListQuery {
-    let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("filter");
+    let registry = SchemaRegistry::scim_default();
+    let filter =
+        QueryFilter::parse(&registry, registry.kind(ResourceKind::User).expect("User"), filter).expect("filter");
     ListQuery { filter: Some(filter), ..ListQuery::default() }
 }
 
