@@ -69,8 +69,9 @@ impl ResourceKind {
         }
     }
 
-    /// The attribute that links to the other kind: a User's read-only `groups` (derived from
-    /// group membership), a Group's `members`.
+    /// The attribute a store keeps apart from the stored document and attaches when it hands
+    /// the resource out: a User's read-only `groups` (derived from group memberships), a
+    /// Group's `members`.
     pub const fn derived_attribute(self) -> &'static str {
         match self {
             Self::User => "groups",
