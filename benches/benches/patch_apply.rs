@@ -51,7 +51,8 @@ fn workload() -> Workload {
         .collect::<Vec<_>>();
     for (id, rt, op) in &patches {
         let mut doc = if rt == "User" { users[0].clone() } else { group0.clone() };
-        op.apply(&registry, rt, &mut doc).unwrap_or_else(|e| panic!("{id} fails on resource 0: {e}"));
+        let def = registry.resource_type(rt).unwrap_or_else(|| panic!("{id}: unknown resource type {rt}"));
+        op.apply(&registry, def, &mut doc).unwrap_or_else(|e| panic!("{id} fails on resource 0: {e}"));
     }
     Workload { registry, users, group0, patches }
 }
@@ -61,8 +62,9 @@ fn batch(w: &Workload, rt: &str) -> Vec<Map<String, Value>> {
 }
 
 fn apply_all(w: &Workload, rt: &str, op: &PatchOp, docs: &mut [Map<String, Value>]) {
+    let def = w.registry.resource_type(rt).unwrap_or_else(|| panic!("unknown resource type {rt}"));
     for doc in docs {
-        let changed = op.apply(&w.registry, rt, doc);
+        let changed = op.apply(&w.registry, def, doc);
         black_box(changed.is_ok());
     }
 }

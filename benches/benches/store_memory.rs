@@ -13,7 +13,9 @@ use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, black_box};
 use scim_benches::{block_on, make_user};
 use scim_core::store::{ListQuery, QueryFilter};
-use scim_core::{Lifecycle, ListRequest, Provisioning, SchemaRegistry, TenantId, User, UserStatus, UserStore};
+use scim_core::{
+    Lifecycle, ListRequest, Provisioning, ResourceKind, SchemaRegistry, TenantId, User, UserStatus, UserStore,
+};
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -59,7 +61,9 @@ fn time_creates(
 }
 
 fn query(filter: &str) -> ListQuery {
-    let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("bench filters apply");
+    let registry = SchemaRegistry::scim_default();
+    let user_type = registry.kind(ResourceKind::User).expect("the default registry has User");
+    let filter = QueryFilter::parse(&registry, user_type, filter).expect("bench filters apply");
     ListQuery::new().with_filter(filter)
 }
 

@@ -5,7 +5,7 @@
 #![allow(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use scim_core::SchemaRegistry;
+use scim_core::{ResourceKind, SchemaRegistry};
 use serde_json::Value;
 use std::hint::black_box;
 
@@ -13,8 +13,10 @@ fn bench_validate(c: &mut Criterion) {
     let users = scim_benches::load_users();
     let groups = scim_benches::load_groups();
     let registry = SchemaRegistry::scim_default();
+    let user_type = registry.kind(ResourceKind::User).expect("the default registry has User");
+    let group_type = registry.kind(ResourceKind::Group).expect("the default registry has Group");
     for u in &users {
-        if let Err(e) = registry.validate("User", u, None) {
+        if let Err(e) = registry.validate(user_type, u, None) {
             panic!("generated user {} does not validate: {e}", u["id"]);
         }
     }
@@ -26,7 +28,7 @@ fn bench_validate(c: &mut Criterion) {
         b.iter(|| {
             let u = &users[i % users.len()];
             i += 1;
-            black_box(registry.validate("User", black_box(u), None))
+            black_box(registry.validate(user_type, black_box(u), None))
         });
     });
     // The owned variant, as a request handler holding the parsed body calls it (the copy of
@@ -38,7 +40,7 @@ fn bench_validate(c: &mut Criterion) {
                 i += 1;
                 users[i % users.len()].clone()
             },
-            |u| black_box(registry.validate_owned("User", u, None)),
+            |u| black_box(registry.validate_owned(user_type, u, None)),
             BatchSize::SmallInput,
         );
     });
@@ -57,13 +59,13 @@ fn bench_validate(c: &mut Criterion) {
         b.iter(|| {
             let u = &users[i % users.len()];
             i += 1;
-            black_box(registry.validate("User", black_box(u), Some(u)))
+            black_box(registry.validate(user_type, black_box(u), Some(u)))
         });
     });
     // The 1 000-member group.
     let big = groups.iter().max_by_key(|g| g["members"].as_array().map_or(0, Vec::len)).cloned().unwrap_or(Value::Null);
     g.bench_function("group_1000_members", |b| {
-        b.iter_batched(|| &big, |g| black_box(registry.validate("Group", g, None)), BatchSize::SmallInput);
+        b.iter_batched(|| &big, |g| black_box(registry.validate(group_type, g, None)), BatchSize::SmallInput);
     });
     // For comparison: one serde_json parse of a user, the cost validation should stay near.
     let texts: Vec<String> = users.iter().take(1000).map(Value::to_string).collect();

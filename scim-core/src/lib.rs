@@ -35,30 +35,32 @@
 //! Hosts without tokio call `purge_expired` from their own scheduler (every minute is plenty).
 
 mod error;
+mod kind;
 pub mod lifecycle;
 mod limits;
 mod patch;
 mod projection;
+mod protocol;
 mod provisioning;
 #[cfg(feature = "tokio")]
 mod purge;
 mod resource;
 pub mod schema;
-mod protocol;
 pub mod store;
 pub mod urn;
 
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
+pub use kind::ResourceKind;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use limits::Limits;
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
+pub use protocol::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
 pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning};
 #[cfg(feature = "tokio")]
 pub use purge::PurgeTask;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
-pub use protocol::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
 pub use store::{DynGroupStore, DynUserStore, GroupStore, Page, StoreError, UserStore};
 
 /// Formats a time as SCIM does: RFC 3339 in UTC with a `Z`, to the millisecond.

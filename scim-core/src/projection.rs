@@ -11,10 +11,11 @@ use serde_json::{Map, Value};
 /// [`Projection::default()`] applies only the `returned` rules.
 ///
 /// ```
-/// use scim_core::{Projection, SchemaRegistry, urn};
+/// use scim_core::{Projection, ResourceKind, SchemaRegistry, urn};
 /// use serde_json::json;
 ///
 /// let registry = SchemaRegistry::scim_default();
+/// let users = registry.kind(ResourceKind::User)?;
 /// let user = json!({
 ///     "schemas": [urn::USER], "id": "2819c223", "userName": "bjensen",
 ///     "name": {"givenName": "Barbara", "familyName": "Jensen"},
@@ -22,7 +23,7 @@ use serde_json::{Map, Value};
 /// });
 /// let projection = Projection::from_params(Some("userName,name.givenName"), None)?;
 /// assert_eq!(
-///     projection.apply(&registry, "User", &user),
+///     projection.apply(&registry, users, &user),
 ///     json!({"schemas": [urn::USER], "id": "2819c223", "userName": "bjensen", "name": {"givenName": "Barbara"}})
 /// );
 /// # Ok::<(), scim_core::ScimError>(())
@@ -155,11 +156,11 @@ impl Projection {
 
     /// [`Projection::apply`] to a document the caller owns: without `attributes` or
     /// `excludedAttributes` it is projected in place, not copied.
-    pub fn apply_owned(&self, registry: &SchemaRegistry, resource_type: &str, mut doc: Value) -> Value {
+    pub fn apply_owned(&self, registry: &SchemaRegistry, rt: &ResourceType, mut doc: Value) -> Value {
         if self.attributes.is_some() || !self.excluded.is_empty() {
-            return self.apply(registry, resource_type, &doc);
+            return self.apply(registry, rt, &doc);
         }
-        if let (Some(rt), Value::Object(obj)) = (registry.resource_type(resource_type), &mut doc) {
+        if let Value::Object(obj) = &mut doc {
             if let Some(core) = registry.schema(&rt.schema) {
                 strip_default(registry, rt, core, obj);
             }
@@ -167,12 +168,12 @@ impl Projection {
         doc
     }
 
-    /// Projects one resource document of `resource_type` (for a ListResponse, call it per resource).
+    /// Projects one resource document of type `rt` (for a ListResponse, call it per resource).
     ///
-    /// A document that is not an object, or a resource type the registry does not know, is
-    /// returned with only the `never` rule unapplied (unchanged): projection cannot fail.
-    pub fn apply(&self, registry: &SchemaRegistry, resource_type: &str, doc: &Value) -> Value {
-        let (Some(rt), Value::Object(obj)) = (registry.resource_type(resource_type), doc) else {
+    /// A document that is not an object, or a resource type whose core schema the registry
+    /// does not hold, is returned unchanged: projection cannot fail.
+    pub fn apply(&self, registry: &SchemaRegistry, rt: &ResourceType, doc: &Value) -> Value {
+        let Value::Object(obj) = doc else {
             return doc.clone();
         };
         let Some(core) = registry.schema(&rt.schema) else {

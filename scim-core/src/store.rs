@@ -7,6 +7,7 @@
 //! Embedders need little of this: the traits, [`DynUserStore`]/[`DynGroupStore`],
 //! [`StoreError`] and [`Page`] are also at the crate root.
 
+use crate::schema::ResourceType;
 use crate::{Group, SchemaRegistry, ScimError, TenantId, User, Version};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -80,13 +81,11 @@ pub struct QueryFilter {
 }
 
 impl QueryFilter {
-    /// Parses `text` and compiles it against the schema of `resource_type` in `registry`.
+    /// Parses `text` and compiles it against the schemas of `rt` in `registry`.
     ///
     /// # Errors
-    /// `400 invalidFilter` for a filter that does not parse or does not apply to the schema;
-    /// `500` when the registry has no such resource type.
-    pub fn parse(registry: &SchemaRegistry, resource_type: &str, text: &str) -> Result<Self, ScimError> {
-        let rt = registry.resource_type(resource_type).ok_or_else(ScimError::internal)?;
+    /// `400 invalidFilter` for a filter that does not parse or does not apply to the schema.
+    pub fn parse(registry: &SchemaRegistry, rt: &ResourceType, text: &str) -> Result<Self, ScimError> {
         let filter = parse_filter(text)?;
         let compiled = CompiledFilter::compile(&filter, &registry.facts(rt))?;
         Ok(Self { filter, compiled })

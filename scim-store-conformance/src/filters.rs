@@ -2,9 +2,9 @@
 
 use crate::support::{ids, suspended, t0, tenant, user_at};
 use chrono::Duration;
-use scim_core::SchemaRegistry;
 use scim_core::store::{ListQuery, QueryFilter};
 use scim_core::{DynGroupStore, DynUserStore, TenantId, User, urn};
+use scim_core::{ResourceKind, SchemaRegistry};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -15,19 +15,21 @@ pub(crate) fn registry() -> &'static SchemaRegistry {
     REGISTRY.get_or_init(SchemaRegistry::scim_default)
 }
 
-fn compile(filter: &str, resource_type: &str) -> QueryFilter {
-    QueryFilter::parse(registry(), resource_type, filter)
-        .unwrap_or_else(|e| panic!("conformance filter {filter:?} on {resource_type}: {e}"))
+fn compile(filter: &str, kind: ResourceKind) -> QueryFilter {
+    registry()
+        .kind(kind)
+        .and_then(|rt| QueryFilter::parse(registry(), rt, filter))
+        .unwrap_or_else(|e| panic!("conformance filter {filter:?} on {}: {e}", kind.name()))
 }
 
 /// A user filter, compiled against the default User schema.
 pub(crate) fn query_filter(filter: &str) -> QueryFilter {
-    compile(filter, "User")
+    compile(filter, ResourceKind::User)
 }
 
 /// A group filter, compiled against the default Group schema.
 pub(crate) fn group_query_filter(filter: &str) -> QueryFilter {
-    compile(filter, "Group")
+    compile(filter, ResourceKind::Group)
 }
 
 /// The filters of the table (index-friendly ones and ones that need a scan) with the number of

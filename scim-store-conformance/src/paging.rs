@@ -4,7 +4,7 @@ use crate::filters::query_filter;
 use crate::support::{ids, seed, t0, tenant, user_at};
 use chrono::Duration;
 use scim_core::store::{ListQuery, SortKey, SortOrder};
-use scim_core::{DynGroupStore, DynUserStore};
+use scim_core::{DynGroupStore, DynUserStore, ResourceKind};
 use scim_query::{AttrPath, AttributeFacts};
 use serde_json::json;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ fn page(start_index: usize, count: usize) -> ListQuery {
 
 fn sorted(path: AttrPath, order: SortOrder) -> ListQuery {
     let registry = crate::filters::registry();
-    let facts = registry.resource_type("User").and_then(|rt| registry.facts(rt).resolve(None, &path));
+    let facts = registry.kind(ResourceKind::User).ok().and_then(|rt| registry.facts(rt).resolve(None, &path));
     assert!(facts.is_some(), "the default User schema defines {path:?}");
     ListQuery::new().with_sort(SortKey { path, facts }, order).with_count(1000)
 }

@@ -3,10 +3,8 @@
 use crate::index::{CreationOrder, IdMap, KeyIndex};
 use crate::tenant::groups::group_view;
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec};
-use scim_core::store::ListQuery;
-use scim_core::store::sort_then_page;
-use scim_core::store::{SortKey, SortValue};
-use scim_core::{Group, Page, User, urn};
+use scim_core::store::{ListQuery, SortKey, SortValue, sort_then_page};
+use scim_core::{Group, Page, ResourceKind, User};
 use scim_query::fold::fold_cow;
 use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
 use serde_json::Value;
@@ -66,18 +64,18 @@ type Cand<'t> = (&'t Arc<str>, bool);
 /// with the compiled filter, so folding case here is always safe.
 fn candidates<'t>(
     filter: &Filter,
-    name_attr: &str,
-    core_urn: &str,
+    kind: ResourceKind,
     ids: &'t IdMap<impl Sized>,
     find: &impl Fn(Indexed, &str, &mut Vec<Cand<'t>>),
     mixed_case_ids: usize,
 ) -> Option<Vec<Cand<'t>>> {
-    let rec = |f: &Filter| candidates(f, name_attr, core_urn, ids, find, mixed_case_ids);
+    let rec = |f: &Filter| candidates(f, kind, ids, find, mixed_case_ids);
+    let core_urn = kind.core_urn();
     match filter {
         Filter::Compare { path, op: CompareOp::Eq, value: CompValue::Str(s) } => {
             let which = if is_attr(path, "id", core_urn) {
                 Indexed::Id
-            } else if is_attr(path, name_attr, core_urn) {
+            } else if is_attr(path, kind.name_attribute(), core_urn) {
                 Indexed::Name
             } else if is_attr(path, "externalId", core_urn) {
                 Indexed::ExternalId
@@ -197,13 +195,13 @@ fn list<R: Listed>(
     recs: &IdMap<R>,
     ordering: &Order<'_>,
     cands: Option<Vec<Cand<'_>>>,
-    derived: &str,
+    kind: ResourceKind,
     query: &ListQuery,
 ) -> Page<R::Out> {
     let order = ordering.order;
     let skip = query.start_index.saturating_sub(1);
     let take = query.count;
-    let needs_derived = query.needs(derived);
+    let needs_derived = query.needs(kind.derived_attribute());
     let page = |total: usize, items: Vec<R::Out>| Page::new(total, query.start_index, items);
 
     // The fast path: no filter, creation order.
@@ -276,30 +274,28 @@ pub(crate) fn list_users(tenant: &Tenant, query: &ListQuery) -> Page<User> {
     let cands = query.filter.as_ref().and_then(|f| {
         candidates(
             &f.filter,
-            "userName",
-            urn::USER,
+            ResourceKind::User,
             &tenant.users,
             &|which, k, out: &mut Vec<_>| out.extend(tenant.user_candidates(which, k).map(|id| (id, false))),
             tenant.mixed_case_user_ids,
         )
     });
     let order = Order { order: &tenant.user_order, generation: tenant.user_gen, hint: &tenant.user_hint };
-    list(tenant, &tenant.users, &order, cands, "groups", query)
+    list(tenant, &tenant.users, &order, cands, ResourceKind::User, query)
 }
 
 pub(crate) fn list_groups(tenant: &Tenant, query: &ListQuery) -> Page<Group> {
     let cands = query.filter.as_ref().and_then(|f| {
         candidates(
             &f.filter,
-            "displayName",
-            urn::GROUP,
+            ResourceKind::Group,
             &tenant.groups,
             &|which, k, out: &mut Vec<_>| out.extend(tenant.group_candidates(which, k).map(|id| (id, false))),
             tenant.mixed_case_group_ids,
         )
     });
     let order = Order { order: &tenant.group_order, generation: tenant.group_gen, hint: &tenant.group_hint };
-    list(tenant, &tenant.groups, &order, cands, "members", query)
+    list(tenant, &tenant.groups, &order, cands, ResourceKind::Group, query)
 }
 
 #[cfg(test)]
@@ -311,7 +307,8 @@ mod tests {
     use serde_json::json;
 
     fn qf(f: &str) -> QueryFilter {
-        QueryFilter::parse(&SchemaRegistry::scim_default(), "User", f).expect("filter")
+        let registry = SchemaRegistry::scim_default();
+        QueryFilter::parse(&registry, registry.kind(ResourceKind::User).expect("User"), f).expect("filter")
     }
 
     fn tenant_with(ids: &[(&str, &str, &str)]) -> Tenant {
@@ -327,8 +324,7 @@ mod tests {
         let q = qf(f);
         candidates(
             &q.filter,
-            "userName",
-            urn::USER,
+            ResourceKind::User,
             &t.users,
             &|which, k, out: &mut Vec<_>| out.extend(t.user_candidates(which, k).map(|id| (id, false))),
             t.mixed_case_user_ids,

@@ -4,14 +4,13 @@
 use crate::SqliteUserStore;
 use crate::error::Error;
 use crate::list::{self, decode_row};
-use crate::pushdown::Table;
 use crate::users::{check_version, current_group_version, membership_changed, millis, remove_memberships_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use scim_core::store::distinct_members;
 use scim_core::store::{ListQuery, MemberChange};
-use scim_core::{Group, GroupStore, Page, StoreError, TenantId, Version};
+use scim_core::{Group, GroupStore, Page, ResourceKind, StoreError, TenantId, Version};
 use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -386,7 +385,16 @@ impl GroupStore for SqliteUserStore {
                 let mut attach = |conn: &Connection, docs: &mut [Map<String, Value>]| {
                     docs.iter_mut().try_for_each(|doc| attach_members(conn, &tenant, doc))
                 };
-                list::list(conn, Table::Groups, &tenant, &query, &mut attach, for_eval, query.include_members, None)
+                list::list(
+                    conn,
+                    ResourceKind::Group,
+                    &tenant,
+                    &query,
+                    &mut attach,
+                    for_eval,
+                    query.include_members,
+                    None,
+                )
             })
             .await?;
         if !include_members {

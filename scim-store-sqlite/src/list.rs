@@ -3,11 +3,11 @@
 
 use crate::error::Error;
 use crate::jsonb;
-use crate::pushdown::{self, Condition, Table};
+use crate::pushdown::{self, Condition, KindTable};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, params_from_iter};
-use scim_core::Version;
 use scim_core::store::{ListQuery, SortKey, SortOrder, SortValue, compare_sort_values};
+use scim_core::{ResourceKind, Version};
 use serde_json::{Map, Value};
 use std::collections::BinaryHeap;
 
@@ -61,25 +61,17 @@ pub(crate) struct PageColumn {
 }
 
 /// The SQL column a sort key maps to, when SQL orders it as [`compare_sort_values`] does.
-fn sort_column(key: &SortKey, table: Table) -> Option<&'static str> {
+fn sort_column(key: &SortKey, kind: ResourceKind) -> Option<&'static str> {
     let p = &key.path;
-    let core = p.urn.as_deref().is_none_or(|u| {
-        u.eq_ignore_ascii_case(match table {
-            Table::Users => scim_core::urn::USER,
-            Table::Groups => scim_core::urn::GROUP,
-        })
-    });
+    let core = p.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn()));
     if !core {
         return None;
     }
-    let name_attr = match table {
-        Table::Users => "userName",
-        Table::Groups => "displayName",
-    };
+    let name_attr = kind.name_attribute();
     // Strings sort folded unless the schema says `caseExact`.
     let exact = key.facts.as_ref().is_some_and(|f| f.case_exact);
     match (p.name.as_str(), p.sub_attr.as_deref()) {
-        (n, None) if n.eq_ignore_ascii_case(name_attr) => (!exact).then_some(table.name_column()),
+        (n, None) if n.eq_ignore_ascii_case(name_attr) => (!exact).then_some(kind.name_column()),
         (n, None) if n.eq_ignore_ascii_case("id") => Some(if exact { "id" } else { "id_fold" }),
         (n, None) if n.eq_ignore_ascii_case("externalId") => {
             Some(if exact { "external_id" } else { "external_id_fold" })
@@ -101,7 +93,7 @@ fn sort_column(key: &SortKey, table: Table) -> Option<&'static str> {
 #[allow(clippy::too_many_arguments)] // internal; each caller names every argument
 pub(crate) fn list(
     conn: &Connection,
-    table: Table,
+    kind: ResourceKind,
     tenant: &str,
     query: &ListQuery,
     attach: &mut Attach<'_>,
@@ -109,11 +101,8 @@ pub(crate) fn list(
     attach_page: bool,
     page_column: Option<&PageColumn>,
 ) -> Result<(usize, Vec<Map<String, Value>>), Error> {
-    let t = match table {
-        Table::Users => "users",
-        Table::Groups => "groups",
-    };
-    let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, table));
+    let t = kind.table();
+    let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, kind));
     let exact = pushed.as_ref().is_none_or(|p| p.exact);
     let condition = pushed.and_then(|p| p.condition).unwrap_or_default();
     let has_condition = !condition.sql.is_empty();
@@ -124,7 +113,7 @@ pub(crate) fn list(
     let (where_sql, params) = where_clause(tenant, condition);
     let sql_sort = match &query.sort_by {
         None => Some(None),
-        Some(key) => sort_column(key, table).map(Some),
+        Some(key) => sort_column(key, kind).map(Some),
     };
 
     if let (true, Some(column), false) = (exact, sql_sort, attach_for_eval) {

@@ -20,36 +20,31 @@
 //! evaluation would compare them as instants.
 
 use rusqlite::types::Value as SqlValue;
-use scim_core::urn;
+use scim_core::ResourceKind;
 use scim_query::fold::fold_case;
 use scim_query::{AttrPath, CompValue, CompareOp, Filter};
 
-/// Which resource table a filter runs against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Table {
-    Users,
-    Groups,
+/// The SQL side of a resource kind: its table and the column holding its name attribute
+/// lowercased (see the module docs).
+pub(crate) trait KindTable {
+    /// `users`, `groups`.
+    fn table(self) -> &'static str;
+    /// `user_name_lower`, `display_name_lower`.
+    fn name_column(self) -> &'static str;
 }
 
-impl Table {
-    fn core_urn(self) -> &'static str {
+impl KindTable for ResourceKind {
+    fn table(self) -> &'static str {
         match self {
-            Self::Users => urn::USER,
-            Self::Groups => urn::GROUP,
+            Self::User => "users",
+            Self::Group => "groups",
         }
     }
 
-    fn name_attr(self) -> &'static str {
+    fn name_column(self) -> &'static str {
         match self {
-            Self::Users => "userName",
-            Self::Groups => "displayName",
-        }
-    }
-
-    pub(crate) fn name_column(self) -> &'static str {
-        match self {
-            Self::Users => "user_name_lower",
-            Self::Groups => "display_name_lower",
+            Self::User => "user_name_lower",
+            Self::Group => "display_name_lower",
         }
     }
 }
@@ -80,11 +75,11 @@ impl Pushdown {
     }
 }
 
-/// Translates `filter` for `table`.
-pub(crate) fn translate(filter: &Filter, table: Table) -> Pushdown {
+/// Translates `filter` for the table of `kind`.
+pub(crate) fn translate(filter: &Filter, kind: ResourceKind) -> Pushdown {
     match filter {
         Filter::And(a, b) => {
-            let (a, b) = (translate(a, table), translate(b, table));
+            let (a, b) = (translate(a, kind), translate(b, kind));
             let exact = a.exact && b.exact;
             let condition = match (a.condition, b.condition) {
                 (Some(a), Some(b)) => Some(join(a, "AND", b)),
@@ -94,21 +89,21 @@ pub(crate) fn translate(filter: &Filter, table: Table) -> Pushdown {
             Pushdown { condition, exact }
         }
         Filter::Or(a, b) => {
-            let (a, b) = (translate(a, table), translate(b, table));
+            let (a, b) = (translate(a, kind), translate(b, kind));
             match (a.condition, b.condition) {
                 (Some(ca), Some(cb)) => Pushdown { condition: Some(join(ca, "OR", cb)), exact: a.exact && b.exact },
                 _ => Pushdown::none(),
             }
         }
-        Filter::Not(inner) => match translate(inner, table) {
+        Filter::Not(inner) => match translate(inner, kind) {
             // NULL (an absent column) counts as false inside; `not` of it is then true.
             Pushdown { condition: Some(c), exact: true } => {
                 Pushdown::exact(format!("NOT COALESCE(({}), 0)", c.sql), c.params)
             }
             _ => Pushdown::none(),
         },
-        Filter::Compare { path, op, value } => compare(path, *op, value, table),
-        Filter::Present(path) => present(path, table),
+        Filter::Compare { path, op, value } => compare(path, *op, value, kind),
+        Filter::Present(path) => present(path, kind),
         Filter::ValuePath { .. } => Pushdown::none(),
     }
 }
@@ -119,11 +114,11 @@ fn join(a: Condition, op: &str, b: Condition) -> Condition {
     Condition { sql: format!("({}) {op} ({})", a.sql, b.sql), params }
 }
 
-/// Whether `path` names the top-level attribute `name` of the table's core schema.
-fn is_core(path: &AttrPath, name: &str, table: Table) -> bool {
+/// Whether `path` names the top-level attribute `name` of the core schema of `kind`.
+fn is_core(path: &AttrPath, name: &str, kind: ResourceKind) -> bool {
     path.sub_attr.is_none()
         && path.name.eq_ignore_ascii_case(name)
-        && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(table.core_urn()))
+        && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn()))
 }
 
 /// A string literal safe to compare as a string: not one that looks like a date-time
@@ -189,10 +184,10 @@ fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
     })
 }
 
-fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> Pushdown {
-    let translated = if is_core(path, table.name_attr(), table) {
-        plain_string(value).and_then(|lit| string_op(table.name_column(), op, fold_case(lit)))
-    } else if is_core(path, "externalId", table) || is_core(path, "id", table) {
+fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind) -> Pushdown {
+    let translated = if is_core(path, kind.name_attribute(), kind) {
+        plain_string(value).and_then(|lit| string_op(kind.name_column(), op, fold_case(lit)))
+    } else if is_core(path, "externalId", kind) || is_core(path, "id", kind) {
         // A superset: equal ignoring case; the compiled filter decides the exact answer.
         let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
         match (op, plain_string(value)) {
@@ -202,7 +197,7 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> P
             }),
             _ => None,
         }
-    } else if table == Table::Users && is_core(path, "active", table) {
+    } else if kind == ResourceKind::User && is_core(path, "active", kind) {
         match (op, value) {
             // The evaluator also accepts the strings "true"/"false" in any ASCII case.
             (CompareOp::Eq, CompValue::Bool(b)) => Some(Pushdown::exact(
@@ -219,10 +214,10 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, table: Table) -> P
     translated.unwrap_or_else(Pushdown::none)
 }
 
-fn present(path: &AttrPath, table: Table) -> Pushdown {
-    let col = if is_core(path, table.name_attr(), table) {
-        table.name_column()
-    } else if is_core(path, "externalId", table) {
+fn present(path: &AttrPath, kind: ResourceKind) -> Pushdown {
+    let col = if is_core(path, kind.name_attribute(), kind) {
+        kind.name_column()
+    } else if is_core(path, "externalId", kind) {
         "external_id"
     } else {
         return Pushdown::none();
@@ -240,7 +235,7 @@ mod tests {
 
     #[test]
     fn user_name_eq_is_exact_and_lowercased() {
-        let p = translate(&cmp("USERNAME", CompareOp::Eq, "ÄBC@x.org"), Table::Users);
+        let p = translate(&cmp("USERNAME", CompareOp::Eq, "ÄBC@x.org"), ResourceKind::User);
         assert!(p.exact);
         let c = p.condition.unwrap();
         assert_eq!(c.sql, "user_name_lower = ?");
@@ -251,19 +246,21 @@ mod tests {
     fn unknown_attributes_make_and_inexact_and_or_unpushable() {
         let known = cmp("userName", CompareOp::Sw, "a");
         let unknown = cmp("title", CompareOp::Eq, "x");
-        let and = translate(&Filter::And(Box::new(known.clone()), Box::new(unknown.clone())), Table::Users);
+        let and = translate(&Filter::And(Box::new(known.clone()), Box::new(unknown.clone())), ResourceKind::User);
         assert!(!and.exact);
         assert!(and.condition.is_some());
-        let or = translate(&Filter::Or(Box::new(known), Box::new(unknown)), Table::Users);
+        let or = translate(&Filter::Or(Box::new(known), Box::new(unknown)), ResourceKind::User);
         assert!(!or.exact);
         assert!(or.condition.is_none());
     }
 
     #[test]
     fn date_like_literals_and_external_id_sw_are_not_pushed() {
-        assert!(translate(&cmp("userName", CompareOp::Eq, "2024-01-01T00:00:00Z"), Table::Users).condition.is_none());
-        assert!(translate(&cmp("externalId", CompareOp::Sw, "a"), Table::Users).condition.is_none());
-        assert!(translate(&cmp("active", CompareOp::Eq, "true"), Table::Users).condition.is_none());
+        assert!(
+            translate(&cmp("userName", CompareOp::Eq, "2024-01-01T00:00:00Z"), ResourceKind::User).condition.is_none()
+        );
+        assert!(translate(&cmp("externalId", CompareOp::Sw, "a"), ResourceKind::User).condition.is_none());
+        assert!(translate(&cmp("active", CompareOp::Eq, "true"), ResourceKind::User).condition.is_none());
     }
 
     #[test]

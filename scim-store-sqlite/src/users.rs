@@ -4,14 +4,13 @@ use crate::SqliteUserStore;
 use crate::error::Error;
 use crate::jsonb;
 use crate::list::{self, PageColumn, decode_row};
-use crate::pushdown::Table;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::store::ListQuery;
 use scim_core::store::derived_group;
-use scim_core::{Page, StoreError, TenantId, User, UserStatus, UserStore, Version};
+use scim_core::{Page, ResourceKind, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -328,7 +327,7 @@ impl UserStore for SqliteUserStore {
                 let mut attach =
                     |conn: &Connection, docs: &mut [Map<String, Value>]| attach_groups_all(conn, &tenant, docs);
                 let groups = PageColumn { sql: GROUPS_COLUMN, finish: finish_groups };
-                list::list(conn, Table::Users, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
+                list::list(conn, ResourceKind::User, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
             })
             .await?;
         Ok(Page::new(total, start_index, docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect()))

@@ -19,7 +19,7 @@ mod select;
 mod write;
 
 use crate::ScimError;
-use crate::schema::SchemaRegistry;
+use crate::schema::{ResourceType, SchemaRegistry};
 use crate::store::MemberChange;
 use engine::Engine;
 pub use operation::{PatchOpKind, PatchOperation};
@@ -28,10 +28,11 @@ use serde_json::{Map, Value};
 /// A parsed PATCH request (`urn:ietf:params:scim:api:messages:2.0:PatchOp`).
 ///
 /// ```
-/// use scim_core::{PatchOp, SchemaRegistry};
+/// use scim_core::{PatchOp, ResourceKind, SchemaRegistry};
 /// use serde_json::json;
 ///
 /// let registry = SchemaRegistry::scim_default();
+/// let users = registry.kind(ResourceKind::User).unwrap();
 /// let mut user = json!({
 ///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
 ///     "id": "2819c223", "userName": "bjensen", "active": true,
@@ -45,7 +46,7 @@ use serde_json::{Map, Value};
 ///         {"op": "add", "value": {"name.givenName": "Babs"}}
 ///     ]
 /// })).unwrap();
-/// let changed = patch.apply(&registry, "User", user.as_object_mut().unwrap()).unwrap();
+/// let changed = patch.apply(&registry, users, user.as_object_mut().unwrap()).unwrap();
 /// assert!(changed);
 /// assert_eq!(user["active"], json!(false));
 /// assert_eq!(user["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
@@ -134,7 +135,7 @@ impl PatchOp {
         &self.operations
     }
 
-    /// Applies every operation to `doc`, a stored resource of `resource_type` (canonical
+    /// Applies every operation to `doc`, a stored resource of type `rt` (canonical
     /// attribute names, as [`SchemaRegistry::validate`] produces).
     ///
     /// All or nothing: on `Err`, `doc` is exactly as before. Returns whether anything changed;
@@ -144,15 +145,13 @@ impl PatchOp {
     /// `400 invalidPath` (a bad value filter, or an unknown attribute under the `Reject` policy),
     /// `400 noTarget` (a `replace` filter that matches
     /// nothing), `400 mutability` (read-only, immutable or required attribute), `400 invalidValue`
-    /// (a value of the wrong type), each with the failing operation's index in the detail;
-    /// `500` if `resource_type` is not in the registry.
+    /// (a value of the wrong type), each with the failing operation's index in the detail.
     pub fn apply(
         &self,
         registry: &SchemaRegistry,
-        resource_type: &str,
+        rt: &ResourceType,
         doc: &mut Map<String, Value>,
     ) -> Result<bool, ScimError> {
-        let rt = registry.resource_type(resource_type).ok_or_else(ScimError::internal)?;
         let mut engine = Engine::new(registry, rt, doc);
         match self.run(&mut engine) {
             Ok(()) => Ok(engine.changed()),

@@ -38,11 +38,12 @@ mod route;
 pub use auth::{AuthUnavailable, Authenticator};
 pub use response::SCIM_CONTENT_TYPE;
 
+use crate::ResourceKind as Kind;
 use crate::{Provisioning, ScimError, ServiceProviderConfig, TenantId, Version};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, IF_MATCH};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use query::Params;
-use route::{BasePath, Kind, Route};
+use route::{BasePath, Route};
 use serde_json::Value;
 use std::sync::Arc;
 

@@ -1,8 +1,8 @@
 //! The resource operations behind the routes: create, get, replace, patch, list, search.
 
 use super::query::{self, Params};
-use super::route::Kind;
 use super::{Ctx, Failure, ScimService, response};
+use crate::ResourceKind as Kind;
 use crate::provisioning::list_query;
 use crate::store::compare_sort_values;
 use crate::{Group, ListRequest, Projection, ScimError, User, Version};
@@ -27,11 +27,16 @@ impl ScimService {
     /// Renders a stored document: `meta.location`, projection, and never a password.
     fn render(&self, ctx: &Ctx, kind: Kind, mut doc: Value, projection: &Projection) -> (Value, Option<String>) {
         let location =
-            doc.get("id").and_then(Value::as_str).map(|id| format!("{}/{}/{id}", ctx.base_url, kind.endpoint()));
+            doc.get("id").and_then(Value::as_str).map(|id| format!("{}{}/{id}", ctx.base_url, kind.endpoint()));
         if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
             meta.insert("location".into(), Value::String(location.clone()));
         }
-        let mut out = projection.apply_owned(self.registry(), kind.name(), doc);
+        // A registry without this kind (its store call has then already failed, or it was a
+        // read) leaves the document unprojected, as projection cannot fail.
+        let mut out = match self.registry().kind(kind) {
+            Ok(rt) => projection.apply_owned(self.registry(), rt, doc),
+            Err(_) => doc,
+        };
         if let Some(object) = out.as_object_mut() {
             object.remove("password");
         }
@@ -218,8 +223,8 @@ impl ScimService {
         let groups =
             ListRequest { start_index: Some(1), count: need_count, ..params.list_request(Self::wants_members(params)) };
         let registry = self.registry();
-        let user_query = list_query(registry, "User", &users, max)?;
-        let group_query = list_query(registry, "Group", &groups, max)?;
+        let user_query = list_query(registry, registry.kind(Kind::User)?, &users, max)?;
+        let group_query = list_query(registry, registry.kind(Kind::Group)?, &groups, max)?;
         let (user_total, _, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
         let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
         let value = |key: &Option<crate::store::SortKey>, doc: &Value| key.as_ref().and_then(|k| k.value_of(doc));

@@ -1,5 +1,7 @@
 //! The base path (with its optional `{tenant}` segment) and the route table.
 
+use crate::ResourceKind;
+
 /// A configured base path such as `/scim/v2/t/{tenant}`, split into segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BasePath {
@@ -72,35 +74,12 @@ fn decode_segment(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(std::borrow::Cow::into_owned)
 }
 
-/// The SCIM resource types served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    User,
-    Group,
-}
-
-impl Kind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::User => "User",
-            Self::Group => "Group",
-        }
-    }
-
-    pub(crate) fn endpoint(self) -> &'static str {
-        match self {
-            Self::User => "Users",
-            Self::Group => "Groups",
-        }
-    }
-}
-
 /// What a path (below the base) names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
-    Collection(Kind),
-    Search(Option<Kind>),
-    Resource(Kind, String),
+    Collection(ResourceKind),
+    Search(Option<ResourceKind>),
+    Resource(ResourceKind, String),
     Schemas,
     Schema(String),
     ResourceTypes,
@@ -115,13 +94,9 @@ impl Route {
     /// Endpoint names are matched ignoring case, as several clients vary them.
     pub(crate) fn parse(rest: &[String]) -> Option<Self> {
         let kind = |s: &str| {
-            if s.eq_ignore_ascii_case("Users") {
-                Some(Kind::User)
-            } else if s.eq_ignore_ascii_case("Groups") {
-                Some(Kind::Group)
-            } else {
-                None
-            }
+            ResourceKind::ALL
+                .into_iter()
+                .find(|k| k.endpoint().strip_prefix('/').is_some_and(|e| e.eq_ignore_ascii_case(s)))
         };
         let route = match rest {
             [one] if one == ".search" => Self::Search(None),
@@ -194,9 +169,9 @@ mod tests {
 
     #[test]
     fn parses_routes() {
-        assert_eq!(Route::parse(&rest(&["Users"])), Some(Route::Collection(Kind::User)));
-        assert_eq!(Route::parse(&rest(&["groups", "g1"])), Some(Route::Resource(Kind::Group, "g1".into())));
-        assert_eq!(Route::parse(&rest(&["Users", ".search"])), Some(Route::Search(Some(Kind::User))));
+        assert_eq!(Route::parse(&rest(&["Users"])), Some(Route::Collection(ResourceKind::User)));
+        assert_eq!(Route::parse(&rest(&["groups", "g1"])), Some(Route::Resource(ResourceKind::Group, "g1".into())));
+        assert_eq!(Route::parse(&rest(&["Users", ".search"])), Some(Route::Search(Some(ResourceKind::User))));
         assert_eq!(Route::parse(&rest(&[".search"])), Some(Route::Search(None)));
         assert_eq!(Route::parse(&rest(&["Schemas", "urn:x"])), Some(Route::Schema("urn:x".into())));
         assert_eq!(Route::parse(&rest(&["ServiceProviderConfig"])), Some(Route::ServiceProviderConfig));

@@ -4,7 +4,7 @@
 use super::Provisioning;
 use super::list::{ListRequest, list_query};
 use super::write::{MAX_RETRIES, check_if_match, conflict_exhausted, new_id, stored_len};
-use crate::{Group, Page, PatchOp, ScimError, StoreError, TenantId, Version, urn};
+use crate::{Group, Page, PatchOp, ResourceKind, ScimError, StoreError, TenantId, Version, urn};
 use serde_json::{Map, Value};
 
 impl Provisioning {
@@ -25,7 +25,7 @@ impl Provisioning {
     /// # Errors
     /// `400` invalid body, `409 uniqueness` for a taken `displayName`.
     pub async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
-        let attrs = self.registry.validate("Group", body, None)?;
+        let attrs = self.registry.validate(self.registry.kind(ResourceKind::Group)?, body, None)?;
         let group = self.build_group(&new_id()?, attrs, None);
         self.check_size("group", group.as_object(), || None)?;
         Ok(self.group_store().create(tenant, group).await?)
@@ -78,8 +78,9 @@ impl Provisioning {
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<Group, ScimError> {
+        let rt = self.registry.kind(ResourceKind::Group)?;
         self.update_group(tenant, id, if_match, |svc, existing| {
-            let attrs = svc.registry.validate("Group", body, Some(existing.as_json()))?;
+            let attrs = svc.registry.validate(rt, body, Some(existing.as_json()))?;
             Ok(Some(svc.build_group(id, attrs, Some(existing))))
         })
         .await
@@ -114,13 +115,14 @@ impl Provisioning {
             self.group_store().modify_members(tenant, id, &change, now, if_match).await?;
             return Ok(self.group_store().get(tenant, id, false).await?);
         }
+        let rt = self.registry.kind(ResourceKind::Group)?;
         self.update_group(tenant, id, if_match, |svc, existing| {
             let registry = &svc.registry;
             let mut doc = existing.as_object().clone();
-            if !op.apply(registry, "Group", &mut doc)? {
+            if !op.apply(registry, rt, &mut doc)? {
                 return Ok(None);
             }
-            let attrs = registry.validate_owned("Group", Value::Object(doc), Some(existing.as_json()))?;
+            let attrs = registry.validate_owned(rt, Value::Object(doc), Some(existing.as_json()))?;
             Ok(Some(svc.build_group(id, attrs, Some(existing))))
         })
         .await
@@ -139,7 +141,8 @@ impl Provisioning {
     /// # Errors
     /// As [`Provisioning::list_users`].
     pub async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
-        let query = list_query(&self.registry, "Group", request, self.limits.max_results)?;
+        let query =
+            list_query(&self.registry, self.registry.kind(ResourceKind::Group)?, request, self.limits.max_results)?;
         Ok(self.group_store().list(tenant, &query).await?)
     }
 }

@@ -1,5 +1,6 @@
 //! From a client's list parameters to a validated [`ListQuery`].
 
+use crate::schema::ResourceType;
 use crate::store::{ListQuery, QueryFilter, SortKey, SortOrder};
 use crate::{SchemaRegistry, ScimError};
 use scim_query::{AttributeFacts, PatchPath, parse_path};
@@ -81,21 +82,20 @@ impl Default for ListRequest {
     }
 }
 
-/// Validates `request` for `resource_type`.
+/// Validates `request` for resources of type `rt`.
 ///
 /// A filter attribute the schema does not define is looked up by name in the documents (and so
 /// usually matches nothing), as RFC 7644 allows; Entra and Okta only filter on known ones.
 pub(crate) fn list_query(
     registry: &SchemaRegistry,
-    resource_type: &str,
+    rt: &ResourceType,
     request: &ListRequest,
     max_results: usize,
 ) -> Result<ListQuery, ScimError> {
-    let rt = registry.resource_type(resource_type).ok_or_else(ScimError::internal)?;
     let facts = registry.facts(rt);
     let filter = match request.filter.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(QueryFilter::parse(registry, resource_type, text)?),
+        Some(text) => Some(QueryFilter::parse(registry, rt, text)?),
     };
     let sort_by = match request.sort_by.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -131,7 +131,8 @@ mod tests {
 
     #[allow(clippy::needless_pass_by_value)]
     fn q(req: ListRequest) -> Result<ListQuery, ScimError> {
-        list_query(&SchemaRegistry::scim_default(), "User", &req, 100)
+        let registry = SchemaRegistry::scim_default();
+        list_query(&registry, registry.kind(crate::ResourceKind::User)?, &req, 100)
     }
 
     #[test]

@@ -20,6 +20,10 @@ use std::sync::Arc;
 /// delete and list users and groups of a tenant, accept invitations, purge; the same code for
 /// every store.
 ///
+/// Its registry must define the resource types `User` and `Group`
+/// ([`SchemaRegistry::kind`](crate::SchemaRegistry::kind)); an operation on a kind the
+/// registry lacks answers `500` ([`ScimError::internal`](crate::ScimError::internal)).
+///
 /// # Writes
 /// - **create** validates the body ([`SchemaRegistry::validate`]), assigns a random UUID v4
 ///   `id`, sets `meta.created = meta.lastModified = now` and the lifecycle, then stores it.
@@ -120,6 +124,10 @@ impl Provisioning {
     }
 
     /// Uses this schema registry (for hosts with their own extensions).
+    ///
+    /// The registry must define the resource types `User` and `Group`
+    /// ([`SchemaRegistry::kind`]): every user operation on a registry without `User`, and
+    /// every group operation on one without `Group`, answers `500`.
     #[must_use]
     pub fn with_registry(mut self, registry: Arc<SchemaRegistry>) -> Self {
         self.registry = registry;

@@ -5,7 +5,7 @@ use super::events::LifecycleEvent;
 use super::list::{ListRequest, list_query};
 use super::write::{MAX_RETRIES, add_schema, check_if_match, conflict_exhausted, lifecycle_of, new_id, stored_len};
 use crate::lifecycle::{Lifecycle, UserStatus};
-use crate::{Page, PatchOp, ScimError, StoreError, TenantId, User, Version, urn};
+use crate::{Page, PatchOp, ResourceKind, ScimError, StoreError, TenantId, User, Version, urn};
 use serde_json::{Map, Value};
 
 impl Provisioning {
@@ -46,7 +46,7 @@ impl Provisioning {
     /// `400` for an invalid body (see [`SchemaRegistry::validate`](crate::SchemaRegistry::validate)), `409 uniqueness` for a
     /// taken `userName`, `500` for a store failure.
     pub async fn create_user(&self, tenant: &TenantId, body: &Value) -> Result<User, ScimError> {
-        let attrs = self.registry.validate("User", body, None)?;
+        let attrs = self.registry.validate(self.registry.kind(ResourceKind::User)?, body, None)?;
         let now = self.clock.now();
         let user = self.build_user(&new_id()?, attrs, None, now);
         self.check_size("user", user.as_object(), || None)?;
@@ -126,8 +126,9 @@ impl Provisioning {
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
+        let rt = self.registry.kind(ResourceKind::User)?;
         self.update_user(tenant, id, if_match, |svc, existing| {
-            let attrs = svc.registry.validate("User", body, svc.existing_for_validation("User", existing))?;
+            let attrs = svc.registry.validate(rt, body, svc.existing_for_validation(rt, existing))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
         })
         .await
@@ -146,6 +147,7 @@ impl Provisioning {
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
         let op = PatchOp::from_json_limited(body, self.limits.max_patch_operations)?;
+        let rt = self.registry.kind(ResourceKind::User)?;
         self.update_user(tenant, id, if_match, |svc, existing| {
             let registry = &svc.registry;
             // Copied from the stored form: the stored document is not turned into JSON as well.
@@ -154,11 +156,10 @@ impl Provisioning {
                 _ => Map::new(),
             };
             doc.remove("groups");
-            if !op.apply(registry, "User", &mut doc)? {
+            if !op.apply(registry, rt, &mut doc)? {
                 return Ok(None);
             }
-            let attrs =
-                registry.validate_owned("User", Value::Object(doc), svc.existing_for_validation("User", existing))?;
+            let attrs = registry.validate_owned(rt, Value::Object(doc), svc.existing_for_validation(rt, existing))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
         })
         .await
@@ -180,7 +181,8 @@ impl Provisioning {
     /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
     /// bad `sortBy`/`sortOrder`.
     pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
-        let query = list_query(&self.registry, "User", request, self.limits.max_results)?;
+        let query =
+            list_query(&self.registry, self.registry.kind(ResourceKind::User)?, request, self.limits.max_results)?;
         Ok(self.user_store().list(tenant, &query).await?)
     }
 

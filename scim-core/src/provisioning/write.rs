@@ -4,6 +4,7 @@
 use super::Provisioning;
 use super::events::{LifecycleEvent, deliver};
 use crate::lifecycle::{Lifecycle, UserStatus};
+use crate::schema::ResourceType;
 use crate::{ScimError, StoreError, TenantId, User, Version, urn};
 use serde_json::{Map, Value};
 
@@ -89,8 +90,8 @@ pub(super) fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
 
 impl Provisioning {
     /// The stored user a replace's validation reads, if it reads one.
-    pub(super) fn existing_for_validation<'u>(&self, resource_type: &str, existing: &'u User) -> Option<&'u Value> {
-        self.registry.replace_reads_existing(resource_type).then(|| existing.as_json())
+    pub(super) fn existing_for_validation<'u>(&self, rt: &ResourceType, existing: &'u User) -> Option<&'u Value> {
+        self.registry.replace_reads_existing(rt).then(|| existing.as_json())
     }
 
     /// `400 invalidValue` when a resource to store is larger than the configured bound, unless

@@ -62,6 +62,7 @@ pub use scim_query::AttrType;
 pub use unknown::UnknownAttributes;
 pub use user::user_schema;
 
+use crate::{ResourceKind, ScimError};
 use scim_query::AttrPath;
 
 /// `mutability` (RFC 7643 §2.2).
@@ -398,6 +399,16 @@ impl SchemaRegistry {
         self.resource_types.iter().find(|r| r.name.eq_ignore_ascii_case(name))
     }
 
+    /// The registry's definition of `kind`: the resource type named [`ResourceKind::name`],
+    /// ignoring case.
+    ///
+    /// # Errors
+    ///
+    /// `500` when the registry has no such resource type (a host built it without one).
+    pub fn kind(&self, kind: ResourceKind) -> Result<&ResourceType, ScimError> {
+        self.resource_type(kind.name()).ok_or_else(ScimError::internal)
+    }
+
     /// The core schema and the extension schemas of a resource type, core first.
     pub fn schemas_of<'a>(&'a self, rt: &'a ResourceType) -> impl Iterator<Item = (&'a Schema, bool)> + 'a {
         self.schema(&rt.schema)
@@ -406,14 +417,11 @@ impl SchemaRegistry {
             .chain(rt.extensions.iter().filter_map(|e| self.schema(&e.schema).map(|s| (s, true))))
     }
 
-    /// Whether validating a replace of a `resource_type` resource reads the stored resource:
-    /// only to keep its immutable top-level attributes, so only when a schema of the type has
-    /// one (none of the RFC's User and Group schemas does). An unknown type answers `true`.
-    pub(crate) fn replace_reads_existing(&self, resource_type: &str) -> bool {
-        self.resource_type(resource_type).is_none_or(|rt| {
-            self.schemas_of(rt)
-                .any(|(schema, _)| schema.attributes.iter().any(|a| a.mutability == Mutability::Immutable))
-        })
+    /// Whether validating a replace of an `rt` resource reads the stored resource: only to
+    /// keep its immutable top-level attributes, so only when a schema of the type has one
+    /// (none of the RFC's User and Group schemas does).
+    pub(crate) fn replace_reads_existing(&self, rt: &ResourceType) -> bool {
+        self.schemas_of(rt).any(|(schema, _)| schema.attributes.iter().any(|a| a.mutability == Mutability::Immutable))
     }
 
     /// Finds the attribute a path names in resource type `rt`.

@@ -31,7 +31,7 @@ impl SchemaRegistry {
     /// read-only or write-only attributes; the caller adds the server-owned ones.
     ///
     /// ```
-    /// use scim_core::{SchemaRegistry, urn};
+    /// use scim_core::{ResourceKind, SchemaRegistry, urn};
     /// use serde_json::json;
     ///
     /// let registry = SchemaRegistry::scim_default();
@@ -40,7 +40,7 @@ impl SchemaRegistry {
     ///     "UserName": "bjensen", "active": "True", "password": "t1meMa$heen", "groups": [],
     ///     urn::ENTERPRISE_USER: {"manager": "26118915-6090-4610-87e4-49d8ca9f808d"}
     /// });
-    /// let user = registry.validate("User", &body, None)?;
+    /// let user = registry.validate(registry.kind(ResourceKind::User)?, &body, None)?;
     /// assert_eq!(serde_json::Value::Object(user), json!({
     ///     "schemas": [urn::USER, urn::ENTERPRISE_USER],
     ///     "userName": "bjensen", "active": true,
@@ -56,16 +56,16 @@ impl SchemaRegistry {
     ///   attribute, two `primary` values or two values of one `type`, or an unknown attribute
     ///   under [`UnknownAttributes::Reject`];
     /// - `400 mutability` when an immutable attribute would change;
-    /// - `404` when `resource_type` is not registered.
+    /// - `404` when the core schema of `rt` is not registered.
     pub fn validate(
         &self,
-        resource_type: &str,
+        rt: &ResourceType,
         input: &Value,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_entries(resource_type, obj, existing),
-            other => Err(self.not_an_object(resource_type, other)),
+            Value::Object(obj) => self.validate_entries(rt, obj, existing),
+            other => Err(not_an_object(rt, other)),
         }
     }
 
@@ -77,40 +77,31 @@ impl SchemaRegistry {
     /// As [`validate`](Self::validate).
     pub fn validate_owned(
         &self,
-        resource_type: &str,
+        rt: &ResourceType,
         input: Value,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_in_place(resource_type, obj, existing),
-            other => Err(self.not_an_object(resource_type, &other)),
+            Value::Object(obj) => self.validate_in_place(rt, obj, existing),
+            other => Err(not_an_object(rt, &other)),
         }
     }
 
-    fn not_an_object(&self, resource_type: &str, input: &Value) -> ScimError {
-        match self.resource_type(resource_type) {
-            Some(rt) => ScimError::invalid_syntax(format!("a {} must be a JSON object, got {}", rt.name, kind(input))),
-            None => unknown_resource_type(resource_type),
-        }
-    }
-
-    /// The resource type named `resource_type` and its core schema.
-    fn type_and_core_schema(&self, resource_type: &str) -> Result<(&ResourceType, &Schema), ScimError> {
-        let rt = self.resource_type(resource_type).ok_or_else(|| unknown_resource_type(resource_type))?;
-        let core = self.schema(&rt.schema).ok_or_else(|| {
+    /// The core schema of `rt`.
+    fn core_schema(&self, rt: &ResourceType) -> Result<&Schema, ScimError> {
+        self.schema(&rt.schema).ok_or_else(|| {
             ScimError::not_found(format!("resource type '{}' has no registered schema '{}'", rt.name, rt.schema))
-        })?;
-        Ok((rt, core))
+        })
     }
 
     /// [`validate`](Self::validate): the kept values are copied into a new map.
     fn validate_entries(
         &self,
-        resource_type: &str,
+        rt: &ResourceType,
         obj: &Map<String, Value>,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
-        let (rt, core) = self.type_and_core_schema(resource_type)?;
+        let core = self.core_schema(rt)?;
         // Kept attributes under canonical keys: values are copied only once it is known they
         // are kept, then canonicalised in place.
         let mut kept: Vec<(String, Value)> = Vec::with_capacity(obj.len());
@@ -171,11 +162,11 @@ impl SchemaRegistry {
     /// new map, key or value.
     fn validate_in_place(
         &self,
-        resource_type: &str,
+        rt: &ResourceType,
         mut map: Map<String, Value>,
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
-        let (rt, core) = self.type_and_core_schema(resource_type)?;
+        let core = self.core_schema(rt)?;
         let mut exts: Vec<(&Schema, Map<String, Value>)> = Vec::new();
         // Kept core attributes whose key is not canonical, in document order: (client key,
         // canonical name, value).
@@ -356,8 +347,8 @@ fn schemas_value(ids: &[&str]) -> Value {
     Value::Array(ids.iter().map(|id| Value::String((*id).to_owned())).collect())
 }
 
-fn unknown_resource_type(name: &str) -> ScimError {
-    ScimError::not_found(format!("unknown resource type '{name}'"))
+fn not_an_object(rt: &ResourceType, input: &Value) -> ScimError {
+    ScimError::invalid_syntax(format!("a {} must be a JSON object, got {}", rt.name, kind(input)))
 }
 
 fn check_schemas(value: &Value) -> Result<(), ScimError> {
@@ -467,10 +458,11 @@ mod tests {
         let mut kept = 0;
         for policy in [UnknownAttributes::Ignore, UnknownAttributes::Reject] {
             let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
+            let rt = registry.kind(crate::ResourceKind::User).expect("User");
             for doc in &docs {
                 for existing in [None, Some(json!({"userName": "old", "id": "x"}))] {
-                    let borrowed = registry.validate("User", doc, existing.as_ref());
-                    let owned = registry.validate_owned("User", doc.clone(), existing.as_ref());
+                    let borrowed = registry.validate(rt, doc, existing.as_ref());
+                    let owned = registry.validate_owned(rt, doc.clone(), existing.as_ref());
                     match (&borrowed, &owned) {
                         (Ok(a), Ok(b)) => {
                             assert_eq!(a, b, "{doc}");

@@ -1,5 +1,6 @@
 //! `/Schemas`, `/ResourceTypes` and `/ServiceProviderConfig` (RFC 7643 §5–§7, RFC 7644 §4).
 
+use scim_core::ResourceKind;
 use scim_core::schema::{AttrType, AttributeDef, Schema};
 use scim_core::{Limits, SchemaRegistry, ServiceProviderConfig, urn};
 use serde_json::{Value, json};
@@ -160,7 +161,14 @@ fn host_schemas_are_discoverable() {
     let s = r.schema_document("urn:acme:ext:1.0:User", BASE).unwrap();
     assert_eq!(s["attributes"][0]["type"], "integer");
     // A required extension is enforced by validation too.
-    let err = r.validate("User", &json!({"userName": "a"}), None).unwrap_err();
+    let err = r.validate(r.kind(ResourceKind::User).expect("User"), &json!({"userName": "a"}), None).unwrap_err();
     assert!(err.detail().contains("urn:acme:ext:1.0:User"), "{}", err.detail());
-    assert!(r.validate("User", &json!({"userName": "a", "urn:acme:ext:1.0:User": {"badge": 1}}), None).is_ok());
+    assert!(
+        r.validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "a", "urn:acme:ext:1.0:User": {"badge": 1}}),
+            None
+        )
+        .is_ok()
+    );
 }

@@ -2,19 +2,24 @@
 
 use crate::patch_support;
 
-use patch_support::{ENTERPRISE, REGISTRY, apply, bjensen, body, patched, rejected, tour_guides};
+use patch_support::{ENTERPRISE, apply, bjensen, body, patched, rejected, tour_guides};
+use scim_core::ResourceKind;
 use scim_core::{PatchOp, SchemaRegistry, ScimType, UnknownAttributes};
 use serde_json::json;
 
 #[test]
 fn add_to_single_valued_sets_it() {
-    let after = patched("User", &bjensen(), json!([{"op": "add", "path": "title", "value": "Lead Guide"}]));
+    let after = patched(ResourceKind::User, &bjensen(), json!([{"op": "add", "path": "title", "value": "Lead Guide"}]));
     assert_eq!(after["title"], json!("Lead Guide"));
 }
 
 #[test]
 fn add_to_complex_merges_sub_attributes() {
-    let after = patched("User", &bjensen(), json!([{"op": "add", "path": "name", "value": {"middleName": "Jane"}}]));
+    let after = patched(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "add", "path": "name", "value": {"middleName": "Jane"}}]),
+    );
     assert_eq!(
         after["name"],
         json!({"formatted": "Ms. Barbara J Jensen III", "familyName": "Jensen", "givenName": "Barbara", "middleName": "Jane"})
@@ -25,7 +30,8 @@ fn add_to_complex_merges_sub_attributes() {
 fn add_creates_the_parent_of_a_sub_attribute() {
     let mut user = bjensen();
     user.as_object_mut().expect("object").remove("name");
-    let after = patched("User", &user, json!([{"op": "add", "path": "name.familyName", "value": "Jensen"}]));
+    let after =
+        patched(ResourceKind::User, &user, json!([{"op": "add", "path": "name.familyName", "value": "Jensen"}]));
     assert_eq!(after["name"], json!({"familyName": "Jensen"}));
 }
 
@@ -33,7 +39,7 @@ fn add_creates_the_parent_of_a_sub_attribute() {
 fn add_to_multi_valued_appends_without_duplicates() {
     let mut user = bjensen();
     let changed = apply(
-        "User",
+        ResourceKind::User,
         &mut user,
         json!([{"op": "add", "path": "emails", "value": [
             {"value": "BJENSEN@example.com", "type": "work"},
@@ -51,7 +57,7 @@ fn add_to_multi_valued_appends_without_duplicates() {
 fn add_of_a_second_value_of_one_type_is_invalid() {
     // One value per `type` (as `SchemaRegistry::validate` requires); the same value is skipped.
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "emails", "value": [{"value": "other@example.com", "type": "work"}]}]),
         ScimType::InvalidValue,
@@ -61,7 +67,7 @@ fn add_of_a_second_value_of_one_type_is_invalid() {
 #[test]
 fn add_of_a_single_element_without_array() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "phoneNumbers", "value": {"value": "555-555-4444", "type": "mobile"}}]),
     );
@@ -71,7 +77,7 @@ fn add_of_a_single_element_without_array() {
 #[test]
 fn add_of_a_primary_value_clears_the_other_primary() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "emails", "value": [{"value": "new@example.com", "type": "other", "primary": true}]}]),
     );
@@ -82,7 +88,7 @@ fn add_of_a_primary_value_clears_the_other_primary() {
 #[test]
 fn add_of_two_primaries_is_invalid() {
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "emails", "value": [
             {"value": "a@example.com", "type": "other", "primary": true},
@@ -98,7 +104,7 @@ fn add_without_path_maps_every_key_form() {
     user.as_object_mut().expect("object").remove(ENTERPRISE);
     user["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User"]);
     let after = patched(
-        "User",
+        ResourceKind::User,
         &user,
         json!([{"op": "add", "value": {
             "NAME.GIVENNAME": "Babs",
@@ -120,15 +126,19 @@ fn add_without_path_maps_every_key_form() {
 
 #[test]
 fn add_with_the_whole_extension_as_path() {
-    let after =
-        patched("User", &bjensen(), json!([{"op": "add", "path": ENTERPRISE, "value": {"costCenter": "4130"}}]));
+    let after = patched(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "add", "path": ENTERPRISE, "value": {"costCenter": "4130"}}]),
+    );
     assert_eq!(after[ENTERPRISE]["costCenter"], json!("4130"));
     assert_eq!(after[ENTERPRISE]["employeeNumber"], json!("701984"));
 }
 
 #[test]
 fn add_with_client_casing_stores_schema_casing() {
-    let after = patched("User", &bjensen(), json!([{"op": "add", "path": "NAME", "value": {"GIVENNAME": "Babs"}}]));
+    let after =
+        patched(ResourceKind::User, &bjensen(), json!([{"op": "add", "path": "NAME", "value": {"GIVENNAME": "Babs"}}]));
     assert_eq!(after["name"]["givenName"], json!("Babs"));
     assert!(after["name"].get("GIVENNAME").is_none());
 }
@@ -138,13 +148,13 @@ fn add_to_a_value_path_creates_only_from_eq_filters() {
     let mut user = bjensen();
     user["phoneNumbers"] = json!([]);
     let after = patched(
-        "User",
+        ResourceKind::User,
         &user,
         json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"]", "value": {"value": "555-0100"}}]),
     );
     assert_eq!(after["phoneNumbers"], json!([{"type": "mobile", "value": "555-0100"}]));
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "phoneNumbers[type co \"mob\"].value", "value": "555-0100"}]),
         ScimType::NoTarget,
@@ -154,7 +164,7 @@ fn add_to_a_value_path_creates_only_from_eq_filters() {
 #[test]
 fn add_to_a_value_path_merges_into_matches() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "emails[type eq \"home\"]", "value": {"display": "Home"}}]),
     );
@@ -163,21 +173,41 @@ fn add_to_a_value_path_merges_into_matches() {
 
 #[test]
 fn one_element_array_for_single_valued_and_too_many_values() {
-    let after = patched("User", &bjensen(), json!([{"op": "add", "path": "title", "value": ["Guide"]}]));
+    let after = patched(ResourceKind::User, &bjensen(), json!([{"op": "add", "path": "title", "value": ["Guide"]}]));
     assert_eq!(after["title"], json!("Guide"));
-    rejected("User", &bjensen(), json!([{"op": "add", "path": "title", "value": ["a", "b"]}]), ScimType::InvalidValue);
+    rejected(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "add", "path": "title", "value": ["a", "b"]}]),
+        ScimType::InvalidValue,
+    );
 }
 
 #[test]
 fn wrong_types_are_invalid_value() {
-    rejected("User", &bjensen(), json!([{"op": "add", "path": "active", "value": "maybe"}]), ScimType::InvalidValue);
-    rejected("User", &bjensen(), json!([{"op": "add", "path": "name", "value": 3}]), ScimType::InvalidValue);
-    rejected("User", &bjensen(), json!([{"op": "add", "path": "emails", "value": [[1]]}]), ScimType::InvalidValue);
+    rejected(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "add", "path": "active", "value": "maybe"}]),
+        ScimType::InvalidValue,
+    );
+    rejected(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "add", "path": "name", "value": 3}]),
+        ScimType::InvalidValue,
+    );
+    rejected(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "add", "path": "emails", "value": [[1]]}]),
+        ScimType::InvalidValue,
+    );
 }
 
 #[test]
 fn null_unassigns() {
-    let after = patched("User", &bjensen(), json!([{"op": "add", "path": "title", "value": null}]));
+    let after = patched(ResourceKind::User, &bjensen(), json!([{"op": "add", "path": "title", "value": null}]));
     assert!(after.get("title").is_none());
 }
 
@@ -185,7 +215,8 @@ fn null_unassigns() {
 fn password_is_accepted_but_never_stored() {
     let mut user = bjensen();
     let changed =
-        apply("User", &mut user, json!([{"op": "add", "path": "password", "value": "t1meMa$heen"}])).expect("applies");
+        apply(ResourceKind::User, &mut user, json!([{"op": "add", "path": "password", "value": "t1meMa$heen"}]))
+            .expect("applies");
     assert!(!changed);
     assert!(user.get("password").is_none());
 }
@@ -194,7 +225,7 @@ fn password_is_accepted_but_never_stored() {
 fn read_only_keys_of_a_value_object_are_ignored() {
     let user = bjensen();
     let after = patched(
-        "User",
+        ResourceKind::User,
         &user,
         json!([{"op": "add", "value": {"groups": [{"value": "g"}], "meta": {"version": "W/\"9\""}, "id": user["id"]}}]),
     );
@@ -205,9 +236,9 @@ fn read_only_keys_of_a_value_object_are_ignored() {
 fn unknown_attributes_follow_the_registry_policy() {
     // Default policy: ignored, as on create.
     let user = bjensen();
-    let after = patched("User", &user, json!([{"op": "add", "value": {"favouriteColour": "teal"}}]));
+    let after = patched(ResourceKind::User, &user, json!([{"op": "add", "value": {"favouriteColour": "teal"}}]));
     assert_eq!(after, user);
-    let after = patched("User", &user, json!([{"op": "add", "path": "favouriteColour", "value": "teal"}]));
+    let after = patched(ResourceKind::User, &user, json!([{"op": "add", "path": "favouriteColour", "value": "teal"}]));
     assert_eq!(after, user);
     // Reject policy: 400, invalidPath for a path and invalidValue for a value-object key.
     let strict = SchemaRegistry::scim_default().with_unknown_attributes(UnknownAttributes::Reject);
@@ -219,7 +250,7 @@ fn unknown_attributes_follow_the_registry_policy() {
         let mut doc = user.clone();
         let err = PatchOp::from_json(&body(ops))
             .expect("parses")
-            .apply(&strict, "User", doc.as_object_mut().expect("object"))
+            .apply(&strict, strict.kind(ResourceKind::User).expect("User"), doc.as_object_mut().expect("object"))
             .expect_err("rejected");
         assert_eq!(err.scim_type(), Some(scim_type), "{err}");
         assert_eq!(doc, user);
@@ -231,7 +262,7 @@ fn add_member_keeps_existing_member_as_it_is() {
     let group = tour_guides();
     let mut copy = group.clone();
     let changed = apply(
-        "Group",
+        ResourceKind::Group,
         &mut copy,
         json!([{"op": "add", "path": "members", "value": [{"value": "2819C223-7F76-453A-919D-413861904646", "display": "Other"}]}]),
     )
@@ -242,8 +273,8 @@ fn add_member_keeps_existing_member_as_it_is() {
 
 #[test]
 fn unknown_resource_type_is_a_server_error() {
-    let patch = PatchOp::from_json(&body(json!([{"op": "add", "path": "title", "value": "x"}]))).expect("parses");
-    let mut doc = bjensen();
-    let err = patch.apply(&REGISTRY, "Device", doc.as_object_mut().expect("object")).expect_err("no such type");
+    // The type is looked up before the patch applies: a registry without it answers 500.
+    let empty = SchemaRegistry::empty();
+    let err = empty.kind(ResourceKind::User).expect_err("no such type");
     assert_eq!(err.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
 }

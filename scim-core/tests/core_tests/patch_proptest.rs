@@ -3,9 +3,10 @@
 
 use crate::patch_support;
 
-use patch_support::{REGISTRY, bjensen, tour_guides};
+use patch_support::{REGISTRY, bjensen, rt, tour_guides};
 use proptest::prelude::*;
 use scim_core::PatchOp;
+use scim_core::ResourceKind;
 use serde_json::{Map, Value, json};
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -101,10 +102,10 @@ fn operation() -> impl Strategy<Value = Value> {
     })
 }
 
-fn check(resource_type: &str, doc: &Value, body: &Value) {
+fn check(kind: ResourceKind, doc: &Value, body: &Value) {
     let Ok(patch) = PatchOp::from_json(body) else { return };
     let mut copy = doc.clone();
-    match patch.apply(&REGISTRY, resource_type, copy.as_object_mut().expect("object")) {
+    match patch.apply(&REGISTRY, rt(kind), copy.as_object_mut().expect("object")) {
         Ok(true) => {}
         Ok(false) => assert_eq!(&copy, doc, "no change reported, but the resource changed"),
         Err(e) => {
@@ -120,15 +121,15 @@ proptest! {
     #[test]
     fn arbitrary_operations_apply_or_fail_cleanly(ops in prop::collection::vec(operation(), 1..5)) {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
-        check("User", &bjensen(), &body);
-        check("Group", &tour_guides(), &body);
+        check(ResourceKind::User, &bjensen(), &body);
+        check(ResourceKind::Group, &tour_guides(), &body);
     }
 
     #[test]
     fn arbitrary_bodies_never_panic(body in json_value()) {
         if let Ok(patch) = PatchOp::from_json(&body) {
             let mut doc = bjensen();
-            let _ = patch.apply(&REGISTRY, "User", doc.as_object_mut().expect("object"));
+            let _ = patch.apply(&REGISTRY, REGISTRY.kind(ResourceKind::User).expect("User"), doc.as_object_mut().expect("object"));
         }
     }
 }

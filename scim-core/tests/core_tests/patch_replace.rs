@@ -3,6 +3,7 @@
 use crate::patch_support;
 
 use patch_support::{ENTERPRISE, apply, bjensen, patched, rejected, tour_guides};
+use scim_core::ResourceKind;
 use scim_core::ScimType;
 use serde_json::{Value, json};
 
@@ -11,7 +12,7 @@ fn replace_with_the_same_value_reports_no_change() {
     let user = bjensen();
     let mut copy = user.clone();
     let changed = apply(
-        "User",
+        ResourceKind::User,
         &mut copy,
         json!([
             {"op": "Replace", "path": "active", "value": "True"},
@@ -28,7 +29,7 @@ fn replace_with_the_same_value_reports_no_change() {
 #[test]
 fn replace_multi_valued_replaces_the_list() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "phoneNumbers", "value": [{"value": "555-0100", "type": "mobile"}]}]),
     );
@@ -37,14 +38,15 @@ fn replace_multi_valued_replaces_the_list() {
 
 #[test]
 fn replace_with_an_empty_list_unassigns() {
-    let after = patched("User", &bjensen(), json!([{"op": "replace", "path": "phoneNumbers", "value": []}]));
+    let after =
+        patched(ResourceKind::User, &bjensen(), json!([{"op": "replace", "path": "phoneNumbers", "value": []}]));
     assert!(after.get("phoneNumbers").is_none());
 }
 
 #[test]
 fn replace_of_matched_elements_keeps_the_filter_terms() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "babs@example.org"}}]),
     );
@@ -55,14 +57,14 @@ fn replace_of_matched_elements_keeps_the_filter_terms() {
 fn replace_of_a_sub_attribute_on_a_missing_element() {
     // An `eq` filter describes the element: it is created (the attribute value did not exist).
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "555-0100"}]),
     );
     assert_eq!(after["phoneNumbers"][1], json!({"type": "mobile", "value": "555-0100"}));
     // Any other filter cannot: noTarget.
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "phoneNumbers[type ne \"work\"].value", "value": "555-0100"}]),
         ScimType::NoTarget,
@@ -74,7 +76,7 @@ fn replace_sub_attribute_on_every_element_needs_elements() {
     let mut user = bjensen();
     user.as_object_mut().expect("object").remove("phoneNumbers");
     rejected(
-        "User",
+        ResourceKind::User,
         &user,
         json!([{"op": "replace", "path": "phoneNumbers.type", "value": "work"}]),
         ScimType::NoTarget,
@@ -84,7 +86,7 @@ fn replace_sub_attribute_on_every_element_needs_elements() {
 #[test]
 fn making_another_value_primary_clears_the_old_primary() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}]),
     );
@@ -95,7 +97,7 @@ fn making_another_value_primary_clears_the_old_primary() {
 #[test]
 fn two_primaries_in_a_replaced_list_are_invalid() {
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "emails", "value": [
             {"value": "a@example.com", "type": "work", "primary": true},
@@ -107,31 +109,47 @@ fn two_primaries_in_a_replaced_list_are_invalid() {
 
 #[test]
 fn replace_with_null_unassigns_unless_required() {
-    let after = patched("User", &bjensen(), json!([{"op": "replace", "path": "title", "value": null}]));
+    let after = patched(ResourceKind::User, &bjensen(), json!([{"op": "replace", "path": "title", "value": null}]));
     assert!(after.get("title").is_none());
-    rejected("User", &bjensen(), json!([{"op": "replace", "path": "userName", "value": null}]), ScimType::Mutability);
-    rejected("User", &bjensen(), json!([{"op": "replace", "value": {"userName": null}}]), ScimType::Mutability);
+    rejected(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "replace", "path": "userName", "value": null}]),
+        ScimType::Mutability,
+    );
+    rejected(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "replace", "value": {"userName": null}}]),
+        ScimType::Mutability,
+    );
 }
 
 #[test]
 fn replace_of_the_whole_extension_merges() {
-    let after =
-        patched("User", &bjensen(), json!([{"op": "replace", "path": ENTERPRISE, "value": {"department": "HQ"}}]));
+    let after = patched(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "replace", "path": ENTERPRISE, "value": {"department": "HQ"}}]),
+    );
     assert_eq!(after[ENTERPRISE]["department"], json!("HQ"));
     assert_eq!(after[ENTERPRISE]["employeeNumber"], json!("701984"));
 }
 
 #[test]
 fn replace_of_members_is_the_whole_list() {
-    let after =
-        patched("Group", &tour_guides(), json!([{"op": "replace", "path": "members", "value": [{"value": "x-1"}]}]));
+    let after = patched(
+        ResourceKind::Group,
+        &tour_guides(),
+        json!([{"op": "replace", "path": "members", "value": [{"value": "x-1"}]}]),
+    );
     assert_eq!(after["members"], json!([{"value": "x-1"}]));
 }
 
 #[test]
 fn no_path_replace_with_another_id_is_mutability() {
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "value": {"id": "other", "title": "x"}}]),
         ScimType::Mutability,
@@ -141,7 +159,7 @@ fn no_path_replace_with_another_id_is_mutability() {
 #[test]
 fn replacing_a_member_element_cannot_change_its_immutable_value() {
     rejected(
-        "Group",
+        ResourceKind::Group,
         &tour_guides(),
         json!([{"op": "replace", "path": "members[value eq \"2819c223-7f76-453a-919d-413861904646\"]", "value": {"value": "other"}}]),
         ScimType::Mutability,
@@ -153,7 +171,7 @@ fn replacing_a_member_element_cannot_change_its_immutable_value() {
 #[test]
 fn failing_third_operation_leaves_the_user_untouched() {
     let err = rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([
             {"op": "replace", "path": "displayName", "value": "Changed"},
@@ -171,7 +189,7 @@ fn failure_after_many_kinds_of_edit_restores_everything() {
     user.as_object_mut().expect("object").remove(ENTERPRISE);
     user["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User"]);
     rejected(
-        "User",
+        ResourceKind::User,
         &user,
         json!([
             {"op": "add", "path": format!("{ENTERPRISE}:department"), "value": "HQ"},
@@ -197,7 +215,7 @@ fn failure_after_member_changes_restores_the_group() {
     let adds: Vec<_> = (0..40).map(|i| json!({"value": format!("n-{i}")})).collect();
     let removes: Vec<_> = (0..40).map(|i| json!({"value": format!("m-{}", i * 7)})).collect();
     rejected(
-        "Group",
+        ResourceKind::Group,
         &group,
         json!([
             {"op": "add", "path": "members", "value": adds},
@@ -222,7 +240,7 @@ fn replacing_a_value_keeps_the_other_sub_attributes_of_non_references() {
         json!([{"op": "replace", "path": "emails.value", "value": "b@x.com"}]),
         json!([{"op": "add", "path": "emails[type eq \"work\"]", "value": {"value": "b@x.com"}}]),
     ] {
-        let out = patched("User", &user, ops.clone());
+        let out = patched(ResourceKind::User, &user, ops.clone());
         assert_eq!(
             out["emails"],
             json!([{"value": "b@x.com", "type": "work", "display": "Work mail", "primary": true}]),
@@ -230,7 +248,7 @@ fn replacing_a_value_keeps_the_other_sub_attributes_of_non_references() {
         );
     }
     let out = patched(
-        "User",
+        ResourceKind::User,
         &user,
         json!([{"op": "replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "2"}]),
     );
@@ -238,7 +256,7 @@ fn replacing_a_value_keeps_the_other_sub_attributes_of_non_references() {
 
     let managed = json!({"userName": "m", ENTERPRISE: {"manager": {"value": "old", "displayName": "Old Boss", "$ref": "../Users/old"}}});
     let out = patched(
-        "User",
+        ResourceKind::User,
         &managed,
         json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager.value"), "value": "new"}]),
     );
@@ -252,11 +270,11 @@ fn too_many_operations_are_refused() {
     let user = json!({"userName": "many"});
     let one = json!({"op": "add", "path": "emails", "value": [{"value": "x@x.com"}]});
     let ops = Value::Array(vec![one; scim_core::Limits::default().max_patch_operations + 1]);
-    let e = rejected("User", &user, ops, ScimType::InvalidValue);
+    let e = rejected(ResourceKind::User, &user, ops, ScimType::InvalidValue);
     assert!(e.detail().contains("at most 1000 operations"), "{}", e.detail());
     let ops = Value::Array(vec![
         json!({"op": "add", "path": "title", "value": "t"});
         scim_core::Limits::default().max_patch_operations
     ]);
-    assert_eq!(patched("User", &user, ops)["title"], "t");
+    assert_eq!(patched(ResourceKind::User, &user, ops)["title"], "t");
 }

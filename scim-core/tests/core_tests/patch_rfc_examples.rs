@@ -3,6 +3,7 @@
 use crate::patch_support;
 
 use patch_support::{bjensen, patched, rejected, tour_guides};
+use scim_core::ResourceKind;
 use scim_core::ScimType;
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ fn empty_group() -> Value {
 #[test]
 fn add_member_to_group() {
     let after = patched(
-        "Group",
+        ResourceKind::Group,
         &empty_group(),
         json!([{"op": "add", "path": "members", "value": [{
             "display": "Babs Jensen",
@@ -43,7 +44,7 @@ fn add_without_path_appends_email_and_sets_nickname() {
     let mut user = bjensen();
     user["emails"].as_array_mut().expect("array").truncate(1);
     let after = patched(
-        "User",
+        ResourceKind::User,
         &user,
         json!([{"op": "add", "value": {
             "emails": [{"value": "babs@jensen.org", "type": "home"}],
@@ -67,7 +68,7 @@ fn add_of_a_value_already_present_changes_nothing() {
     let user = bjensen();
     let mut copy = user.clone();
     let changed = patch_support::apply(
-        "User",
+        ResourceKind::User,
         &mut copy,
         json!([{"op": "add", "value": {"emails": [{"value": "babs@jensen.org", "type": "home"}]}}]),
     )
@@ -80,21 +81,24 @@ fn add_of_a_value_already_present_changes_nothing() {
 
 #[test]
 fn remove_all_members() {
-    let after = patched("Group", &tour_guides(), json!([{"op": "remove", "path": "members"}]));
+    let after = patched(ResourceKind::Group, &tour_guides(), json!([{"op": "remove", "path": "members"}]));
     assert!(after.get("members").is_none());
 }
 
 #[test]
 fn remove_one_member() {
-    let after =
-        patched("Group", &tour_guides(), json!([{"op": "remove", "path": format!("members[value eq \"{BABS}\"]")}]));
+    let after = patched(
+        ResourceKind::Group,
+        &tour_guides(),
+        json!([{"op": "remove", "path": format!("members[value eq \"{BABS}\"]")}]),
+    );
     assert_eq!(member_ids(&after), vec![MANDY]);
 }
 
 #[test]
 fn remove_emails_by_complex_filter() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}]),
     );
@@ -104,7 +108,7 @@ fn remove_emails_by_complex_filter() {
 #[test]
 fn remove_several_members() {
     let after = patched(
-        "Group",
+        ResourceKind::Group,
         &tour_guides(),
         json!([
             {"op": "remove", "path": format!("members[value eq \"{BABS}\"]")},
@@ -120,7 +124,7 @@ fn remove_all_members_then_add_new_ones() {
     let mut group = tour_guides();
     group["members"].as_array_mut().expect("array").truncate(1);
     let after = patched(
-        "Group",
+        ResourceKind::Group,
         &group,
         json!([
             {"op": "remove", "path": "members"},
@@ -135,13 +139,18 @@ fn remove_all_members_then_add_new_ones() {
 
 #[test]
 fn remove_without_path_is_no_target() {
-    rejected("User", &bjensen(), json!([{"op": "remove"}]), ScimType::NoTarget);
+    rejected(ResourceKind::User, &bjensen(), json!([{"op": "remove"}]), ScimType::NoTarget);
 }
 
 #[test]
 fn remove_of_a_required_attribute_is_mutability() {
-    rejected("User", &bjensen(), json!([{"op": "remove", "path": "userName"}]), ScimType::Mutability);
-    rejected("Group", &tour_guides(), json!([{"op": "remove", "path": "displayName"}]), ScimType::Mutability);
+    rejected(ResourceKind::User, &bjensen(), json!([{"op": "remove", "path": "userName"}]), ScimType::Mutability);
+    rejected(
+        ResourceKind::Group,
+        &tour_guides(),
+        json!([{"op": "remove", "path": "displayName"}]),
+        ScimType::Mutability,
+    );
 }
 
 // §3.5.2.3 Replace Operation
@@ -149,7 +158,7 @@ fn remove_of_a_required_attribute_is_mutability() {
 #[test]
 fn replace_all_members() {
     let after = patched(
-        "Group",
+        ResourceKind::Group,
         &tour_guides(),
         json!([{"op": "replace", "path": "members", "value": [
             {"display": "Babs Jensen", "$ref": format!("https://example.com/v2/Users/{BABS}"), "value": BABS},
@@ -172,7 +181,7 @@ fn replace_work_address() {
         "primary": true
     });
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "addresses[type eq \"work\"]", "value": address}]),
     );
@@ -182,7 +191,7 @@ fn replace_work_address() {
 #[test]
 fn replace_street_address_of_work_address() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "addresses[type eq \"work\"].streetAddress", "value": "1010 Broadway Ave"}]),
     );
@@ -194,7 +203,7 @@ fn replace_street_address_of_work_address() {
 #[test]
 fn replace_several_attributes_without_path() {
     let after = patched(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "value": {
             "emails": [
@@ -212,7 +221,7 @@ fn replace_several_attributes_without_path() {
 #[test]
 fn replace_with_a_filter_that_matches_nothing_is_no_target() {
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "addresses[type eq \"home\"]", "value": {"type": "home", "locality": "Paris"}}]),
         ScimType::NoTarget,
@@ -221,13 +230,18 @@ fn replace_with_a_filter_that_matches_nothing_is_no_target() {
 
 #[test]
 fn replace_of_a_missing_attribute_adds_it() {
-    let after = patched("User", &bjensen(), json!([{"op": "replace", "path": "nickName", "value": "Babs"}]));
+    let after =
+        patched(ResourceKind::User, &bjensen(), json!([{"op": "replace", "path": "nickName", "value": "Babs"}]));
     assert_eq!(after["nickName"], json!("Babs"));
 }
 
 #[test]
 fn replace_of_complex_keeps_unmentioned_sub_attributes() {
-    let after = patched("User", &bjensen(), json!([{"op": "replace", "path": "name", "value": {"givenName": "Babs"}}]));
+    let after = patched(
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "replace", "path": "name", "value": {"givenName": "Babs"}}]),
+    );
     assert_eq!(
         after["name"],
         json!({"formatted": "Ms. Barbara J Jensen III", "familyName": "Jensen", "givenName": "Babs"})
@@ -236,15 +250,20 @@ fn replace_of_complex_keeps_unmentioned_sub_attributes() {
 
 #[test]
 fn read_only_attributes_are_mutability() {
-    rejected("User", &bjensen(), json!([{"op": "replace", "path": "id", "value": "x"}]), ScimType::Mutability);
     rejected(
-        "User",
+        ResourceKind::User,
+        &bjensen(),
+        json!([{"op": "replace", "path": "id", "value": "x"}]),
+        ScimType::Mutability,
+    );
+    rejected(
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}]),
         ScimType::Mutability,
     );
     rejected(
-        "User",
+        ResourceKind::User,
         &bjensen(),
         json!([{"op": "add", "path": "groups", "value": [{"value": "g"}]}]),
         ScimType::Mutability,
@@ -254,7 +273,7 @@ fn read_only_attributes_are_mutability() {
 #[test]
 fn immutable_values_cannot_change_once_set() {
     rejected(
-        "Group",
+        ResourceKind::Group,
         &tour_guides(),
         json!([{"op": "replace", "path": format!("members[value eq \"{BABS}\"].value"), "value": "other"}]),
         ScimType::Mutability,

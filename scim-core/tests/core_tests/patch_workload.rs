@@ -6,6 +6,7 @@ use crate::patch_support;
 
 use patch_support::{ENTERPRISE, REGISTRY, fixture};
 use scim_core::PatchOp;
+use scim_core::ResourceKind;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -32,6 +33,7 @@ fn run(id: &str) -> (Value, Value, bool) {
     let before = if rt == "User" { fixture("workload/user0.json") } else { fixture("workload/group0.json") };
     let mut after = before.clone();
     let patch = PatchOp::from_json(body).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let rt = REGISTRY.resource_type(rt).unwrap_or_else(|| panic!("{id}: unknown resource type {rt}"));
     let changed =
         patch.apply(&REGISTRY, rt, after.as_object_mut().expect("object")).unwrap_or_else(|e| panic!("{id}: {e}"));
     (before, after, changed)
@@ -106,7 +108,9 @@ fn p06_mobile_phone_is_replaced_or_created() {
     let mut no_mobile = before.clone();
     no_mobile["phoneNumbers"].as_array_mut().expect("array").truncate(1);
     let patch = PatchOp::from_json(&patches()["p06"].1).expect("parses");
-    patch.apply(&REGISTRY, "User", no_mobile.as_object_mut().expect("object")).expect("applies");
+    patch
+        .apply(&REGISTRY, REGISTRY.kind(ResourceKind::User).expect("User"), no_mobile.as_object_mut().expect("object"))
+        .expect("applies");
     assert_eq!(no_mobile["phoneNumbers"][1], json!({"type": "mobile", "value": "+1 425 555 0199"}));
 }
 
@@ -132,7 +136,11 @@ fn p09_manager_removed() {
     let mut user = fixture("workload/user0.json");
     user[ENTERPRISE]["manager"] = json!({"value": USER1_ID, "$ref": format!("../Users/{USER1_ID}")});
     let patch = PatchOp::from_json(&all["p09"].1).expect("parses");
-    assert!(patch.apply(&REGISTRY, "User", user.as_object_mut().expect("object")).expect("applies"));
+    assert!(
+        patch
+            .apply(&REGISTRY, REGISTRY.kind(ResourceKind::User).expect("User"), user.as_object_mut().expect("object"))
+            .expect("applies")
+    );
     assert_eq!(user, before);
 }
 
@@ -232,7 +240,11 @@ fn p19_primary_from_string_true() {
     user["emails"][0]["primary"] = json!(false);
     user["emails"][1]["primary"] = json!(true);
     let patch = PatchOp::from_json(&patches()["p19"].1).expect("parses");
-    assert!(patch.apply(&REGISTRY, "User", user.as_object_mut().expect("object")).expect("applies"));
+    assert!(
+        patch
+            .apply(&REGISTRY, REGISTRY.kind(ResourceKind::User).expect("User"), user.as_object_mut().expect("object"))
+            .expect("applies")
+    );
     assert_eq!(user["emails"][0]["primary"], json!(true));
     assert_eq!(user["emails"][1]["primary"], json!(false));
 }
@@ -277,8 +289,24 @@ fn p21_adds_are_not_duplicated_on_retry() {
     let all = patches();
     let mut group = fixture("workload/group0.json");
     let patch = PatchOp::from_json(&all["p21"].1).expect("parses");
-    assert!(patch.apply(&REGISTRY, "Group", group.as_object_mut().expect("object")).expect("applies"));
-    assert!(!patch.apply(&REGISTRY, "Group", group.as_object_mut().expect("object")).expect("applies"));
+    assert!(
+        patch
+            .apply(
+                &REGISTRY,
+                REGISTRY.kind(ResourceKind::Group).expect("Group"),
+                group.as_object_mut().expect("object")
+            )
+            .expect("applies")
+    );
+    assert!(
+        !patch
+            .apply(
+                &REGISTRY,
+                REGISTRY.kind(ResourceKind::Group).expect("Group"),
+                group.as_object_mut().expect("object")
+            )
+            .expect("applies")
+    );
     assert_eq!(member_count(&group), 1050);
 }
 

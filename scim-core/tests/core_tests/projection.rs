@@ -1,6 +1,8 @@
 //! `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9) with the `returned`
 //! characteristic (RFC 7643 §2.2).
 
+use scim_core::ResourceKind;
+use scim_core::schema::ResourceType;
 use scim_core::{Projection, SchemaRegistry, ScimType, urn};
 use serde_json::{Value, json};
 
@@ -29,8 +31,12 @@ fn doc() -> Value {
 fn project(attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let p = Projection::from_params(attributes, excluded).expect("valid params");
     let registry = SchemaRegistry::scim_default();
-    let out = p.apply(&registry, "User", &doc());
-    assert_eq!(p.apply_owned(&registry, "User", doc()), out, "in place or copied, the same projection");
+    let out = p.apply(&registry, registry.kind(ResourceKind::User).expect("User"), &doc());
+    assert_eq!(
+        p.apply_owned(&registry, registry.kind(ResourceKind::User).expect("User"), doc()),
+        out,
+        "in place or copied, the same projection"
+    );
     out
 }
 
@@ -159,12 +165,12 @@ fn group_members_excluded_as_entra_asks() {
     let p = Projection::from_params(None, Some("members")).unwrap();
     assert!(p.excludes("members") && p.excludes("MEMBERS") && !p.excludes("displayName"));
     assert_eq!(
-        p.apply(&r, "Group", &group),
+        p.apply(&r, r.kind(ResourceKind::Group).expect("Group"), &group),
         json!({"schemas": [urn::GROUP], "id": "g1", "displayName": "Admins", "meta": {"resourceType": "Group"}})
     );
     let p = Projection::from_params(Some("members.value"), None).unwrap();
     assert_eq!(
-        p.apply(&r, "Group", &group),
+        p.apply(&r, r.kind(ResourceKind::Group).expect("Group"), &group),
         json!({"schemas": [urn::GROUP], "id": "g1", "members": [{"value": "u1"}]})
     );
 }
@@ -175,7 +181,7 @@ fn list_items_are_projected_one_by_one() {
     let p = Projection::from_params(Some("userName"), None).unwrap();
     let users =
         [json!({"id": "1", "userName": "a", "title": "x"}), json!({"id": "2", "userName": "b", "nickName": "y"})];
-    let out: Vec<Value> = users.iter().map(|u| p.apply(&r, "User", u)).collect();
+    let out: Vec<Value> = users.iter().map(|u| p.apply(&r, r.kind(ResourceKind::User).expect("User"), u)).collect();
     assert_eq!(out, [json!({"id": "1", "userName": "a"}), json!({"id": "2", "userName": "b"})]);
 }
 
@@ -183,12 +189,20 @@ fn list_items_are_projected_one_by_one() {
 fn unknown_document_keys() {
     let r = SchemaRegistry::scim_default();
     let d = json!({"id": "1", "userName": "a", "legacyField": 1});
-    assert_eq!(Projection::default().apply(&r, "User", &d), d);
+    assert_eq!(Projection::default().apply(&r, r.kind(ResourceKind::User).expect("User"), &d), d);
     let p = Projection::from_params(Some("LEGACYFIELD"), None).unwrap();
-    assert_eq!(p.apply(&r, "User", &d), json!({"id": "1", "legacyField": 1}));
+    assert_eq!(p.apply(&r, r.kind(ResourceKind::User).expect("User"), &d), json!({"id": "1", "legacyField": 1}));
     let p = Projection::from_params(None, Some("legacyField")).unwrap();
-    assert_eq!(p.apply(&r, "User", &d), json!({"id": "1", "userName": "a"}));
+    assert_eq!(p.apply(&r, r.kind(ResourceKind::User).expect("User"), &d), json!({"id": "1", "userName": "a"}));
     // Nothing to project against: returned unchanged.
-    assert_eq!(Projection::default().apply(&r, "Printer", &d), d);
-    assert_eq!(Projection::default().apply(&r, "User", &json!([1])), json!([1]));
+    let printer = ResourceType {
+        id: "Printer".into(),
+        name: "Printer".into(),
+        endpoint: "/Printers".into(),
+        description: String::new(),
+        schema: "urn:example:Printer".into(),
+        extensions: Vec::new(),
+    };
+    assert_eq!(Projection::default().apply(&r, &printer, &d), d);
+    assert_eq!(Projection::default().apply(&r, r.kind(ResourceKind::User).expect("User"), &json!([1])), json!([1]));
 }

@@ -1,6 +1,7 @@
 //! The attribute definitions of the default registry, checked against RFC 7643 §4 and §8.7.1,
 //! and a host's own schema extension.
 
+use scim_core::ResourceKind;
 use scim_core::schema::{AttrType, AttributeDef, Mutability, Returned, Schema, SchemaRegistry, Uniqueness};
 use scim_core::{Projection, urn};
 use scim_query::{AttrPath, AttributeFacts};
@@ -287,7 +288,7 @@ fn host_extension_validates() {
     let r = acme_registry();
     let out = r
         .validate(
-            "User",
+            r.kind(ResourceKind::User).expect("User"),
             &json!({
                 "userName": "ann",
                 "URN:ACME:params:scim:schemas:extension:workforce:1.0:User": {
@@ -308,13 +309,30 @@ fn host_extension_validates() {
                    "sites": [{"value": "HQ", "since": "2020-01-01T00:00:00Z"}], "hireCode": "h1"}
         })
     );
-    let err = r.validate("User", &json!({"userName": "ann", ACME: {"badgeNumber": "x"}}), None).unwrap_err();
+    let err = r
+        .validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "ann", ACME: {"badgeNumber": "x"}}),
+            None,
+        )
+        .unwrap_err();
     assert_eq!(err.status(), 400);
     assert!(err.detail().contains("badgeNumber"), "{}", err.detail());
-    let err = r.validate("User", &json!({"userName": "ann", ACME: {"badgeNumber": 1.5}}), None).unwrap_err();
+    let err = r
+        .validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "ann", ACME: {"badgeNumber": 1.5}}),
+            None,
+        )
+        .unwrap_err();
     assert!(err.detail().contains("integer"), "{}", err.detail());
-    let err =
-        r.validate("User", &json!({"userName": "ann", ACME: {"sites": [{"since": "yesterday"}]}}), None).unwrap_err();
+    let err = r
+        .validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "ann", ACME: {"sites": [{"since": "yesterday"}]}}),
+            None,
+        )
+        .unwrap_err();
     assert!(err.detail().contains(&format!("{ACME}:sites.since")), "{}", err.detail());
 }
 
@@ -322,14 +340,35 @@ fn host_extension_validates() {
 fn host_extension_immutable_attribute() {
     let r = acme_registry();
     let existing = json!({"userName": "ann", ACME: {"hireCode": "h1"}});
-    let err = r.validate("User", &json!({"userName": "ann", ACME: {"hireCode": "h2"}}), Some(&existing)).unwrap_err();
+    let err = r
+        .validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "ann", ACME: {"hireCode": "h2"}}),
+            Some(&existing),
+        )
+        .unwrap_err();
     assert_eq!(err.scim_type(), Some(scim_core::ScimType::Mutability));
     // Same value: fine. Omitted: the stored value is kept.
-    assert!(r.validate("User", &json!({"userName": "ann", ACME: {"hireCode": "h1"}}), Some(&existing)).is_ok());
-    let out = r.validate("User", &json!({"userName": "ann"}), Some(&existing)).unwrap();
+    assert!(
+        r.validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "ann", ACME: {"hireCode": "h1"}}),
+            Some(&existing)
+        )
+        .is_ok()
+    );
+    let out =
+        r.validate(r.kind(ResourceKind::User).expect("User"), &json!({"userName": "ann"}), Some(&existing)).unwrap();
     assert_eq!(out[ACME], json!({"hireCode": "h1"}));
     // On create anything goes.
-    assert!(r.validate("User", &json!({"userName": "ann", ACME: {"hireCode": "h2"}}), None).is_ok());
+    assert!(
+        r.validate(
+            r.kind(ResourceKind::User).expect("User"),
+            &json!({"userName": "ann", ACME: {"hireCode": "h2"}}),
+            None
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -349,19 +388,28 @@ fn host_extension_filters_and_projects() {
     let doc = json!({"schemas": [urn::USER, ACME], "id": "1", "userName": "ann",
                      ACME: {"badgeNumber": 42, "clearance": "secret", "secretNote": "n"}});
     let p = Projection::from_params(Some(&format!("{ACME}:badgeNumber")), None).unwrap();
-    assert_eq!(p.apply(&r, "User", &doc), json!({"schemas": [urn::USER, ACME], "id": "1", ACME: {"badgeNumber": 42}}));
+    assert_eq!(
+        p.apply(&r, r.kind(ResourceKind::User).expect("User"), &doc),
+        json!({"schemas": [urn::USER, ACME], "id": "1", ACME: {"badgeNumber": 42}})
+    );
     // `returned: request` only when named.
-    let all = Projection::default().apply(&r, "User", &doc);
+    let all = Projection::default().apply(&r, r.kind(ResourceKind::User).expect("User"), &doc);
     assert_eq!(all[ACME], json!({"badgeNumber": 42, "clearance": "secret"}));
     let p = Projection::from_params(Some("userName,secretNote"), None).unwrap();
-    assert_eq!(p.apply(&r, "User", &doc)[ACME], json!({"secretNote": "n"}));
+    assert_eq!(p.apply(&r, r.kind(ResourceKind::User).expect("User"), &doc)[ACME], json!({"secretNote": "n"}));
 
     // A `request` sub-attribute: left out by default, even when its attribute is named.
     let doc = json!({"id": "1", ACME: {"sites": [{"value": "HQ", "internalCode": "x"}, {"value": "B2"}]}});
-    let all = Projection::default().apply(&r, "User", &doc);
+    let all = Projection::default().apply(&r, r.kind(ResourceKind::User).expect("User"), &doc);
     assert_eq!(all[ACME], json!({"sites": [{"value": "HQ"}, {"value": "B2"}]}));
     let p = Projection::from_params(Some(&format!("{ACME}:sites")), None).unwrap();
-    assert_eq!(p.apply(&r, "User", &doc)[ACME], json!({"sites": [{"value": "HQ"}, {"value": "B2"}]}));
+    assert_eq!(
+        p.apply(&r, r.kind(ResourceKind::User).expect("User"), &doc)[ACME],
+        json!({"sites": [{"value": "HQ"}, {"value": "B2"}]})
+    );
     let p = Projection::from_params(Some(&format!("{ACME}:sites.internalCode")), None).unwrap();
-    assert_eq!(p.apply(&r, "User", &doc)[ACME], json!({"sites": [{"internalCode": "x"}]}));
+    assert_eq!(
+        p.apply(&r, r.kind(ResourceKind::User).expect("User"), &doc)[ACME],
+        json!({"sites": [{"internalCode": "x"}]})
+    );
 }

@@ -2,26 +2,29 @@
 //! `SchemaRegistry::canonicalize_value`), with the bodies Entra and Okta really send.
 
 use proptest::prelude::*;
-use scim_core::{SchemaRegistry, ScimError, ScimType, UnknownAttributes, urn};
+use scim_core::schema::ResourceType;
+use scim_core::{ResourceKind, SchemaRegistry, ScimError, ScimType, UnknownAttributes, urn};
 use serde_json::{Value, json};
 
 fn registry() -> SchemaRegistry {
     SchemaRegistry::scim_default()
 }
 
-fn valid(resource_type: &str, input: &Value) -> Value {
-    match registry().validate(resource_type, input, None) {
+fn valid(kind: ResourceKind, input: &Value) -> Value {
+    let r = registry();
+    match r.validate(r.kind(kind).expect("kind"), input, None) {
         Ok(out) => Value::Object(out),
         Err(e) => panic!("expected valid, got {e}"),
     }
 }
 
 fn user(input: &Value) -> Value {
-    valid("User", input)
+    valid(ResourceKind::User, input)
 }
 
 fn user_err(input: &Value) -> ScimError {
-    registry().validate("User", input, None).expect_err("expected an error")
+    let r = registry();
+    r.validate(r.kind(ResourceKind::User).expect("User"), input, None).expect_err("expected an error")
 }
 
 fn strict() -> SchemaRegistry {
@@ -86,7 +89,7 @@ fn entra_create_user_older_example_with_nulls() {
     });
     assert_eq!(user(&body), expected);
     // Strict registries name the malformed extension.
-    let err = strict().validate("User", &body, None).unwrap_err();
+    let err = strict().validate(strict().kind(ResourceKind::User).expect("User"), &body, None).unwrap_err();
     assert_eq!(err.scim_type(), Some(ScimType::InvalidValue));
     assert!(err.detail().contains("enterprise:2.0User"), "{}", err.detail());
 }
@@ -103,9 +106,12 @@ fn entra_create_group_with_unknown_schema_uri() {
     });
     let expected = json!({"schemas": [urn::GROUP], "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
                           "displayName": "Group1"});
-    assert_eq!(valid("Group", &body), expected);
+    assert_eq!(valid(ResourceKind::Group, &body), expected);
     // Unknown URIs in `schemas` are tolerated even by a strict registry.
-    assert_eq!(Value::Object(strict().validate("Group", &body, None).unwrap()), expected);
+    assert_eq!(
+        Value::Object(strict().validate(strict().kind(ResourceKind::Group).expect("Group"), &body, None).unwrap()),
+        expected
+    );
 }
 
 /// OKTA.md §3: create user, with `password` and `groups: []`.
@@ -131,7 +137,7 @@ fn okta_create_user() {
          "externalId":"00ujl29u0le5T6Aj10h7","active":true})
     );
     // A strict registry accepts it too: password and groups are known attributes.
-    assert!(strict().validate("User", &body, None).is_ok());
+    assert!(strict().validate(strict().kind(ResourceKind::User).expect("User"), &body, None).is_ok());
 }
 
 /// OKTA.md §2.5: PUT sends back what GET returned, read-only parts included.
@@ -148,7 +154,7 @@ fn okta_put_round_trip_drops_server_owned_attributes() {
         urn::LIFECYCLE_USER: {"status": "suspended", "suspendedAt": "2024-01-02T00:00:00Z",
                               "purgeAt": "2024-02-01T00:00:00Z"}
     });
-    let out = registry().validate("User", &stored, Some(&stored)).unwrap();
+    let out = registry().validate(registry().kind(ResourceKind::User).expect("User"), &stored, Some(&stored)).unwrap();
     assert_eq!(Value::Object(out), json!({"schemas": [urn::USER], "userName": "bjensen", "active": false}));
 }
 
@@ -310,7 +316,7 @@ fn one_value_per_type_and_one_primary() {
     assert!(err.detail().to_lowercase().contains("type 't4999'"), "{}", err.detail());
     // Group members all have type User.
     let members: Vec<Value> = (0..50).map(|i| json!({"value": format!("u{i}"), "type": "User"})).collect();
-    let ok = valid("Group", &json!({"displayName": "G", "members": members}));
+    let ok = valid(ResourceKind::Group, &json!({"displayName": "G", "members": members}));
     assert_eq!(ok["members"].as_array().map(Vec::len), Some(50));
 }
 
@@ -321,7 +327,9 @@ fn required_attributes() {
         assert_eq!(err.scim_type(), Some(ScimType::InvalidValue), "{body}");
         assert!(err.detail().contains("userName") && err.detail().contains("required"), "{}", err.detail());
     }
-    let err = registry().validate("Group", &json!({"members": []}), None).unwrap_err();
+    let err = registry()
+        .validate(registry().kind(ResourceKind::Group).expect("Group"), &json!({"members": []}), None)
+        .unwrap_err();
     assert!(err.detail().contains("displayName"), "{}", err.detail());
 }
 
@@ -333,12 +341,14 @@ fn unknown_attributes_follow_the_policy() {
     assert_eq!(registry().unknown_attributes(), UnknownAttributes::Ignore);
 
     let r = strict();
-    let detail = |b: &Value| r.validate("User", b, None).unwrap_err().detail().to_owned();
+    let detail =
+        |b: &Value| r.validate(r.kind(ResourceKind::User).expect("User"), b, None).unwrap_err().detail().to_owned();
     assert!(detail(&json!({"userName": "a", "favouriteColour": "g"})).contains("favouriteColour"));
     assert!(detail(&json!({"userName": "a", "name": {"nickname": "x"}})).contains("name.nickname"));
     assert!(detail(&json!({"userName": "a", "urn:example:unknown:1.0:User": {}})).contains("urn:example:unknown"));
     assert!(detail(&json!({"userName": "a", urn::ENTERPRISE_USER: {"floor": 3}})).contains("floor"));
-    let err = r.validate("User", &json!({"userName": "a", "x": 1}), None).unwrap_err();
+    let err =
+        r.validate(r.kind(ResourceKind::User).expect("User"), &json!({"userName": "a", "x": 1}), None).unwrap_err();
     assert_eq!((err.status().as_u16(), err.scim_type()), (400, Some(ScimType::InvalidValue)));
 }
 
@@ -355,7 +365,16 @@ fn not_an_object_and_unknown_resource_type() {
     for body in [json!([]), json!("user"), json!(null), json!(1)] {
         assert_eq!(user_err(&body).scim_type(), Some(ScimType::InvalidSyntax), "{body}");
     }
-    let err = registry().validate("Printer", &json!({}), None).unwrap_err();
+    // A resource type whose schema the registry does not hold.
+    let printer = ResourceType {
+        id: "Printer".into(),
+        name: "Printer".into(),
+        endpoint: "/Printers".into(),
+        description: String::new(),
+        schema: "urn:example:Printer".into(),
+        extensions: Vec::new(),
+    };
+    let err = registry().validate(&printer, &json!({}), None).unwrap_err();
     assert_eq!(err.status(), 404);
 }
 
@@ -392,7 +411,11 @@ fn canonicalize_value_for_patch() {
 fn immutable_group_member_values_are_not_compared_across_elements() {
     // `members.value` is immutable per element; replacing the member list is allowed.
     let existing = json!({"displayName": "G", "members": [{"value": "u1"}]});
-    let out = registry().validate("Group", &json!({"displayName": "G", "members": [{"value": "u2"}]}), Some(&existing));
+    let out = registry().validate(
+        registry().kind(ResourceKind::Group).expect("Group"),
+        &json!({"displayName": "G", "members": [{"value": "u2"}]}),
+        Some(&existing),
+    );
     assert_eq!(out.unwrap()["members"], json!([{"value": "u2"}]));
 }
 
@@ -436,7 +459,7 @@ proptest! {
     #[test]
     fn arbitrary_documents_never_panic(doc in arb_json(), strict_policy in any::<bool>(), group in any::<bool>()) {
         let r = if strict_policy { strict() } else { registry() };
-        let rt = if group { "Group" } else { "User" };
+        let rt = r.kind(if group { ResourceKind::Group } else { ResourceKind::User }).expect("kind");
         let result = r.validate(rt, &doc, Some(&doc));
         // The owned variant gives exactly the same answer.
         prop_assert_eq!(&r.validate_owned(rt, doc.clone(), Some(&doc)), &result);

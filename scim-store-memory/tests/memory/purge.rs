@@ -2,15 +2,17 @@
 //! some in groups; everything they were indexed under goes with them, nothing else does.
 
 use chrono::{Duration, TimeZone, Utc};
-use scim_core::SchemaRegistry;
 use scim_core::store::ListQuery;
 use scim_core::store::QueryFilter;
 use scim_core::{Group, GroupStore, Lifecycle, TenantId, User, UserStatus, UserStore};
+use scim_core::{ResourceKind, SchemaRegistry};
 use scim_store_memory::MemoryUserStore;
 use serde_json::json;
 
 fn query(filter: &str) -> ListQuery {
-    let filter = QueryFilter::parse(&SchemaRegistry::scim_default(), "User", filter).expect("filter");
+    let registry = SchemaRegistry::scim_default();
+    let filter =
+        QueryFilter::parse(&registry, registry.kind(ResourceKind::User).expect("User"), filter).expect("filter");
     ListQuery::new().with_filter(filter)
 }
 

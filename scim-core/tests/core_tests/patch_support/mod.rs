@@ -1,7 +1,8 @@
 //! Helpers shared by the `patch_*` integration tests.
 #![allow(dead_code, unreachable_pub)]
 
-use scim_core::{PatchOp, SchemaRegistry, ScimError, ScimType};
+use scim_core::schema::ResourceType;
+use scim_core::{PatchOp, ResourceKind, SchemaRegistry, ScimError, ScimType};
 use serde_json::{Map, Value, json};
 use std::sync::LazyLock;
 
@@ -57,25 +58,30 @@ fn obj(doc: &mut Value) -> &mut Map<String, Value> {
     doc.as_object_mut().expect("test documents are objects")
 }
 
+/// The default registry's definition of `kind`.
+pub fn rt(kind: ResourceKind) -> &'static ResourceType {
+    REGISTRY.kind(kind).expect("the default registry has User and Group")
+}
+
 /// Parses and applies `ops` to `doc`; returns whether it changed.
-pub fn apply(resource_type: &str, doc: &mut Value, ops: Value) -> Result<bool, ScimError> {
+pub fn apply(kind: ResourceKind, doc: &mut Value, ops: Value) -> Result<bool, ScimError> {
     let patch = PatchOp::from_json(&body(ops))?;
-    patch.apply(&REGISTRY, resource_type, obj(doc))
+    patch.apply(&REGISTRY, rt(kind), obj(doc))
 }
 
 /// Applies `ops` to a copy of `doc` and returns the result; panics (test failure) on error.
-pub fn patched(resource_type: &str, doc: &Value, ops: Value) -> Value {
+pub fn patched(kind: ResourceKind, doc: &Value, ops: Value) -> Value {
     let mut doc = doc.clone();
-    match apply(resource_type, &mut doc, ops) {
+    match apply(kind, &mut doc, ops) {
         Ok(_) => doc,
         Err(e) => panic!("PATCH failed: {e}"),
     }
 }
 
 /// Applies `ops`, expects an error of `scim_type`, and checks the document did not change.
-pub fn rejected(resource_type: &str, doc: &Value, ops: Value, scim_type: ScimType) -> ScimError {
+pub fn rejected(kind: ResourceKind, doc: &Value, ops: Value, scim_type: ScimType) -> ScimError {
     let mut copy = doc.clone();
-    let err = apply(resource_type, &mut copy, ops).expect_err("the PATCH must be rejected");
+    let err = apply(kind, &mut copy, ops).expect_err("the PATCH must be rejected");
     assert_eq!(err.status(), http::StatusCode::BAD_REQUEST, "{err}");
     assert_eq!(err.scim_type(), Some(scim_type), "{err}");
     assert_eq!(&copy, doc, "a failed PATCH must leave the document untouched");
@@ -93,7 +99,7 @@ pub fn fixture(path: &str) -> Value {
 /// give `after` (and `changed`), or the `error` status and `scimType` with `before` untouched.
 pub fn replay(dir: &str, name: &str) {
     let fx = fixture(&format!("{dir}/{name}.json"));
-    let rt = fx["resourceType"].as_str().expect("resourceType");
+    let rt = REGISTRY.resource_type(fx["resourceType"].as_str().expect("resourceType")).expect("a known resource type");
     let before = fx["before"].clone();
     let mut doc = before.clone();
     let result = PatchOp::from_json(&fx["request"]).and_then(|p| p.apply(&REGISTRY, rt, obj(&mut doc)));
