@@ -38,7 +38,7 @@ mod route;
 pub use auth::{AuthUnavailable, Authenticator};
 pub use response::SCIM_CONTENT_TYPE;
 
-use crate::ResourceKind as Kind;
+use crate::ResourceKind;
 use crate::{Provisioning, ScimError, ServiceProviderConfig, TenantId, Version};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, IF_MATCH};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -276,8 +276,8 @@ impl ScimService {
             (Route::Resource(kind, id), &Method::DELETE) => {
                 let if_match = self.if_match(&ctx, kind, &id, req.headers()).await?;
                 match kind {
-                    Kind::User => self.provisioning.delete_user(&ctx.tenant, &id, if_match.as_ref()).await?,
-                    Kind::Group => self.provisioning.delete_group(&ctx.tenant, &id, if_match.as_ref()).await?,
+                    ResourceKind::User => self.provisioning.delete_user(&ctx.tenant, &id, if_match.as_ref()).await?,
+                    ResourceKind::Group => self.provisioning.delete_group(&ctx.tenant, &id, if_match.as_ref()).await?,
                 }
                 Ok(response::empty(StatusCode::NO_CONTENT))
             }
@@ -379,7 +379,13 @@ impl ScimService {
 
     /// Resolves `If-Match`: one tag is passed through; a list is checked against the current
     /// version here (412 if none matches).
-    async fn if_match(&self, ctx: &Ctx, kind: Kind, id: &str, headers: &HeaderMap) -> Result<Option<Version>, Failure> {
+    async fn if_match(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        id: &str,
+        headers: &HeaderMap,
+    ) -> Result<Option<Version>, Failure> {
         let Some(value) = headers.get(IF_MATCH) else { return Ok(None) };
         let Ok(value) = value.to_str() else {
             return Err(ScimError::precondition_failed("If-Match is not a valid entity tag list").into());
@@ -388,8 +394,8 @@ impl ScimService {
             return Ok(Some(Version::new(value.trim())));
         }
         let current = match kind {
-            Kind::User => self.provisioning.get_user(&ctx.tenant, id).await?.version(),
-            Kind::Group => self.provisioning.get_group(&ctx.tenant, id, false).await?.version(),
+            ResourceKind::User => self.provisioning.get_user(&ctx.tenant, id).await?.version(),
+            ResourceKind::Group => self.provisioning.get_group(&ctx.tenant, id, false).await?.version(),
         };
         let Some(current) = current else { return Ok(None) };
         if value.split(',').any(|tag| Version::new(tag.trim()).matches(&current)) {

@@ -2,7 +2,7 @@
 
 use super::query::{self, Params};
 use super::{Ctx, Failure, ScimService, response};
-use crate::ResourceKind as Kind;
+use crate::ResourceKind;
 use crate::provisioning::list_query;
 use crate::store::compare_sort_values;
 use crate::{Group, ListRequest, Projection, ScimError, User, Version};
@@ -25,7 +25,13 @@ impl ScimService {
     }
 
     /// Renders a stored document: `meta.location`, projection, and never a password.
-    fn render(&self, ctx: &Ctx, kind: Kind, mut doc: Value, projection: &Projection) -> (Value, Option<String>) {
+    fn render(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        mut doc: Value,
+        projection: &Projection,
+    ) -> (Value, Option<String>) {
         let location =
             doc.get("id").and_then(Value::as_str).map(|id| format!("{}{}/{id}", ctx.base_url, kind.endpoint()));
         if let (Some(location), Some(meta)) = (&location, doc.get_mut("meta").and_then(Value::as_object_mut)) {
@@ -47,7 +53,7 @@ impl ScimService {
         &self,
         ctx: &Ctx,
         status: StatusCode,
-        kind: Kind,
+        kind: ResourceKind,
         doc: Value,
         version: Option<&Version>,
         projection: &Projection,
@@ -60,11 +66,16 @@ impl ScimService {
         response
     }
 
-    pub(super) async fn create(&self, ctx: &Ctx, kind: Kind, body: &Value) -> Result<Response<Vec<u8>>, Failure> {
+    pub(super) async fn create(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        body: &Value,
+    ) -> Result<Response<Vec<u8>>, Failure> {
         let projection = Self::projection(&ctx.params)?;
         let (doc, version) = match kind {
-            Kind::User => split_user(self.provisioning.create_user(&ctx.tenant, body).await?),
-            Kind::Group => split_group(self.provisioning.create_group(&ctx.tenant, body).await?),
+            ResourceKind::User => split_user(self.provisioning.create_user(&ctx.tenant, body).await?),
+            ResourceKind::Group => split_group(self.provisioning.create_group(&ctx.tenant, body).await?),
         };
         Ok(self.resource_response(ctx, StatusCode::CREATED, kind, doc, version.as_ref(), &projection))
     }
@@ -72,14 +83,14 @@ impl ScimService {
     pub(super) async fn get(
         &self,
         ctx: &Ctx,
-        kind: Kind,
+        kind: ResourceKind,
         id: &str,
         headers: &HeaderMap,
     ) -> Result<Response<Vec<u8>>, Failure> {
         let projection = Self::projection(&ctx.params)?;
         let (doc, version) = match kind {
-            Kind::User => split_user(self.provisioning.get_user(&ctx.tenant, id).await?),
-            Kind::Group => {
+            ResourceKind::User => split_user(self.provisioning.get_user(&ctx.tenant, id).await?),
+            ResourceKind::Group => {
                 let members = Self::wants_members(&ctx.params);
                 split_group(self.provisioning.get_group(&ctx.tenant, id, members).await?)
             }
@@ -96,15 +107,15 @@ impl ScimService {
     pub(super) async fn replace(
         &self,
         ctx: &Ctx,
-        kind: Kind,
+        kind: ResourceKind,
         id: &str,
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<Response<Vec<u8>>, Failure> {
         let projection = Self::projection(&ctx.params)?;
         let (doc, version) = match kind {
-            Kind::User => split_user(self.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
-            Kind::Group => split_group(self.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
+            ResourceKind::User => split_user(self.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
+            ResourceKind::Group => split_group(self.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
         };
         Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
     }
@@ -112,18 +123,18 @@ impl ScimService {
     pub(super) async fn patch(
         &self,
         ctx: &Ctx,
-        kind: Kind,
+        kind: ResourceKind,
         id: &str,
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<Response<Vec<u8>>, Failure> {
         let projection = Self::projection(&ctx.params)?;
         match kind {
-            Kind::User => {
+            ResourceKind::User => {
                 let (doc, version) = split_user(self.provisioning.patch_user(&ctx.tenant, id, body, if_match).await?);
                 Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
             }
-            Kind::Group => {
+            ResourceKind::Group => {
                 let group = self.provisioning.patch_group(&ctx.tenant, id, body, if_match).await?;
                 let asked = ctx.params.attributes.is_some() || ctx.params.excluded_attributes.is_some();
                 if !asked {
@@ -141,10 +152,15 @@ impl ScimService {
         }
     }
 
-    pub(super) async fn list(&self, ctx: &Ctx, kind: Kind, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
+    pub(super) async fn list(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        params: &Params,
+    ) -> Result<Response<Vec<u8>>, Failure> {
         self.check_filter(params)?;
         let projection = Self::projection(params)?;
-        let request = params.list_request(kind == Kind::User || Self::wants_members(params));
+        let request = params.list_request(kind == ResourceKind::User || Self::wants_members(params));
         let (total, start, docs) = self.list_docs(ctx, kind, &request).await?;
         let resources = docs.into_iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
         Ok(response::json(StatusCode::OK, &response::list(total, start, resources)))
@@ -153,15 +169,15 @@ impl ScimService {
     async fn list_docs(
         &self,
         ctx: &Ctx,
-        kind: Kind,
+        kind: ResourceKind,
         request: &ListRequest,
     ) -> Result<(usize, usize, Vec<Value>), ScimError> {
         Ok(match kind {
-            Kind::User => {
+            ResourceKind::User => {
                 let page = self.provisioning.list_users(&ctx.tenant, request).await?;
                 (page.total_results, page.start_index, page.items.into_iter().map(User::into_json).collect())
             }
-            Kind::Group => {
+            ResourceKind::Group => {
                 let page = self.provisioning.list_groups(&ctx.tenant, request).await?;
                 (page.total_results, page.start_index, page.items.into_iter().map(Group::into_json).collect())
             }
@@ -176,7 +192,7 @@ impl ScimService {
             return self.search_all_sorted(ctx, params, &projection).await;
         }
         let users = params.list_request(true);
-        let (user_total, start, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
+        let (user_total, start, user_docs) = self.list_docs(ctx, ResourceKind::User, &users).await?;
         let requested = users.count;
         let mut groups = params.list_request(Self::wants_members(params));
         // Groups continue where users end: skip the users counted before this page.
@@ -184,14 +200,15 @@ impl ScimService {
         groups.start_index = Some((i64::try_from(start).unwrap_or(1) - offset).max(1));
         let remaining = requested.map(|c| (c - i64::try_from(user_docs.len()).unwrap_or(0)).max(0));
         groups.count = remaining;
-        let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
+        let (group_total, _, group_docs) = self.list_docs(ctx, ResourceKind::Group, &groups).await?;
         let mut resources: Vec<Value> =
-            user_docs.into_iter().map(|doc| self.render(ctx, Kind::User, doc, &projection).0).collect();
+            user_docs.into_iter().map(|doc| self.render(ctx, ResourceKind::User, doc, &projection).0).collect();
         if remaining != Some(0) {
             let cap = requested.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
             let room = cap.saturating_sub(resources.len());
-            resources
-                .extend(group_docs.into_iter().take(room).map(|doc| self.render(ctx, Kind::Group, doc, &projection).0));
+            resources.extend(
+                group_docs.into_iter().take(room).map(|doc| self.render(ctx, ResourceKind::Group, doc, &projection).0),
+            );
         }
         Ok(response::json(StatusCode::OK, &response::list(user_total + group_total, start, resources)))
     }
@@ -223,14 +240,16 @@ impl ScimService {
         let groups =
             ListRequest { start_index: Some(1), count: need_count, ..params.list_request(Self::wants_members(params)) };
         let registry = self.registry();
-        let user_query = list_query(registry, registry.kind(Kind::User)?, &users, max)?;
-        let group_query = list_query(registry, registry.kind(Kind::Group)?, &groups, max)?;
-        let (user_total, _, user_docs) = self.list_docs(ctx, Kind::User, &users).await?;
-        let (group_total, _, group_docs) = self.list_docs(ctx, Kind::Group, &groups).await?;
+        let user_query = list_query(registry, registry.kind(ResourceKind::User)?, &users, max)?;
+        let group_query = list_query(registry, registry.kind(ResourceKind::Group)?, &groups, max)?;
+        let (user_total, _, user_docs) = self.list_docs(ctx, ResourceKind::User, &users).await?;
+        let (group_total, _, group_docs) = self.list_docs(ctx, ResourceKind::Group, &groups).await?;
         let value = |key: &Option<crate::store::SortKey>, doc: &Value| key.as_ref().and_then(|k| k.value_of(doc));
         let order = user_query.sort_order;
-        let mut users = user_docs.into_iter().map(|d| (value(&user_query.sort_by, &d), Kind::User, d)).peekable();
-        let mut groups = group_docs.into_iter().map(|d| (value(&group_query.sort_by, &d), Kind::Group, d)).peekable();
+        let mut users =
+            user_docs.into_iter().map(|d| (value(&user_query.sort_by, &d), ResourceKind::User, d)).peekable();
+        let mut groups =
+            group_docs.into_iter().map(|d| (value(&group_query.sort_by, &d), ResourceKind::Group, d)).peekable();
         let mut merged = Vec::with_capacity(need);
         while merged.len() < need {
             let take_user = match (users.peek(), groups.peek()) {
