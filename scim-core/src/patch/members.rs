@@ -1,8 +1,7 @@
 //! [`PatchOp::member_change`](super::PatchOp::member_change): a request that only adds and
 //! removes group members, recognised so that stores can apply it without the whole group.
 
-use super::PatchOp;
-use super::operation::PatchOpKind;
+use super::operation::{PatchOpKind, PatchOperation};
 use crate::store::MemberChange;
 use crate::urn;
 use scim_query::{CompValue, CompareOp, Filter, PatchPath};
@@ -40,9 +39,9 @@ fn value_list(v: &Value) -> Vec<&Value> {
     }
 }
 
-pub(super) fn member_change(patch: &PatchOp) -> Option<MemberChange> {
+pub(super) fn member_change(operations: &[PatchOperation]) -> Option<MemberChange> {
     let mut change = MemberChange { add: Vec::new(), remove: Vec::new() };
-    for op in &patch.operations {
+    for op in operations {
         match (op.kind, op.path.as_ref()?) {
             (PatchOpKind::Add, PatchPath::Attr(p)) if is_members(p) => {
                 for item in value_list(op.value.as_ref()?) {
@@ -86,7 +85,7 @@ mod tests {
     fn member_changes_are_only_the_group_schema_members() {
         let op = |path: &str| {
             let body = json!({"Operations": [{"op": "add", "path": path, "value": [{"value": "u1"}]}]});
-            member_change(&PatchOp::from_json(&body).expect("parses"))
+            member_change(crate::PatchOp::from_json(&body).expect("parses").operations())
         };
         assert!(op("members").is_some());
         assert!(op("urn:ietf:params:scim:schemas:core:2.0:Group:members").is_some());

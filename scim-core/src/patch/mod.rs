@@ -127,7 +127,7 @@ impl PatchOp {
     /// # Errors
     /// As [`PatchOp::from_json`].
     pub fn from_json_limited(body: &Value, max_operations: usize) -> Result<Self, ScimError> {
-        parse::patch_op(body, max_operations)
+        Ok(Self { operations: parse::operations(body, max_operations)? })
     }
 
     /// The operations, in order.
@@ -164,7 +164,7 @@ impl PatchOp {
 
     fn run(&self, engine: &mut Engine<'_, '_>) -> Result<(), ScimError> {
         for (i, op) in self.operations.iter().enumerate() {
-            engine.operation(op).map_err(|e| at_operation(i, op.path_text.as_deref(), &e))?;
+            engine.operation(op).map_err(|e| operation::at_operation(i, op.path_text(), &e))?;
         }
         engine.finish_extensions()
     }
@@ -175,15 +175,6 @@ impl PatchOp {
     /// for anything else (a `replace` of `members`, removing all members, any other attribute,
     /// or one id both added and removed), which then needs [`PatchOp::apply`].
     pub fn member_change(&self) -> Option<MemberChange> {
-        members::member_change(self)
+        members::member_change(&self.operations)
     }
-}
-
-/// Prefixes an error's detail with the operation it came from.
-fn at_operation(index: usize, path: Option<&str>, e: &ScimError) -> ScimError {
-    let detail = match path {
-        Some(p) => format!("Operations[{index}] (path \"{p}\"): {}", e.detail()),
-        None => format!("Operations[{index}]: {}", e.detail()),
-    };
-    ScimError::new(e.status(), e.scim_type(), detail)
 }

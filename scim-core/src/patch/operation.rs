@@ -1,6 +1,7 @@
 //! One operation of a PATCH request, as parsed: its kind, its path, its value and, for a
 //! no-path `add`/`replace`, the value object's keys with their parsed paths.
 
+use crate::ScimError;
 use scim_query::PatchPath;
 use serde_json::Value;
 
@@ -64,4 +65,13 @@ impl PatchOperation {
     pub fn value(&self) -> Option<&Value> {
         self.value.as_ref()
     }
+}
+
+/// Prefixes an error's detail with the operation it came from.
+pub(super) fn at_operation(index: usize, path: Option<&str>, e: &ScimError) -> ScimError {
+    let detail = match path {
+        Some(p) => format!("Operations[{index}] (path \"{p}\"): {}", e.detail()),
+        None => format!("Operations[{index}]: {}", e.detail()),
+    };
+    ScimError::new(e.status(), e.scim_type(), detail)
 }

@@ -1,7 +1,6 @@
 //! Reading a `PatchOp` message (RFC 7644 §3.5.2) into operations.
 
-use super::PatchOp;
-use super::operation::{PatchOpKind, PatchOperation, ValueEntry};
+use super::operation::{PatchOpKind, PatchOperation, ValueEntry, at_operation};
 use crate::{ScimError, urn};
 use scim_query::{AttrPath, PatchPath, parse_path};
 use serde_json::{Map, Value};
@@ -26,7 +25,8 @@ pub(super) fn path(text: &str) -> Result<PatchPath, ScimError> {
     parse_path(text).map_err(|e| ScimError::invalid_path(format!("invalid path \"{text}\": {e}")))
 }
 
-pub(super) fn patch_op(body: &Value, max_operations: usize) -> Result<PatchOp, ScimError> {
+/// The operations of a PatchOp message, at most `max_operations` of them.
+pub(super) fn operations(body: &Value, max_operations: usize) -> Result<Vec<PatchOperation>, ScimError> {
     let Value::Object(obj) = body else {
         return Err(ScimError::invalid_syntax("a PATCH body must be a JSON object (a PatchOp message)"));
     };
@@ -58,9 +58,9 @@ pub(super) fn patch_op(body: &Value, max_operations: usize) -> Result<PatchOp, S
     let operations = ops
         .iter()
         .enumerate()
-        .map(|(i, op)| operation(op).map_err(|e| super::at_operation(i, None, &e)))
+        .map(|(i, op)| operation(op).map_err(|e| at_operation(i, None, &e)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(PatchOp { operations })
+    Ok(operations)
 }
 
 fn operation(op: &Value) -> Result<PatchOperation, ScimError> {
@@ -115,15 +115,20 @@ fn operation(op: &Value) -> Result<PatchOperation, ScimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PatchOp;
     use serde_json::json;
 
+    fn parse(body: &Value, max_operations: usize) -> Result<PatchOp, ScimError> {
+        PatchOp::from_json_limited(body, max_operations)
+    }
+
     fn err(body: &Value) -> ScimError {
-        patch_op(body, 1000).expect_err("must be rejected")
+        parse(body, 1000).expect_err("must be rejected")
     }
 
     #[test]
     fn op_names_ignore_case_and_operations_key_too() {
-        let p = patch_op(&json!({"operations": [{"Op": "REPLACE", "Path": "active", "Value": false}]}), 1000).unwrap();
+        let p = parse(&json!({"operations": [{"Op": "REPLACE", "Path": "active", "Value": false}]}), 1000).unwrap();
         assert_eq!(p.operations()[0].kind(), PatchOpKind::Replace);
         assert_eq!(p.operations()[0].value(), Some(&json!(false)));
     }
@@ -150,16 +155,16 @@ mod tests {
     #[test]
     fn operations_are_bounded_by_the_limit_given() {
         let ops = |n: usize| json!({"Operations": vec![json!({"op": "add", "path": "title", "value": "x"}); n]});
-        assert!(patch_op(&ops(3), 3).is_ok());
-        let e = patch_op(&ops(4), 3).expect_err("over the limit");
+        assert!(parse(&ops(3), 3).is_ok());
+        let e = parse(&ops(4), 3).expect_err("over the limit");
         assert_eq!(e.scim_type(), Some(crate::ScimType::InvalidValue));
         assert!(e.detail().contains("at most 3 operations"), "{}", e.detail());
     }
 
     #[test]
     fn missing_schemas_is_accepted_and_empty_path_means_resource() {
-        let p = patch_op(&json!({"Operations": [{"op": "replace", "path": "", "value": {"active": false}}]}), 1000)
-            .unwrap();
+        let p =
+            parse(&json!({"Operations": [{"op": "replace", "path": "", "value": {"active": false}}]}), 1000).unwrap();
         assert!(p.operations()[0].path().is_none());
     }
 
