@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::hash::Hasher;
 
 /// `s` folded: each char mapped to its Unicode lowercase.
+#[inline]
 pub fn fold_case(s: &str) -> String {
     if s.is_ascii() {
         // One exact-size allocation; ASCII lowercases to ASCII of the same length.
@@ -32,17 +33,20 @@ pub fn fold_case(s: &str) -> String {
 }
 
 /// `s` folded, borrowed when it is already folded ASCII (identifiers usually are).
+#[inline]
 pub fn fold_cow(s: &str) -> Cow<'_, str> {
     if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Borrowed(s) } else { Cow::Owned(fold_case(s)) }
 }
 
 /// The chars of `s` folded, one by one, without allocating.
+#[inline]
 pub fn folded_chars(s: &str) -> impl DoubleEndedIterator<Item = char> + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
 /// Whether `a` and `b` are equal ignoring case (`fold_case(a) == fold_case(b)`), without
 /// allocating.
+#[inline]
 pub fn eq_ignore_case(a: &str, b: &str) -> bool {
     let (x, y) = (a.as_bytes(), b.as_bytes());
     if x.len() == y.len() {
@@ -63,6 +67,7 @@ pub fn eq_ignore_case(a: &str, b: &str) -> bool {
 
 /// Whether `s` folds to `folded` (which must already be folded), without allocating for
 /// ASCII `s`.
+#[inline]
 pub fn folds_to(s: &str, folded: &str) -> bool {
     if s.is_ascii() {
         // `folded` has no ASCII capitals, so this is `fold_case(s) == folded`.
@@ -73,25 +78,30 @@ pub fn folds_to(s: &str, folded: &str) -> bool {
 }
 
 /// Feeds the bytes of `fold_case(s)` to `state`, so strings equal under [`eq_ignore_case`]
-/// hash alike with any [`Hasher`]; ASCII strings are folded on the stack.
+/// hash alike with any [`Hasher`]. The bytes go in fixed chunks of 64, each written as it is
+/// when it has no ASCII capital (identifiers seldom do) and lowercased on the stack otherwise.
+#[inline]
 pub fn hash_folded<H: Hasher>(s: &str, state: &mut H) {
-    const CHUNK: usize = 64;
     // The same chunking for every string, so equal folded byte strings write alike.
     fn write_chunks<H: Hasher>(bytes: &[u8], state: &mut H) {
-        let mut buf = [0u8; CHUNK];
+        const CHUNK: usize = 64;
         for chunk in bytes.chunks(CHUNK) {
-            let out = &mut buf[..chunk.len()];
-            for (o, b) in out.iter_mut().zip(chunk) {
-                *o = b.to_ascii_lowercase();
+            if chunk.iter().any(u8::is_ascii_uppercase) {
+                let mut buf = [0u8; CHUNK];
+                let out = &mut buf[..chunk.len()];
+                for (o, b) in out.iter_mut().zip(chunk) {
+                    *o = b.to_ascii_lowercase();
+                }
+                state.write(out);
+            } else {
+                state.write(chunk);
             }
-            state.write(out);
         }
-        state.write_usize(bytes.len());
     }
     if s.is_ascii() {
         write_chunks(s.as_bytes(), state);
     } else {
-        // Folded text lowercases to itself, so the chunks' ASCII pass changes nothing here.
+        // Folded text has no ASCII capitals, so every chunk is written as it is.
         write_chunks(fold_case(s).as_bytes(), state);
     }
 }
