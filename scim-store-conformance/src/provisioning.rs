@@ -2,7 +2,7 @@
 //! concurrency, `If-Match`, paging parameters.
 
 use crate::Interleaving;
-use crate::support::{content, suspended, t0, tenant, user_at};
+use crate::support::{content, sorted_emails, suspended, t0, tenant, user_at};
 use chrono::Duration;
 use futures_util::future::join_all;
 use http::StatusCode;
@@ -413,13 +413,7 @@ async fn concurrent_email_patches(
         r.expect("every patch succeeds");
     }
     let u = svc.get_user(t, id).await.expect("get");
-    let mut emails: Vec<String> = u.as_object()["emails"]
-        .as_array()
-        .expect("emails")
-        .iter()
-        .filter_map(|e| e["value"].as_str().map(str::to_owned))
-        .collect();
-    emails.sort();
+    let emails = sorted_emails(&u);
     let mut expected: Vec<String> = (0..16).map(|w| format!("w{w}@example.com")).collect();
     expected.sort();
     assert_eq!(emails, expected);

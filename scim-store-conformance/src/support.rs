@@ -75,6 +75,18 @@ pub(crate) fn ids(users: &[User]) -> Vec<String> {
 }
 
 /// Member values of a group's document.
+/// The `value`s of a user's `emails`, sorted.
+pub(crate) fn sorted_emails(u: &User) -> Vec<String> {
+    let mut emails: Vec<String> = u.as_object()["emails"]
+        .as_array()
+        .expect("emails")
+        .iter()
+        .filter_map(|e| e["value"].as_str().map(str::to_owned))
+        .collect();
+    emails.sort();
+    emails
+}
+
 pub(crate) fn member_values(g: &Group) -> Vec<String> {
     let mut v: Vec<String> = g.member_ids().map(str::to_owned).collect();
     v.sort();

@@ -1,6 +1,6 @@
 //! User CRUD, uniqueness, versions, concurrency and tenant isolation.
 
-use crate::support::{content, group, seed, suspended, t0, tenant, user};
+use crate::support::{content, group, seed, sorted_emails, suspended, t0, tenant, user};
 use chrono::Duration;
 use futures_util::future::join_all;
 use scim_core::store::ListQuery;
@@ -222,13 +222,7 @@ pub async fn concurrent_writers_lose_no_update(users: Arc<DynUserStore>, _groups
         .collect();
     let conflicts: usize = join_all(writers).await.into_iter().sum();
     let got = users.get(&t, "u1").await.expect("get");
-    let mut emails: Vec<String> = got.as_object()["emails"]
-        .as_array()
-        .expect("emails")
-        .iter()
-        .filter_map(|e| e["value"].as_str().map(str::to_owned))
-        .collect();
-    emails.sort();
+    let emails = sorted_emails(&got);
     let mut expected: Vec<String> = (0..16).map(|w| format!("writer{w}@example.com")).collect();
     expected.sort();
     assert_eq!(emails, expected, "every writer's email is there exactly once ({conflicts} conflicts retried)");
