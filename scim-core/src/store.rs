@@ -37,6 +37,16 @@ pub enum StoreError {
     /// The `if_match` version is not the stored version.
     #[error("version mismatch")]
     PreconditionFailed,
+    /// The backend cannot be reached or refuses work for now (a lost connection, a database
+    /// restarting, no free connection in time): the client should retry later. The answer is
+    /// `503` with `Retry-After`; the source is logged, never shown to clients.
+    #[error("{backend} store unavailable: {source}")]
+    Unavailable {
+        /// `"postgres"`, …
+        backend: &'static str,
+        /// The cause.
+        source: Box<dyn StdError + Send + Sync>,
+    },
     /// The backend failed; the source is logged, never shown to clients.
     #[error("{backend} store error: {source}")]
     Backend {
@@ -55,10 +65,18 @@ impl From<StoreError> for ScimError {
             StoreError::PreconditionFailed => {
                 Self::precondition_failed("the resource has changed: If-Match does not match its version")
             }
+            StoreError::Unavailable { .. } => Self::service_unavailable(
+                "the data store is unavailable; retry later",
+                STORE_RETRY_AFTER,
+            ),
             StoreError::Backend { .. } => Self::internal(),
         }
     }
 }
+
+/// The `Retry-After` of a `503` for [`StoreError::Unavailable`]: long enough for a restarted
+/// database or a reconnect, short enough that an identity provider's retry finds it back.
+pub const STORE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,0 +1,215 @@
+//! Lists: the filter pushed down as far as SQL answers it exactly; then either SQL filters,
+//! sorts, pages and counts in one statement, or SQL selects the candidates and the compiled
+//! filter, the shared sort order and the paging run in Rust.
+
+use crate::error::Error;
+use crate::groups::MEMBERS_COLUMN;
+use crate::pushdown::{self, Condition, Param};
+use crate::users::{GROUPS_COLUMN, set_array, with_version};
+use futures_util::TryStreamExt;
+use scim_core::store::{ListQuery, SortKey, SortOrder, SortValue, sort_then_page};
+use scim_core::{Page, ResourceKind};
+use scim_query::AttrType;
+use serde_json::{Map, Value};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
+use std::collections::HashMap;
+
+/// How a kind's table is read: its name, alias, and the derived attribute (`groups` of a
+/// user, `members` of a group) with the column that computes it.
+struct Table {
+    name: &'static str,
+    alias: &'static str,
+    derived: &'static str,
+    derived_column: &'static str,
+}
+
+fn table(kind: ResourceKind) -> Table {
+    match kind {
+        ResourceKind::User => Table { name: "scim_users", alias: "u", derived: "groups", derived_column: GROUPS_COLUMN },
+        ResourceKind::Group => {
+            Table { name: "scim_groups", alias: "g", derived: "members", derived_column: MEMBERS_COLUMN }
+        }
+    }
+}
+
+fn bind_all<'q>(
+    mut q: Query<'q, Postgres, PgArguments>,
+    params: &'q [Param],
+) -> Query<'q, Postgres, PgArguments> {
+    for p in params {
+        q = match p {
+            Param::Text(s) => q.bind(s.as_str()),
+            Param::Int(i) => q.bind(*i),
+            Param::TextArray(a) => q.bind(a.as_slice()),
+            Param::Time(t) => q.bind(*t),
+        };
+    }
+    q
+}
+
+/// The SQL `ORDER BY` of a sort key when a column orders exactly as
+/// [`compare_sort_values`](scim_core::store::compare_sort_values) does on the documents:
+/// the folded name (byte-wise, collation `"C"`) and the two `meta` times.
+fn sql_order(kind: ResourceKind, key: Option<&SortKey>, order: SortOrder) -> Option<String> {
+    let Some(key) = key else { return Some("seq".to_owned()) };
+    let path = &key.path;
+    let core = path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn()));
+    let column = if !core {
+        return None;
+    } else if path.sub_attr.is_none() && path.name.eq_ignore_ascii_case(kind.name_attribute()) {
+        // Folded unless the schema says caseExact.
+        if key.facts.as_ref().is_some_and(|f| f.case_exact) {
+            return None;
+        }
+        pushdown::name_column(kind)
+    } else if path.name.eq_ignore_ascii_case("meta") && key.facts.as_ref().is_some_and(|f| f.attr_type == AttrType::DateTime) {
+        match path.sub_attr.as_deref() {
+            Some(s) if s.eq_ignore_ascii_case("created") => "created",
+            Some(s) if s.eq_ignore_ascii_case("lastModified") => "last_modified",
+            _ => return None,
+        }
+    } else {
+        return None;
+    };
+    // Missing values last ascending, first descending; ties in creation order both ways.
+    Some(match order {
+        SortOrder::Ascending => format!("{column} ASC NULLS LAST, seq"),
+        SortOrder::Descending => format!("{column} DESC NULLS FIRST, seq"),
+    })
+}
+
+/// Lists resources of `kind` in `tenant`.
+pub(crate) async fn list(
+    pool: &PgPool,
+    kind: ResourceKind,
+    tenant: &str,
+    query: &ListQuery,
+) -> Result<Page<Map<String, Value>>, Error> {
+    let t = table(kind);
+    let pushdown = match &query.filter {
+        None => pushdown::Pushdown { condition: None, exact: true },
+        Some(f) => pushdown::translate(&f.filter, kind),
+    };
+    let order = if pushdown.exact { sql_order(kind, query.sort_by.as_ref(), query.sort_order) } else { None };
+    // A page carries the derived attribute: always `groups` for users, `members` when asked.
+    let page_needs_derived = kind == ResourceKind::User || query.include_members;
+    let condition = pushdown.condition.unwrap_or_default();
+    let where_sql = if condition.sql.is_empty() {
+        format!("{}.tenant = $1", t.alias)
+    } else {
+        format!("{}.tenant = $1 AND ({})", t.alias, pushdown::number_placeholders(&condition.sql, 2))
+    };
+    match order {
+        Some(order) => in_sql(pool, &t, tenant, query, &where_sql, &condition, &order, page_needs_derived).await,
+        None => in_rust(pool, &t, tenant, query, &where_sql, &condition, page_needs_derived).await,
+    }
+}
+
+/// The whole list in one statement: the count and the page, from one snapshot.
+#[allow(clippy::too_many_arguments)]
+async fn in_sql(
+    pool: &PgPool,
+    t: &Table,
+    tenant: &str,
+    query: &ListQuery,
+    where_sql: &str,
+    condition: &Condition,
+    order: &str,
+    derived: bool,
+) -> Result<Page<Map<String, Value>>, Error> {
+    let (name, a) = (t.name, t.alias);
+    let derived_column = if derived { t.derived_column } else { "NULL::jsonb" };
+    let next = condition.params.len() + 2;
+    let sql = format!(
+        "SELECT total.n, p.version, p.doc, p.derived FROM (SELECT count(*) AS n FROM {name} {a} WHERE {where_sql}) total \
+         LEFT JOIN LATERAL (SELECT {a}.version, {a}.doc, {derived_column} AS derived FROM {name} {a} \
+         WHERE {where_sql} ORDER BY {order} LIMIT ${next} OFFSET ${}) p ON true",
+        next + 1
+    );
+    let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
+    let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
+    let q = bind_all(sqlx::query(AssertSqlSafe(sql)).bind(tenant), &condition.params).bind(limit).bind(offset);
+    let rows = q.fetch_all(pool).await?;
+    let mut total = 0usize;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        total = usize::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0);
+        let Some(version) = row.try_get::<Option<i64>, _>(1)? else { continue };
+        let mut doc = with_version(row.try_get(2)?, version)?;
+        set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(3)?.map(|j| j.0));
+        items.push(doc);
+    }
+    Ok(Page::new(total, query.start_index, items))
+}
+
+/// Candidates from SQL, in creation order, evaluated, sorted and paged in Rust; one snapshot
+/// (a repeatable-read transaction) for the candidates and the page's derived attributes.
+async fn in_rust(
+    pool: &PgPool,
+    t: &Table,
+    tenant: &str,
+    query: &ListQuery,
+    where_sql: &str,
+    condition: &Condition,
+    page_needs_derived: bool,
+) -> Result<Page<Map<String, Value>>, Error> {
+    let (name, a) = (t.name, t.alias);
+    let for_eval = query.needs(t.derived);
+    let derived_column = if for_eval { t.derived_column } else { "NULL::jsonb" };
+    let sql = format!("SELECT {a}.version, {a}.doc, {derived_column} FROM {name} {a} WHERE {where_sql} ORDER BY {a}.seq");
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut hits: Vec<(Option<SortValue>, Value)> = Vec::new();
+    {
+        let q = bind_all(sqlx::query(AssertSqlSafe(sql)).bind(tenant), &condition.params);
+        let mut rows = q.fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            let mut doc = with_version(row.try_get(1)?, row.try_get(0)?)?;
+            if for_eval {
+                set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(2)?.map(|j| j.0));
+            }
+            let doc = Value::Object(doc);
+            if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
+                let key = query.sort_by.as_ref().and_then(|k| k.value_of(&doc));
+                hits.push((key, doc));
+            }
+        }
+    }
+    let page = sort_then_page(hits, query);
+    let mut items: Vec<Map<String, Value>> = page
+        .items
+        .into_iter()
+        .filter_map(|d| match d {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    if for_eval && !page_needs_derived {
+        for doc in &mut items {
+            doc.remove(t.derived);
+        }
+    } else if !for_eval && page_needs_derived && !items.is_empty() {
+        let ids: Vec<String> =
+            items.iter().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
+        let sql = format!(
+            "SELECT {a}.id, {} FROM {name} {a} WHERE {a}.tenant = $1 AND {a}.id = ANY($2)",
+            t.derived_column
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(tenant).bind(&ids).fetch_all(&mut *tx).await?;
+        let mut derived: HashMap<String, Value> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            if let Some(Json(v)) = row.try_get::<Option<Json<Value>>, _>(1)? {
+                derived.insert(row.try_get(0)?, v);
+            }
+        }
+        for doc in &mut items {
+            let v = doc.get("id").and_then(Value::as_str).and_then(|id| derived.remove(id));
+            set_array(doc, t.derived, v);
+        }
+    }
+    tx.commit().await?;
+    Ok(Page::new(page.total_results, query.start_index, items))
+}
