@@ -86,12 +86,11 @@ fn unique_attribute(constraint: &str) -> Option<&'static str> {
 
 impl From<Error> for StoreError {
     fn from(e: Error) -> Self {
-        if let Error::Sql(sqlx::Error::Database(db)) = &e {
-            if db.code().as_deref() == Some("23505") {
-                if let Some(attribute) = db.constraint().and_then(unique_attribute) {
-                    return Self::Uniqueness { attribute };
-                }
-            }
+        if let Error::Sql(sqlx::Error::Database(db)) = &e
+            && db.code().as_deref() == Some("23505")
+            && let Some(attribute) = db.constraint().and_then(unique_attribute)
+        {
+            return Self::Uniqueness { attribute };
         }
         if e.is_unavailable() {
             return Self::Unavailable { backend: "postgres", source: Box::new(e) };

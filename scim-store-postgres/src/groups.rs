@@ -241,7 +241,11 @@ impl GroupStore for PostgresUserStore {
 
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
         let sql = if include_members {
-            concat!("SELECT g.version, g.doc, ", members_column!(), " FROM scim_groups g WHERE g.tenant = $1 AND g.id = $2")
+            concat!(
+                "SELECT g.version, g.doc, ",
+                members_column!(),
+                " FROM scim_groups g WHERE g.tenant = $1 AND g.id = $2"
+            )
         } else {
             "SELECT g.version, g.doc, NULL::jsonb FROM scim_groups g WHERE g.tenant = $1 AND g.id = $2"
         };
@@ -337,7 +341,8 @@ impl GroupStore for PostgresUserStore {
         if_match: Option<&Version>,
     ) -> Result<Version, StoreError> {
         let expected = expected_revision(if_match);
-        let args = Arc::new((tenant.as_str().to_owned(), id.to_owned(), members_of(&change.add), change.remove.clone()));
+        let args =
+            Arc::new((tenant.as_str().to_owned(), id.to_owned(), members_of(&change.add), change.remove.clone()));
         let version = in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<i64, Error>> {
             let args = Arc::clone(&args);
             Box::pin(async move {
@@ -391,7 +396,8 @@ impl GroupStore for PostgresUserStore {
             Box::pin(async move {
                 let (tenant, id) = (&args.0, &args.1);
                 lock_group(conn, tenant, id, expected).await?;
-                let mut members: Vec<String> = load_members(conn, tenant, id).await?.into_iter().map(|m| m.value).collect();
+                let mut members: Vec<String> =
+                    load_members(conn, tenant, id).await?.into_iter().map(|m| m.value).collect();
                 members.sort_unstable();
                 membership_changed(conn, tenant, &members, None).await?;
                 // The group's own memberships go with it (ON DELETE CASCADE).

@@ -127,10 +127,7 @@ impl PostgresUserStore {
                 return Err(Error::BadSchema(schema.clone()).into());
             }
             let mut conn = sqlx::ConnectOptions::connect(&connect).await.map_err(Error::from)?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
-                .execute(&mut conn)
-                .await
-                .map_err(Error::from)?;
+            migrate::create_schema(&mut conn, schema).await?;
             sqlx::Connection::close(conn).await.map_err(Error::from)?;
             connect = connect.options([("search_path", schema.as_str())]);
         }

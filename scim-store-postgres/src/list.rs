@@ -28,17 +28,16 @@ struct Table {
 
 fn table(kind: ResourceKind) -> Table {
     match kind {
-        ResourceKind::User => Table { name: "scim_users", alias: "u", derived: "groups", derived_column: GROUPS_COLUMN },
+        ResourceKind::User => {
+            Table { name: "scim_users", alias: "u", derived: "groups", derived_column: GROUPS_COLUMN }
+        }
         ResourceKind::Group => {
             Table { name: "scim_groups", alias: "g", derived: "members", derived_column: MEMBERS_COLUMN }
         }
     }
 }
 
-fn bind_all<'q>(
-    mut q: Query<'q, Postgres, PgArguments>,
-    params: &'q [Param],
-) -> Query<'q, Postgres, PgArguments> {
+fn bind_all<'q>(mut q: Query<'q, Postgres, PgArguments>, params: &'q [Param]) -> Query<'q, Postgres, PgArguments> {
     for p in params {
         q = match p {
             Param::Text(s) => q.bind(s.as_str()),
@@ -65,7 +64,9 @@ fn sql_order(kind: ResourceKind, key: Option<&SortKey>, order: SortOrder) -> Opt
             return None;
         }
         pushdown::name_column(kind)
-    } else if path.name.eq_ignore_ascii_case("meta") && key.facts.as_ref().is_some_and(|f| f.attr_type == AttrType::DateTime) {
+    } else if path.name.eq_ignore_ascii_case("meta")
+        && key.facts.as_ref().is_some_and(|f| f.attr_type == AttrType::DateTime)
+    {
         match path.sub_attr.as_deref() {
             Some(s) if s.eq_ignore_ascii_case("created") => "created",
             Some(s) if s.eq_ignore_ascii_case("lastModified") => "last_modified",
@@ -159,7 +160,8 @@ async fn in_rust(
     let (name, a) = (t.name, t.alias);
     let for_eval = query.needs(t.derived);
     let derived_column = if for_eval { t.derived_column } else { "NULL::jsonb" };
-    let sql = format!("SELECT {a}.version, {a}.doc, {derived_column} FROM {name} {a} WHERE {where_sql} ORDER BY {a}.seq");
+    let sql =
+        format!("SELECT {a}.version, {a}.doc, {derived_column} FROM {name} {a} WHERE {where_sql} ORDER BY {a}.seq");
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let mut hits: Vec<(Option<SortValue>, Value)> = Vec::new();
@@ -194,10 +196,8 @@ async fn in_rust(
     } else if !for_eval && page_needs_derived && !items.is_empty() {
         let ids: Vec<String> =
             items.iter().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)).collect();
-        let sql = format!(
-            "SELECT {a}.id, {} FROM {name} {a} WHERE {a}.tenant = $1 AND {a}.id = ANY($2)",
-            t.derived_column
-        );
+        let sql =
+            format!("SELECT {a}.id, {} FROM {name} {a} WHERE {a}.tenant = $1 AND {a}.id = ANY($2)", t.derived_column);
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(tenant).bind(&ids).fetch_all(&mut *tx).await?;
         let mut derived: HashMap<String, Value> = HashMap::with_capacity(rows.len());
         for row in rows {

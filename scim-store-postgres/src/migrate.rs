@@ -72,6 +72,16 @@ pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
 /// The advisory lock migrations hold (any constant; `"scim"` in ASCII).
 const LOCK_KEY: i64 = 0x7363_696d;
 
+/// Creates `schema` (a name already checked to be letters, digits and underscores) unless it
+/// exists, under the migrations' lock: `CREATE SCHEMA IF NOT EXISTS` alone races with itself.
+pub(crate) async fn create_schema(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(LOCK_KEY).execute(&mut *tx).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Brings the schema up to version `target` (normally [`LATEST`]); refuses a schema that a
 /// newer version of this crate migrated. Returns the version found before.
 pub(crate) async fn migrate_to(conn: &mut PgConnection, target: i64) -> Result<i64, Error> {

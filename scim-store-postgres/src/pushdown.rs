@@ -207,7 +207,9 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind
     } else if is_core(path, "externalId", kind) || is_core(path, "id", kind) {
         let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
         match (op, plain_string(value)) {
-            (CompareOp::Eq, Some(lit)) => Some(Pushdown::superset(format!("{col} = ?"), vec![Param::Text(fold_case(lit))])),
+            (CompareOp::Eq, Some(lit)) => {
+                Some(Pushdown::superset(format!("{col} = ?"), vec![Param::Text(fold_case(lit))]))
+            }
             _ => None,
         }
     } else if kind == ResourceKind::User
@@ -276,12 +278,18 @@ fn value_path(attr: &AttrPath, filter: &Filter, kind: ResourceKind) -> Pushdown 
         return Pushdown::none();
     }
     match filter {
-        Filter::Compare { path, op, value } if path.urn.is_none() && path.sub_attr.is_none() && path.name.eq_ignore_ascii_case("value") => {
+        Filter::Compare { path, op, value }
+            if path.urn.is_none() && path.sub_attr.is_none() && path.name.eq_ignore_ascii_case("value") =>
+        {
             email_eq(*op, value).unwrap_or_else(Pushdown::none)
         }
         Filter::And(a, b) => {
             let a = value_path(attr, a, kind);
-            if a.condition.is_some() { Pushdown { exact: false, ..a } } else { Pushdown { exact: false, ..value_path(attr, b, kind) } }
+            if a.condition.is_some() {
+                Pushdown { exact: false, ..a }
+            } else {
+                Pushdown { exact: false, ..value_path(attr, b, kind) }
+            }
         }
         _ => Pushdown::none(),
     }
@@ -345,14 +353,19 @@ mod tests {
 
     #[test]
     fn lookups_by_id_external_id_and_email_are_supersets() {
-        for f in [cmp("id", CompareOp::Eq, "A"), cmp("externalId", CompareOp::Eq, "A"), cmp("emails", CompareOp::Eq, "A@x")] {
+        for f in
+            [cmp("id", CompareOp::Eq, "A"), cmp("externalId", CompareOp::Eq, "A"), cmp("emails", CompareOp::Eq, "A@x")]
+        {
             let p = translate(&f, ResourceKind::User);
             assert!(!p.exact && p.condition.is_some(), "{f:?}");
         }
         let mut emails_value = AttrPath::new("emails");
         emails_value.sub_attr = Some("value".into());
         let f = Filter::Compare { path: emails_value, op: CompareOp::Eq, value: CompValue::Str("B@x".into()) };
-        assert_eq!(translate(&f, ResourceKind::User).condition.unwrap().params, vec![Param::TextArray(vec!["b@x".into()])]);
+        assert_eq!(
+            translate(&f, ResourceKind::User).condition.unwrap().params,
+            vec![Param::TextArray(vec!["b@x".into()])]
+        );
         assert!(translate(&cmp("emails", CompareOp::Eq, "A@x"), ResourceKind::Group).condition.is_none());
     }
 

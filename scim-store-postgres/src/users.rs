@@ -306,11 +306,11 @@ impl UserStore for PostgresUserStore {
                         let tenant: String = row.try_get(0)?;
                         let mut doc = with_version(row.try_get(2)?, row.try_get(1)?)?;
                         let groups: Option<Json<Value>> = row.try_get(3)?;
-                        if groups.is_some() {
-                            if let Some(id) = doc.get("id").and_then(Value::as_str) {
-                                tenants.push(tenant.clone());
-                                ids.push(id.to_owned());
-                            }
+                        if groups.is_some()
+                            && let Some(id) = doc.get("id").and_then(Value::as_str)
+                        {
+                            tenants.push(tenant.clone());
+                            ids.push(id.to_owned());
                         }
                         set_array(&mut doc, "groups", groups.map(|g| g.0));
                         out.push((tenant, User::from_json(Value::Object(doc))));

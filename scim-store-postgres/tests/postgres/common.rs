@@ -42,8 +42,11 @@ pub(crate) fn fresh_schema() -> String {
 pub(crate) async fn fresh() -> Option<PostgresUserStore> {
     let url = database_url()?;
     Some(
-        PostgresUserStore::connect_with(&url, PostgresOptions::new().with_schema(fresh_schema()).with_max_connections(8))
-            .await
-            .expect("connect to the test database"),
+        PostgresUserStore::connect_with(
+            &url,
+            PostgresOptions::new().with_schema(fresh_schema()).with_max_connections(8),
+        )
+        .await
+        .expect("connect to the test database"),
     )
 }
