@@ -3,11 +3,13 @@
 //! The example server's axum router (credentials, `ScimService`, axum adapter) is served
 //! in-process on `127.0.0.1:0`; a bounded load generator (32 keep-alive HTTP/1.1 connections,
 //! one tokio task each, a fixed duration per scenario) measures requests per second and
-//! p50/p99 latency for, per store (memory, SQLite with its durable default) at 100 000 users:
+//! p50/p99 latency for, per store (memory, SQLite with its durable default, PostgreSQL at
+//! `SCIM_BENCH_DATABASE_URL` when set) at 100 000 users:
 //! `GET /Users?filter=userName eq "…"`, `POST /Users`, and an Entra multi-operation `PATCH`.
 //!
 //! `cargo bench -p scim-benches --bench http` (env: `SCIM_BENCH_USERS`, default 100000;
-//! `SCIM_BENCH_SECONDS`, default 5; `SCIM_BENCH_CONNECTIONS`, default 32).
+//! `SCIM_BENCH_SECONDS`, default 5; `SCIM_BENCH_CONNECTIONS`, default 32; `SCIM_BENCH_STORES`,
+//! default `memory,sqlite,postgres`).
 //! Under `cargo test` / `cargo bench --no-run` nothing runs; `--bench` is required.
 //! The example server binary runs on jemalloc: `--features jemalloc` measures it as shipped,
 //! the default measures the system allocator.
@@ -271,10 +273,34 @@ fn main() {
     let count = env_usize("SCIM_BENCH_USERS", 100_000);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
-        let memory = Arc::new(scim_store_memory::MemoryUserStore::new());
-        bench_store("memory", memory.clone(), memory, count).await;
+        let stores = std::env::var("SCIM_BENCH_STORES").unwrap_or_else(|_| "memory,sqlite,postgres".to_owned());
+        let wanted = |name: &str| stores.split(',').any(|s| s.trim() == name);
+        if wanted("memory") {
+            let memory = Arc::new(scim_store_memory::MemoryUserStore::new());
+            bench_store("memory", memory.clone(), memory, count).await;
+        }
         let dir = tempfile::tempdir().expect("temp dir");
-        let sqlite = Arc::new(scim_store_sqlite::SqliteUserStore::open(dir.path().join("bench.db")).expect("sqlite"));
-        bench_store("sqlite", sqlite.clone(), sqlite, count).await;
+        if wanted("sqlite") {
+            let sqlite =
+                Arc::new(scim_store_sqlite::SqliteUserStore::open(dir.path().join("bench.db")).expect("sqlite"));
+            bench_store("sqlite", sqlite.clone(), sqlite, count).await;
+        }
+        let url = ["SCIM_BENCH_DATABASE_URL", "SCIM_TEST_DATABASE_URL"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok())
+            .filter(|u| !u.is_empty());
+        match url {
+            Some(url) if wanted("postgres") => {
+                // A fresh schema per run: the store's tables start empty, like the others'.
+                let schema = format!("scim_http_bench_{}", std::process::id());
+                let options = scim_store_postgres::PostgresOptions::new().with_schema(schema).with_max_connections(32);
+                let pg = Arc::new(
+                    scim_store_postgres::PostgresUserStore::connect_with(&url, options).await.expect("postgres"),
+                );
+                bench_store("postgres", pg.clone(), pg, count).await;
+            }
+            _ if wanted("postgres") => println!("postgres: skipped (set SCIM_BENCH_DATABASE_URL)"),
+            _ => {}
+        }
     });
 }

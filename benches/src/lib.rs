@@ -226,6 +226,52 @@ pub fn make_user(base: &[serde_json::Value], i: usize) -> scim_core::User {
     user
 }
 
+// The scaled data sets of the store benches.
+use chrono::{TimeZone, Utc};
+use scim_core::store::{ListQuery, QueryFilter};
+use scim_core::{Lifecycle, User};
+use scim_query::{CompiledFilter, NoSchema, parse_filter};
+use serde_json::{Value, json};
+
+/// User `i` of a scaled data set (the store benches at 10 000 and 1 000 000 users): the
+/// workload's user `i % 10 000` with the `userName` [`scaled_name`], and for `i >= 10 000` the
+/// `id` [`scaled_id`] and `externalId` `ext-<i>`.
+pub fn scaled_user(templates: &[Value], i: usize) -> User {
+    let mut doc = templates[i % templates.len()].clone();
+    let obj = doc.as_object_mut().expect("workload users are objects");
+    obj.insert("id".into(), json!(scaled_id(templates, i)));
+    obj.insert("userName".into(), json!(scaled_name(templates, i)));
+    if i >= templates.len() {
+        obj.insert("externalId".into(), json!(format!("ext-{i}")));
+    }
+    obj.remove("meta");
+    let mut user = User::from_json(doc);
+    let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    user.set_created(t);
+    user.set_last_modified(t);
+    user.set_lifecycle(&Lifecycle::default());
+    user
+}
+
+/// The `id` of [`scaled_user`] `i`: the workload's, with its first 8 hex digits `i` beyond 10 000.
+pub fn scaled_id(templates: &[Value], i: usize) -> String {
+    let id = templates[i % templates.len()]["id"].as_str().unwrap_or("00000000-0000-0000-0000-000000000000");
+    if i < templates.len() { id.to_owned() } else { format!("{i:08x}{}", &id[8..]) }
+}
+
+/// The `userName` of [`scaled_user`] `i`: `<i, 7 digits>.<the workload's userName>`.
+pub fn scaled_name(templates: &[Value], i: usize) -> String {
+    let name = templates[i % templates.len()]["userName"].as_str().unwrap_or("user@example.com");
+    format!("{i:07}.{name}")
+}
+
+/// A list of `count` users under `filter`, compiled without a schema.
+pub fn list_query(filter: &str, count: usize) -> ListQuery {
+    let parsed = parse_filter(filter).expect("bench filters parse");
+    let compiled = CompiledFilter::compile(&parsed, &NoSchema).expect("bench filters compile");
+    ListQuery::new().with_filter(QueryFilter { filter: parsed, compiled }).with_count(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
