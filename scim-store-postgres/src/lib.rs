@@ -132,6 +132,9 @@ impl PostgresUserStore {
             connect = connect.options([("search_path", schema.as_str())]);
         }
         let pool = PgPoolOptions::new()
+            // No ping before each use (a round trip per operation): a connection the server
+            // dropped fails its next statement, that request gets 503, and the pool replaces it.
+            .test_before_acquire(false)
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
