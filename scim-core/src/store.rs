@@ -65,10 +65,9 @@ impl From<StoreError> for ScimError {
             StoreError::PreconditionFailed => {
                 Self::precondition_failed("the resource has changed: If-Match does not match its version")
             }
-            StoreError::Unavailable { .. } => Self::service_unavailable(
-                "the data store is unavailable; retry later",
-                STORE_RETRY_AFTER,
-            ),
+            StoreError::Unavailable { .. } => {
+                Self::service_unavailable("the data store is unavailable; retry later", STORE_RETRY_AFTER)
+            }
             StoreError::Backend { .. } => Self::internal(),
         }
     }
