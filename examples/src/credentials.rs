@@ -12,6 +12,8 @@
 
 mod postgres;
 
+pub(crate) use postgres::create_tables as create_postgres_tables;
+
 use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior, params};
