@@ -1,26 +1,36 @@
-//! Tenant credentials: tenants and their bearer tokens, in the server's SQLite file.
+//! Tenant credentials: tenants and their bearer tokens, in the server's SQLite file or in
+//! PostgreSQL (shared by every replica of the server).
 //!
 //! A token is 32 bytes from the operating system's random source (256 bits), shown once as
 //! `scim_` + 64 hex digits. Only its SHA-256 hash is stored; the first 8 bytes of the hash
 //! (hex) are an indexed lookup key, and the full hash is compared in constant time. A tenant
-//! may hold several tokens (rotation); revoked tokens stop working at once.
+//! may hold several tokens (rotation); revoked tokens stop working at once: every verification
+//! reads the database, and none is cached.
+//!
+//! The methods without a suffix are blocking and serve the SQLite backend only (tests, the
+//! benches, `scim-example-hyper`); the `…_async` methods serve both backends.
+
+mod postgres;
+
+pub(crate) use postgres::create_tables as create_postgres_tables;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use scim_core::{AuthUnavailable, Authenticator, TenantId};
 use sha2::{Digest, Sha256};
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// The prefix of every secret token (helps secret scanners recognise leaked tokens).
 pub const TOKEN_PREFIX: &str = "scim_";
 
-/// How often at most `last_used_at` is written for one token.
+/// How often at most `last_used_at` is written for one token (by one server process).
 const LAST_USED_GRANULARITY: Duration = Duration::from_secs(60);
 /// How long the credentials database waits for another writer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,6 +51,12 @@ impl std::error::Error for CredentialsError {}
 
 impl From<rusqlite::Error> for CredentialsError {
     fn from(e: rusqlite::Error) -> Self {
+        Self(format!("credentials database: {e}"))
+    }
+}
+
+impl From<sqlx::Error> for CredentialsError {
+    fn from(e: sqlx::Error) -> Self {
         Self(format!("credentials database: {e}"))
     }
 }
@@ -90,15 +106,42 @@ pub struct TenantInfo {
     pub created_at: String,
 }
 
-/// Tenants and tokens in SQLite; the server's [`Authenticator`].
+/// What [`Credentials::first_start`] found.
+#[derive(Debug)]
+pub enum FirstStart {
+    /// There was no tenant: this call created one and its first token.
+    Created {
+        /// The new tenant.
+        tenant: TenantInfo,
+        /// Its first token (the only time its secret is available).
+        token: IssuedToken,
+    },
+    /// Tenants existed already (oldest first); nothing was created.
+    Existing(Vec<TenantInfo>),
+}
+
+/// Tenants and tokens, in SQLite or PostgreSQL; the server's [`Authenticator`].
 pub struct Credentials {
-    conn: Mutex<Connection>,
+    backend: Backend,
+    /// When this process last recorded each token's use.
     last_used: Mutex<HashMap<String, Instant>>,
+}
+
+/// Where the credentials live.
+enum Backend {
+    /// One SQLite connection (the server's file, or in memory).
+    Sqlite(Mutex<Connection>),
+    /// A PostgreSQL pool (shared with the store).
+    Postgres(PgPool),
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials").finish_non_exhaustive()
+        let backend = match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
+        f.debug_struct("Credentials").field("backend", &backend).finish_non_exhaustive()
     }
 }
 
@@ -122,6 +165,61 @@ fn now() -> String {
     scim_core::format_time(Utc::now())
 }
 
+/// A new tenant id: a UUID v4 as 32 hex digits, without hyphens.
+fn new_tenant_id() -> Result<String, CredentialsError> {
+    Ok(uuid::Builder::from_random_bytes(random_bytes()?).into_uuid().simple().to_string())
+}
+
+/// A new token before it is stored: what the database keeps of it, and the secret.
+struct NewToken {
+    id: String,
+    secret: String,
+    /// SHA-256 of the secret.
+    hash: [u8; 32],
+}
+
+impl NewToken {
+    fn generate() -> Result<Self, CredentialsError> {
+        let secret = format!("{TOKEN_PREFIX}{}", hex(&random_bytes::<32>()?));
+        let hash = Sha256::digest(secret.as_bytes()).into();
+        let id = format!("tok_{}", hex(&random_bytes::<6>()?));
+        Ok(Self { id, secret, hash })
+    }
+
+    /// The indexed lookup key: the first 8 bytes of the hash, in hex.
+    fn lookup(&self) -> String {
+        lookup_key(&self.hash)
+    }
+
+    fn issued(self, tenant: &TenantId) -> IssuedToken {
+        IssuedToken { id: self.id, tenant: tenant.clone(), secret: self.secret }
+    }
+}
+
+fn lookup_key(hash: &[u8]) -> String {
+    hex(&hash[..8])
+}
+
+/// The SHA-256 hash of a presented token, or `None` when it cannot be one of ours.
+fn presented_hash(token: &str) -> Option<[u8; 32]> {
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
+        return None;
+    }
+    Some(Sha256::digest(token.as_bytes()).into())
+}
+
+/// Of the stored `(token id, tenant, hash)` rows under one lookup key, the one whose hash is
+/// `hash`, compared in constant time (every row is compared).
+fn matching_row(rows: Vec<(String, String, Vec<u8>)>, hash: &[u8]) -> Option<(String, TenantId)> {
+    let mut found = None;
+    for (id, tenant, stored) in rows {
+        if bool::from(stored.as_slice().ct_eq(hash)) {
+            found = Some((id, TenantId::new(tenant)));
+        }
+    }
+    found
+}
+
 /// Opens an SQLite connection with the settings every user of the server's file shares.
 pub fn open_connection(path: &Path) -> Result<Connection, CredentialsError> {
     let conn = Connection::open(path)?;
@@ -129,6 +227,54 @@ pub fn open_connection(path: &Path) -> Result<Connection, CredentialsError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
+}
+
+/// The SQLite statements behind the credentials, on any connection or transaction.
+mod sqlite {
+    use super::{CredentialsError, NewToken, TenantInfo, now};
+    use rusqlite::{Connection, OptionalExtension, params};
+    use scim_core::TenantId;
+
+    pub(super) fn create_tenant(conn: &Connection, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
+        let id = super::new_tenant_id()?;
+        let created_at = now();
+        conn.execute(
+            "INSERT INTO example_tenants (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![id, name, created_at],
+        )?;
+        Ok(TenantInfo { id: TenantId::new(id), name: name.map(str::to_owned), created_at })
+    }
+
+    pub(super) fn tenants(conn: &Connection) -> Result<Vec<TenantInfo>, CredentialsError> {
+        let mut stmt = conn.prepare("SELECT id, name, created_at FROM example_tenants ORDER BY created_at, id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TenantInfo { id: TenantId::new(r.get::<_, String>(0)?), name: r.get(1)?, created_at: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub(super) fn tenant_exists(conn: &Connection, tenant: &TenantId) -> Result<bool, CredentialsError> {
+        let found: Option<i64> = conn
+            .query_row("SELECT 1 FROM example_tenants WHERE id = ?1", [tenant.as_str()], |r| r.get(0))
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    pub(super) fn issue_token(
+        conn: &Connection,
+        tenant: &TenantId,
+        label: Option<&str>,
+    ) -> Result<super::IssuedToken, CredentialsError> {
+        if !tenant_exists(conn, tenant)? {
+            return Err(CredentialsError(format!("no tenant {tenant}")));
+        }
+        let token = NewToken::generate()?;
+        conn.execute(
+            "INSERT INTO example_tokens (id, tenant_id, lookup, hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![token.id, tenant.as_str(), token.lookup(), token.hash.as_slice(), label, now()],
+        )?;
+        Ok(token.issued(tenant))
+    }
 }
 
 impl Credentials {
@@ -140,6 +286,14 @@ impl Credentials {
     /// Credentials in a private in-memory database (tests).
     pub fn open_in_memory() -> Result<Self, CredentialsError> {
         Self::from_connection(Connection::open_in_memory()?)
+    }
+
+    /// Credentials in PostgreSQL on `pool` (the store's, so they share its schema): creates
+    /// the tables `example_tenants` and `example_tokens` if missing, under an advisory lock,
+    /// so replicas that start together do not race.
+    pub async fn connect_postgres(pool: PgPool) -> Result<Self, CredentialsError> {
+        postgres::migrate(&pool).await?;
+        Ok(Self::with_backend(Backend::Postgres(pool)))
     }
 
     fn from_connection(conn: Connection) -> Result<Self, CredentialsError> {
@@ -161,61 +315,50 @@ impl Credentials {
              );
              CREATE INDEX IF NOT EXISTS example_tokens_lookup ON example_tokens(lookup);",
         )?;
-        Ok(Self { conn: Mutex::new(conn), last_used: Mutex::new(HashMap::new()) })
+        Ok(Self::with_backend(Backend::Sqlite(Mutex::new(conn))))
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn with_backend(backend: Backend) -> Self {
+        Self { backend, last_used: Mutex::new(HashMap::new()) }
+    }
+
+    /// The SQLite connection, or an error on PostgreSQL (whose credentials are async).
+    fn sqlite(&self) -> Result<MutexGuard<'_, Connection>, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => Ok(conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+            Backend::Postgres(_) => Err(CredentialsError(
+                "the PostgreSQL credentials cannot be used blocking: call the `…_async` methods".into(),
+            )),
+        }
     }
 
     /// Creates a tenant with a random id: a UUID v4 as 32 hex digits, without hyphens.
+    /// SQLite only (blocking); see [`create_tenant_async`](Self::create_tenant_async).
     pub fn create_tenant(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
-        let id = uuid::Builder::from_random_bytes(random_bytes()?).into_uuid().simple().to_string();
-        let created_at = now();
-        self.conn().execute(
-            "INSERT INTO example_tenants (id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![id, name, created_at],
-        )?;
-        Ok(TenantInfo { id: TenantId::new(id), name: name.map(str::to_owned), created_at })
+        sqlite::create_tenant(&*self.sqlite()?, name)
     }
 
-    /// Every tenant, oldest first.
+    /// Every tenant, oldest first. SQLite only (blocking); see
+    /// [`tenants_async`](Self::tenants_async).
     pub fn tenants(&self) -> Result<Vec<TenantInfo>, CredentialsError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, name, created_at FROM example_tenants ORDER BY created_at, id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(TenantInfo { id: TenantId::new(r.get::<_, String>(0)?), name: r.get(1)?, created_at: r.get(2)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        sqlite::tenants(&*self.sqlite()?)
     }
 
-    /// Whether the tenant exists.
+    /// Whether the tenant exists. SQLite only (blocking).
     pub fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, CredentialsError> {
-        let found: Option<i64> = self
-            .conn()
-            .query_row("SELECT 1 FROM example_tenants WHERE id = ?1", [tenant.as_str()], |r| r.get(0))
-            .optional()?;
-        Ok(found.is_some())
+        sqlite::tenant_exists(&*self.sqlite()?, tenant)
     }
 
-    /// Issues a new token for an existing tenant.
+    /// Issues a new token for an existing tenant. SQLite only (blocking); see
+    /// [`issue_token_async`](Self::issue_token_async).
     pub fn issue_token(&self, tenant: &TenantId, label: Option<&str>) -> Result<IssuedToken, CredentialsError> {
-        if !self.tenant_exists(tenant)? {
-            return Err(CredentialsError(format!("no tenant {tenant}")));
-        }
-        let secret = format!("{TOKEN_PREFIX}{}", hex(&random_bytes::<32>()?));
-        let hash = Sha256::digest(secret.as_bytes());
-        let id = format!("tok_{}", hex(&random_bytes::<6>()?));
-        self.conn().execute(
-            "INSERT INTO example_tokens (id, tenant_id, lookup, hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, tenant.as_str(), hex(&hash[..8]), hash.as_slice(), label, now()],
-        )?;
-        Ok(IssuedToken { id, tenant: tenant.clone(), secret })
+        sqlite::issue_token(&*self.sqlite()?, tenant, label)
     }
 
-    /// Tokens (of one tenant, or all), without secrets.
+    /// Tokens (of one tenant, or all), without secrets. SQLite only (blocking); see
+    /// [`list_tokens_async`](Self::list_tokens_async).
     pub fn list_tokens(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
-        let conn = self.conn();
+        let conn = self.sqlite()?;
         let mut stmt = conn.prepare(
             "SELECT id, tenant_id, label, created_at, last_used_at, revoked_at FROM example_tokens
              WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY created_at, id",
@@ -233,55 +376,147 @@ impl Credentials {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Revokes a token by id; `false` when there is no such (unrevoked) token.
+    /// Revokes a token by id; `false` when there is no such (unrevoked) token. SQLite only
+    /// (blocking); see [`revoke_async`](Self::revoke_async).
     pub fn revoke(&self, token_id: &str) -> Result<bool, CredentialsError> {
-        let n = self.conn().execute(
+        let n = self.sqlite()?.execute(
             "UPDATE example_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![token_id, now()],
         )?;
         Ok(n == 1)
     }
 
-    /// The tenant of a valid, unrevoked token.
+    /// The tenant of a valid, unrevoked token. SQLite only (blocking); see
+    /// [`verify_async`](Self::verify_async).
     pub fn verify(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
-        if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
-            return Ok(None);
-        }
-        let hash = Sha256::digest(token.as_bytes());
-        let lookup = hex(&hash[..8]);
-        let mut found = None;
-        {
-            let conn = self.conn();
+        let Some(hash) = presented_hash(token) else { return Ok(None) };
+        let found = {
+            let conn = self.sqlite()?;
             let mut stmt = conn.prepare_cached(
                 "SELECT id, tenant_id, hash FROM example_tokens WHERE lookup = ?1 AND revoked_at IS NULL",
             )?;
-            let mut rows = stmt.query([&lookup])?;
-            while let Some(row) = rows.next()? {
-                let stored: Vec<u8> = row.get(2)?;
-                if bool::from(stored.as_slice().ct_eq(hash.as_slice())) {
-                    found = Some((row.get::<_, String>(0)?, TenantId::new(row.get::<_, String>(1)?)));
-                }
-            }
-        }
+            let rows = stmt
+                .query_map([lookup_key(&hash)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            matching_row(rows, &hash)
+        };
         let Some((token_id, tenant)) = found else { return Ok(None) };
-        self.touch(&token_id);
+        self.touch_sqlite(&token_id);
         Ok(Some(tenant))
     }
 
-    /// Records the last use, at most once a minute per token. Bookkeeping, so it neither fails
-    /// nor holds up the request it comes with: it does not wait for the database's write lock
-    /// (another writer holding it means this minute's record is skipped), and a failure is
-    /// logged and tried again a minute later, not at every request.
-    fn touch(&self, token_id: &str) {
-        {
-            let mut seen = self.last_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let fresh = seen.get(token_id).is_some_and(|at| at.elapsed() < LAST_USED_GRANULARITY);
-            if fresh {
-                return;
+    /// Creates a tenant with a random id (either backend).
+    pub async fn create_tenant_async(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.create_tenant(name),
+            Backend::Postgres(pool) => postgres::create_tenant(pool, name).await,
+        }
+    }
+
+    /// Every tenant, oldest first (either backend).
+    pub async fn tenants_async(&self) -> Result<Vec<TenantInfo>, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.tenants(),
+            Backend::Postgres(pool) => postgres::tenants(pool).await,
+        }
+    }
+
+    /// Issues a new token for an existing tenant (either backend).
+    pub async fn issue_token_async(
+        &self,
+        tenant: &TenantId,
+        label: Option<&str>,
+    ) -> Result<IssuedToken, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.issue_token(tenant, label),
+            Backend::Postgres(pool) => postgres::issue_token(pool, tenant, label).await,
+        }
+    }
+
+    /// Tokens (of one tenant, or all), without secrets (either backend).
+    pub async fn list_tokens_async(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.list_tokens(tenant),
+            Backend::Postgres(pool) => postgres::list_tokens(pool, tenant).await,
+        }
+    }
+
+    /// Revokes a token by id; `false` when there is no such (unrevoked) token (either
+    /// backend). Every server sharing the database refuses it from then on.
+    pub async fn revoke_async(&self, token_id: &str) -> Result<bool, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.revoke(token_id),
+            Backend::Postgres(pool) => postgres::revoke(pool, token_id).await,
+        }
+    }
+
+    /// The tenant of a valid, unrevoked token (either backend); reads the database every time.
+    pub async fn verify_async(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
+        let pool = match &self.backend {
+            Backend::Sqlite(_) => return self.verify(token),
+            Backend::Postgres(pool) => pool,
+        };
+        let Some(hash) = presented_hash(token) else { return Ok(None) };
+        let rows = postgres::candidates(pool, &lookup_key(&hash)).await?;
+        let Some((token_id, tenant)) = matching_row(rows, &hash) else { return Ok(None) };
+        if self.touch_due(&token_id) {
+            postgres::touch(pool, &token_id);
+        }
+        Ok(Some(tenant))
+    }
+
+    /// On a server's start: when there is no tenant yet, creates one named `name` and its
+    /// first token labelled `label`; otherwise lists the tenants. The check and the creation
+    /// are one transaction that excludes every other (an advisory lock on PostgreSQL, an
+    /// immediate transaction on SQLite), so of several servers starting at once on an empty
+    /// database exactly one creates the tenant.
+    pub async fn first_start(&self, name: Option<&str>, label: Option<&str>) -> Result<FirstStart, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let mut conn = self.sqlite()?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let existing = sqlite::tenants(&tx)?;
+                if !existing.is_empty() {
+                    return Ok(FirstStart::Existing(existing));
+                }
+                let tenant = sqlite::create_tenant(&tx, name)?;
+                let token = sqlite::issue_token(&tx, &tenant.id, label)?;
+                tx.commit()?;
+                Ok(FirstStart::Created { tenant, token })
             }
+            Backend::Postgres(pool) => postgres::first_start(pool, name, label).await,
+        }
+    }
+
+    /// Closes the PostgreSQL pool, waiting for its connections to finish (nothing to do on
+    /// SQLite). The credentials (and whatever else shares the pool) fail from then on.
+    pub async fn close(&self) {
+        if let Backend::Postgres(pool) = &self.backend {
+            pool.close().await;
+        }
+    }
+
+    /// Whether this process should record the token's use now (at most once a minute per
+    /// token); marks it recorded. A failed record is tried again a minute later, not at every
+    /// request.
+    fn touch_due(&self, token_id: &str) -> bool {
+        let mut seen = self.last_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = seen.get(token_id).is_some_and(|at| at.elapsed() < LAST_USED_GRANULARITY);
+        if !fresh {
             seen.insert(token_id.to_owned(), Instant::now());
         }
-        let conn = self.conn();
+        !fresh
+    }
+
+    /// Records the last use in SQLite, at most once a minute per token. Bookkeeping, so it
+    /// neither fails nor holds up the request it comes with: it does not wait for the
+    /// database's write lock (another writer holding it means this minute's record is
+    /// skipped), and a failure is logged.
+    fn touch_sqlite(&self, token_id: &str) {
+        if !self.touch_due(token_id) {
+            return;
+        }
+        let Ok(conn) = self.sqlite() else { return };
         let result = conn.busy_timeout(TOUCH_WAIT).and_then(|()| {
             conn.execute("UPDATE example_tokens SET last_used_at = ?2 WHERE id = ?1", params![token_id, now()])
         });
@@ -297,7 +532,7 @@ impl Credentials {
 #[async_trait]
 impl Authenticator for Credentials {
     async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
-        self.verify(token).map_err(|e| {
+        self.verify_async(token).await.map_err(|e| {
             tracing::error!(error = %e, "token verification failed; answering 503");
             AuthUnavailable::new(e)
         })
@@ -337,7 +572,7 @@ mod tests {
         let creds = Credentials::open_in_memory().unwrap();
         let tenant = creds.create_tenant(None).unwrap();
         let token = creds.issue_token(&tenant.id, None).unwrap();
-        let conn = creds.conn();
+        let conn = creds.sqlite().unwrap();
         let stored: Vec<u8> = conn.query_row("SELECT hash FROM example_tokens", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, Sha256::digest(token.secret.as_bytes()).to_vec());
         let dump: String = conn
@@ -357,5 +592,19 @@ mod tests {
         assert_eq!(creds.verify(&k2.secret).unwrap(), Some(t2.id));
         assert!(creds.issue_token(&TenantId::new("missing"), None).is_err());
         assert_eq!(creds.tenants().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_first_start_creates_one_tenant_once() {
+        let creds = Credentials::open_in_memory().unwrap();
+        let FirstStart::Created { tenant, token } = creds.first_start(Some("first"), Some("first")).await.unwrap()
+        else {
+            panic!("an empty database gets a tenant");
+        };
+        assert_eq!(creds.verify_async(&token.secret).await.unwrap(), Some(tenant.id.clone()));
+        match creds.first_start(Some("again"), None).await.unwrap() {
+            FirstStart::Existing(tenants) => assert_eq!(tenants, [tenant]),
+            created @ FirstStart::Created { .. } => panic!("a second tenant: {created:?}"),
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The pieces of the example SCIM server, shared by its two binaries:
 //! `scim-example-server` (axum, TLS, credentials CLI) and `scim-example-hyper` (hyper alone).
 //!
-//! - [`credentials`]: tenants and hashed bearer tokens in SQLite, the [`scim_core::Authenticator`];
-//! - [`outbox`]: the lifecycle hook that queues invitations;
+//! - [`credentials`]: tenants and hashed bearer tokens in SQLite or PostgreSQL, the
+//!   [`scim_core::Authenticator`];
+//! - [`outbox`]: the lifecycle hook that queues invitations (SQLite or PostgreSQL);
 //! - [`axum_adapter`]: [`scim_core::ScimService`] behind axum, with request logs;
 //! - [`tls`]: rustls configuration from PEM files.
 

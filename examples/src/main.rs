@@ -1,9 +1,9 @@
 //! `scim-example-server`: a SCIM 2.0 server for Entra ID and Okta, with tenant credentials.
 //!
 //! ```text
-//! scim-example-server [--listen 127.0.0.1:8080] [--db ./scim-example.db] [--store sqlite|memory]
-//!                     [--base-url https://scim.example.com] [--tls-cert cert.pem --tls-key key.pem]
-//!                     [--retention-days 30]
+//! scim-example-server [--listen 127.0.0.1:8080] [--db ./scim-example.db] [--store sqlite|memory|postgres]
+//!                     [--database-url postgres://…] [--base-url https://scim.example.com]
+//!                     [--tls-cert cert.pem --tls-key key.pem] [--retention-days 30]
 //! scim-example-server tenant create [--name NAME]
 //! scim-example-server token issue --tenant ID [--label TEXT]
 //! scim-example-server token list [--tenant ID]
@@ -11,6 +11,11 @@
 //! ```
 //! On the first start with a new database it creates a tenant and prints `Tenant URL: …` and
 //! `Secret Token: …`; later starts print the Tenant URL only.
+//!
+//! With `--store postgres` (the URL from `--database-url` or `DATABASE_URL`) everything lives
+//! in PostgreSQL: users, groups, tenants, tokens and the outbox, so any number of servers can
+//! share one database; the subcommands, given the same `--store postgres`, manage the
+//! credentials every server reads (a revoked token is refused by all of them at once).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hyper_util::rt::TokioIo;
@@ -18,11 +23,13 @@ use hyper_util::service::TowerToHyperService;
 use scim_core::{
     DynGroupStore, DynUserStore, Provisioning, PurgeTask, SchemaRegistry, ScimService, TenantId, UnknownAttributes,
 };
-use scim_example_server::credentials::Credentials;
+use scim_example_server::credentials::{Credentials, FirstStart};
 use scim_example_server::outbox::Outbox;
 use scim_example_server::{BASE_PATH, axum_adapter, shutdown_signal, tenant_url, tls};
 use scim_store_memory::MemoryUserStore;
+use scim_store_postgres::PostgresUserStore;
 use scim_store_sqlite::SqliteUserStore;
+use sqlx::postgres::PgPoolOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,9 +50,17 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// The SQLite file holding credentials, the outbox and (with `--store sqlite`) the users.
+    /// Where users and groups live (with `postgres`, the credentials and the outbox too).
+    #[arg(long, global = true, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+    /// The SQLite file holding credentials, the outbox and (with `--store sqlite`) the users;
+    /// unused with `--store postgres`.
     #[arg(long, global = true, default_value = "./scim-example.db")]
     db: PathBuf,
+    /// The PostgreSQL database of `--store postgres`: `postgres://user:password@host:port/db`
+    /// (append `?options=-c%20search_path%3DSCHEMA` for a schema of its own).
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true, required_if_eq("store", "postgres"))]
+    database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, global = true, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -57,9 +72,6 @@ struct Global {
 
 #[derive(Debug, Args)]
 struct Serve {
-    /// Where users and groups live.
-    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
-    store: StoreKind,
     /// PEM certificate chain; serves HTTPS with `--tls-key`.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -99,6 +111,9 @@ enum StoreKind {
     Sqlite,
     /// In memory (lost on exit; credentials stay in `--db`).
     Memory,
+    /// PostgreSQL at `--database-url`, with the credentials and the outbox: for several
+    /// servers on one database.
+    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,11 +186,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Some(command) => run_command(&cli.global, command, cli.serve.tls_cert.is_some()),
-        None => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(serve(&cli.global, &cli.serve)),
-            Err(e) => Err(format!("cannot start the runtime: {e}")),
-        },
+        // A subcommand runs a few statements: one thread is plenty.
+        Some(command) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))
+            .and_then(|rt| rt.block_on(run_command(&cli.global, command, cli.serve.tls_cert.is_some()))),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))
+            .and_then(|rt| rt.block_on(serve(&cli.global, &cli.serve))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -193,30 +214,59 @@ fn origin(global: &Global, listen: SocketAddr, tls: bool) -> String {
     }
 }
 
-fn run_command(global: &Global, command: Command, tls: bool) -> Result<(), String> {
-    let creds = Credentials::open(&global.db).map_err(|e| e.to_string())?;
+/// The URL of `--store postgres` (clap requires it; this is the message should it not).
+fn database_url(global: &Global) -> Result<&str, String> {
+    global.database_url.as_deref().ok_or_else(|| "--store postgres needs --database-url (or DATABASE_URL)".to_owned())
+}
+
+/// The credentials the subcommands manage: in the `--db` file, or in PostgreSQL (a small pool
+/// of its own; the tables are created if missing).
+async fn open_credentials(global: &Global) -> Result<Credentials, String> {
+    match global.store {
+        StoreKind::Sqlite | StoreKind::Memory => Credentials::open(&global.db).map_err(|e| e.to_string()),
+        StoreKind::Postgres => {
+            let pool = PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(database_url(global)?)
+                .await
+                .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+            Credentials::connect_postgres(pool).await.map_err(|e| e.to_string())
+        }
+    }
+}
+
+async fn run_command(global: &Global, command: Command, tls: bool) -> Result<(), String> {
+    let creds = open_credentials(global).await?;
     let origin = origin(global, global.listen, tls);
+    let result = run_on(&creds, &origin, command).await;
+    creds.close().await;
+    result
+}
+
+async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(), String> {
     match command {
         Command::Tenant(TenantCommand::Create { name }) => {
-            let tenant = creds.create_tenant(name.as_deref()).map_err(|e| e.to_string())?;
-            let token = creds.issue_token(&tenant.id, None).map_err(|e| e.to_string())?;
-            println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+            let tenant = creds.create_tenant_async(name.as_deref()).await.map_err(|e| e.to_string())?;
+            let token = creds.issue_token_async(&tenant.id, None).await.map_err(|e| e.to_string())?;
+            println!("Tenant URL: {}", tenant_url(origin, &tenant.id));
             println!("Secret Token: {}", token.secret);
         }
         Command::Tenant(TenantCommand::List) => {
-            for t in creds.tenants().map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}\t{}", t.id, t.name.unwrap_or_default(), t.created_at, tenant_url(&origin, &t.id));
+            for t in creds.tenants_async().await.map_err(|e| e.to_string())? {
+                println!("{}\t{}\t{}\t{}", t.id, t.name.unwrap_or_default(), t.created_at, tenant_url(origin, &t.id));
             }
         }
         Command::Token(TokenCommand::Issue { tenant, label }) => {
-            let token = creds.issue_token(&TenantId::new(tenant), label.as_deref()).map_err(|e| e.to_string())?;
+            let token =
+                creds.issue_token_async(&TenantId::new(tenant), label.as_deref()).await.map_err(|e| e.to_string())?;
             println!("Token id: {}", token.id);
             println!("Secret Token: {}", token.secret);
         }
         Command::Token(TokenCommand::List { tenant }) => {
             let tenant = tenant.map(TenantId::new);
             println!("ID\tTENANT\tLABEL\tCREATED\tLAST USED\tREVOKED");
-            for t in creds.list_tokens(tenant.as_ref()).map_err(|e| e.to_string())? {
+            for t in creds.list_tokens_async(tenant.as_ref()).await.map_err(|e| e.to_string())? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     t.id,
@@ -229,7 +279,7 @@ fn run_command(global: &Global, command: Command, tls: bool) -> Result<(), Strin
             }
         }
         Command::Token(TokenCommand::Revoke { id }) => {
-            if creds.revoke(&id).map_err(|e| e.to_string())? {
+            if creds.revoke_async(&id).await.map_err(|e| e.to_string())? {
                 println!("revoked {id}");
             } else {
                 return Err(format!("no active token {id}"));
@@ -239,8 +289,43 @@ fn run_command(global: &Global, command: Command, tls: bool) -> Result<(), Strin
     Ok(())
 }
 
+/// Where the server keeps its data, as `--store` says.
+struct Backends {
+    users: Arc<DynUserStore>,
+    groups: Arc<DynGroupStore>,
+    creds: Arc<Credentials>,
+    outbox: Outbox,
+}
+
+async fn open_backends(global: &Global) -> Result<Backends, String> {
+    let (users, groups, creds, outbox): (Arc<DynUserStore>, Arc<DynGroupStore>, _, _) = match global.store {
+        StoreKind::Sqlite => {
+            let creds = Credentials::open(&global.db).map_err(|e| e.to_string())?;
+            let store = Arc::new(SqliteUserStore::open(&global.db).map_err(|e| format!("sqlite store: {e}"))?);
+            let outbox = Outbox::open(&global.db).map_err(|e| e.to_string())?;
+            (store.clone(), store, creds, outbox)
+        }
+        StoreKind::Memory => {
+            let creds = Credentials::open(&global.db).map_err(|e| e.to_string())?;
+            let store = Arc::new(MemoryUserStore::new());
+            let outbox = Outbox::open(&global.db).map_err(|e| e.to_string())?;
+            (store.clone(), store, creds, outbox)
+        }
+        StoreKind::Postgres => {
+            let store =
+                PostgresUserStore::connect(database_url(global)?).await.map_err(|e| format!("postgres store: {e}"))?;
+            // One pool (so one schema) for the store, the credentials and the outbox.
+            let creds = Credentials::connect_postgres(store.pool().clone()).await.map_err(|e| e.to_string())?;
+            let outbox = Outbox::connect_postgres(store.pool().clone()).await.map_err(|e| e.to_string())?;
+            let store = Arc::new(store);
+            (store.clone(), store, creds, outbox)
+        }
+    };
+    Ok(Backends { users, groups, creds: Arc::new(creds), outbox })
+}
+
 async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
-    let creds = Arc::new(Credentials::open(&global.db).map_err(|e| e.to_string())?);
+    let Backends { users, groups, creds, outbox } = open_backends(global).await?;
     let tls = match (&opts.tls_cert, &opts.tls_key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
@@ -250,21 +335,10 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let origin = origin(global, local, tls.is_some());
 
-    let (users, groups): (Arc<DynUserStore>, Arc<DynGroupStore>) = match opts.store {
-        StoreKind::Sqlite => {
-            let store = Arc::new(SqliteUserStore::open(&global.db).map_err(|e| format!("sqlite store: {e}"))?);
-            (store.clone(), store)
-        }
-        StoreKind::Memory => {
-            let store = Arc::new(MemoryUserStore::new());
-            (store.clone(), store)
-        }
-    };
     let retention = match opts.retention_seconds {
         Some(s) => chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX)),
         None => chrono::Duration::days(i64::from(opts.retention_days)),
     };
-    let outbox = Outbox::open(&global.db).map_err(|e| e.to_string())?;
     let policy = match opts.unknown_attributes {
         UnknownPolicy::Ignore => UnknownAttributes::Ignore,
         UnknownPolicy::Reject => UnknownAttributes::Reject,
@@ -278,15 +352,16 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     let service =
         ScimService::new(provisioning.clone(), creds.clone()).with_base_path(BASE_PATH).with_public_url(origin.clone());
 
-    let tenants = creds.tenants().map_err(|e| e.to_string())?;
-    if tenants.is_empty() {
-        let tenant = creds.create_tenant(Some("first tenant")).map_err(|e| e.to_string())?;
-        let token = creds.issue_token(&tenant.id, Some("first")).map_err(|e| e.to_string())?;
-        println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
-        println!("Secret Token: {}", token.secret);
-    } else {
-        for tenant in &tenants {
+    // Of several servers starting at once on an empty database, exactly one creates the tenant.
+    match creds.first_start(Some("first tenant"), Some("first")).await.map_err(|e| e.to_string())? {
+        FirstStart::Created { tenant, token } => {
             println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+            println!("Secret Token: {}", token.secret);
+        }
+        FirstStart::Existing(tenants) => {
+            for tenant in &tenants {
+                println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
+            }
         }
     }
 

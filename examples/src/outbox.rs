@@ -1,15 +1,18 @@
 //! The invitation outbox: a [`LifecycleEvents`] hook that writes invitations to an
-//! `example_outbox` table (for a mailer to send) and logs every lifecycle event.
+//! `example_outbox` table (for a mailer to send), in SQLite or PostgreSQL, and logs every
+//! lifecycle event.
 //!
-//! Events arrive synchronously from the provisioning service; they are handed to a writer
-//! thread through a channel so a request never waits on the outbox.
+//! Events arrive synchronously from the provisioning service; they are handed through a
+//! channel to a writer (a thread for SQLite, a task for PostgreSQL) so a request never waits
+//! on the outbox.
 
-use crate::credentials::{CredentialsError, open_connection};
+use crate::credentials::{CredentialsError, create_postgres_tables, open_connection};
 use rusqlite::{Connection, params};
 use scim_core::{LifecycleEvent, LifecycleEvents, TenantId, User};
+use sqlx::PgPool;
 use std::path::Path;
-use std::sync::mpsc::{self, Sender};
 use std::thread;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 /// One invitation to send.
 #[derive(Debug, Clone)]
@@ -23,7 +26,7 @@ struct Invitation {
 /// The outbox hook; cheap to share (`Arc`).
 #[derive(Debug)]
 pub struct Outbox {
-    tx: Sender<Invitation>,
+    tx: UnboundedSender<Invitation>,
 }
 
 fn primary_email(user: &User) -> Option<String> {
@@ -51,6 +54,27 @@ fn migrate(conn: &Connection) -> Result<(), CredentialsError> {
     Ok(())
 }
 
+/// The PostgreSQL table (in the first schema of the pool's `search_path`, the store's).
+const CREATE_POSTGRES_TABLE: &str = "
+    CREATE TABLE IF NOT EXISTS example_outbox (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind text NOT NULL,
+        tenant_id text NOT NULL,
+        user_id text NOT NULL,
+        user_name text NOT NULL,
+        email text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz
+    );
+";
+
+fn log_written<E: std::fmt::Display>(inv: &Invitation, written: Result<(), E>) {
+    match written {
+        Ok(()) => tracing::info!(tenant = %inv.tenant, user_id = %inv.user_id, "invitation queued in outbox"),
+        Err(e) => tracing::error!(error = %e, user_id = %inv.user_id, "could not write the outbox"),
+    }
+}
+
 impl Outbox {
     /// Opens the outbox table in the SQLite file at `path` and starts its writer thread.
     pub fn open(path: &Path) -> Result<Self, CredentialsError> {
@@ -66,30 +90,52 @@ impl Outbox {
         Ok(Self::start(conn))
     }
 
-    fn start(conn: Connection) -> Self {
-        let (tx, rx) = mpsc::channel::<Invitation>();
-        thread::spawn(move || {
-            for inv in rx {
-                let written = conn.execute(
-                    "INSERT INTO example_outbox (kind, tenant_id, user_id, user_name, email, created_at)
-                     VALUES ('invitation', ?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        inv.tenant.as_str(),
-                        inv.user_id,
-                        inv.user_name,
-                        inv.email,
-                        scim_core::format_time(chrono::Utc::now())
-                    ],
-                );
-                match written {
-                    Ok(_) => {
-                        tracing::info!(tenant = %inv.tenant, user_id = %inv.user_id, "invitation queued in outbox")
-                    }
-                    Err(e) => tracing::error!(error = %e, user_id = %inv.user_id, "could not write the outbox"),
-                }
+    /// The outbox table in PostgreSQL on `pool` (the store's): creates it if missing (under
+    /// the advisory lock the credentials' tables are created with) and starts its writer task
+    /// on the current runtime.
+    pub async fn connect_postgres(pool: PgPool) -> Result<Self, CredentialsError> {
+        create_postgres_tables(&pool, CREATE_POSTGRES_TABLE).await?;
+        let (tx, mut rx) = mpsc::unbounded_channel::<Invitation>();
+        tokio::spawn(async move {
+            while let Some(inv) = rx.recv().await {
+                let written = sqlx::query(
+                    "INSERT INTO example_outbox (kind, tenant_id, user_id, user_name, email)
+                     VALUES ('invitation', $1, $2, $3, $4)",
+                )
+                .bind(inv.tenant.as_str())
+                .bind(&inv.user_id)
+                .bind(&inv.user_name)
+                .bind(&inv.email)
+                .execute(&pool)
+                .await;
+                log_written(&inv, written.map(drop));
             }
         });
+        Ok(Self { tx })
+    }
+
+    fn start(conn: Connection) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel::<Invitation>();
+        thread::spawn(move || Self::write_sqlite(&conn, rx));
         Self { tx }
+    }
+
+    /// The SQLite writer thread: writes each invitation until every sender is gone.
+    fn write_sqlite(conn: &Connection, mut rx: UnboundedReceiver<Invitation>) {
+        while let Some(inv) = rx.blocking_recv() {
+            let written = conn.execute(
+                "INSERT INTO example_outbox (kind, tenant_id, user_id, user_name, email, created_at)
+                 VALUES ('invitation', ?1, ?2, ?3, ?4, ?5)",
+                params![
+                    inv.tenant.as_str(),
+                    inv.user_id,
+                    inv.user_name,
+                    inv.email,
+                    scim_core::format_time(chrono::Utc::now())
+                ],
+            );
+            log_written(&inv, written.map(drop));
+        }
     }
 }
 

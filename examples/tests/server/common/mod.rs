@@ -85,6 +85,18 @@ impl Server {
 
     /// Starts `binary` (one of the package's servers) with `--listen 127.0.0.1:0 --db <dir>/scim.db`.
     pub fn start_binary(binary: &str, dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        Self::spawn(binary, dir, extra, None)
+    }
+
+    /// Starts another server on a database that has its tenant already (as another replica
+    /// on the same PostgreSQL database): it prints the Tenant URL only, so requests use
+    /// `token`, a token of that tenant.
+    pub fn start_replica(extra: &[&str], token: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn(env!("CARGO_BIN_EXE_scim-example-server"), dir, extra, Some(token.to_owned()))
+    }
+
+    fn spawn(binary: &str, dir: tempfile::TempDir, extra: &[&str], mut token: Option<String>) -> Self {
         let db = dir.path().join("scim.db");
         let mut child = Command::new(binary)
             .arg("--listen")
@@ -99,9 +111,8 @@ impl Server {
             .expect("start scim-example-server");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut tenant_url = None;
-        let mut token = None;
         let mut line = String::new();
-        while token.is_none() {
+        while tenant_url.is_none() || token.is_none() {
             line.clear();
             let n = stdout.read_line(&mut line).expect("read server stdout");
             assert!(n > 0, "the server exited before printing its credentials");
