@@ -96,17 +96,40 @@ impl Server {
         Self::spawn(env!("CARGO_BIN_EXE_scim-example-server"), dir, extra, Some(token.to_owned()))
     }
 
-    fn spawn(binary: &str, dir: tempfile::TempDir, extra: &[&str], mut token: Option<String>) -> Self {
+    /// Starts the example server with `extra`, its log (`RUST_LOG=info`) written to `log`;
+    /// `token` as in [`start_replica`](Self::start_replica), `None` when it creates the tenant.
+    pub fn start_logged(extra: &[&str], token: Option<&str>, log: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn_with(env!("CARGO_BIN_EXE_scim-example-server"), dir, extra, token.map(str::to_owned), Some(file))
+    }
+
+    fn spawn(binary: &str, dir: tempfile::TempDir, extra: &[&str], token: Option<String>) -> Self {
+        Self::spawn_with(binary, dir, extra, token, None)
+    }
+
+    fn spawn_with(
+        binary: &str,
+        dir: tempfile::TempDir,
+        extra: &[&str],
+        mut token: Option<String>,
+        log: Option<std::fs::File>,
+    ) -> Self {
         let db = dir.path().join("scim.db");
+        let (level, stderr) = match log {
+            Some(file) => ("info", Stdio::from(file)),
+            None => ("warn", Stdio::inherit()),
+        };
         let mut child = Command::new(binary)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--db")
             .arg(&db)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start scim-example-server");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
