@@ -297,3 +297,82 @@ fn three_replicas_on_one_database() {
         assert_eq!(status, 200, "acknowledged user {id} was lost");
     }
 }
+
+/// A private throwaway cluster (`scripts/pg-throwaway`), stopped and removed on drop.
+struct PrivateCluster {
+    script: std::path::PathBuf,
+    dir: String,
+    url: String,
+}
+
+impl PrivateCluster {
+    fn start() -> Self {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-throwaway");
+        let out = std::process::Command::new(&script).arg("start").output().expect("run scripts/pg-throwaway");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "pg-throwaway start failed: {stderr}");
+        let url = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
+        let dir = stderr
+            .split("data directory ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the data directory on stderr")
+            .to_owned();
+        Self { script, dir, url }
+    }
+
+    fn run(&self, command: &str) {
+        let status = std::process::Command::new(&self.script).args([command, &self.dir]).status().expect("run");
+        assert!(status.success(), "pg-throwaway {command} failed");
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(&self.script).args(["stop", &self.dir]).status();
+    }
+}
+
+/// The database stops (a restart, a failover): requests fail fast with `503` and
+/// `Retry-After`, and the server recovers by itself when the database is back, data intact.
+/// Runs on a private cluster, since stopping the shared test database would fail other tests.
+#[test]
+fn a_database_outage_is_503_and_the_server_recovers() {
+    if fresh_database().is_none() {
+        return;
+    }
+    let cluster = PrivateCluster::start();
+    let args = ["--store", "postgres", "--database-url", cluster.url.as_str()];
+    let server = Server::start(&args);
+    let replica = Replica { log: std::path::PathBuf::new(), server };
+    let (status, u) = replica.call("POST", "/Users", Some(&json!({"schemas": [USER], "userName": "kept@example.com"})));
+    assert_eq!(status, 201);
+    let id = u["id"].as_str().expect("id").to_owned();
+
+    cluster.run("pause");
+    let started = Instant::now();
+    let full = format!("{}/Users/{id}", replica.server.base_path);
+    let auth = format!("Bearer {}", replica.server.token);
+    let resp = common::raw_request(&replica.server.addr, "GET", &full, &[("Authorization", &auth)], None);
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert!(resp.header("Retry-After").and_then(|v| v.parse::<u64>().ok()).is_some_and(|s| s >= 1));
+    assert!(started.elapsed() < Duration::from_secs(10), "the 503 took {:?}", started.elapsed());
+    let (status, _) = replica.call("POST", "/Users", Some(&json!({"schemas": [USER], "userName": "lost@example.com"})));
+    assert_eq!(status, 503);
+
+    cluster.run("resume");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = replica.call("GET", &format!("/Users/{id}"), None);
+        if status == 200 {
+            assert_eq!(body["userName"], "kept@example.com");
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(Instant::now() < deadline, "the server did not recover within 20 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, _) =
+        replica.call("POST", "/Users", Some(&json!({"schemas": [USER], "userName": "after@example.com"})));
+    assert_eq!(status, 201);
+}
