@@ -103,10 +103,37 @@ pub(crate) async fn list(
     } else {
         format!("{}.tenant = $1 AND ({})", t.alias, pushdown::number_placeholders(&condition.sql, 2))
     };
+    let unique = query.filter.as_ref().is_some_and(|f| pushdown::is_unique_lookup(&f.filter, kind));
     match order {
+        Some(_) if unique => lookup(pool, &t, tenant, query, &where_sql, &condition, page_needs_derived).await,
         Some(order) => in_sql(pool, &t, tenant, query, &where_sql, &condition, &order, page_needs_derived).await,
         None => in_rust(pool, &t, tenant, query, &where_sql, &condition, page_needs_derived).await,
     }
+}
+
+/// A lookup by the unique name attribute: at most one row, so its count is the number of rows
+/// and one plain indexed query answers it (what Entra and Okta send before every create).
+async fn lookup(
+    pool: &PgPool,
+    t: &Table,
+    tenant: &str,
+    query: &ListQuery,
+    where_sql: &str,
+    condition: &Condition,
+    derived: bool,
+) -> Result<Page<Map<String, Value>>, Error> {
+    let (name, a) = (t.name, t.alias);
+    let derived_column = if derived { t.derived_column } else { "NULL::jsonb" };
+    let sql = format!("SELECT {a}.version, {a}.doc, {derived_column} FROM {name} {a} WHERE {where_sql}");
+    let rows = bind_all(sqlx::query(AssertSqlSafe(sql)).bind(tenant), &condition.params).fetch_all(pool).await?;
+    let total = rows.len();
+    let mut items = Vec::with_capacity(total);
+    for row in rows.iter().skip(query.start_index.saturating_sub(1)).take(query.count) {
+        let mut doc = with_version(row.try_get(1)?, row.try_get(0)?)?;
+        set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(2)?.map(|j| j.0));
+        items.push(doc);
+    }
+    Ok(Page::new(total, query.start_index, items))
 }
 
 /// The whole list in one statement: the count and the page, from one snapshot.

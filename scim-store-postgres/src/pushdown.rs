@@ -73,6 +73,13 @@ pub(crate) fn name_column(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// Whether `filter` is `<name attribute> eq "…"` (a lookup by the unique `userName` or
+/// `displayName`: at most one resource matches, and its translation is exact).
+pub(crate) fn is_unique_lookup(filter: &Filter, kind: ResourceKind) -> bool {
+    matches!(filter, Filter::Compare { path, op: CompareOp::Eq, value }
+        if is_core(path, kind.name_attribute(), kind) && plain_string(value).is_some())
+}
+
 /// Translates `filter` for the table of `kind`.
 pub(crate) fn translate(filter: &Filter, kind: ResourceKind) -> Pushdown {
     match filter {
@@ -385,6 +392,15 @@ mod tests {
         assert!(strict_instant(&CompValue::Str("2024-01-01 00:00:00Z".into())).is_none());
         assert!(strict_instant(&CompValue::Str("2016-12-31T23:59:60Z".into())).is_none());
         assert!(strict_instant(&CompValue::Str("2024-01-01T00:00:00".into())).is_none());
+    }
+
+    #[test]
+    fn only_name_equality_is_a_unique_lookup() {
+        assert!(is_unique_lookup(&cmp("userName", CompareOp::Eq, "a@x"), ResourceKind::User));
+        assert!(is_unique_lookup(&cmp("displayName", CompareOp::Eq, "Admins"), ResourceKind::Group));
+        assert!(!is_unique_lookup(&cmp("userName", CompareOp::Sw, "a"), ResourceKind::User));
+        assert!(!is_unique_lookup(&cmp("displayName", CompareOp::Eq, "a"), ResourceKind::User));
+        assert!(!is_unique_lookup(&cmp("userName", CompareOp::Eq, "2024-01-01T00:00:00Z"), ResourceKind::User));
     }
 
     #[test]
