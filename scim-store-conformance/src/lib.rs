@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod differential;
 mod filters;
 mod groups;
 mod interleaving;

@@ -87,6 +87,7 @@ mod list;
 mod migrate;
 mod options;
 mod pushdown;
+pub mod testing;
 mod users;
 
 pub use options::PostgresOptions;

@@ -217,45 +217,17 @@ mod tests {
     use super::super::{Credentials, FirstStart, TOKEN_PREFIX};
     use scim_core::TenantId;
     use sha2::{Digest, Sha256};
-    use sqlx::{Connection, PgPool, Row};
-    use std::io::Write;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use sqlx::{PgPool, Row};
     use std::time::{Duration, Instant};
-
-    /// The test database's URL, or `None` after a notice (without `SCIM_REQUIRE_POSTGRES`).
-    fn database_url() -> Option<String> {
-        match std::env::var("SCIM_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                assert!(
-                    std::env::var_os("SCIM_REQUIRE_POSTGRES").is_none(),
-                    "SCIM_REQUIRE_POSTGRES is set but SCIM_TEST_DATABASE_URL is not: the PostgreSQL tests must run"
-                );
-                // Not `eprintln!`: the test harness captures that; this notice must show.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "scim-example-server: PostgreSQL credentials test SKIPPED (set SCIM_TEST_DATABASE_URL)"
-                );
-                None
-            }
-        }
-    }
 
     /// A pool on a new, empty schema of the test database (through the URL's `options`, as
     /// the end-to-end tests give it to the server), or `None` without a test database.
     async fn fresh_pool() -> Option<PgPool> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let url = database_url()?;
-        let nanos =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let schema = format!("creds_{}_{nanos}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to the test database");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.expect("schema");
-        conn.close().await.expect("close");
-        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = scim_store_postgres::testing::database_url("scim-example-server credentials")?;
+        let schema = scim_store_postgres::testing::fresh_schema(&url, "creds").await;
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(4)
-            .connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+            .connect(&scim_store_postgres::testing::url_with_schema(&url, &schema))
             .await
             .expect("pool");
         let current: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(&pool).await.expect("schema");

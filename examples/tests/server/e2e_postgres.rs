@@ -11,31 +11,11 @@ use crate::common;
 use common::Server;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, Row};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// The test database's URL, or `None` after a notice (without `SCIM_REQUIRE_POSTGRES`).
-fn database_url() -> Option<String> {
-    match std::env::var("SCIM_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("SCIM_REQUIRE_POSTGRES").is_none(),
-                "SCIM_REQUIRE_POSTGRES is set but SCIM_TEST_DATABASE_URL is not: the PostgreSQL tests must run"
-            );
-            // Not `eprintln!`: the test harness captures that; this notice must show.
-            let _ = writeln!(
-                std::io::stderr(),
-                "scim-example-server: PostgreSQL end-to-end test SKIPPED (set SCIM_TEST_DATABASE_URL)"
-            );
-            None
-        }
-    }
-}
 
 /// Runs `f` on a runtime of its own (the tests are synchronous, sqlx is not).
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
@@ -45,18 +25,9 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
 /// A new, empty schema of the test database, and the URL that puts a server in it; `None`
 /// without a test database.
 fn fresh_database() -> Option<String> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let url = database_url()?;
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let schema = format!("e2e_{}_{nanos}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    block_on(async {
-        let mut conn = PgConnection::connect(&url).await.expect("connect to the test database");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.expect("schema");
-        conn.close().await.expect("close");
-    });
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+    let url = scim_store_postgres::testing::database_url("scim-example-server end-to-end")?;
+    let schema = block_on(scim_store_postgres::testing::fresh_schema(&url, "e2e"));
+    Some(scim_store_postgres::testing::url_with_schema(&url, &schema))
 }
 
 /// The outbox's invitations for `id`, as `(tenant, userName, email)`, read from the database.

@@ -20,30 +20,11 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// A fresh schema of the test database and the URL that puts a server in it.
 fn fresh_database() -> Option<String> {
-    let url = match std::env::var("SCIM_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("SCIM_REQUIRE_POSTGRES").is_none(),
-                "SCIM_REQUIRE_POSTGRES is set but SCIM_TEST_DATABASE_URL is not: the PostgreSQL tests must run"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "scim-example-server: three-replica test SKIPPED (set SCIM_TEST_DATABASE_URL)"
-            );
-            return None;
-        }
-    };
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let schema = format!("e2e3_{}_{nanos}", std::process::id());
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.expect("schema");
-    });
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+    use scim_store_postgres::testing;
+    let url = testing::database_url("scim-example-server three replicas")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let schema = runtime.block_on(testing::fresh_schema(&url, "e2e3"));
+    Some(testing::url_with_schema(&url, &schema))
 }
 
 /// One request that never panics: `None` when the connection fails (a killed replica).

@@ -1,41 +1,16 @@
-//! Finding the test database, and fresh stores on it.
+//! Finding the test database, and fresh stores on it (see `scim_store_postgres::testing`).
 
+use scim_store_postgres::testing;
 use scim_store_postgres::{PostgresOptions, PostgresUserStore};
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// The URL of the test database, or `None` (after a notice on stderr, once per binary) when
-/// `SCIM_TEST_DATABASE_URL` is unset.
-///
-/// # Panics
-/// When `SCIM_REQUIRE_POSTGRES` is set and no URL is: CI must not skip these tests.
+/// The URL of the test database, or `None` (after a notice) when there is none.
 pub(crate) fn database_url() -> Option<String> {
-    static NOTICE: AtomicBool = AtomicBool::new(false);
-    match std::env::var("SCIM_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("SCIM_REQUIRE_POSTGRES").is_none(),
-                "SCIM_REQUIRE_POSTGRES is set but SCIM_TEST_DATABASE_URL is not: the PostgreSQL tests must run"
-            );
-            if !NOTICE.swap(true, Ordering::Relaxed) {
-                // Not `eprintln!`: the test harness captures that; this notice must show.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "scim-store-postgres: PostgreSQL tests SKIPPED (set SCIM_TEST_DATABASE_URL; \
-                     `scripts/pg-throwaway start` prints a URL)"
-                );
-            }
-            None
-        }
-    }
+    testing::database_url("scim-store-postgres")
 }
 
 /// A schema name no other store of this run (or of another run) uses.
 pub(crate) fn fresh_schema() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("t{}_{}_{}", std::process::id(), nanos % 1_000_000_000, NEXT.fetch_add(1, Ordering::Relaxed))
+    testing::unique_schema_name("t")
 }
 
 /// A store in a schema of its own, or `None` when there is no test database.
