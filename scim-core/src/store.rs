@@ -2,7 +2,8 @@
 //! tenant-scoped and object safe), what a list asks of a store ([`ListQuery`] with its
 //! [`QueryFilter`] and [`SortKey`]), and the rules every store applies alike (the sort order
 //! [`compare_sort_values`], [`check_version`], [`derived_group`], [`distinct_members`],
-//! [`sort_then_page`]). The crate `scim-store-conformance` checks a store against the contract.
+//! [`sort_then_page`], [`StoredMember`]), and for stores that translate filters, [`pushdown`].
+//! The crate `scim-store-conformance` checks a store against the contract.
 //!
 //! Embedders need little of this: the traits, [`DynUserStore`]/[`DynGroupStore`],
 //! [`StoreError`] and [`Page`] are also at the crate root.
@@ -15,9 +16,10 @@ use scim_query::{AttrFacts, AttrPath, CompiledFilter, Filter, parse_filter};
 use std::error::Error as StdError;
 use std::sync::Arc;
 
+pub mod pushdown;
 mod rules;
 mod sort;
-pub use rules::{check_version, derived_group, distinct_members, sort_then_page};
+pub use rules::{StoredMember, check_version, derived_group, distinct_members, sort_then_page};
 pub use sort::{SortValue, compare_sort_values};
 
 /// What a store reports when it cannot do what was asked.

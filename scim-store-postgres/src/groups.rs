@@ -9,7 +9,7 @@ use crate::users::{
 use crate::{BoxFuture, PostgresUserStore, in_transaction};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scim_core::store::{ListQuery, MemberChange, distinct_members};
+use scim_core::store::{ListQuery, MemberChange, StoredMember};
 use scim_core::{Group, GroupStore, Page, ResourceKind, StoreError, TenantId, Version};
 use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
@@ -17,38 +17,6 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
-
-/// One member as stored.
-#[derive(Debug, Clone, PartialEq)]
-struct Member {
-    value: String,
-    display: Option<String>,
-    kind: Option<String>,
-    reference: Option<String>,
-}
-
-impl Member {
-    fn from_json(v: &Value) -> Option<Self> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        Some(Self { value: s("value")?, display: s("display"), kind: s("type"), reference: s("$ref") })
-    }
-
-    fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("value".into(), Value::String(self.value.clone()));
-        for (k, v) in [("display", &self.display), ("type", &self.kind), ("$ref", &self.reference)] {
-            if let Some(v) = v {
-                m.insert(k.into(), Value::String(v.clone()));
-            }
-        }
-        Value::Object(m)
-    }
-}
-
-/// Members in order, without repeats (the first occurrence wins).
-fn members_of(values: &[Value]) -> Vec<Member> {
-    distinct_members(values).filter_map(|(_, m)| Member::from_json(m)).collect()
-}
 
 /// The members of a group as a JSONB array in the order they were added, for the
 /// `scim_groups` row aliased `g` (NULL without members). A macro, for `concat!`.
@@ -72,14 +40,14 @@ struct Encoded {
     created: Option<DateTime<Utc>>,
     last_modified: Option<DateTime<Utc>>,
     doc: Map<String, Value>,
-    members: Vec<Member>,
+    members: Vec<StoredMember>,
 }
 
 fn encode(group: &Group) -> Result<Encoded, Error> {
     let id = group.id().ok_or(Error::MissingId)?.to_owned();
     let mut doc = group.as_object().clone();
     let members = match doc.remove("members") {
-        Some(Value::Array(values)) => members_of(&values),
+        Some(Value::Array(values)) => StoredMember::all_from(&values),
         _ => Vec::new(),
     };
     if let Some(Value::Object(meta)) = doc.get_mut("meta") {
@@ -107,7 +75,7 @@ async fn storable(
     conn: &mut PgConnection,
     tenant: &str,
     group_id: &str,
-    members: &[Member],
+    members: &[StoredMember],
 ) -> Result<HashSet<String>, Error> {
     if members.is_empty() {
         return Ok(HashSet::new());
@@ -132,12 +100,12 @@ async fn insert_members(
     conn: &mut PgConnection,
     tenant: &str,
     group_id: &str,
-    members: &[&Member],
+    members: &[&StoredMember],
 ) -> Result<Vec<String>, Error> {
     if members.is_empty() {
         return Ok(Vec::new());
     }
-    let column = |f: fn(&Member) -> Option<String>| members.iter().map(|m| f(m)).collect::<Vec<Option<String>>>();
+    let column = |f: fn(&StoredMember) -> Option<String>| members.iter().map(|m| f(m)).collect::<Vec<Option<String>>>();
     let rows = sqlx::query(
         "INSERT INTO scim_memberships (tenant, group_id, value, display, type, ref) \
          SELECT $1, $2, x.value, x.display, x.type, x.ref \
@@ -156,7 +124,7 @@ async fn insert_members(
 }
 
 /// The group's members, in the order they were added.
-async fn load_members(conn: &mut PgConnection, tenant: &str, group_id: &str) -> Result<Vec<Member>, Error> {
+async fn load_members(conn: &mut PgConnection, tenant: &str, group_id: &str) -> Result<Vec<StoredMember>, Error> {
     let rows = sqlx::query(
         "SELECT value, display, type, ref FROM scim_memberships WHERE tenant = $1 AND group_id = $2 ORDER BY seq",
     )
@@ -166,7 +134,12 @@ async fn load_members(conn: &mut PgConnection, tenant: &str, group_id: &str) -> 
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Member { value: r.try_get(0)?, display: r.try_get(1)?, kind: r.try_get(2)?, reference: r.try_get(3)? })
+            Ok(StoredMember {
+                value: r.try_get(0)?,
+                display: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                reference: r.try_get(3)?,
+            })
         })
         .collect()
 }
@@ -227,7 +200,7 @@ impl GroupStore for PostgresUserStore {
                 .execute(&mut *conn)
                 .await?;
                 let ok = storable(conn, tenant, &e.id, &e.members).await?;
-                let keep: Vec<&Member> = e.members.iter().filter(|m| ok.contains(&m.value)).collect();
+                let keep: Vec<&StoredMember> = e.members.iter().filter(|m| ok.contains(&m.value)).collect();
                 let inserted = insert_members(conn, tenant, &e.id, &keep).await?;
                 membership_changed(conn, tenant, &inserted, e.last_modified).await?;
                 Ok(keep.iter().map(|m| m.to_json()).collect())
@@ -278,12 +251,12 @@ impl GroupStore for PostgresUserStore {
                 let old_doc = with_version(old_doc, current)?;
                 let old_members = load_members(conn, tenant, &e.id).await?;
                 let ok = storable(conn, tenant, &e.id, &e.members).await?;
-                let keep: Vec<&Member> = e.members.iter().filter(|m| ok.contains(&m.value)).collect();
+                let keep: Vec<&StoredMember> = e.members.iter().filter(|m| ok.contains(&m.value)).collect();
                 let mut old = Group::from_json(Value::Object(old_doc));
                 if old.same_client_part(&e.doc) && old_members.iter().eq(keep.iter().copied()) {
                     // Nothing stored changes (say, the only difference was a member that
                     // cannot be stored): no new version.
-                    set_members(old.as_object_mut(), old_members.iter().map(Member::to_json).collect());
+                    set_members(old.as_object_mut(), old_members.iter().map(StoredMember::to_json).collect());
                     return Ok(Replaced::Unchanged(old));
                 }
                 sqlx::query(
@@ -341,15 +314,19 @@ impl GroupStore for PostgresUserStore {
         if_match: Option<&Version>,
     ) -> Result<Version, StoreError> {
         let expected = expected_revision(if_match);
-        let args =
-            Arc::new((tenant.as_str().to_owned(), id.to_owned(), members_of(&change.add), change.remove.clone()));
+        let args = Arc::new((
+            tenant.as_str().to_owned(),
+            id.to_owned(),
+            StoredMember::all_from(&change.add),
+            change.remove.clone(),
+        ));
         let version = in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<i64, Error>> {
             let args = Arc::clone(&args);
             Box::pin(async move {
                 let (tenant, id, add, remove) = (&args.0, &args.1, &args.2, &args.3);
                 let (current, _) = lock_group(conn, tenant, id, expected).await?;
                 let ok = storable(conn, tenant, id, add).await?;
-                let keep: Vec<&Member> = add.iter().filter(|m| ok.contains(&m.value)).collect();
+                let keep: Vec<&StoredMember> = add.iter().filter(|m| ok.contains(&m.value)).collect();
                 let mut touched = insert_members(conn, tenant, id, &keep).await?;
                 if !remove.is_empty() {
                     let rows = sqlx::query(

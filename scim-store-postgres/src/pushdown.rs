@@ -23,6 +23,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use scim_core::ResourceKind;
+use scim_core::store::pushdown::{names_core_attribute, prefix_upper_bound, string_literal};
 use scim_query::fold::fold_case;
 use scim_query::{AttrPath, CompValue, CompareOp, Filter};
 
@@ -77,7 +78,7 @@ pub(crate) fn name_column(kind: ResourceKind) -> &'static str {
 /// `displayName`: at most one resource matches, and its translation is exact).
 pub(crate) fn is_unique_lookup(filter: &Filter, kind: ResourceKind) -> bool {
     matches!(filter, Filter::Compare { path, op: CompareOp::Eq, value }
-        if is_core(path, kind.name_attribute(), kind) && plain_string(value).is_some())
+        if names_core_attribute(path, kind.name_attribute(), kind) && string_literal(value).is_some())
 }
 
 /// Translates `filter` for the table of `kind`.
@@ -119,13 +120,6 @@ fn join(a: Condition, op: &str, b: Condition) -> Condition {
     Condition { sql: format!("({}) {op} ({})", a.sql, b.sql), params }
 }
 
-/// Whether `path` names the top-level attribute `name` of the core schema of `kind`.
-fn is_core(path: &AttrPath, name: &str, kind: ResourceKind) -> bool {
-    path.sub_attr.is_none()
-        && path.name.eq_ignore_ascii_case(name)
-        && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn()))
-}
-
 /// Whether `path` is `name.sub` of the core schema of `kind` (`sub` `None`: no sub-attribute).
 fn is_core_sub(path: &AttrPath, name: &str, sub: Option<&str>, kind: ResourceKind) -> bool {
     path.name.eq_ignore_ascii_case(name)
@@ -135,30 +129,6 @@ fn is_core_sub(path: &AttrPath, name: &str, sub: Option<&str>, kind: ResourceKin
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => false,
         }
-}
-
-/// A string literal safe to compare as a string: not one that looks like a date-time
-/// (`dddd-…`, at least 19 bytes), which a schema-less evaluation compares as an instant.
-fn plain_string(value: &CompValue) -> Option<&str> {
-    match value {
-        CompValue::Str(s) => {
-            let b = s.as_bytes();
-            let date_like = b.len() >= 19 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-            (!date_like).then_some(s.as_str())
-        }
-        _ => None,
-    }
-}
-
-/// The smallest string greater than every string starting with `prefix` (None when the last
-/// character has no successor).
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars = prefix.chars();
-    let last = chars.next_back()?;
-    let next = char::from_u32(last as u32 + 1).or_else(|| char::from_u32(0xE000).filter(|_| last as u32 == 0xD7FF))?;
-    let mut bound = chars.as_str().to_owned();
-    bound.push(next);
-    Some(bound)
 }
 
 /// `col` (collated `"C"`) compared with a folded literal, byte-wise as Rust's `str` methods do.
@@ -209,11 +179,11 @@ fn strict_instant(value: &CompValue) -> Option<DateTime<Utc>> {
 }
 
 fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind) -> Pushdown {
-    let translated = if is_core(path, kind.name_attribute(), kind) {
-        plain_string(value).and_then(|lit| string_op(name_column(kind), op, fold_case(lit)))
-    } else if is_core(path, "externalId", kind) || is_core(path, "id", kind) {
+    let translated = if names_core_attribute(path, kind.name_attribute(), kind) {
+        string_literal(value).and_then(|lit| string_op(name_column(kind), op, fold_case(lit)))
+    } else if names_core_attribute(path, "externalId", kind) || names_core_attribute(path, "id", kind) {
         let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
-        match (op, plain_string(value)) {
+        match (op, string_literal(value)) {
             (CompareOp::Eq, Some(lit)) => {
                 Some(Pushdown::superset(format!("{col} = ?"), vec![Param::Text(fold_case(lit))]))
             }
@@ -223,7 +193,7 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind
         && (is_core_sub(path, "emails", Some("value"), kind) || is_core_sub(path, "emails", None, kind))
     {
         email_eq(op, value)
-    } else if kind == ResourceKind::User && is_core(path, "active", kind) {
+    } else if kind == ResourceKind::User && names_core_attribute(path, "active", kind) {
         match (op, value) {
             // The evaluator also accepts the strings "true"/"false" in any ASCII case (a
             // string of other than 4 or 5 bytes cannot be one).
@@ -256,7 +226,7 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind
 /// `emails.value eq "x"` / `emails eq "x"`: users with an e-mail value equal to `x` ignoring
 /// case (a superset of what either comparison accepts).
 fn email_eq(op: CompareOp, value: &CompValue) -> Option<Pushdown> {
-    match (op, plain_string(value)) {
+    match (op, string_literal(value)) {
         (CompareOp::Eq, Some(lit)) => {
             Some(Pushdown::superset("emails_fold @> ?".to_owned(), vec![Param::TextArray(vec![fold_case(lit)])]))
         }
@@ -281,7 +251,7 @@ fn time_range(col: &str, op: CompareOp, t: DateTime<Utc>) -> Option<Pushdown> {
 /// `emails[value eq "x"]` (and `emails[value eq "x" and …]`): a superset through the e-mail
 /// values.
 fn value_path(attr: &AttrPath, filter: &Filter, kind: ResourceKind) -> Pushdown {
-    if kind != ResourceKind::User || !is_core(attr, "emails", kind) {
+    if kind != ResourceKind::User || !names_core_attribute(attr, "emails", kind) {
         return Pushdown::none();
     }
     match filter {
@@ -303,9 +273,9 @@ fn value_path(attr: &AttrPath, filter: &Filter, kind: ResourceKind) -> Pushdown 
 }
 
 fn present(path: &AttrPath, kind: ResourceKind) -> Pushdown {
-    let col = if is_core(path, kind.name_attribute(), kind) {
+    let col = if names_core_attribute(path, kind.name_attribute(), kind) {
         name_column(kind)
-    } else if is_core(path, "externalId", kind) {
+    } else if names_core_attribute(path, "externalId", kind) {
         "external_id_fold"
     } else {
         return Pushdown::none();
@@ -406,13 +376,5 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_in_order() {
         assert_eq!(number_placeholders("a = ? AND b = ?", 2), "a = $2 AND b = $3");
-    }
-
-    #[test]
-    fn prefix_bounds() {
-        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}"), None);
-        assert_eq!(prefix_upper_bound(""), None);
     }
 }

@@ -8,44 +8,11 @@ use crate::users::{check_version, current_group_version, membership_changed, mil
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use scim_core::store::distinct_members;
-use scim_core::store::{ListQuery, MemberChange};
+use scim_core::store::{ListQuery, MemberChange, StoredMember};
 use scim_core::{Group, GroupStore, Page, ResourceKind, StoreError, TenantId, Version};
 use scim_query::fold::fold_case;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
-
-/// One member as stored.
-#[derive(Debug, Clone)]
-struct Member {
-    value: String,
-    display: Option<String>,
-    kind: Option<String>,
-    reference: Option<String>,
-}
-
-impl Member {
-    fn from_json(v: &Value) -> Option<Self> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        Some(Self { value: s("value")?, display: s("display"), kind: s("type"), reference: s("$ref") })
-    }
-
-    fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("value".into(), Value::String(self.value.clone()));
-        for (k, v) in [("display", &self.display), ("type", &self.kind), ("$ref", &self.reference)] {
-            if let Some(v) = v {
-                m.insert(k.into(), Value::String(v.clone()));
-            }
-        }
-        Value::Object(m)
-    }
-}
-
-/// Members in order, without repeats (the first occurrence wins, as in the table).
-fn members_of(values: &[Value]) -> Vec<Member> {
-    distinct_members(values).filter_map(|(_, m)| Member::from_json(m)).collect()
-}
 
 struct Encoded {
     id: String,
@@ -57,14 +24,14 @@ struct Encoded {
     created: Option<i64>,
     last_modified: Option<i64>,
     doc: String,
-    members: Vec<Member>,
+    members: Vec<StoredMember>,
 }
 
 fn encode(group: &Group) -> Result<Encoded, Error> {
     let id = group.id().ok_or(Error::NotFound)?.to_owned();
     let mut doc = group.as_object().clone();
     let members = match doc.remove("members") {
-        Some(Value::Array(values)) => members_of(&values),
+        Some(Value::Array(values)) => StoredMember::all_from(&values),
         _ => Vec::new(),
     };
     if let Some(Value::Object(meta)) = doc.get_mut("meta") {
@@ -97,7 +64,12 @@ macro_rules! storable_member {
 
 /// Inserts the members not already present that may be stored (the check and the insert are
 /// one statement); returns whether each was inserted.
-fn insert_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<Vec<bool>, Error> {
+fn insert_members(
+    conn: &Connection,
+    tenant: &str,
+    group_id: &str,
+    members: &[StoredMember],
+) -> Result<Vec<bool>, Error> {
     let mut stmt = conn.prepare_cached(concat!(
         "INSERT INTO memberships (tenant, group_id, value, display, type, ref) \
          SELECT ?1, ?2, ?3, ?5, ?6, ?7 WHERE ",
@@ -120,7 +92,12 @@ enum Replaced {
 }
 
 /// Which of `members` [`insert_members`] would store, without storing them.
-fn storable_members(conn: &Connection, tenant: &str, group_id: &str, members: &[Member]) -> Result<Vec<bool>, Error> {
+fn storable_members(
+    conn: &Connection,
+    tenant: &str,
+    group_id: &str,
+    members: &[StoredMember],
+) -> Result<Vec<bool>, Error> {
     let mut stmt = conn.prepare_cached(concat!("SELECT ", storable_member!()))?;
     members
         .iter()
@@ -136,7 +113,7 @@ fn member_values(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<
 }
 
 /// The values of the `members` that `inserted` says were stored.
-fn inserted_values<'m>(members: &'m [Member], inserted: &[bool]) -> impl Iterator<Item = &'m str> {
+fn inserted_values<'m>(members: &'m [StoredMember], inserted: &[bool]) -> impl Iterator<Item = &'m str> {
     members.iter().zip(inserted).filter(|(_, new)| **new).map(|(m, _)| m.value.as_str())
 }
 
@@ -153,7 +130,8 @@ fn load_members(conn: &Connection, tenant: &str, group_id: &str) -> Result<Vec<V
     let mut members = Vec::new();
     while let Some(row) = rows.next()? {
         members.push(
-            Member { value: row.get(0)?, display: row.get(1)?, kind: row.get(2)?, reference: row.get(3)? }.to_json(),
+            StoredMember { value: row.get(0)?, display: row.get(1)?, kind: row.get(2)?, reference: row.get(3)? }
+                .to_json(),
         );
     }
     Ok(members)
@@ -187,7 +165,7 @@ impl GroupStore for SqliteUserStore {
             Error::NotFound => missing_id(),
             other => other.into(),
         })?;
-        let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
+        let members: Vec<Value> = e.members.iter().map(StoredMember::to_json).collect();
         let tenant = tenant.as_str().to_owned();
         let inserted = self
             .db
@@ -242,7 +220,7 @@ impl GroupStore for SqliteUserStore {
         if_match: Option<&Version>,
     ) -> Result<Group, StoreError> {
         let e = encode(&group)?;
-        let members: Vec<Value> = e.members.iter().map(Member::to_json).collect();
+        let members: Vec<Value> = e.members.iter().map(StoredMember::to_json).collect();
         let tenant = tenant.as_str().to_owned();
         let if_match = if_match.cloned();
         let outcome = self
@@ -322,7 +300,7 @@ impl GroupStore for SqliteUserStore {
     ) -> Result<Version, StoreError> {
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         let if_match = if_match.cloned();
-        let add = members_of(&change.add);
+        let add = StoredMember::all_from(&change.add);
         let remove = change.remove.clone();
         let (now_millis, now_text) = (millis(now), scim_core::format_time(now));
         let version = self

@@ -21,6 +21,7 @@
 
 use rusqlite::types::Value as SqlValue;
 use scim_core::ResourceKind;
+use scim_core::store::pushdown::{names_core_attribute, prefix_upper_bound, string_literal};
 use scim_query::fold::fold_case;
 use scim_query::{AttrPath, CompValue, CompareOp, Filter};
 
@@ -114,37 +115,6 @@ fn join(a: Condition, op: &str, b: Condition) -> Condition {
     Condition { sql: format!("({}) {op} ({})", a.sql, b.sql), params }
 }
 
-/// Whether `path` names the top-level attribute `name` of the core schema of `kind`.
-fn is_core(path: &AttrPath, name: &str, kind: ResourceKind) -> bool {
-    path.sub_attr.is_none()
-        && path.name.eq_ignore_ascii_case(name)
-        && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn()))
-}
-
-/// A string literal safe to compare as a string: not one that looks like a date-time
-/// (`dddd-dd-dd…`, at least 19 bytes), which a schema-less evaluation compares as an instant.
-fn plain_string(value: &CompValue) -> Option<&str> {
-    match value {
-        CompValue::Str(s) => {
-            let b = s.as_bytes();
-            let date_like = b.len() >= 19 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-            (!date_like).then_some(s.as_str())
-        }
-        _ => None,
-    }
-}
-
-/// The smallest string greater than every string starting with `prefix` (None when the last
-/// character has no successor).
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars = prefix.chars();
-    let last = chars.next_back()?;
-    let next = char::from_u32(last as u32 + 1).or_else(|| char::from_u32(0xE000).filter(|_| last as u32 == 0xD7FF))?;
-    let mut bound = chars.as_str().to_owned();
-    bound.push(next);
-    Some(bound)
-}
-
 /// `col` compared with a (lowered or exact) literal, byte-wise as Rust's `str` methods do.
 fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
     let blob = format!("CAST({col} AS BLOB)");
@@ -185,19 +155,19 @@ fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
 }
 
 fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind) -> Pushdown {
-    let translated = if is_core(path, kind.name_attribute(), kind) {
-        plain_string(value).and_then(|lit| string_op(kind.name_column(), op, fold_case(lit)))
-    } else if is_core(path, "externalId", kind) || is_core(path, "id", kind) {
+    let translated = if names_core_attribute(path, kind.name_attribute(), kind) {
+        string_literal(value).and_then(|lit| string_op(kind.name_column(), op, fold_case(lit)))
+    } else if names_core_attribute(path, "externalId", kind) || names_core_attribute(path, "id", kind) {
         // A superset: equal ignoring case; the compiled filter decides the exact answer.
         let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
-        match (op, plain_string(value)) {
+        match (op, string_literal(value)) {
             (CompareOp::Eq, Some(lit)) => Some(Pushdown {
                 condition: Some(Condition { sql: format!("{col} = ?"), params: vec![SqlValue::Text(fold_case(lit))] }),
                 exact: false,
             }),
             _ => None,
         }
-    } else if kind == ResourceKind::User && is_core(path, "active", kind) {
+    } else if kind == ResourceKind::User && names_core_attribute(path, "active", kind) {
         match (op, value) {
             // The evaluator also accepts the strings "true"/"false" in any ASCII case.
             (CompareOp::Eq, CompValue::Bool(b)) => Some(Pushdown::exact(
@@ -215,9 +185,9 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind
 }
 
 fn present(path: &AttrPath, kind: ResourceKind) -> Pushdown {
-    let col = if is_core(path, kind.name_attribute(), kind) {
+    let col = if names_core_attribute(path, kind.name_attribute(), kind) {
         kind.name_column()
-    } else if is_core(path, "externalId", kind) {
+    } else if names_core_attribute(path, "externalId", kind) {
         "external_id"
     } else {
         return Pushdown::none();
@@ -261,13 +231,5 @@ mod tests {
         );
         assert!(translate(&cmp("externalId", CompareOp::Sw, "a"), ResourceKind::User).condition.is_none());
         assert!(translate(&cmp("active", CompareOp::Eq, "true"), ResourceKind::User).condition.is_none());
-    }
-
-    #[test]
-    fn prefix_bounds() {
-        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}"), None);
-        assert_eq!(prefix_upper_bound(""), None);
     }
 }

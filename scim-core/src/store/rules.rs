@@ -43,6 +43,45 @@ pub fn distinct_members<V: Borrow<Value>>(members: impl IntoIterator<Item = V>) 
     })
 }
 
+/// A group member as a store keeps it: its `value` and the optional `display`, `type` and
+/// `$ref` strings (anything else a client sent is not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMember {
+    /// The member's id.
+    pub value: String,
+    /// `display`.
+    pub display: Option<String>,
+    /// `type` (`"User"`, `"Group"`).
+    pub kind: Option<String>,
+    /// `$ref`.
+    pub reference: Option<String>,
+}
+
+impl StoredMember {
+    /// The member of a `members` element; `None` without a string `value`.
+    pub fn from_json(v: &Value) -> Option<Self> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        Some(Self { value: s("value")?, display: s("display"), kind: s("type"), reference: s("$ref") })
+    }
+
+    /// The members of a `members` array, as [`distinct_members`] keeps them.
+    pub fn all_from(values: &[Value]) -> Vec<Self> {
+        distinct_members(values).filter_map(|(_, m)| Self::from_json(m)).collect()
+    }
+
+    /// The `members` element: `value`, and the others when present.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("value".into(), Value::String(self.value.clone()));
+        for (k, v) in [("display", &self.display), ("type", &self.kind), ("$ref", &self.reference)] {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
 /// Sorts `hits` (given in creation order, each with its [`SortKey::value_of`](super::SortKey::value_of))
 /// by `query`'s order with [`compare_sort_values`] (stable, so ties keep creation order), and
 /// returns `query`'s page of them with the total.
@@ -91,6 +130,20 @@ mod tests {
         let values: Vec<&str> = kept.iter().map(|(v, _)| v.as_str()).collect();
         assert_eq!(values, ["a", "b", "A"]);
         assert_eq!(kept[0].1["display"], "first");
+    }
+
+    #[test]
+    fn stored_members_keep_value_display_type_and_ref() {
+        let members = vec![
+            json!({"value": "a", "display": "A", "type": "User", "$ref": "../Users/a", "extra": 1}),
+            json!({"value": "a"}),
+            json!({"display": "no value"}),
+            json!({"value": "b"}),
+        ];
+        let stored = StoredMember::all_from(&members);
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].to_json(), json!({"value": "a", "display": "A", "type": "User", "$ref": "../Users/a"}));
+        assert_eq!(stored[1].to_json(), json!({"value": "b"}));
     }
 
     #[test]
