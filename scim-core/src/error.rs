@@ -204,6 +204,19 @@ impl ScimError {
         Self::new(StatusCode::PRECONDITION_FAILED, None, detail)
     }
 
+    /// `429`: the tenant or the token sent more requests than its rate limit allows; the
+    /// client should retry after `retry_after` (sent in whole seconds, rounded up, at least 1).
+    pub fn too_many_requests(retry_after: std::time::Duration) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "too many requests: over the rate limit of this tenant or token; retry after the Retry-After delay",
+        );
+        let seconds = retry_after.as_millis().div_ceil(1000).max(1);
+        e.retry_after = Some(u64::try_from(seconds).unwrap_or(u64::MAX));
+        e
+    }
+
     /// `500` with a generic detail; log the cause, never send it.
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, "internal server error")

@@ -52,7 +52,7 @@ pub mod urn;
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use kind::ResourceKind;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
-pub use limits::Limits;
+pub use limits::{Limits, RateLimit};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use protocol::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};

@@ -36,6 +36,30 @@ pub struct Limits {
     /// The most names in `attributes` or `excludedAttributes`: `400 invalidValue` above it.
     /// Default 500.
     pub max_projection_names: usize,
+    /// The request rate of one tenant (all its tokens together) in one service:
+    /// [`ScimService`](crate::ScimService) answers `429` with `Retry-After` above it, before it
+    /// reads the body. `None`: no limit. Default 100 requests a second with bursts of 1000:
+    /// well above what Entra and Okta send during an initial sync (a few to a few dozen a
+    /// second), since an identity provider that meets `429`s for long quarantines the app.
+    pub tenant_rate: Option<RateLimit>,
+    /// The request rate of one bearer token, the same way. Default as [`tenant_rate`](Self::tenant_rate).
+    pub token_rate: Option<RateLimit>,
+}
+
+/// A token-bucket rate: bursts of up to `burst` requests, `per_second` on average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests a second, on average.
+    pub per_second: u32,
+    /// Requests at once after a quiet spell.
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// `per_second` on average, bursts of `burst` (at least 1).
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        Self { per_second, burst: burst.max(1) }
+    }
 }
 
 impl Default for Limits {
@@ -47,6 +71,8 @@ impl Default for Limits {
             max_resource_bytes: 256 * 1024,
             max_patch_operations: 1000,
             max_projection_names: 500,
+            tenant_rate: Some(RateLimit::new(100, 1000)),
+            token_rate: Some(RateLimit::new(100, 1000)),
         }
     }
 }
@@ -84,6 +110,20 @@ impl Limits {
     #[must_use]
     pub fn with_max_patch_operations(mut self, max: usize) -> Self {
         self.max_patch_operations = max;
+        self
+    }
+
+    /// Sets [`tenant_rate`](Self::tenant_rate) (`None`: no limit).
+    #[must_use]
+    pub fn with_tenant_rate(mut self, rate: Option<RateLimit>) -> Self {
+        self.tenant_rate = rate;
+        self
+    }
+
+    /// Sets [`token_rate`](Self::token_rate) (`None`: no limit).
+    #[must_use]
+    pub fn with_token_rate(mut self, rate: Option<RateLimit>) -> Self {
+        self.token_rate = rate;
         self
     }
 

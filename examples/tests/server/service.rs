@@ -276,6 +276,33 @@ async fn limits() {
 }
 
 #[tokio::test]
+async fn rate_limits_answer_429_with_retry_after_before_the_body_is_read() {
+    let store = Arc::new(MemoryUserStore::new());
+    let limits = Limits::default().with_tenant_rate(Some(scim_core::RateLimit::new(1, 3))).with_token_rate(None);
+    let svc =
+        ScimService::new(Provisioning::new(store).with_limits(limits), Tokens).with_base_path("/scim/v2/t/{tenant}");
+    for _ in 0..3 {
+        assert_eq!(call(Method::GET, "/Users").send(&svc).await.status(), StatusCode::OK);
+    }
+    let refused = call(Method::GET, "/Users").send(&svc).await;
+    assert_error(&refused, 429, None);
+    assert_eq!(header(&refused, "retry-after"), Some("1"));
+    // Refused at admission, from the head alone: the body is never read.
+    let head = call(Method::POST, "/Users").request().into_parts().0;
+    let response = svc.admit(&head).await.expect_err("over the limit");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another tenant has its own bucket.
+    let mut other = call(Method::GET, "/Users");
+    other.uri = "/scim/v2/t/b/Users".into();
+    other.token = Some("token-b");
+    assert_eq!(other.send(&svc).await.status(), StatusCode::OK);
+    // A bad token is 401, not 429, and spends nothing.
+    let mut bad = call(Method::GET, "/Users");
+    bad.token = Some("nope");
+    assert_eq!(bad.send(&svc).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn default_base_path_and_host_based_locations() {
     let store = Arc::new(MemoryUserStore::new());
     let svc = ScimService::new(Provisioning::new(store), Tokens);

@@ -27,10 +27,15 @@
 //!   the request asks for `attributes` or `excludedAttributes`, then `200` with the group.
 //!   Both carry the new `ETag`.
 //! - **Discovery** endpoints need a token too, and answer `405` to writes.
+//! - **Rate limits**: once a request is authenticated, and before its body is read, its tenant
+//!   and its token each spend one request of their token bucket
+//!   ([`Limits::tenant_rate`](crate::Limits::tenant_rate), [`Limits::token_rate`](crate::Limits::token_rate));
+//!   over either, the answer is `429` with `Retry-After`.
 //! - `/Me` and `/Bulk` answer `501`. Unknown query parameters are ignored.
 
 mod auth;
 mod query;
+mod rate;
 mod resources;
 mod response;
 mod route;
@@ -71,6 +76,7 @@ pub struct ScimService {
     public_url: Option<String>,
     realm: String,
     config: ServiceProviderConfig,
+    rate: Arc<rate::RateLimiter>,
 }
 
 impl ScimError {
@@ -118,6 +124,7 @@ impl ScimService {
             public_url: None,
             realm: "SCIM".to_owned(),
             config: ServiceProviderConfig::default(),
+            rate: Arc::default(),
         }
     }
 
@@ -332,12 +339,14 @@ impl ScimService {
                 .into());
             }
         };
-        match url_tenant {
-            Some(named) if named != tenant.as_str() => {
-                Err(Failure::Unauthorized("the bearer token is not valid for this tenant URL"))
-            }
-            _ => Ok(tenant),
+        if url_tenant.is_some_and(|named| named != tenant.as_str()) {
+            return Err(Failure::Unauthorized("the bearer token is not valid for this tenant URL"));
         }
+        let limits = self.provisioning.limits();
+        self.rate
+            .admit(limits.tenant_rate, limits.token_rate, &tenant, token, std::time::Instant::now())
+            .map_err(ScimError::too_many_requests)?;
+        Ok(tenant)
     }
 
     fn base_url(&self, headers: &HeaderMap, tenant: &str) -> String {

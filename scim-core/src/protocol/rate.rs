@@ -1,0 +1,169 @@
+//! Per-tenant and per-token request rate limits: token buckets, checked as soon as a request
+//! is authenticated (before its body is read), answering `429` with `Retry-After`.
+//!
+//! A bucket holds up to `burst` requests and refills at `per_second`; a request takes one. A
+//! request passes only when its tenant's bucket and its token's bucket both have one (a
+//! refused request takes none). Tokens are told apart by a keyed hash of the bearer token, kept
+//! only in memory. Buckets are per process: N replicas allow N times the rate in all.
+
+use crate::{RateLimit, TenantId};
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How many buckets of one kind are kept before full (idle) ones are dropped.
+const MAX_BUCKETS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn full(limit: RateLimit, now: Instant) -> Self {
+        Self { tokens: f64::from(limit.burst), at: now }
+    }
+
+    /// The bucket refilled to `now`.
+    fn refilled(self, limit: RateLimit, now: Instant) -> Self {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        let tokens = (self.tokens + elapsed * f64::from(limit.per_second)).min(f64::from(limit.burst));
+        Self { tokens, at: now }
+    }
+
+    /// How long until the bucket holds one request (zero when it does).
+    fn wait(self, limit: RateLimit) -> Duration {
+        if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else if limit.per_second == 0 {
+            Duration::from_secs(3600)
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / f64::from(limit.per_second))
+        }
+    }
+}
+
+/// The buckets of one kind (tenants, or tokens).
+#[derive(Debug)]
+struct Buckets<K>(Mutex<HashMap<K, Bucket>>);
+
+impl<K> Default for Buckets<K> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
+    /// The wait before `key` may send a request, after refilling its bucket (zero: it may).
+    fn wait(&self, key: &K, limit: RateLimit, now: Instant) -> Duration {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(key).map_or(Duration::ZERO, |b| b.refilled(limit, now).wait(limit))
+    }
+
+    /// Takes one request from `key`'s bucket (which [`wait`](Self::wait) said holds one).
+    fn take(&self, key: &K, limit: RateLimit, now: Instant) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_BUCKETS && !map.contains_key(key) {
+            // Full buckets are the same as none: forget them.
+            map.retain(|_, b| b.refilled(limit, now).tokens < f64::from(limit.burst));
+        }
+        let bucket = map.get(key).map_or_else(|| Bucket::full(limit, now), |b| b.refilled(limit, now));
+        map.insert(key.clone(), Bucket { tokens: bucket.tokens - 1.0, at: now });
+    }
+}
+
+/// The request rate limits of one service (shared by its clones).
+#[derive(Debug, Default)]
+pub(crate) struct RateLimiter {
+    tenants: Buckets<TenantId>,
+    tokens: Buckets<u64>,
+    keys: RandomState,
+}
+
+impl RateLimiter {
+    /// Admits one request of `tenant` with bearer `token` at `now`, or says how long to wait.
+    pub(crate) fn admit(
+        &self,
+        tenant_limit: Option<RateLimit>,
+        token_limit: Option<RateLimit>,
+        tenant: &TenantId,
+        token: &str,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let token_key = self.keys.hash_one(token);
+        let tenant_wait = tenant_limit.map_or(Duration::ZERO, |l| self.tenants.wait(tenant, l, now));
+        let token_wait = token_limit.map_or(Duration::ZERO, |l| self.tokens.wait(&token_key, l, now));
+        let wait = tenant_wait.max(token_wait);
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        if let Some(l) = tenant_limit {
+            self.tenants.take(tenant, l, now);
+        }
+        if let Some(l) = token_limit {
+            self.tokens.take(&token_key, l, now);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(per_second: u32, burst: u32) -> Option<RateLimit> {
+        Some(RateLimit::new(per_second, burst))
+    }
+
+    #[test]
+    fn a_burst_passes_then_the_rate_holds() {
+        let r = RateLimiter::default();
+        let (t, now) = (TenantId::new("a"), Instant::now());
+        for _ in 0..5 {
+            assert!(r.admit(limit(2, 5), None, &t, "k", now).is_ok());
+        }
+        let wait = r.admit(limit(2, 5), None, &t, "k", now).unwrap_err();
+        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500), "{wait:?}");
+        // Half a second later one request has dripped in, and only one.
+        let later = now + Duration::from_millis(500);
+        assert!(r.admit(limit(2, 5), None, &t, "k", later).is_ok());
+        assert!(r.admit(limit(2, 5), None, &t, "k", later).is_err());
+    }
+
+    #[test]
+    fn tenants_and_tokens_have_their_own_buckets() {
+        let r = RateLimiter::default();
+        let now = Instant::now();
+        let (a, b) = (TenantId::new("a"), TenantId::new("b"));
+        assert!(r.admit(limit(1, 1), None, &a, "k1", now).is_ok());
+        assert!(r.admit(limit(1, 1), None, &a, "k2", now).is_err(), "the tenant's bucket is shared by its tokens");
+        assert!(r.admit(limit(1, 1), None, &b, "k3", now).is_ok(), "another tenant is not affected");
+        // Per token: one token of a tenant exhausted, another of the same tenant still passes.
+        let c = TenantId::new("c");
+        assert!(r.admit(None, limit(1, 1), &c, "t1", now).is_ok());
+        assert!(r.admit(None, limit(1, 1), &c, "t1", now).is_err());
+        assert!(r.admit(None, limit(1, 1), &c, "t2", now).is_ok());
+    }
+
+    #[test]
+    fn a_refused_request_takes_nothing() {
+        let r = RateLimiter::default();
+        let now = Instant::now();
+        let t = TenantId::new("a");
+        // The token's bucket refuses: the tenant's keeps its request for another token.
+        assert!(r.admit(limit(1, 2), limit(1, 1), &t, "t1", now).is_ok());
+        assert!(r.admit(limit(1, 2), limit(1, 1), &t, "t1", now).is_err());
+        assert!(r.admit(limit(1, 2), limit(1, 1), &t, "t2", now).is_ok());
+    }
+
+    #[test]
+    fn no_limit_admits_everything() {
+        let r = RateLimiter::default();
+        for _ in 0..10_000 {
+            assert!(r.admit(None, None, &TenantId::new("a"), "k", Instant::now()).is_ok());
+        }
+    }
+}
