@@ -9,17 +9,26 @@
 //! [`TENANT_LARGE_BODY_PERMITS`] of them for one tenant, so one tenant's stalled uploads
 //! cannot hold up another's; smaller ones never wait for them. A `Content-Length` above the
 //! body cap is answered `413` before anything is read.
+//!
+//! Every request carries a request id: the client's `X-Request-Id` when it sends a usable one
+//! (1 to 128 visible ASCII characters), else a new random one. It is in every log line written
+//! while the request is handled (a `request` span), and in the response's `X-Request-Id`.
+//! Each answered request is counted in the metrics ([`crate::ops`]).
 
 use axum::body::HttpBody as _;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use axum::http::{Request, Response};
 use scim_core::{Admitted, ScimError, ScimService, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument as _;
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Bodies above this many bytes count as large: 1 MiB.
 pub const LARGE_BODY: u64 = 1 << 20;
@@ -42,6 +51,8 @@ pub struct Adapter {
     /// Each tenant's permits, made on its first large body (one small entry per tenant).
     tenant_large_bodies: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
     body_read_timeout: Duration,
+    /// Whether request metrics carry a `tenant` label.
+    metrics_tenant_labels: bool,
 }
 
 impl Adapter {
@@ -65,17 +76,60 @@ pub fn router(service: ScimService) -> axum::Router {
 
 /// [`router`] with another body read timeout.
 pub fn router_with_timeout(service: ScimService, body_read_timeout: Duration) -> axum::Router {
+    router_configured(service, body_read_timeout, false)
+}
+
+/// [`router`] with another body read timeout, and with a `tenant` label on the request
+/// metrics when `metrics_tenant_labels` (off by default: tenant ids are customer data).
+pub fn router_configured(
+    service: ScimService,
+    body_read_timeout: Duration,
+    metrics_tenant_labels: bool,
+) -> axum::Router {
     let adapter = Adapter {
         service,
         large_bodies: Arc::new(Semaphore::new(LARGE_BODY_PERMITS)),
         tenant_large_bodies: Mutex::new(HashMap::new()),
         body_read_timeout,
+        metrics_tenant_labels,
     };
     axum::Router::new().fallback(handle).with_state(Arc::new(adapter))
 }
 
+/// The request id to use: the client's, when usable, else a new one (a random UUID, 32 hex
+/// digits).
+pub fn request_id(headers: &axum::http::HeaderMap) -> String {
+    let theirs = headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok());
+    match theirs.filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())) {
+        Some(id) => id.to_owned(),
+        None => {
+            let mut bytes = [0u8; 16];
+            // Without randomness (never on supported systems) the id is still unique enough
+            // for logs: the time in nanoseconds.
+            if getrandom::fill(&mut bytes).is_err() {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                bytes = nanos.to_le_bytes();
+            }
+            uuid::Builder::from_random_bytes(bytes).into_uuid().simple().to_string()
+        }
+    }
+}
+
 /// The axum handler.
 pub async fn handle(State(adapter): State<Arc<Adapter>>, req: Request<Body>) -> Response<Body> {
+    let id = request_id(req.headers());
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = handle_in_span(&adapter, req).instrument(span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+async fn handle_in_span(adapter: &Adapter, req: Request<Body>) -> Response<Body> {
     let service = &adapter.service;
     let started = Instant::now();
     let method = req.method().clone();
@@ -99,11 +153,16 @@ pub async fn handle(State(adapter): State<Arc<Adapter>>, req: Request<Body>) -> 
             }
         }
     };
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    // A tenant label only for authenticated requests: a 401's URL may name anything.
+    let tenant = (adapter.metrics_tenant_labels && status != 401).then(|| crate::ops::tenant_segment(&path)).flatten();
+    crate::ops::record_request(crate::ops::route_label(&path), method.as_str(), status, elapsed, tenant);
     tracing::info!(
         %method,
         path,
-        status = response.status().as_u16(),
-        elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        status,
+        elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         "request"
     );
     response

@@ -9,6 +9,7 @@
 
 pub mod axum_adapter;
 pub mod credentials;
+pub mod ops;
 pub mod outbox;
 pub mod tls;
 

@@ -21,11 +21,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use scim_core::{
-    DynGroupStore, DynUserStore, Provisioning, PurgeTask, SchemaRegistry, ScimService, TenantId, UnknownAttributes,
+    DynGroupStore, DynUserStore, Provisioning, PurgeTask, RateLimit, SchemaRegistry, ScimService, TenantId,
+    UnknownAttributes,
 };
 use scim_example_server::credentials::{Credentials, FirstStart};
 use scim_example_server::outbox::Outbox;
-use scim_example_server::{BASE_PATH, axum_adapter, shutdown_signal, tenant_url, tls};
+use scim_example_server::{BASE_PATH, axum_adapter, ops, shutdown_signal, tenant_url, tls};
 use scim_store_memory::MemoryUserStore;
 use scim_store_postgres::PostgresUserStore;
 use scim_store_sqlite::SqliteUserStore;
@@ -72,6 +73,21 @@ struct Global {
 
 #[derive(Debug, Args)]
 struct Serve {
+    /// Where `/healthz`, `/readyz` and `/metrics` (Prometheus) are served; keep it private
+    /// (the default is loopback only).
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    metrics_listen: SocketAddr,
+    /// Label request metrics with the tenant id (off: tenant ids are customer data, and each
+    /// tenant adds series).
+    #[arg(long)]
+    metrics_tenant_labels: bool,
+    /// Requests a second one tenant may send to this process (token bucket; `0` turns the
+    /// limit off); over it the answer is `429` with `Retry-After`.
+    #[arg(long, default_value_t = 100)]
+    tenant_rate: u32,
+    /// Requests one tenant may send at once after a quiet spell.
+    #[arg(long, default_value_t = 1000)]
+    tenant_burst: u32,
     /// PEM certificate chain; serves HTTPS with `--tls-key`.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -184,6 +200,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log file or a collector gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
         // A subcommand runs a few statements: one thread is plenty.
@@ -325,7 +343,20 @@ async fn open_backends(global: &Global) -> Result<Backends, String> {
 }
 
 async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
+    let metrics = ops::install_recorder()?;
     let Backends { users, groups, creds, outbox } = open_backends(global).await?;
+    let users: Arc<DynUserStore> = Arc::new(ops::Metered::new(users));
+    let groups: Arc<DynGroupStore> = Arc::new(ops::Metered::new(groups));
+    let metrics_listener = TcpListener::bind(opts.metrics_listen)
+        .await
+        .map_err(|e| format!("cannot listen on {} (--metrics-listen): {e}", opts.metrics_listen))?;
+    let metrics_local = metrics_listener.local_addr().map_err(|e| e.to_string())?;
+    let ops_app = ops::router(metrics, users.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(metrics_listener, ops_app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
     let tls = match (&opts.tls_cert, &opts.tls_key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
@@ -348,7 +379,12 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         .with_registry(Arc::new(registry))
         .with_retention(retention)
         .with_events(Arc::new(outbox))
-        .with_limits(scim_core::Limits::default().with_max_body_bytes(opts.max_body_bytes));
+        .with_limits(
+            scim_core::Limits::default()
+                .with_max_body_bytes(opts.max_body_bytes)
+                .with_tenant_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst)))
+                .with_token_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst))),
+        );
     let service =
         ScimService::new(provisioning.clone(), creds.clone()).with_base_path(BASE_PATH).with_public_url(origin.clone());
 
@@ -364,12 +400,17 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
             }
         }
     }
+    println!("Metrics URL: http://{metrics_local}/metrics");
 
     // Purges expired suspended users at start and then every interval, until the process exits.
     PurgeTask::new(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1)))
         .with_report(log_purge)
         .spawn();
-    let app = axum_adapter::router_with_timeout(service, Duration::from_secs(opts.body_read_timeout_seconds));
+    let app = axum_adapter::router_configured(
+        service,
+        Duration::from_secs(opts.body_read_timeout_seconds),
+        opts.metrics_tenant_labels,
+    );
     tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
     let header_read_timeout = Duration::from_secs(opts.header_read_timeout_seconds.max(1));
     serve_http(listener, app, tls.map(tokio_rustls::TlsAcceptor::from), header_read_timeout).await
@@ -377,6 +418,7 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
 
 /// Logs what a purge run did: the users it purged, or its failure (the task goes on).
 fn log_purge(outcome: &Result<usize, scim_core::ScimError>) {
+    ops::record_purge(outcome);
     match outcome {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "purged expired suspended users"),

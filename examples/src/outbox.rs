@@ -139,8 +139,22 @@ impl Outbox {
     }
 }
 
+/// The metrics label of an event.
+fn event_label(event: &LifecycleEvent) -> &'static str {
+    match event {
+        LifecycleEvent::Invited { .. } => "invited",
+        LifecycleEvent::Activated { .. } => "activated",
+        LifecycleEvent::Suspended { .. } => "suspended",
+        LifecycleEvent::Restored { .. } => "restored",
+        LifecycleEvent::Purged { .. } => "purged",
+        LifecycleEvent::Deleted { .. } => "deleted",
+        _ => "other",
+    }
+}
+
 impl LifecycleEvents for Outbox {
     fn on_event(&self, event: &LifecycleEvent) {
+        crate::ops::record_lifecycle(event_label(event));
         match event {
             LifecycleEvent::Invited { tenant, user } => {
                 let invitation = Invitation {

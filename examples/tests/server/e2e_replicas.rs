@@ -340,6 +340,10 @@ fn a_database_outage_is_503_and_the_server_recovers() {
     assert!(started.elapsed() < Duration::from_secs(10), "the 503 took {:?}", started.elapsed());
     let (status, _) = replica.call("POST", "/Users", Some(&json!({"schemas": [USER], "userName": "lost@example.com"})));
     assert_eq!(status, 503);
+    // The readiness probe says so too; the liveness probe does not.
+    let ops = replica.server.metrics_addr.clone().expect("metrics address");
+    assert_eq!(common::raw_request(&ops, "GET", "/readyz", &[], None).status, 503);
+    assert_eq!(common::raw_request(&ops, "GET", "/healthz", &[], None).status, 200);
 
     cluster.run("resume");
     let deadline = Instant::now() + Duration::from_secs(20);

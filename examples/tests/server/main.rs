@@ -10,6 +10,7 @@ mod e2e_entra;
 mod e2e_hyper;
 mod e2e_lifecycle;
 mod e2e_okta;
+mod e2e_ops;
 mod e2e_postgres;
 mod e2e_replicas;
 mod e2e_tls;

@@ -21,6 +21,8 @@ pub struct Server {
     pub tenant_url: String,
     pub tenant: String,
     pub token: String,
+    /// `127.0.0.1:port` of `/healthz`, `/readyz` and `/metrics` (the axum server only).
+    pub metrics_addr: Option<String>,
 }
 
 /// One HTTP response.
@@ -120,11 +122,15 @@ impl Server {
             Some(file) => ("info", Stdio::from(file)),
             None => ("warn", Stdio::inherit()),
         };
+        // Only the axum server has a metrics listener; a free port, so servers run side by side.
+        let axum_server = binary == env!("CARGO_BIN_EXE_scim-example-server");
+        let metrics_args: &[&str] = if axum_server { &["--metrics-listen", "127.0.0.1:0"] } else { &[] };
         let mut child = Command::new(binary)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--db")
             .arg(&db)
+            .args(metrics_args)
             .args(extra)
             .env("RUST_LOG", level)
             .env("NO_COLOR", "1")
@@ -134,8 +140,9 @@ impl Server {
             .expect("start scim-example-server");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut tenant_url = None;
+        let mut metrics_addr = None;
         let mut line = String::new();
-        while tenant_url.is_none() || token.is_none() {
+        while tenant_url.is_none() || token.is_none() || (axum_server && metrics_addr.is_none()) {
             line.clear();
             let n = stdout.read_line(&mut line).expect("read server stdout");
             assert!(n > 0, "the server exited before printing its credentials");
@@ -143,6 +150,8 @@ impl Server {
                 tenant_url = Some(url.to_owned());
             } else if let Some(t) = line.trim().strip_prefix("Secret Token: ") {
                 token = Some(t.to_owned());
+            } else if let Some(url) = line.trim().strip_prefix("Metrics URL: http://") {
+                metrics_addr = url.strip_suffix("/metrics").map(str::to_owned);
             }
         }
         let tenant_url = tenant_url.expect("Tenant URL line");
@@ -158,6 +167,7 @@ impl Server {
             tenant,
             tenant_url: tenant_url.clone(),
             token: token.expect("token"),
+            metrics_addr,
             dir,
         }
     }
