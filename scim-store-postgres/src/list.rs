@@ -195,7 +195,14 @@ async fn in_rust(
     {
         let q = bind_all(sqlx::query(AssertSqlSafe(sql)).bind(tenant), &condition.params);
         let mut rows = q.fetch(&mut *tx);
+        let mut seen = 0usize;
         while let Some(row) = rows.try_next().await? {
+            // Decoding and evaluating a large tenant's rows takes a while: let the other tasks
+            // of this worker thread run between chunks, so one broad filter does not stall them.
+            seen += 1;
+            if seen.is_multiple_of(256) {
+                tokio::task::yield_now().await;
+            }
             let mut doc = with_version(row.try_get(1)?, row.try_get(0)?)?;
             if for_eval {
                 set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(2)?.map(|j| j.0));
