@@ -128,6 +128,7 @@ macro_rules! __conformance_list {
             service_replace_keeps_id_and_created,
             service_paging_edges,
             service_group_member_patches,
+            service_nul_characters_are_refused_and_match_nothing,
         }
     };
 }

@@ -628,3 +628,43 @@ pub async fn service_group_member_patches(users: Arc<DynUserStore>, groups: Arc<
     let again = svc.patch_group(&t, &gid, &rename, None).await.expect("same name again");
     assert_eq!(again.version(), r.version(), "a rename to the same name is a no-op");
 }
+
+/// A string with U+0000 (which PostgreSQL cannot store) is `400 invalidValue` whatever the
+/// store, in a create, a replace or a PATCH; an id, a member or a filter literal with one
+/// names nothing.
+pub async fn service_nul_characters_are_refused_and_match_nothing(
+    users: Arc<DynUserStore>,
+    groups: Arc<DynGroupStore>,
+) {
+    let t = tenant("svc_nul", "a");
+    let fx = Fixture::new(Duration::days(30));
+    let svc = fx.service(users, groups);
+    let invalid = |e: ScimError| assert_eq!(e.scim_type(), Some(scim_core::ScimType::InvalidValue), "{e:?}");
+    invalid(svc.create_user(&t, &json!({"userName": "a\u{0}b"})).await.expect_err("NUL in userName"));
+    let u = svc.create_user(&t, &json!({"userName": "ok@example.com"})).await.expect("create");
+    let id = id_of(&u);
+    let patch = json!({"Operations": [{"op": "add", "path": "title", "value": "x\u{0}"}]});
+    invalid(svc.patch_user(&t, &id, &patch, None).await.expect_err("NUL in a PATCH value"));
+    let mut put = u.as_json().clone();
+    put["emails"] = json!([{"value": "e\u{0}@x"}]);
+    invalid(svc.replace_user(&t, &id, &put, None).await.expect_err("NUL in a PUT"));
+    invalid(svc.create_group(&t, &json!({"displayName": "g\u{0}"})).await.expect_err("NUL in displayName"));
+    assert_eq!(svc.get_user(&t, &id).await.expect("get").version(), u.version(), "unchanged");
+
+    assert_eq!(status(&svc.get_user(&t, "ok\u{0}").await.expect_err("no such id")), StatusCode::NOT_FOUND);
+    for filter in
+        ["userName eq \"ok@example.com\u{0}\"", "userName co \"\u{0}\"", "id eq \"\u{0}\"", "emails eq \"\u{0}\""]
+    {
+        let page = svc.list_users(&t, &ListRequest::new().with_filter(filter)).await.expect(filter);
+        assert_eq!(page.total_results, 0, "{filter:?}");
+    }
+    let g = svc.create_group(&t, &json!({"displayName": "crew"})).await.expect("group");
+    let gid = g.id().expect("id").to_owned();
+    let add =
+        json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "nobody\u{0}"}, {"value": id}]}]});
+    svc.patch_group(&t, &gid, &add, None).await.expect("the unknown member is dropped");
+    let g = svc.get_group(&t, &gid, true).await.expect("get group");
+    let members: Vec<&str> =
+        g.as_json()["members"].as_array().expect("members").iter().filter_map(|m| m["value"].as_str()).collect();
+    assert_eq!(members, [id.as_str()]);
+}

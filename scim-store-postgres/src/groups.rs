@@ -81,7 +81,14 @@ async fn storable(
         return Ok(HashSet::new());
     }
     // Locked in a stable order, so two transactions adding the same members do not deadlock.
-    let values: Vec<&str> = members.iter().map(|m| m.value.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+    // A value with U+0000 names nothing (no stored id has one; PostgreSQL refuses it).
+    let values: Vec<&str> = members
+        .iter()
+        .map(|m| m.value.as_str())
+        .filter(|v| !v.contains('\0'))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let rows = sqlx::query(
         "SELECT id FROM (SELECT id FROM scim_users WHERE tenant = $1 AND id = ANY($3) ORDER BY id FOR KEY SHARE) u \
          UNION ALL \
@@ -152,6 +159,9 @@ async fn lock_group(
     id: &str,
     expected: Option<i64>,
 ) -> Result<(i64, Json<Value>), Error> {
+    if id.contains('\0') {
+        return Err(Error::NotFound);
+    }
     let row = sqlx::query("SELECT version, doc FROM scim_groups WHERE tenant = $1 AND id = $2 FOR UPDATE")
         .bind(tenant)
         .bind(id)
@@ -213,6 +223,9 @@ impl GroupStore for PostgresUserStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
+        if id.contains('\0') {
+            return Err(StoreError::NotFound);
+        }
         let sql = if include_members {
             concat!(
                 "SELECT g.version, g.doc, ",
@@ -328,6 +341,7 @@ impl GroupStore for PostgresUserStore {
                 let ok = storable(conn, tenant, id, add).await?;
                 let keep: Vec<&StoredMember> = add.iter().filter(|m| ok.contains(&m.value)).collect();
                 let mut touched = insert_members(conn, tenant, id, &keep).await?;
+                let remove: Vec<&String> = remove.iter().filter(|v| !v.contains('\0')).collect();
                 if !remove.is_empty() {
                     let rows = sqlx::query(
                         "DELETE FROM scim_memberships WHERE tenant = $1 AND group_id = $2 AND value = ANY($3) RETURNING value",

@@ -133,6 +133,11 @@ fn is_core_sub(path: &AttrPath, name: &str, sub: Option<&str>, kind: ResourceKin
 
 /// `col` (collated `"C"`) compared with a folded literal, byte-wise as Rust's `str` methods do.
 fn string_op(col: &str, op: CompareOp, lit: String) -> Option<Pushdown> {
+    if lit.contains('\0') && matches!(op, CompareOp::Eq | CompareOp::Sw | CompareOp::Ew | CompareOp::Co) {
+        // PostgreSQL stores no U+0000 (the service refuses it), so nothing equals, starts,
+        // ends with or contains such a literal; and PostgreSQL would refuse the parameter.
+        return Some(Pushdown::exact("false".to_owned(), Vec::new()));
+    }
     Some(match op {
         CompareOp::Eq => Pushdown::exact(format!("{col} = ?"), vec![Param::Text(lit)]),
         // Every string starts and ends with "".
@@ -184,6 +189,7 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind
     } else if names_core_attribute(path, "externalId", kind) || names_core_attribute(path, "id", kind) {
         let col = if path.name.eq_ignore_ascii_case("id") { "id_fold" } else { "external_id_fold" };
         match (op, string_literal(value)) {
+            (CompareOp::Eq, Some(lit)) if lit.contains('\0') => Some(Pushdown::exact("false".to_owned(), Vec::new())),
             (CompareOp::Eq, Some(lit)) => {
                 Some(Pushdown::superset(format!("{col} = ?"), vec![Param::Text(fold_case(lit))]))
             }
@@ -227,6 +233,7 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue, kind: ResourceKind
 /// case (a superset of what either comparison accepts).
 fn email_eq(op: CompareOp, value: &CompValue) -> Option<Pushdown> {
     match (op, string_literal(value)) {
+        (CompareOp::Eq, Some(lit)) if lit.contains('\0') => Some(Pushdown::exact("false".to_owned(), Vec::new())),
         (CompareOp::Eq, Some(lit)) => {
             Some(Pushdown::superset("emails_fold @> ?".to_owned(), vec![Param::TextArray(vec![fold_case(lit)])]))
         }
@@ -362,6 +369,20 @@ mod tests {
         assert!(strict_instant(&CompValue::Str("2024-01-01 00:00:00Z".into())).is_none());
         assert!(strict_instant(&CompValue::Str("2016-12-31T23:59:60Z".into())).is_none());
         assert!(strict_instant(&CompValue::Str("2024-01-01T00:00:00".into())).is_none());
+    }
+
+    #[test]
+    fn literals_with_nul_match_nothing() {
+        for f in [
+            cmp("userName", CompareOp::Eq, "a\0"),
+            cmp("userName", CompareOp::Co, "\0"),
+            cmp("id", CompareOp::Eq, "x\0"),
+            cmp("emails", CompareOp::Eq, "\0@x"),
+        ] {
+            let p = translate(&f, ResourceKind::User);
+            let c = p.condition.expect("pushed down");
+            assert_eq!((c.sql.as_str(), p.exact, c.params.len()), ("false", true, 0), "{f:?}");
+        }
     }
 
     #[test]

@@ -200,6 +200,10 @@ impl UserStore for PostgresUserStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
+        if id.contains('\0') {
+            // No stored id has one (PostgreSQL cannot store it, nor take it as a parameter).
+            return Err(StoreError::NotFound);
+        }
         let row = sqlx::query(concat!(
             "SELECT u.version, u.doc, ",
             groups_column!(),
@@ -218,6 +222,9 @@ impl UserStore for PostgresUserStore {
 
     async fn replace(&self, tenant: &TenantId, mut user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
         let e = encode(&user)?;
+        if e.id.contains('\0') {
+            return Err(StoreError::NotFound);
+        }
         let expected = expected_revision(if_match);
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let row = sqlx::query(concat!(
@@ -253,6 +260,9 @@ impl UserStore for PostgresUserStore {
     }
 
     async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+        if id.contains('\0') {
+            return Err(StoreError::NotFound);
+        }
         let expected = expected_revision(if_match);
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<(), Error>> {

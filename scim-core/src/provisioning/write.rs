@@ -78,6 +78,44 @@ pub(super) fn new_id() -> Result<String, ScimError> {
     Ok(uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string())
 }
 
+/// The attribute path (`emails[1].value`, or the key itself) of the first key or string of
+/// `doc` that contains U+0000, if any.
+pub(super) fn nul_path(doc: &Map<String, Value>) -> Option<String> {
+    fn walk(value: &Value, path: &mut String) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            Value::Object(map) => object(map, path),
+            _ => false,
+        }
+    }
+    fn object(map: &Map<String, Value>, path: &mut String) -> bool {
+        map.iter().any(|(k, v)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            // A key with a NUL is named by its printable part.
+            path.push_str(&k.replace('\0', "\\u0000"));
+            let found = k.contains('\0') || walk(v, path);
+            if !found {
+                path.truncate(len);
+            }
+            found
+        })
+    }
+    let mut path = String::new();
+    object(doc, &mut path).then_some(path)
+}
+
 /// Adds `schema` to the document's `schemas` unless it is there (in any case).
 pub(super) fn add_schema(doc: &mut Map<String, Value>, schema: &str) {
     let schemas = doc.entry("schemas").or_insert_with(|| Value::Array(Vec::new()));
@@ -112,6 +150,13 @@ impl Provisioning {
             return Err(ScimError::invalid_value(format!(
                 "the {kind} would take {len} bytes, more than the {} this service stores per resource",
                 self.limits.max_resource_bytes
+            )));
+        }
+        if let Some(path) = nul_path(doc) {
+            // No client sends one on purpose, and PostgreSQL cannot store one in text or JSONB:
+            // refused alike whatever the store, rather than stored by some and failed by others.
+            return Err(ScimError::invalid_value(format!(
+                "the {kind}'s {path} contains a NUL character (U+0000), which this service does not store"
             )));
         }
         Ok(())
@@ -150,6 +195,15 @@ mod tests {
     use scim_query::CompactValue;
     use serde_json::{Value, json};
     use std::sync::Arc;
+
+    #[test]
+    fn nul_characters_are_found_with_their_path() {
+        let path = |v: Value| super::nul_path(v.as_object().expect("object"));
+        assert_eq!(path(json!({"userName": "a", "emails": [{"value": "x"}]})), None);
+        assert_eq!(path(json!({"userName": "a\u{0}b"})).as_deref(), Some("userName"));
+        assert_eq!(path(json!({"emails": [{"value": "x"}, {"value": "y\u{0}"}]})).as_deref(), Some("emails[1].value"));
+        assert_eq!(path(json!({"name": {"given\u{0}": "x"}})).as_deref(), Some("name.given\\u0000"));
+    }
 
     #[test]
     fn client_part_ignores_meta_and_groups_only() {
