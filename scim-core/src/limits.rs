@@ -36,6 +36,12 @@ pub struct Limits {
     /// The most names in `attributes` or `excludedAttributes`: `400 invalidValue` above it.
     /// Default 500.
     pub max_projection_names: usize,
+    /// The longest value of an attribute that stores index (a user's `userName`, `externalId`
+    /// and e-mail addresses, a group's `displayName` and `externalId`), in bytes once folded
+    /// with [`fold_case`](scim_query::fold::fold_case): `400 invalidValue` above it. Default
+    /// 1024, four times the longest e-mail address; it keeps every index entry within what
+    /// PostgreSQL's b-tree and GIN indexes take (about 2.7 KB).
+    pub max_key_bytes: usize,
     /// The request rate of one tenant (all its tokens together) in one service:
     /// [`ScimService`](crate::ScimService) answers `429` with `Retry-After` above it, before it
     /// reads the body. `None`: no limit. Default 100 requests a second with bursts of 1000:
@@ -71,6 +77,7 @@ impl Default for Limits {
             max_resource_bytes: 256 * 1024,
             max_patch_operations: 1000,
             max_projection_names: 500,
+            max_key_bytes: 1024,
             tenant_rate: Some(RateLimit::new(100, 1000)),
             token_rate: Some(RateLimit::new(100, 1000)),
         }
@@ -110,6 +117,13 @@ impl Limits {
     #[must_use]
     pub fn with_max_patch_operations(mut self, max: usize) -> Self {
         self.max_patch_operations = max;
+        self
+    }
+
+    /// Sets [`max_key_bytes`](Self::max_key_bytes).
+    #[must_use]
+    pub fn with_max_key_bytes(mut self, max: usize) -> Self {
+        self.max_key_bytes = max;
         self
     }
 

@@ -129,6 +129,7 @@ macro_rules! __conformance_list {
             service_paging_edges,
             service_group_member_patches,
             service_nul_characters_are_refused_and_match_nothing,
+            service_overlong_keys_are_refused,
         }
     };
 }

@@ -668,3 +668,29 @@ pub async fn service_nul_characters_are_refused_and_match_nothing(
         g.as_json()["members"].as_array().expect("members").iter().filter_map(|m| m["value"].as_str()).collect();
     assert_eq!(members, [id.as_str()]);
 }
+
+/// A value that stores index (`userName`, `externalId`, an e-mail address, a group's
+/// `displayName`) longer than `Limits::max_key_bytes` is `400 invalidValue`, whatever the store;
+/// a user stored with one before the rule can still be deactivated.
+pub async fn service_overlong_keys_are_refused(users: Arc<DynUserStore>, groups: Arc<DynGroupStore>) {
+    let t = tenant("svc_keys", "a");
+    let fx = Fixture::new(Duration::days(30));
+    let svc = fx.service(users.clone(), groups).with_limits(Limits::default().with_max_key_bytes(64));
+    let long = format!("{}@example.com", "k".repeat(80));
+    let invalid = |e: ScimError| assert_eq!(e.scim_type(), Some(scim_core::ScimType::InvalidValue), "{e:?}");
+    invalid(svc.create_user(&t, &json!({"userName": long})).await.expect_err("long userName"));
+    invalid(svc.create_user(&t, &json!({"userName": "a@x", "externalId": long})).await.expect_err("long externalId"));
+    invalid(
+        svc.create_user(&t, &json!({"userName": "a@x", "emails": [{"value": long}]})).await.expect_err("long e-mail"),
+    );
+    invalid(svc.create_group(&t, &json!({"displayName": long})).await.expect_err("long displayName"));
+    let u = svc.create_user(&t, &json!({"userName": "a@x", "title": long})).await.expect("title is not a key");
+    let rename = json!({"Operations": [{"op": "replace", "path": "userName", "value": long}]});
+    invalid(svc.patch_user(&t, &id_of(&u), &rename, None).await.expect_err("renamed to a long userName"));
+
+    // Stored directly (as before the rule): the service still deactivates it.
+    let legacy = crate::support::user_at("legacy-key", &long, t0());
+    users.create(&t, legacy).await.expect("stored directly");
+    let off = svc.patch_user(&t, "legacy-key", &patch_active(&json!(false)), None).await.expect("deactivate");
+    assert_eq!(off.as_json()["active"], json!(false));
+}

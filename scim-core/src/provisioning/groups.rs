@@ -28,6 +28,7 @@ impl Provisioning {
         let attrs = self.registry.validate(self.registry.kind(ResourceKind::Group)?, body, None)?;
         let group = self.build_group(&new_id()?, attrs, None);
         self.check_size("group", group.as_object(), || None)?;
+        self.check_values("group", group.as_object(), || None)?;
         Ok(self.group_store().create(tenant, group).await?)
     }
 
@@ -57,6 +58,7 @@ impl Provisioning {
                 return Ok(existing);
             }
             self.check_size("group", next.as_object(), || Some(stored_len(existing.as_object())))?;
+            self.check_values("group", next.as_object(), || Some(existing.as_object()))?;
             let read = existing.version();
             match self.group_store().replace(tenant, next, read.as_ref()).await {
                 Ok(stored) => return Ok(stored),

@@ -50,6 +50,7 @@ impl Provisioning {
         let now = self.clock.now();
         let user = self.build_user(&new_id()?, attrs, None, now);
         self.check_size("user", user.as_object(), || None)?;
+        self.check_values("user", user.as_object(), || None)?;
         let stored = self.user_store().create(tenant, user).await?;
         let event = if stored.lifecycle().status == UserStatus::Suspended {
             LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
@@ -99,6 +100,7 @@ impl Provisioning {
                 return Ok(existing);
             }
             self.check_size("user", next.as_object(), || Some(stored_len(existing.as_object())))?;
+            self.check_values("user", next.as_object(), || Some(existing.as_object()))?;
             let read = existing.version();
             match self.user_store().replace(tenant, next, read.as_ref()).await {
                 Ok(stored) => {

@@ -152,14 +152,70 @@ impl Provisioning {
                 self.limits.max_resource_bytes
             )));
         }
+        Ok(())
+    }
+
+    /// `400 invalidValue` for what some store cannot keep, refused alike whatever the store
+    /// rather than stored by some and failed by others: a string with U+0000 (PostgreSQL
+    /// cannot store one in text or JSONB; no client sends one on purpose), and a value that
+    /// stores index longer than [`Limits::max_key_bytes`](crate::Limits::max_key_bytes).
+    /// A replace may keep what `existing` (stored before these rules) already holds, so such
+    /// a resource can still be deactivated.
+    /// `existing` is asked only when a value breaks a rule (reading a stored user's document
+    /// as JSON is not free).
+    pub(super) fn check_values<'e>(
+        &self,
+        kind: &str,
+        doc: &Map<String, Value>,
+        existing: impl Fn() -> Option<&'e Map<String, Value>>,
+    ) -> Result<(), ScimError> {
+        self.check_keys(kind, doc, &existing)?;
         if let Some(path) = nul_path(doc) {
-            // No client sends one on purpose, and PostgreSQL cannot store one in text or JSONB:
-            // refused alike whatever the store, rather than stored by some and failed by others.
-            return Err(ScimError::invalid_value(format!(
-                "the {kind}'s {path} contains a NUL character (U+0000), which this service does not store"
-            )));
+            if existing().is_none_or(|e| nul_path(e).is_none()) {
+                return Err(ScimError::invalid_value(format!(
+                    "the {kind}'s {path} contains a NUL character (U+0000), which this service does not store"
+                )));
+            }
         }
         Ok(())
+    }
+
+    /// `400 invalidValue` when a value that stores index is longer than
+    /// [`Limits::max_key_bytes`](crate::Limits::max_key_bytes) once folded.
+    fn check_keys<'e>(
+        &self,
+        kind: &str,
+        doc: &Map<String, Value>,
+        existing: &impl Fn() -> Option<&'e Map<String, Value>>,
+    ) -> Result<(), ScimError> {
+        let max = self.limits.max_key_bytes;
+        let kept = |name: &str, v: &str| {
+            existing().is_some_and(|e| match name {
+                "emails.value" => e
+                    .get("emails")
+                    .and_then(Value::as_array)
+                    .is_some_and(|es| es.iter().any(|x| x.get("value").and_then(Value::as_str) == Some(v))),
+                _ => e.get(name).and_then(Value::as_str) == Some(v),
+            })
+        };
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        for name in ["userName", "displayName", "externalId"] {
+            if let Some(v) = doc.get(name).and_then(Value::as_str) {
+                keys.push((name, v));
+            }
+        }
+        if let Some(Value::Array(emails)) = doc.get("emails") {
+            keys.extend(emails.iter().filter_map(|e| e.get("value")?.as_str()).map(|v| ("emails.value", v)));
+        }
+        let too_long =
+            |(name, v): &(&str, &str)| v.len() > max && scim_query::fold::fold_case(v).len() > max && !kept(name, v);
+        match keys.into_iter().find(too_long) {
+            Some((name, v)) => Err(ScimError::invalid_value(format!(
+                "the {kind}'s {name} is {} bytes long; this service stores at most {max}",
+                v.len()
+            ))),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn emit(&self, event: &LifecycleEvent) {
