@@ -14,30 +14,17 @@
 mod store_scale;
 
 use criterion::{Criterion, criterion_main};
-use scim_core::store::ListQuery;
-use scim_core::{GroupStore, TenantId, UserStore};
 use scim_store_postgres::{PostgresOptions, PostgresUserStore};
 use serde_json::Value;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::runtime::Runtime;
-
-fn tenant() -> TenantId {
-    TenantId::new(store_scale::TENANT)
-}
 
 fn database_url() -> Option<String> {
     ["SCIM_BENCH_DATABASE_URL", "SCIM_TEST_DATABASE_URL"]
         .iter()
         .find_map(|v| std::env::var(v).ok())
         .filter(|u| !u.is_empty())
-}
-
-fn count_users(rt: &Runtime, store: &PostgresUserStore) -> usize {
-    rt.block_on(UserStore::list(store, &tenant(), &ListQuery::new().with_count(0)))
-        .map(|p| p.total_results)
-        .unwrap_or(0)
 }
 
 /// Opens (building if needed) the data set of `n` users in schema `schema`.
@@ -48,7 +35,7 @@ fn dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, url: &str, schema: &str, n
             PostgresOptions::new().with_schema(schema).with_max_connections(32),
         ))
         .expect("open the bench database");
-    let have = count_users(rt, &store);
+    let have = store_scale::count_users(rt, &store);
     if have < n {
         let started = Instant::now();
         eprintln!("loading {} users into schema {schema} ...", n - have);
@@ -61,37 +48,10 @@ fn dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, url: &str, schema: &str, n
             ))
             .expect("open the loader");
         if have == 0 {
-            for g in scim_benches::load_groups() {
-                let mut group = scim_core::Group::from_json(g);
-                group.as_object_mut().remove("meta");
-                let t = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
-                group.set_created(t);
-                group.set_last_modified(t);
-                rt.block_on(GroupStore::create(&loader, &tenant(), group)).expect("load group");
-            }
+            store_scale::load_groups(rt, &loader);
         }
-        let next = Arc::new(AtomicU64::new(have as u64));
-        rt.block_on(async {
-            let mut tasks = Vec::new();
-            for _ in 0..64 {
-                let (store, templates, next) = (loader.clone(), Arc::clone(templates), Arc::clone(&next));
-                tasks.push(tokio::spawn(async move {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                        if i >= n {
-                            return;
-                        }
-                        UserStore::create(&store, &tenant(), scim_benches::scaled_user(&templates, i))
-                            .await
-                            .expect("load create");
-                    }
-                }));
-            }
-            for t in tasks {
-                t.await.expect("load task");
-            }
-            sqlx::query("VACUUM ANALYZE").execute(loader.pool()).await.expect("vacuum");
-        });
+        store_scale::load_users(rt, &loader, templates, have, n, 64);
+        rt.block_on(sqlx::query("VACUUM ANALYZE").execute(loader.pool())).expect("vacuum");
         eprintln!("loaded in {:.1?}", started.elapsed());
     }
     let (users, bytes): (i64, i64) = rt

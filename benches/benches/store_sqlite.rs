@@ -11,79 +11,27 @@
 #[path = "common/store_scale.rs"]
 mod store_scale;
 
-use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_main};
-use scim_core::store::ListQuery;
-use scim_core::{GroupStore, TenantId, UserStore};
 use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::runtime::Runtime;
-
-const TENANT: &str = "bench";
-
-fn tenant() -> TenantId {
-    TenantId::new(TENANT)
-}
-
-fn count_users(rt: &Runtime, store: &SqliteUserStore) -> usize {
-    rt.block_on(UserStore::list(store, &tenant(), &ListQuery::new().with_count(0)))
-        .map(|p| p.total_results)
-        .unwrap_or(0)
-}
-
-/// Loads users `from..to` with many concurrent creates (the writer batches them).
-fn load(rt: &Runtime, store: &SqliteUserStore, templates: &Arc<Vec<Value>>, from: usize, to: usize) {
-    let next = Arc::new(AtomicU64::new(from as u64));
-    rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..256 {
-            let (store, templates, next) = (store.clone(), Arc::clone(templates), Arc::clone(&next));
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    if i >= to {
-                        return;
-                    }
-                    UserStore::create(&store, &tenant(), scim_benches::scaled_user(&templates, i))
-                        .await
-                        .expect("load create");
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.expect("load task");
-        }
-    });
-}
-
-fn load_groups(rt: &Runtime, store: &SqliteUserStore) {
-    for g in scim_benches::load_groups() {
-        let mut group = scim_core::Group::from_json(g);
-        group.as_object_mut().remove("meta");
-        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
-        group.set_created(t);
-        group.set_last_modified(t);
-        rt.block_on(GroupStore::create(store, &tenant(), group)).expect("load group");
-    }
-}
 
 /// Opens (building if needed) a database of `n` users at `path`.
 fn dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, path: &Path, n: usize) -> SqliteUserStore {
     let loader =
         SqliteUserStore::open_with(path, SqliteOptions::new().with_durability(Durability::Normal).with_max_batch(2048))
             .expect("open bench database");
-    let have = count_users(rt, &loader);
+    let have = store_scale::count_users(rt, &loader);
     if have < n {
         let started = Instant::now();
         eprintln!("loading {} users into {} ...", n - have, path.display());
         if have == 0 {
-            load_groups(rt, &loader);
+            store_scale::load_groups(rt, &loader);
         }
-        load(rt, &loader, templates, have, n);
+        store_scale::load_users(rt, &loader, templates, have, n, 256);
         eprintln!("loaded in {:.1?}", started.elapsed());
     }
     drop(loader);
@@ -91,7 +39,7 @@ fn dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, path: &Path, n: usize) -> 
     // Closing the loader checkpointed the log into the main file; the log file that remains is
     // reused scratch space, not data, so only the main file counts.
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let users = count_users(rt, &store);
+    let users = store_scale::count_users(rt, &store);
     eprintln!(
         "{}: {users} users, {:.1} MB on disk, {:.0} bytes per user",
         path.display(),

@@ -104,10 +104,18 @@ pub fn record_request(route: &'static str, method: &str, status: u16, elapsed: D
         400..=499 => "4xx",
         _ => "5xx",
     };
-    let method = method.to_owned();
+    // A fixed set of labels: a client can send any method, and each label value is a series.
+    let method = match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        _ => "other",
+    };
     match tenant {
-        Some(tenant) => counter!("scim_requests_total", "route" => route, "method" => method.clone(), "status" => class, "tenant" => tenant.to_owned()).increment(1),
-        None => counter!("scim_requests_total", "route" => route, "method" => method.clone(), "status" => class).increment(1),
+        Some(tenant) => counter!("scim_requests_total", "route" => route, "method" => method, "status" => class, "tenant" => tenant.to_owned()).increment(1),
+        None => counter!("scim_requests_total", "route" => route, "method" => method, "status" => class).increment(1),
     }
     histogram!("scim_request_duration_seconds", "route" => route, "method" => method).record(elapsed.as_secs_f64());
     if status == 429 {

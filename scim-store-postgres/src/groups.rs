@@ -4,7 +4,8 @@
 use crate::error::Error;
 use crate::list;
 use crate::users::{
-    expected_revision, membership_changed, remove_memberships_of, set_array, version_of, why_unchanged, with_version,
+    expected_revision, membership_changed, remove_memberships_of, resource_at, set_array, version_of, why_unchanged,
+    with_version,
 };
 use crate::{BoxFuture, PostgresUserStore, in_transaction};
 use async_trait::async_trait;
@@ -242,9 +243,7 @@ impl GroupStore for PostgresUserStore {
             .await
             .map_err(Error::from)?
             .ok_or(StoreError::NotFound)?;
-        let mut doc = with_version(row.try_get(1).map_err(Error::from)?, row.try_get(0).map_err(Error::from)?)?;
-        set_array(&mut doc, "members", row.try_get::<Option<Json<Value>>, _>(2).map_err(Error::from)?.map(|j| j.0));
-        Ok(Group::from_json(Value::Object(doc)))
+        Ok(Group::from_json(Value::Object(resource_at(&row, 0, "members")?)))
     }
 
     async fn replace(
@@ -398,7 +397,7 @@ impl GroupStore for PostgresUserStore {
                     .execute(&mut *conn)
                     .await?;
                 if deleted.rows_affected() == 0 {
-                    return Err(why_unchanged(conn, "scim_groups", tenant, id).await?);
+                    return Err(why_unchanged(conn, ResourceKind::Group, tenant, id).await?);
                 }
                 remove_memberships_of(conn, tenant, id).await
             })

@@ -5,7 +5,7 @@
 use crate::error::Error;
 use crate::groups::MEMBERS_COLUMN;
 use crate::pushdown::{self, Condition, Param};
-use crate::users::{GROUPS_COLUMN, set_array, with_version};
+use crate::users::{GROUPS_COLUMN, resource_at, set_array};
 use futures_util::TryStreamExt;
 use scim_core::store::{ListQuery, SortKey, SortOrder, SortValue, sort_then_page};
 use scim_core::{Page, ResourceKind};
@@ -129,9 +129,7 @@ async fn lookup(
     let total = rows.len();
     let mut items = Vec::with_capacity(total);
     for row in rows.iter().skip(query.start_index.saturating_sub(1)).take(query.count) {
-        let mut doc = with_version(row.try_get(1)?, row.try_get(0)?)?;
-        set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(2)?.map(|j| j.0));
-        items.push(doc);
+        items.push(resource_at(row, 0, t.derived)?);
     }
     Ok(Page::new(total, query.start_index, items))
 }
@@ -165,10 +163,10 @@ async fn in_sql(
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         total = usize::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0);
-        let Some(version) = row.try_get::<Option<i64>, _>(1)? else { continue };
-        let mut doc = with_version(row.try_get(2)?, version)?;
-        set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(3)?.map(|j| j.0));
-        items.push(doc);
+        // The count's row without a page row (a page past the end, or `count=0`).
+        if row.try_get::<Option<i64>, _>(1)?.is_some() {
+            items.push(resource_at(&row, 1, t.derived)?);
+        }
     }
     Ok(Page::new(total, query.start_index, items))
 }
@@ -203,11 +201,8 @@ async fn in_rust(
             if seen.is_multiple_of(256) {
                 tokio::task::yield_now().await;
             }
-            let mut doc = with_version(row.try_get(1)?, row.try_get(0)?)?;
-            if for_eval {
-                set_array(&mut doc, t.derived, row.try_get::<Option<Json<Value>>, _>(2)?.map(|j| j.0));
-            }
-            let doc = Value::Object(doc);
+            // The derived column is NULL unless the filter needs it (stored documents hold none).
+            let doc = Value::Object(resource_at(&row, 0, t.derived)?);
             if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
                 let key = query.sort_by.as_ref().and_then(|k| k.value_of(&doc));
                 hits.push((key, doc));

@@ -115,6 +115,14 @@ pub(crate) fn with_version(doc: Json<Value>, revision: i64) -> Result<Map<String
     Ok(doc)
 }
 
+/// A resource from a row holding its version at column `at`, its document at `at + 1` and
+/// its derived attribute `derived` (`groups`, `members`; NULL for none) at `at + 2`.
+pub(crate) fn resource_at(row: &sqlx::postgres::PgRow, at: usize, derived: &str) -> Result<Map<String, Value>, Error> {
+    let mut doc = with_version(row.try_get(at + 1)?, row.try_get(at)?)?;
+    set_array(&mut doc, derived, row.try_get::<Option<Json<Value>>, _>(at + 2)?.map(|j| j.0));
+    Ok(doc)
+}
+
 /// The derived `groups` of each of `ids` that is a user changed: its version moves on, and
 /// its `meta.lastModified` to `now` when known.
 pub(crate) async fn membership_changed(
@@ -155,17 +163,17 @@ pub(crate) async fn remove_memberships_of(conn: &mut PgConnection, tenant: &str,
     Ok(())
 }
 
-/// Why a conditional write of `(tenant, id)` in `table` changed nothing: the row is missing
-/// ([`Error::NotFound`]) or has another version ([`Error::PreconditionFailed`]).
+/// Why a conditional write of the `kind` resource `(tenant, id)` changed nothing: the row is
+/// missing ([`Error::NotFound`]) or has another version ([`Error::PreconditionFailed`]).
 pub(crate) async fn why_unchanged(
     conn: &mut PgConnection,
-    table: &'static str,
+    kind: ResourceKind,
     tenant: &str,
     id: &str,
 ) -> Result<Error, Error> {
-    let sql = match table {
-        "scim_groups" => "SELECT 1 FROM scim_groups WHERE tenant = $1 AND id = $2",
-        _ => "SELECT 1 FROM scim_users WHERE tenant = $1 AND id = $2",
+    let sql = match kind {
+        ResourceKind::User => "SELECT 1 FROM scim_users WHERE tenant = $1 AND id = $2",
+        ResourceKind::Group => "SELECT 1 FROM scim_groups WHERE tenant = $1 AND id = $2",
     };
     let found = sqlx::query(sql).bind(tenant).bind(id).fetch_optional(conn).await?;
     Ok(if found.is_some() { Error::PreconditionFailed } else { Error::NotFound })
@@ -215,9 +223,7 @@ impl UserStore for PostgresUserStore {
         .await
         .map_err(Error::from)?
         .ok_or(StoreError::NotFound)?;
-        let mut doc = with_version(row.try_get(1).map_err(Error::from)?, row.try_get(0).map_err(Error::from)?)?;
-        set_array(&mut doc, "groups", row.try_get::<Option<Json<Value>>, _>(2).map_err(Error::from)?.map(|j| j.0));
-        Ok(User::from_json(Value::Object(doc)))
+        Ok(User::from_json(Value::Object(resource_at(&row, 0, "groups")?)))
     }
 
     async fn replace(&self, tenant: &TenantId, mut user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
@@ -250,7 +256,7 @@ impl UserStore for PostgresUserStore {
         .await
         .map_err(Error::from)?;
         let Some(row) = row else {
-            return Err(why_unchanged(&mut conn, "scim_users", tenant.as_str(), &e.id).await?.into());
+            return Err(why_unchanged(&mut conn, ResourceKind::User, tenant.as_str(), &e.id).await?.into());
         };
         let version: i64 = row.try_get(0).map_err(Error::from)?;
         let groups: Option<Json<Value>> = row.try_get(1).map_err(Error::from)?;
@@ -277,7 +283,7 @@ impl UserStore for PostgresUserStore {
                 .execute(&mut *conn)
                 .await?;
                 if deleted.rows_affected() == 0 {
-                    return Err(why_unchanged(conn, "scim_users", &tenant, &id).await?);
+                    return Err(why_unchanged(conn, ResourceKind::User, &tenant, &id).await?);
                 }
                 remove_memberships_of(conn, &tenant, &id).await
             })
@@ -314,15 +320,14 @@ impl UserStore for PostgresUserStore {
                     let (mut tenants, mut ids) = (Vec::new(), Vec::new());
                     for row in rows {
                         let tenant: String = row.try_get(0)?;
-                        let mut doc = with_version(row.try_get(2)?, row.try_get(1)?)?;
-                        let groups: Option<Json<Value>> = row.try_get(3)?;
-                        if groups.is_some()
+                        let doc = resource_at(&row, 1, "groups")?;
+                        // `groups` was just derived from the memberships: without it there are none.
+                        if doc.contains_key("groups")
                             && let Some(id) = doc.get("id").and_then(Value::as_str)
                         {
                             tenants.push(tenant.clone());
                             ids.push(id.to_owned());
                         }
-                        set_array(&mut doc, "groups", groups.map(|g| g.0));
                         out.push((tenant, User::from_json(Value::Object(doc))));
                     }
                     if !ids.is_empty() {

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use scim_core::store::ListQuery;
-use scim_core::{Lifecycle, TenantId, UserStatus, UserStore};
+use scim_core::{GroupStore, Lifecycle, TenantId, UserStatus, UserStore};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +16,53 @@ pub(crate) const TENANT: &str = "bench";
 
 fn tenant() -> TenantId {
     TenantId::new(TENANT)
+}
+
+/// How many users the bench tenant holds.
+pub(crate) fn count_users<S: UserStore>(rt: &Runtime, store: &S) -> usize {
+    rt.block_on(store.list(&tenant(), &ListQuery::new().with_count(0))).map(|p| p.total_results).unwrap_or(0)
+}
+
+/// Loads users `from..to` ([`scim_benches::scaled_user`]) with `tasks` concurrent creates.
+pub(crate) fn load_users<S: UserStore + Clone>(
+    rt: &Runtime,
+    store: &S,
+    templates: &Arc<Vec<Value>>,
+    from: usize,
+    to: usize,
+    tasks: usize,
+) {
+    let next = Arc::new(AtomicU64::new(from as u64));
+    rt.block_on(async {
+        let mut running = Vec::new();
+        for _ in 0..tasks {
+            let (store, templates, next) = (store.clone(), Arc::clone(templates), Arc::clone(&next));
+            running.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if i >= to {
+                        return;
+                    }
+                    store.create(&tenant(), scim_benches::scaled_user(&templates, i)).await.expect("load create");
+                }
+            }));
+        }
+        for t in running {
+            t.await.expect("load task");
+        }
+    });
+}
+
+/// Loads the workload's groups, created 2026-01-01.
+pub(crate) fn load_groups<S: GroupStore>(rt: &Runtime, store: &S) {
+    for g in scim_benches::load_groups() {
+        let mut group = scim_core::Group::from_json(g);
+        group.as_object_mut().remove("meta");
+        let t = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+        group.set_created(t);
+        group.set_last_modified(t);
+        rt.block_on(store.create(&tenant(), group)).expect("load group");
+    }
 }
 
 /// The store benches at one scale: lookups by id and `userName`, a page of 100 under an

@@ -56,23 +56,34 @@ impl<K> Default for Buckets<K> {
     }
 }
 
-impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
-    /// The wait before `key` may send a request, after refilling its bucket (zero: it may).
-    fn wait(&self, key: &K, limit: RateLimit, now: Instant) -> Duration {
-        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(key).map_or(Duration::ZERO, |b| b.refilled(limit, now).wait(limit))
-    }
+/// One kind's buckets, locked: what [`RateLimiter::admit`] reads and writes in one step.
+type Locked<'a, K> = std::sync::MutexGuard<'a, HashMap<K, Bucket>>;
 
-    /// Takes one request from `key`'s bucket (which [`wait`](Self::wait) said holds one).
-    fn take(&self, key: &K, limit: RateLimit, now: Instant) {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= MAX_BUCKETS && !map.contains_key(key) {
-            // Full buckets are the same as none: forget them.
-            map.retain(|_, b| b.refilled(limit, now).tokens < f64::from(limit.burst));
-        }
-        let bucket = map.get(key).map_or_else(|| Bucket::full(limit, now), |b| b.refilled(limit, now));
-        map.insert(key.clone(), Bucket { tokens: bucket.tokens - 1.0, at: now });
+impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
+    fn lock(&self) -> Locked<'_, K> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// `key`'s bucket refilled to `now` (a full one when it has none).
+fn current<K: std::hash::Hash + Eq>(map: &HashMap<K, Bucket>, key: &K, limit: RateLimit, now: Instant) -> Bucket {
+    map.get(key).map_or_else(|| Bucket::full(limit, now), |b| b.refilled(limit, now))
+}
+
+/// Stores `bucket` less one request as `key`'s, forgetting full (idle) buckets first when
+/// there are too many.
+fn take<K: std::hash::Hash + Eq + Clone>(
+    map: &mut HashMap<K, Bucket>,
+    key: &K,
+    bucket: Bucket,
+    limit: RateLimit,
+    now: Instant,
+) {
+    if map.len() >= MAX_BUCKETS && !map.contains_key(key) {
+        // Full buckets are the same as none: forget them.
+        map.retain(|_, b| b.refilled(limit, now).tokens < f64::from(limit.burst));
+    }
+    map.insert(key.clone(), Bucket { tokens: bucket.tokens - 1.0, at: now });
 }
 
 /// The request rate limits of one service (shared by its clones).
@@ -93,18 +104,24 @@ impl RateLimiter {
         token: &str,
         now: Instant,
     ) -> Result<(), Duration> {
-        let token_key = self.keys.hash_one(token);
-        let tenant_wait = tenant_limit.map_or(Duration::ZERO, |l| self.tenants.wait(tenant, l, now));
-        let token_wait = token_limit.map_or(Duration::ZERO, |l| self.tokens.wait(&token_key, l, now));
-        let wait = tenant_wait.max(token_wait);
+        let token_key = token_limit.map(|_| self.keys.hash_one(token));
+        // Both checked and taken under the locks (always tenants first), so two requests
+        // cannot both take a bucket's last request.
+        let mut tenants = tenant_limit.map(|_| self.tenants.lock());
+        let mut tokens = token_limit.map(|_| self.tokens.lock());
+        let tenant_bucket = tenant_limit.zip(tenants.as_deref()).map(|(l, m)| (l, current(m, tenant, l, now)));
+        let token_bucket =
+            token_limit.zip(tokens.as_deref()).zip(token_key).map(|((l, m), k)| (l, current(m, &k, l, now)));
+        let wait =
+            [tenant_bucket, token_bucket].into_iter().flatten().map(|(l, b)| b.wait(l)).max().unwrap_or_default();
         if !wait.is_zero() {
             return Err(wait);
         }
-        if let Some(l) = tenant_limit {
-            self.tenants.take(tenant, l, now);
+        if let (Some(map), Some((l, b))) = (tenants.as_deref_mut(), tenant_bucket) {
+            take(map, tenant, b, l, now);
         }
-        if let Some(l) = token_limit {
-            self.tokens.take(&token_key, l, now);
+        if let (Some(map), Some((l, b)), Some(k)) = (tokens.as_deref_mut(), token_bucket, token_key) {
+            take(map, &k, b, l, now);
         }
         Ok(())
     }
