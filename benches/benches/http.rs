@@ -184,8 +184,8 @@ async fn run(target: Arc<Target>, scenario: Scenario, connections: usize, durati
 
 async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupStore>, count: usize) {
     let creds = Arc::new(Credentials::open_in_memory().expect("credentials"));
-    let tenant = creds.create_tenant(None).expect("tenant");
-    let token = creds.issue_token(&tenant.id, None).expect("token");
+    let tenant = creds.create_tenant(None).await.expect("tenant");
+    let token = creds.issue_token(&tenant.id, None).await.expect("token");
     // The load generator is one tenant with one token far above any sane rate limit: measure
     // the stores, not the limiter.
     let provisioning = Provisioning::from_stores(users, groups)

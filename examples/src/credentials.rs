@@ -7,8 +7,8 @@
 //! may hold several tokens (rotation); revoked tokens stop working at once: every verification
 //! reads the database, and none is cached.
 //!
-//! The methods without a suffix are blocking and serve the SQLite backend only (tests, the
-//! benches, `scim-example-hyper`); the `…_async` methods serve both backends.
+//! The methods are async and serve both backends; on SQLite they run the statement on the
+//! caller's task (a few microseconds on the server's own file).
 
 mod postgres;
 
@@ -322,42 +322,16 @@ impl Credentials {
         Self { backend, last_used: Mutex::new(HashMap::new()) }
     }
 
-    /// The SQLite connection, or an error on PostgreSQL (whose credentials are async).
+    /// The SQLite connection (called from the SQLite arms only; an error on PostgreSQL).
     fn sqlite(&self) -> Result<MutexGuard<'_, Connection>, CredentialsError> {
         match &self.backend {
             Backend::Sqlite(conn) => Ok(conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
-            Backend::Postgres(_) => Err(CredentialsError(
-                "the PostgreSQL credentials cannot be used blocking: call the `…_async` methods".into(),
-            )),
+            Backend::Postgres(_) => Err(CredentialsError("the credentials are in PostgreSQL, not SQLite".into())),
         }
     }
 
-    /// Creates a tenant with a random id: a UUID v4 as 32 hex digits, without hyphens.
-    /// SQLite only (blocking); see [`create_tenant_async`](Self::create_tenant_async).
-    pub fn create_tenant(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
-        sqlite::create_tenant(&*self.sqlite()?, name)
-    }
-
-    /// Every tenant, oldest first. SQLite only (blocking); see
-    /// [`tenants_async`](Self::tenants_async).
-    pub fn tenants(&self) -> Result<Vec<TenantInfo>, CredentialsError> {
-        sqlite::tenants(&*self.sqlite()?)
-    }
-
-    /// Whether the tenant exists. SQLite only (blocking).
-    pub fn tenant_exists(&self, tenant: &TenantId) -> Result<bool, CredentialsError> {
-        sqlite::tenant_exists(&*self.sqlite()?, tenant)
-    }
-
-    /// Issues a new token for an existing tenant. SQLite only (blocking); see
-    /// [`issue_token_async`](Self::issue_token_async).
-    pub fn issue_token(&self, tenant: &TenantId, label: Option<&str>) -> Result<IssuedToken, CredentialsError> {
-        sqlite::issue_token(&*self.sqlite()?, tenant, label)
-    }
-
-    /// Tokens (of one tenant, or all), without secrets. SQLite only (blocking); see
-    /// [`list_tokens_async`](Self::list_tokens_async).
-    pub fn list_tokens(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
+    /// [`list_tokens`](Self::list_tokens) on SQLite.
+    fn sqlite_list_tokens(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
         let conn = self.sqlite()?;
         let mut stmt = conn.prepare(
             "SELECT id, tenant_id, label, created_at, last_used_at, revoked_at FROM example_tokens
@@ -376,9 +350,8 @@ impl Credentials {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Revokes a token by id; `false` when there is no such (unrevoked) token. SQLite only
-    /// (blocking); see [`revoke_async`](Self::revoke_async).
-    pub fn revoke(&self, token_id: &str) -> Result<bool, CredentialsError> {
+    /// [`revoke`](Self::revoke) on SQLite.
+    fn sqlite_revoke(&self, token_id: &str) -> Result<bool, CredentialsError> {
         let n = self.sqlite()?.execute(
             "UPDATE example_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![token_id, now()],
@@ -386,9 +359,8 @@ impl Credentials {
         Ok(n == 1)
     }
 
-    /// The tenant of a valid, unrevoked token. SQLite only (blocking); see
-    /// [`verify_async`](Self::verify_async).
-    pub fn verify(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
+    /// [`verify`](Self::verify) on SQLite.
+    fn sqlite_verify(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
         let Some(hash) = presented_hash(token) else { return Ok(None) };
         let found = {
             let conn = self.sqlite()?;
@@ -405,55 +377,50 @@ impl Credentials {
         Ok(Some(tenant))
     }
 
-    /// Creates a tenant with a random id (either backend).
-    pub async fn create_tenant_async(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
+    /// Creates a tenant with a random id.
+    pub async fn create_tenant(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => self.create_tenant(name),
+            Backend::Sqlite(_) => sqlite::create_tenant(&*self.sqlite()?, name),
             Backend::Postgres(pool) => postgres::create_tenant(pool, name).await,
         }
     }
 
-    /// Every tenant, oldest first (either backend).
-    pub async fn tenants_async(&self) -> Result<Vec<TenantInfo>, CredentialsError> {
+    /// Every tenant, oldest first.
+    pub async fn tenants(&self) -> Result<Vec<TenantInfo>, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => self.tenants(),
+            Backend::Sqlite(_) => sqlite::tenants(&*self.sqlite()?),
             Backend::Postgres(pool) => postgres::tenants(pool).await,
         }
     }
 
-    /// Issues a new token for an existing tenant (either backend).
-    pub async fn issue_token_async(
-        &self,
-        tenant: &TenantId,
-        label: Option<&str>,
-    ) -> Result<IssuedToken, CredentialsError> {
+    /// Issues a new token for an existing tenant.
+    pub async fn issue_token(&self, tenant: &TenantId, label: Option<&str>) -> Result<IssuedToken, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => self.issue_token(tenant, label),
+            Backend::Sqlite(_) => sqlite::issue_token(&*self.sqlite()?, tenant, label),
             Backend::Postgres(pool) => postgres::issue_token(pool, tenant, label).await,
         }
     }
 
-    /// Tokens (of one tenant, or all), without secrets (either backend).
-    pub async fn list_tokens_async(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
+    /// Tokens (of one tenant, or all), without secrets.
+    pub async fn list_tokens(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => self.list_tokens(tenant),
+            Backend::Sqlite(_) => self.sqlite_list_tokens(tenant),
             Backend::Postgres(pool) => postgres::list_tokens(pool, tenant).await,
         }
     }
 
-    /// Revokes a token by id; `false` when there is no such (unrevoked) token (either
-    /// backend). Every server sharing the database refuses it from then on.
-    pub async fn revoke_async(&self, token_id: &str) -> Result<bool, CredentialsError> {
+    /// Revokes a token by id; `false` when there is no such (unrevoked) token . Every server sharing the database refuses it from then on.
+    pub async fn revoke(&self, token_id: &str) -> Result<bool, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => self.revoke(token_id),
+            Backend::Sqlite(_) => self.sqlite_revoke(token_id),
             Backend::Postgres(pool) => postgres::revoke(pool, token_id).await,
         }
     }
 
-    /// The tenant of a valid, unrevoked token (either backend); reads the database every time.
-    pub async fn verify_async(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
+    /// The tenant of a valid, unrevoked token; reads the database every time.
+    pub async fn verify(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
         let pool = match &self.backend {
-            Backend::Sqlite(_) => return self.verify(token),
+            Backend::Sqlite(_) => return self.sqlite_verify(token),
             Backend::Postgres(pool) => pool,
         };
         let Some(hash) = presented_hash(token) else { return Ok(None) };
@@ -532,7 +499,7 @@ impl Credentials {
 #[async_trait]
 impl Authenticator for Credentials {
     async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
-        self.verify_async(token).await.map_err(|e| {
+        self.verify(token).await.map_err(|e| {
             tracing::error!(error = %e, "token verification failed; answering 503");
             AuthUnavailable::new(e)
         })
@@ -543,23 +510,23 @@ impl Authenticator for Credentials {
 mod tests {
     use super::*;
 
-    #[test]
-    fn issues_verifies_and_revokes() {
+    #[tokio::test]
+    async fn issues_verifies_and_revokes() {
         let creds = Credentials::open_in_memory().unwrap();
-        let tenant = creds.create_tenant(Some("acme")).unwrap();
-        let a = creds.issue_token(&tenant.id, Some("entra")).unwrap();
-        let b = creds.issue_token(&tenant.id, None).unwrap();
+        let tenant = creds.create_tenant(Some("acme")).await.unwrap();
+        let a = creds.issue_token(&tenant.id, Some("entra")).await.unwrap();
+        let b = creds.issue_token(&tenant.id, None).await.unwrap();
         assert_eq!(a.secret.len(), TOKEN_PREFIX.len() + 64);
         assert_ne!(a.secret, b.secret);
-        assert_eq!(creds.verify(&a.secret).unwrap(), Some(tenant.id.clone()));
-        assert_eq!(creds.verify(&b.secret).unwrap(), Some(tenant.id.clone()));
-        assert_eq!(creds.verify("scim_nope").unwrap(), None);
-        assert_eq!(creds.verify("").unwrap(), None);
-        assert!(creds.revoke(&a.id).unwrap());
-        assert!(!creds.revoke(&a.id).unwrap());
-        assert_eq!(creds.verify(&a.secret).unwrap(), None);
-        assert_eq!(creds.verify(&b.secret).unwrap(), Some(tenant.id.clone()));
-        let listed = creds.list_tokens(Some(&tenant.id)).unwrap();
+        assert_eq!(creds.verify(&a.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert_eq!(creds.verify(&b.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert_eq!(creds.verify("scim_nope").await.unwrap(), None);
+        assert_eq!(creds.verify("").await.unwrap(), None);
+        assert!(creds.revoke(&a.id).await.unwrap());
+        assert!(!creds.revoke(&a.id).await.unwrap());
+        assert_eq!(creds.verify(&a.secret).await.unwrap(), None);
+        assert_eq!(creds.verify(&b.secret).await.unwrap(), Some(tenant.id.clone()));
+        let listed = creds.list_tokens(Some(&tenant.id)).await.unwrap();
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().any(|t| t.id == a.id && t.revoked_at.is_some()));
         assert!(listed.iter().any(|t| t.id == b.id && t.last_used_at.is_some()));
@@ -567,11 +534,11 @@ mod tests {
         assert!(!debug.contains(&a.secret[TOKEN_PREFIX.len()..]), "Debug must not show secrets");
     }
 
-    #[test]
-    fn secrets_are_stored_hashed() {
+    #[tokio::test]
+    async fn secrets_are_stored_hashed() {
         let creds = Credentials::open_in_memory().unwrap();
-        let tenant = creds.create_tenant(None).unwrap();
-        let token = creds.issue_token(&tenant.id, None).unwrap();
+        let tenant = creds.create_tenant(None).await.unwrap();
+        let token = creds.issue_token(&tenant.id, None).await.unwrap();
         let conn = creds.sqlite().unwrap();
         let stored: Vec<u8> = conn.query_row("SELECT hash FROM example_tokens", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, Sha256::digest(token.secret.as_bytes()).to_vec());
@@ -581,17 +548,17 @@ mod tests {
         assert!(!dump.contains(&token.secret));
     }
 
-    #[test]
-    fn a_token_names_only_its_tenant() {
+    #[tokio::test]
+    async fn a_token_names_only_its_tenant() {
         let creds = Credentials::open_in_memory().unwrap();
-        let t1 = creds.create_tenant(None).unwrap();
-        let t2 = creds.create_tenant(None).unwrap();
-        let k1 = creds.issue_token(&t1.id, None).unwrap();
-        let k2 = creds.issue_token(&t2.id, None).unwrap();
-        assert_eq!(creds.verify(&k1.secret).unwrap(), Some(t1.id));
-        assert_eq!(creds.verify(&k2.secret).unwrap(), Some(t2.id));
-        assert!(creds.issue_token(&TenantId::new("missing"), None).is_err());
-        assert_eq!(creds.tenants().unwrap().len(), 2);
+        let t1 = creds.create_tenant(None).await.unwrap();
+        let t2 = creds.create_tenant(None).await.unwrap();
+        let k1 = creds.issue_token(&t1.id, None).await.unwrap();
+        let k2 = creds.issue_token(&t2.id, None).await.unwrap();
+        assert_eq!(creds.verify(&k1.secret).await.unwrap(), Some(t1.id));
+        assert_eq!(creds.verify(&k2.secret).await.unwrap(), Some(t2.id));
+        assert!(creds.issue_token(&TenantId::new("missing"), None).await.is_err());
+        assert_eq!(creds.tenants().await.unwrap().len(), 2);
     }
 
     #[tokio::test]
@@ -601,7 +568,7 @@ mod tests {
         else {
             panic!("an empty database gets a tenant");
         };
-        assert_eq!(creds.verify_async(&token.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert_eq!(creds.verify(&token.secret).await.unwrap(), Some(tenant.id.clone()));
         match creds.first_start(Some("again"), None).await.unwrap() {
             FirstStart::Existing(tenants) => assert_eq!(tenants, [tenant]),
             created @ FirstStart::Created { .. } => panic!("a second tenant: {created:?}"),

@@ -265,26 +265,25 @@ async fn run_command(global: &Global, command: Command, tls: bool) -> Result<(),
 async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(), String> {
     match command {
         Command::Tenant(TenantCommand::Create { name }) => {
-            let tenant = creds.create_tenant_async(name.as_deref()).await.map_err(|e| e.to_string())?;
-            let token = creds.issue_token_async(&tenant.id, None).await.map_err(|e| e.to_string())?;
+            let tenant = creds.create_tenant(name.as_deref()).await.map_err(|e| e.to_string())?;
+            let token = creds.issue_token(&tenant.id, None).await.map_err(|e| e.to_string())?;
             println!("Tenant URL: {}", tenant_url(origin, &tenant.id));
             println!("Secret Token: {}", token.secret);
         }
         Command::Tenant(TenantCommand::List) => {
-            for t in creds.tenants_async().await.map_err(|e| e.to_string())? {
+            for t in creds.tenants().await.map_err(|e| e.to_string())? {
                 println!("{}\t{}\t{}\t{}", t.id, t.name.unwrap_or_default(), t.created_at, tenant_url(origin, &t.id));
             }
         }
         Command::Token(TokenCommand::Issue { tenant, label }) => {
-            let token =
-                creds.issue_token_async(&TenantId::new(tenant), label.as_deref()).await.map_err(|e| e.to_string())?;
+            let token = creds.issue_token(&TenantId::new(tenant), label.as_deref()).await.map_err(|e| e.to_string())?;
             println!("Token id: {}", token.id);
             println!("Secret Token: {}", token.secret);
         }
         Command::Token(TokenCommand::List { tenant }) => {
             let tenant = tenant.map(TenantId::new);
             println!("ID\tTENANT\tLABEL\tCREATED\tLAST USED\tREVOKED");
-            for t in creds.list_tokens_async(tenant.as_ref()).await.map_err(|e| e.to_string())? {
+            for t in creds.list_tokens(tenant.as_ref()).await.map_err(|e| e.to_string())? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     t.id,
@@ -297,7 +296,7 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
             }
         }
         Command::Token(TokenCommand::Revoke { id }) => {
-            if creds.revoke_async(&id).await.map_err(|e| e.to_string())? {
+            if creds.revoke(&id).await.map_err(|e| e.to_string())? {
                 println!("revoked {id}");
             } else {
                 return Err(format!("no active token {id}"));

@@ -44,11 +44,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let creds = Arc::new(Credentials::open(arg("--db", "./scim-example.db").as_ref())?);
     let listener = TcpListener::bind(arg("--listen", "127.0.0.1:8081")).await?;
     let origin = format!("http://{}", listener.local_addr()?);
-    match creds.tenants()?.into_iter().next() {
+    match creds.tenants().await?.into_iter().next() {
         Some(tenant) => println!("Tenant URL: {}", tenant_url(&origin, &tenant.id)),
         None => {
-            let tenant = creds.create_tenant(None)?;
-            let token = creds.issue_token(&tenant.id, None)?;
+            let tenant = creds.create_tenant(None).await?;
+            let token = creds.issue_token(&tenant.id, None).await?;
             println!("Tenant URL: {}", tenant_url(&origin, &tenant.id));
             println!("Secret Token: {}", token.secret);
         }

@@ -239,29 +239,29 @@ mod tests {
     async fn issues_verifies_and_revokes() {
         let Some(pool) = fresh_pool().await else { return };
         let creds = Credentials::connect_postgres(pool.clone()).await.unwrap();
-        let tenant = creds.create_tenant_async(Some("acme")).await.unwrap();
-        let a = creds.issue_token_async(&tenant.id, Some("entra")).await.unwrap();
-        let b = creds.issue_token_async(&tenant.id, None).await.unwrap();
+        let tenant = creds.create_tenant(Some("acme")).await.unwrap();
+        let a = creds.issue_token(&tenant.id, Some("entra")).await.unwrap();
+        let b = creds.issue_token(&tenant.id, None).await.unwrap();
         assert_eq!(a.secret.len(), TOKEN_PREFIX.len() + 64);
         assert_ne!(a.secret, b.secret);
-        assert_eq!(creds.verify_async(&a.secret).await.unwrap(), Some(tenant.id.clone()));
-        assert_eq!(creds.verify_async(&b.secret).await.unwrap(), Some(tenant.id.clone()));
-        assert_eq!(creds.verify_async("scim_nope").await.unwrap(), None);
-        assert_eq!(creds.verify_async("").await.unwrap(), None);
-        assert_eq!(creds.verify_async(&a.secret[..a.secret.len() - 1]).await.unwrap(), None);
+        assert_eq!(creds.verify(&a.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert_eq!(creds.verify(&b.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert_eq!(creds.verify("scim_nope").await.unwrap(), None);
+        assert_eq!(creds.verify("").await.unwrap(), None);
+        assert_eq!(creds.verify(&a.secret[..a.secret.len() - 1]).await.unwrap(), None);
 
         // Another server on the same database: a revocation through it counts at once here.
         let other = Credentials::connect_postgres(pool.clone()).await.unwrap();
-        assert!(other.revoke_async(&a.id).await.unwrap());
-        assert!(!other.revoke_async(&a.id).await.unwrap());
-        assert_eq!(creds.verify_async(&a.secret).await.unwrap(), None);
-        assert_eq!(other.verify_async(&a.secret).await.unwrap(), None);
-        assert_eq!(creds.verify_async(&b.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert!(other.revoke(&a.id).await.unwrap());
+        assert!(!other.revoke(&a.id).await.unwrap());
+        assert_eq!(creds.verify(&a.secret).await.unwrap(), None);
+        assert_eq!(other.verify(&a.secret).await.unwrap(), None);
+        assert_eq!(creds.verify(&b.secret).await.unwrap(), Some(tenant.id.clone()));
 
         // The last use is recorded in a task of its own: wait for it.
         let deadline = Instant::now() + Duration::from_secs(5);
         let listed = loop {
-            let listed = creds.list_tokens_async(Some(&tenant.id)).await.unwrap();
+            let listed = creds.list_tokens(Some(&tenant.id)).await.unwrap();
             if listed.iter().any(|t| t.id == b.id && t.last_used_at.is_some()) || Instant::now() > deadline {
                 break listed;
             }
@@ -271,21 +271,17 @@ mod tests {
         assert!(listed.iter().any(|t| t.id == a.id && t.revoked_at.is_some()), "{listed:?}");
         assert!(listed.iter().any(|t| t.id == b.id && t.last_used_at.is_some()), "{listed:?}");
         assert!(listed.iter().all(|t| t.created_at.ends_with('Z')), "{listed:?}");
-        assert_eq!(creds.list_tokens_async(None).await.unwrap(), listed);
+        assert_eq!(creds.list_tokens(None).await.unwrap(), listed);
         let debug = format!("{a:?} {listed:?} {creds:?}");
         assert!(!debug.contains(&a.secret[TOKEN_PREFIX.len()..]), "Debug must not show secrets");
-
-        // The blocking methods are SQLite's: an error here, not a panic or a blocked runtime.
-        assert!(creds.tenants().is_err());
-        assert!(creds.verify(&b.secret).is_err());
     }
 
     #[tokio::test]
     async fn secrets_are_stored_hashed() {
         let Some(pool) = fresh_pool().await else { return };
         let creds = Credentials::connect_postgres(pool.clone()).await.unwrap();
-        let tenant = creds.create_tenant_async(None).await.unwrap();
-        let token = creds.issue_token_async(&tenant.id, None).await.unwrap();
+        let tenant = creds.create_tenant(None).await.unwrap();
+        let token = creds.issue_token(&tenant.id, None).await.unwrap();
         let stored: Vec<u8> = sqlx::query_scalar("SELECT hash FROM example_tokens").fetch_one(&pool).await.unwrap();
         assert_eq!(stored, Sha256::digest(token.secret.as_bytes()).to_vec());
         let row = sqlx::query(
@@ -302,16 +298,16 @@ mod tests {
     async fn a_token_names_only_its_tenant() {
         let Some(pool) = fresh_pool().await else { return };
         let creds = Credentials::connect_postgres(pool).await.unwrap();
-        let t1 = creds.create_tenant_async(None).await.unwrap();
-        let t2 = creds.create_tenant_async(Some("second")).await.unwrap();
-        let k1 = creds.issue_token_async(&t1.id, None).await.unwrap();
-        let k2 = creds.issue_token_async(&t2.id, None).await.unwrap();
-        assert_eq!(creds.verify_async(&k1.secret).await.unwrap(), Some(t1.id.clone()));
-        assert_eq!(creds.verify_async(&k2.secret).await.unwrap(), Some(t2.id.clone()));
-        let missing = creds.issue_token_async(&TenantId::new("missing"), None).await.unwrap_err();
+        let t1 = creds.create_tenant(None).await.unwrap();
+        let t2 = creds.create_tenant(Some("second")).await.unwrap();
+        let k1 = creds.issue_token(&t1.id, None).await.unwrap();
+        let k2 = creds.issue_token(&t2.id, None).await.unwrap();
+        assert_eq!(creds.verify(&k1.secret).await.unwrap(), Some(t1.id.clone()));
+        assert_eq!(creds.verify(&k2.secret).await.unwrap(), Some(t2.id.clone()));
+        let missing = creds.issue_token(&TenantId::new("missing"), None).await.unwrap_err();
         assert!(missing.to_string().contains("no tenant missing"), "{missing}");
-        assert_eq!(creds.tenants_async().await.unwrap(), [t1, t2]);
-        assert_eq!(creds.list_tokens_async(None).await.unwrap().len(), 2);
+        assert_eq!(creds.tenants().await.unwrap(), [t1, t2]);
+        assert_eq!(creds.list_tokens(None).await.unwrap().len(), 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,7 +338,7 @@ mod tests {
             }
         }
         let creds = Credentials::connect_postgres(pool).await.unwrap();
-        assert_eq!(creds.tenants_async().await.unwrap(), created);
-        assert_eq!(creds.list_tokens_async(None).await.unwrap().len(), 1);
+        assert_eq!(creds.tenants().await.unwrap(), created);
+        assert_eq!(creds.list_tokens(None).await.unwrap().len(), 1);
     }
 }
