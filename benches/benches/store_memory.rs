@@ -49,12 +49,12 @@ fn time_creates(
     for _ in 0..iters {
         let u = make_user(base, next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let t = Instant::now();
-        let created = black_box(block_on(UserStore::create(store, tenant, u)).expect("create"));
+        let created = black_box(block_on(UserStore::create(store, tenant, u, None)).expect("create"));
         spent += t.elapsed();
         if keep_size {
             let id = created.id().expect("created users have ids").to_owned();
             drop(created);
-            block_on(UserStore::delete(store, tenant, &id, None)).expect("delete");
+            block_on(UserStore::delete(store, tenant, &id, None, None)).expect("delete");
         }
     }
     spent
@@ -87,7 +87,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
     for i in 0..n {
         let u = make_user(base, i);
         let t = Instant::now();
-        block_on(UserStore::create(&*store, &tenant, u)).expect("create");
+        block_on(UserStore::create(&*store, &tenant, u, None)).expect("create");
         build += t.elapsed();
     }
     let (rss1, hwm1) = memory_kib();
@@ -214,17 +214,17 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
                 suspended_at: Some(due - Duration::days(30)),
                 purge_at: Some(due),
             });
-            block_on(UserStore::replace(&*store, &tenant, u, None)).expect("suspend");
+            block_on(UserStore::replace(&*store, &tenant, u, None, None)).expect("suspend");
         }
         let t = Instant::now();
-        let purged = block_on(UserStore::purge_expired(&*store, due)).expect("purge");
+        let purged = block_on(UserStore::purge_expired(&*store, due, None)).expect("purge");
         times.push(t.elapsed());
         assert_eq!(purged.len(), victims, "exactly the suspended users are purged");
         for (_, mut u) in purged {
             u.as_object_mut().insert("active".into(), json!(true));
             u.as_object_mut().remove("groups");
             u.set_lifecycle(&Lifecycle::default());
-            block_on(UserStore::create(&*store, &tenant, u)).expect("re-create");
+            block_on(UserStore::create(&*store, &tenant, u, None)).expect("re-create");
         }
     }
     times.sort();
@@ -255,7 +255,7 @@ fn bench_size(c: &mut Criterion, base: &[Value], n: usize) {
             let users: Vec<User> = (first..first + iters as usize).map(|i| make_user(base, i)).collect();
             let t = Instant::now();
             for u in users {
-                black_box(block_on(UserStore::create(&*store, &tenant, u)).expect("create"));
+                black_box(block_on(UserStore::create(&*store, &tenant, u, None)).expect("create"));
             }
             t.elapsed()
         });

@@ -39,7 +39,7 @@ fn main() {
     let tenant = TenantId::new("growth");
     let store = MemoryUserStore::new();
     for i in 0..warm {
-        block_on(store.create(&tenant, make_user(&base, i))).expect("load");
+        block_on(store.create(&tenant, make_user(&base, i), None)).expect("load");
     }
     if prime_gib > 0 {
         let pieces: Vec<Vec<u8>> = (0..prime_gib * 64).map(|_| vec![1u8; 16 << 20]).collect();
@@ -50,12 +50,12 @@ fn main() {
     for i in warm..warm + n {
         let user = make_user(&base, i);
         let t = Instant::now();
-        let created = block_on(store.create(&tenant, user)).expect("create");
+        let created = block_on(store.create(&tenant, user, None)).expect("create");
         times.push(t.elapsed());
         if held {
             let id = created.id().expect("created users have ids").to_owned();
             drop(created);
-            block_on(store.delete(&tenant, &id, None)).expect("delete");
+            block_on(store.delete(&tenant, &id, None, None)).expect("delete");
         }
     }
 

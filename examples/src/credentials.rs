@@ -17,7 +17,7 @@ pub(crate) use postgres::create_tables as create_postgres_tables;
 use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior, params};
-use scim_core::{AuthUnavailable, Authenticator, TenantId};
+use scim_core::{AuthUnavailable, Authenticator, Principal, TenantId};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -210,11 +210,13 @@ fn presented_hash(token: &str) -> Option<[u8; 32]> {
 
 /// Of the stored `(token id, tenant, hash)` rows under one lookup key, the one whose hash is
 /// `hash`, compared in constant time (every row is compared).
-fn matching_row(rows: Vec<(String, String, Vec<u8>)>, hash: &[u8]) -> Option<(String, TenantId)> {
+/// The token among `rows` (`id, tenant, hash, label`) whose hash is `hash`, compared in
+/// constant time with every candidate.
+fn matching_row(rows: Vec<(String, String, Vec<u8>, Option<String>)>, hash: &[u8]) -> Option<Principal> {
     let mut found = None;
-    for (id, tenant, stored) in rows {
+    for (id, tenant, stored, label) in rows {
         if bool::from(stored.as_slice().ct_eq(hash)) {
-            found = Some((id, TenantId::new(tenant)));
+            found = Some(Principal::new(TenantId::new(tenant), Some(id), label));
         }
     }
     found
@@ -360,21 +362,23 @@ impl Credentials {
     }
 
     /// [`verify`](Self::verify) on SQLite.
-    fn sqlite_verify(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
+    fn sqlite_verify(&self, token: &str) -> Result<Option<Principal>, CredentialsError> {
         let Some(hash) = presented_hash(token) else { return Ok(None) };
         let found = {
             let conn = self.sqlite()?;
             let mut stmt = conn.prepare_cached(
-                "SELECT id, tenant_id, hash FROM example_tokens WHERE lookup = ?1 AND revoked_at IS NULL",
+                "SELECT id, tenant_id, hash, label FROM example_tokens WHERE lookup = ?1 AND revoked_at IS NULL",
             )?;
             let rows = stmt
-                .query_map([lookup_key(&hash)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .query_map([lookup_key(&hash)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<Result<Vec<_>, _>>()?;
             matching_row(rows, &hash)
         };
-        let Some((token_id, tenant)) = found else { return Ok(None) };
-        self.touch_sqlite(&token_id);
-        Ok(Some(tenant))
+        let Some(principal) = found else { return Ok(None) };
+        if let Some(id) = &principal.token_id {
+            self.touch_sqlite(id);
+        }
+        Ok(Some(principal))
     }
 
     /// Creates a tenant with a random id.
@@ -419,17 +423,22 @@ impl Credentials {
 
     /// The tenant of a valid, unrevoked token; reads the database every time.
     pub async fn verify(&self, token: &str) -> Result<Option<TenantId>, CredentialsError> {
+        Ok(self.verify_principal(token).await?.map(|p| p.tenant))
+    }
+
+    /// As [`verify`](Self::verify), with the token's id and label (the actor of the audit log).
+    pub async fn verify_principal(&self, token: &str) -> Result<Option<Principal>, CredentialsError> {
         let pool = match &self.backend {
             Backend::Sqlite(_) => return self.sqlite_verify(token),
             Backend::Postgres(pool) => pool,
         };
         let Some(hash) = presented_hash(token) else { return Ok(None) };
         let rows = postgres::candidates(pool, &lookup_key(&hash)).await?;
-        let Some((token_id, tenant)) = matching_row(rows, &hash) else { return Ok(None) };
-        if self.touch_due(&token_id) {
-            postgres::touch(pool, &token_id);
+        let Some(principal) = matching_row(rows, &hash) else { return Ok(None) };
+        if let Some(id) = principal.token_id.as_deref().filter(|id| self.touch_due(id)) {
+            postgres::touch(pool, id);
         }
-        Ok(Some(tenant))
+        Ok(Some(principal))
     }
 
     /// On a server's start: when there is no tenant yet, creates one named `name` and its
@@ -498,8 +507,8 @@ impl Credentials {
 
 #[async_trait]
 impl Authenticator for Credentials {
-    async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
-        self.verify(token).await.map_err(|e| {
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable> {
+        self.verify_principal(token).await.map_err(|e| {
             tracing::error!(error = %e, "token verification failed; answering 503");
             AuthUnavailable::new(e)
         })

@@ -21,6 +21,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use metrics::{counter, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use scim_core::audit::{AuditLog, AuditPage, AuditQuery, AuditRecord};
 use scim_core::store::{ListQuery, MemberChange};
 use scim_core::{DynGroupStore, DynUserStore, Group, GroupStore, Page, StoreError, TenantId, User, UserStore, Version};
 use std::sync::Arc;
@@ -176,36 +177,87 @@ async fn timed<T>(
 
 #[async_trait]
 impl UserStore for Metered<DynUserStore> {
-    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
-        timed("user_create", self.inner.create(tenant, user)).await
+    async fn create(&self, tenant: &TenantId, user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError> {
+        timed("user_create", self.inner.create(tenant, user, audit)).await
     }
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
         timed("user_get", self.inner.get(tenant, id)).await
     }
-    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
-        timed("user_replace", self.inner.replace(tenant, user, if_match)).await
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError> {
+        timed("user_replace", self.inner.replace(tenant, user, if_match, audit)).await
     }
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-        timed("user_delete", self.inner.delete(tenant, id, if_match)).await
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        timed("user_delete", self.inner.delete(tenant, id, if_match, audit)).await
     }
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
         timed("user_list", self.inner.list(tenant, query)).await
     }
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
-        timed("user_purge_expired", self.inner.purge_expired(now)).await
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError> {
+        timed("user_purge_expired", self.inner.purge_expired(now, audit)).await
+    }
+    fn audit_log(&self) -> Option<&dyn AuditLog> {
+        // Only when the wrapped store keeps one; then this wrapper times it and counts failures.
+        self.inner.audit_log().map(|_| self as &dyn AuditLog)
+    }
+}
+
+/// The wrapped store's audit log, timed, with failed audit writes counted in
+/// `scim_audit_write_failures_total` (a refused request's record that could not be kept: the
+/// request's answer is unchanged). Only reached through [`UserStore::audit_log`], which
+/// answers `None` when the wrapped store keeps no log.
+#[async_trait]
+impl AuditLog for Metered<DynUserStore> {
+    async fn append_audit(&self, record: AuditRecord) -> Result<(), StoreError> {
+        let Some(log) = self.inner.audit_log() else { return Ok(()) };
+        let result = timed("audit_append", log.append_audit(record)).await;
+        if let Err(e) = &result {
+            counter!("scim_audit_write_failures_total").increment(1);
+            tracing::warn!(error = %e, "could not keep the audit record of a refused request");
+        }
+        result
+    }
+    async fn list_audit(&self, tenant: &TenantId, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+        let Some(log) = self.inner.audit_log() else { return Ok(AuditPage::default()) };
+        timed("audit_list", log.list_audit(tenant, query)).await
+    }
+    async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let Some(log) = self.inner.audit_log() else { return Ok(0) };
+        timed("audit_expire", log.expire_audit(before)).await
     }
 }
 
 #[async_trait]
 impl GroupStore for Metered<DynGroupStore> {
-    async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
-        timed("group_create", self.inner.create(tenant, group)).await
+    async fn create(&self, tenant: &TenantId, group: Group, audit: Option<&AuditRecord>) -> Result<Group, StoreError> {
+        timed("group_create", self.inner.create(tenant, group, audit)).await
     }
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
         timed("group_get", self.inner.get(tenant, id, include_members)).await
     }
-    async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {
-        timed("group_replace", self.inner.replace(tenant, group, if_match)).await
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        group: Group,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Group, StoreError> {
+        timed("group_replace", self.inner.replace(tenant, group, if_match, audit)).await
     }
     async fn modify_members(
         &self,
@@ -214,11 +266,18 @@ impl GroupStore for Metered<DynGroupStore> {
         change: &MemberChange,
         now: DateTime<Utc>,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Version, StoreError> {
-        timed("group_modify_members", self.inner.modify_members(tenant, id, change, now, if_match)).await
+        timed("group_modify_members", self.inner.modify_members(tenant, id, change, now, if_match, audit)).await
     }
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-        timed("group_delete", self.inner.delete(tenant, id, if_match)).await
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        timed("group_delete", self.inner.delete(tenant, id, if_match, audit)).await
     }
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {
         timed("group_list", self.inner.list(tenant, query)).await

@@ -34,6 +34,7 @@
 //! ```
 //! Hosts without tokio call `purge_expired` from their own scheduler (every minute is plenty).
 
+pub mod audit;
 mod error;
 mod kind;
 pub mod lifecycle;
@@ -49,13 +50,14 @@ pub mod schema;
 pub mod store;
 pub mod urn;
 
+pub use audit::{AuditContext, AuditLog, AuditRecord};
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use kind::ResourceKind;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};
 pub use limits::{Limits, RateLimit};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
-pub use protocol::{Admitted, AuthUnavailable, Authenticator, SCIM_CONTENT_TYPE, ScimService};
+pub use protocol::{Admitted, AuthUnavailable, Authenticator, Principal, SCIM_CONTENT_TYPE, ScimService};
 pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning};
 #[cfg(feature = "tokio")]
 pub use purge::PurgeTask;

@@ -8,6 +8,7 @@
 //! Embedders need little of this: the traits, [`DynUserStore`]/[`DynGroupStore`],
 //! [`StoreError`] and [`Page`] are also at the crate root.
 
+use crate::audit::{AuditLog, AuditRecord};
 use crate::schema::ResourceType;
 use crate::{Group, SchemaRegistry, ScimError, TenantId, User, Version};
 use async_trait::async_trait;
@@ -267,22 +268,47 @@ pub struct MemberChange {
 ///   `Suspended` with `purge_at <= now`, in every tenant (and from their groups), and returns
 ///   them as they were. Stores index `purge_at` so this never scans live users.
 /// - Tenants never see each other's data, even when given each other's ids.
+/// - Every write takes an `audit` record: a store with an [`audit_log`](UserStore::audit_log)
+///   keeps it in the same atomic step as the change when the write succeeds, and keeps none
+///   when it fails (see [`AuditLog`] for the whole contract).
 ///
 /// The conformance suite (the crate `scim-store-conformance`) checks all of this.
 #[async_trait]
 pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
-    /// Stores a new user.
-    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError>;
+    /// Stores a new user (and `audit`, in the same atomic step).
+    async fn create(&self, tenant: &TenantId, user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError>;
     /// Reads a user.
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError>;
-    /// Replaces a user (conditional on `if_match`).
-    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError>;
-    /// Deletes a user at once (conditional on `if_match`).
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError>;
+    /// Replaces a user (conditional on `if_match`), keeping `audit` in the same step.
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError>;
+    /// Deletes a user at once (conditional on `if_match`), keeping `audit` in the same step.
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError>;
     /// Lists users.
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError>;
-    /// Purges suspended users whose `purge_at` has passed.
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError>;
+    /// Purges suspended users whose `purge_at` has passed, keeping
+    /// [`AuditRecord::purged`] of the `audit` template for each, in the same step.
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError>;
+    /// The store's audit log, which keeps the records its writes carry; `None` (the default)
+    /// for a store without one, which ignores the records (and the service then builds none).
+    fn audit_log(&self) -> Option<&dyn AuditLog> {
+        None
+    }
 }
 
 /// Storage of groups, scoped by tenant. The same contract as [`UserStore`], with
@@ -303,17 +329,23 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 /// the group document's `meta.lastModified` on create and replace; a deletion has none).
 #[async_trait]
 pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
-    /// Stores a new group (with its members).
-    async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError>;
+    /// Stores a new group (with its members), keeping `audit` in the same step.
+    async fn create(&self, tenant: &TenantId, group: Group, audit: Option<&AuditRecord>) -> Result<Group, StoreError>;
     /// Reads a group, with its members when `include_members`.
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError>;
     /// Replaces a group, members included (conditional on `if_match`). A replace that would
     /// store nothing new (the same document but for `meta`, and the same members once those
     /// that cannot be stored are dropped) changes nothing and returns the group as stored.
-    async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError>;
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        group: Group,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Group, StoreError>;
     /// Adds and removes members without rewriting the others. When anything changed, bumps
     /// the version and sets `meta.lastModified` to `now`. Returns the (new) version. Adding a
-    /// present member or removing an absent one changes nothing.
+    /// present member or removing an absent one changes nothing (and `audit` is still kept).
     async fn modify_members(
         &self,
         tenant: &TenantId,
@@ -321,9 +353,16 @@ pub trait GroupStore: Send + Sync + std::fmt::Debug + 'static {
         change: &MemberChange,
         now: DateTime<Utc>,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Version, StoreError>;
-    /// Deletes a group at once.
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError>;
+    /// Deletes a group at once, keeping `audit` in the same step.
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError>;
     /// Lists groups.
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError>;
 }
@@ -338,8 +377,13 @@ macro_rules! forward_user_store {
         #[async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<T: UserStore + ?Sized> UserStore for $ty {
-            async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
-                (**self).create(tenant, user).await
+            async fn create(
+                &self,
+                tenant: &TenantId,
+                user: User,
+                audit: Option<&AuditRecord>,
+            ) -> Result<User, StoreError> {
+                (**self).create(tenant, user, audit).await
             }
             async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
                 (**self).get(tenant, id).await
@@ -349,17 +393,31 @@ macro_rules! forward_user_store {
                 tenant: &TenantId,
                 user: User,
                 if_match: Option<&Version>,
+                audit: Option<&AuditRecord>,
             ) -> Result<User, StoreError> {
-                (**self).replace(tenant, user, if_match).await
+                (**self).replace(tenant, user, if_match, audit).await
             }
-            async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-                (**self).delete(tenant, id, if_match).await
+            async fn delete(
+                &self,
+                tenant: &TenantId,
+                id: &str,
+                if_match: Option<&Version>,
+                audit: Option<&AuditRecord>,
+            ) -> Result<(), StoreError> {
+                (**self).delete(tenant, id, if_match, audit).await
             }
             async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
                 (**self).list(tenant, query).await
             }
-            async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
-                (**self).purge_expired(now).await
+            async fn purge_expired(
+                &self,
+                now: DateTime<Utc>,
+                audit: Option<&AuditRecord>,
+            ) -> Result<Vec<(TenantId, User)>, StoreError> {
+                (**self).purge_expired(now, audit).await
+            }
+            fn audit_log(&self) -> Option<&dyn AuditLog> {
+                (**self).audit_log()
             }
         }
     };
@@ -370,8 +428,13 @@ macro_rules! forward_group_store {
         #[async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<T: GroupStore + ?Sized> GroupStore for $ty {
-            async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
-                (**self).create(tenant, group).await
+            async fn create(
+                &self,
+                tenant: &TenantId,
+                group: Group,
+                audit: Option<&AuditRecord>,
+            ) -> Result<Group, StoreError> {
+                (**self).create(tenant, group, audit).await
             }
             async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
                 (**self).get(tenant, id, include_members).await
@@ -381,8 +444,9 @@ macro_rules! forward_group_store {
                 tenant: &TenantId,
                 group: Group,
                 if_match: Option<&Version>,
+                audit: Option<&AuditRecord>,
             ) -> Result<Group, StoreError> {
-                (**self).replace(tenant, group, if_match).await
+                (**self).replace(tenant, group, if_match, audit).await
             }
             async fn modify_members(
                 &self,
@@ -391,11 +455,18 @@ macro_rules! forward_group_store {
                 change: &MemberChange,
                 now: DateTime<Utc>,
                 if_match: Option<&Version>,
+                audit: Option<&AuditRecord>,
             ) -> Result<Version, StoreError> {
-                (**self).modify_members(tenant, id, change, now, if_match).await
+                (**self).modify_members(tenant, id, change, now, if_match, audit).await
             }
-            async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-                (**self).delete(tenant, id, if_match).await
+            async fn delete(
+                &self,
+                tenant: &TenantId,
+                id: &str,
+                if_match: Option<&Version>,
+                audit: Option<&AuditRecord>,
+            ) -> Result<(), StoreError> {
+                (**self).delete(tenant, id, if_match, audit).await
             }
             async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {
                 (**self).list(tenant, query).await

@@ -238,11 +238,11 @@ pub async fn generated_filters(store: &DynUserStore, facts: &dyn AttributeFacts,
     let t = TenantId::new("diff");
     let mut stored = Vec::new();
     for user in users() {
-        stored.push(store.create(&t, user).await.unwrap().into_json());
+        stored.push(store.create(&t, user, None).await.unwrap().into_json());
     }
     // Another tenant with the same users must not leak in.
     for user in users().into_iter().take(20) {
-        store.create(&TenantId::new("other"), user).await.unwrap();
+        store.create(&TenantId::new("other"), user, None).await.unwrap();
     }
     let mut rng = Rng(seed);
     let (mut checked, mut non_empty) = (0, 0);

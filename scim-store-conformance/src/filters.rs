@@ -88,7 +88,7 @@ async fn seed_table(users: &DynUserStore, t: &TenantId) -> Vec<User> {
         if !active {
             u = suspended(u, t0(), t0() + Duration::days(30));
         }
-        out.push(users.create(t, u).await.expect("create"));
+        out.push(users.create(t, u, None).await.expect("create"));
     }
     out
 }

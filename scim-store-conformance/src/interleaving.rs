@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use scim_core::audit::{AuditLog, AuditRecord};
 use scim_core::store::{ListQuery, MemberChange};
 use scim_core::{Group, GroupStore, Page, StoreError, TenantId, User, UserStore, Version};
 
@@ -44,46 +45,72 @@ impl<S> Interleaving<S> {
 
 #[async_trait]
 impl<S: UserStore> UserStore for Interleaving<S> {
-    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
-        self.inner.create(tenant, user).await
+    async fn create(&self, tenant: &TenantId, user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError> {
+        self.inner.create(tenant, user, audit).await
     }
 
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
         self.inner.get(tenant, id).await
     }
 
-    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError> {
         tokio::task::yield_now().await;
-        self.inner.replace(tenant, user, if_match).await
+        self.inner.replace(tenant, user, if_match, audit).await
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
         tokio::task::yield_now().await;
-        UserStore::delete(&self.inner, tenant, id, if_match).await
+        UserStore::delete(&self.inner, tenant, id, if_match, audit).await
     }
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
         self.inner.list(tenant, query).await
     }
 
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
-        self.inner.purge_expired(now).await
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError> {
+        self.inner.purge_expired(now, audit).await
+    }
+
+    fn audit_log(&self) -> Option<&dyn AuditLog> {
+        self.inner.audit_log()
     }
 }
 
 #[async_trait]
 impl<S: GroupStore> GroupStore for Interleaving<S> {
-    async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
-        self.inner.create(tenant, group).await
+    async fn create(&self, tenant: &TenantId, group: Group, audit: Option<&AuditRecord>) -> Result<Group, StoreError> {
+        self.inner.create(tenant, group, audit).await
     }
 
     async fn get(&self, tenant: &TenantId, id: &str, include_members: bool) -> Result<Group, StoreError> {
         self.inner.get(tenant, id, include_members).await
     }
 
-    async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        group: Group,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Group, StoreError> {
         tokio::task::yield_now().await;
-        self.inner.replace(tenant, group, if_match).await
+        self.inner.replace(tenant, group, if_match, audit).await
     }
 
     async fn modify_members(
@@ -93,14 +120,21 @@ impl<S: GroupStore> GroupStore for Interleaving<S> {
         change: &MemberChange,
         now: DateTime<Utc>,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Version, StoreError> {
         tokio::task::yield_now().await;
-        self.inner.modify_members(tenant, id, change, now, if_match).await
+        self.inner.modify_members(tenant, id, change, now, if_match, audit).await
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
         tokio::task::yield_now().await;
-        GroupStore::delete(&self.inner, tenant, id, if_match).await
+        GroupStore::delete(&self.inner, tenant, id, if_match, audit).await
     }
 
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit;
 pub mod differential;
 mod filters;
 mod groups;
@@ -10,6 +11,7 @@ mod purge;
 mod support;
 mod users;
 
+pub use audit::*;
 pub use filters::*;
 pub use groups::*;
 pub use interleaving::Interleaving;
@@ -130,6 +132,12 @@ macro_rules! __conformance_list {
             service_group_member_patches,
             service_nul_characters_are_refused_and_match_nothing,
             service_overlong_keys_are_refused,
+            // the audit log
+            audit_records_every_service_write,
+            audit_failed_writes_keep_no_record,
+            audit_purges_are_recorded,
+            audit_paging_filters_and_retention,
+            audit_can_be_turned_off,
         }
     };
 }
@@ -157,6 +165,7 @@ mod tests {
 
     /// The sources that define cases.
     const SOURCES: &[&str] = &[
+        include_str!("audit.rs"),
         include_str!("filters.rs"),
         include_str!("groups.rs"),
         include_str!("paging.rs"),

@@ -37,11 +37,11 @@ pub async fn list_of_empty_tenant(users: Arc<DynUserStore>, groups: Arc<DynGroup
 pub async fn list_in_creation_order(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("creation_order", "a");
     for (id, name) in [("c", "zed@example.com"), ("a", "amy@example.com"), ("b", "bob@example.com")] {
-        users.create(&t, user_at(id, name, t0())).await.expect("create");
+        users.create(&t, user_at(id, name, t0()), None).await.expect("create");
     }
     let mut a = users.get(&t, "a").await.expect("get");
     a.as_object_mut().insert("title".into(), json!("moved?"));
-    users.replace(&t, a, None).await.expect("replace");
+    users.replace(&t, a, None, None).await.expect("replace");
     let p = users.list(&t, &ListQuery::default()).await.expect("list");
     assert_eq!(ids(&p.items), ["c", "a", "b"]);
 }
@@ -108,7 +108,7 @@ pub async fn list_filter_then_page(users: Arc<DynUserStore>, _groups: Arc<DynGro
 pub async fn sort_by_user_name_ignores_case(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("sort_name", "a");
     for (id, name) in [("1", "bob"), ("2", "Alice"), ("3", "carol"), ("4", "ALAN"), ("5", "Bea")] {
-        users.create(&t, user_at(id, name, t0())).await.expect("create");
+        users.create(&t, user_at(id, name, t0()), None).await.expect("create");
     }
     let p = users.list(&t, &sorted(AttrPath::new("userName"), SortOrder::Ascending)).await.expect("list");
     assert_eq!(ids(&p.items), ["4", "2", "5", "1", "3"]);
@@ -119,7 +119,7 @@ pub async fn sort_by_user_name_ignores_case(users: Arc<DynUserStore>, _groups: A
 pub async fn sort_descending_reverses(users: Arc<DynUserStore>, _groups: Arc<DynGroupStore>) {
     let t = tenant("sort_desc", "a");
     for (id, name) in [("1", "bob"), ("2", "Alice"), ("3", "carol"), ("4", "ALAN"), ("5", "Bea")] {
-        users.create(&t, user_at(id, name, t0())).await.expect("create");
+        users.create(&t, user_at(id, name, t0()), None).await.expect("create");
     }
     let p = users.list(&t, &sorted(AttrPath::new("userName"), SortOrder::Descending)).await.expect("list");
     assert_eq!(ids(&p.items), ["3", "1", "5", "2", "4"]);
@@ -134,7 +134,7 @@ pub async fn sort_by_created(users: Arc<DynUserStore>, _groups: Arc<DynGroupStor
     let t = tenant("sort_created", "a");
     for (id, mins) in [("x", 30), ("y", -10), ("z", 5)] {
         let created = t0() + Duration::minutes(mins);
-        users.create(&t, user_at(id, &format!("{id}@example.com"), created)).await.expect("create");
+        users.create(&t, user_at(id, &format!("{id}@example.com"), created), None).await.expect("create");
     }
     let path = AttrPath::new("meta").with_sub_attr("created");
     let p = users.list(&t, &sorted(path.clone(), SortOrder::Ascending)).await.expect("list");
@@ -154,7 +154,7 @@ pub async fn sort_missing_values_last_ascending_first_descending(
         if let Some(title) = title {
             u.as_object_mut().insert("title".into(), json!(title));
         }
-        users.create(&t, u).await.expect("create");
+        users.create(&t, u, None).await.expect("create");
     }
     let p = users.list(&t, &sorted(AttrPath::new("title"), SortOrder::Ascending)).await.expect("list");
     assert_eq!(ids(&p.items), ["3", "1", "2"]);
@@ -168,7 +168,7 @@ pub async fn sort_ties_keep_creation_order(users: Arc<DynUserStore>, _groups: Ar
     for (id, title) in [("1", "B"), ("2", "a"), ("3", "b"), ("4", "A")] {
         let mut u = user_at(id, &format!("{id}@example.com"), t0());
         u.as_object_mut().insert("title".into(), json!(title));
-        users.create(&t, u).await.expect("create");
+        users.create(&t, u, None).await.expect("create");
     }
     let p = users.list(&t, &sorted(AttrPath::new("title"), SortOrder::Ascending)).await.expect("list");
     assert_eq!(ids(&p.items), ["2", "4", "1", "3"]);

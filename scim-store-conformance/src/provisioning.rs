@@ -179,16 +179,16 @@ pub async fn service_restore_of_users_stored_without_invited_at(users: Arc<DynUs
     let fx = Fixture::new(Duration::days(30));
     let svc = fx.service(users.clone(), groups);
     let earlier = t0() - Duration::days(3);
-    users.create(&t, user_at("pending", "pending@example.com", earlier)).await.expect("create");
+    users.create(&t, user_at("pending", "pending@example.com", earlier), None).await.expect("create");
     let mut accepted = user_at("accepted", "accepted@example.com", earlier);
     accepted.set_lifecycle(&scim_core::Lifecycle {
         status: UserStatus::Active,
         activated_at: Some(earlier + Duration::hours(1)),
         ..scim_core::Lifecycle::default()
     });
-    users.create(&t, accepted).await.expect("create");
+    users.create(&t, accepted, None).await.expect("create");
     let never = suspended(user_at("never", "never@example.com", earlier), earlier, earlier + Duration::days(30));
-    users.create(&t, never).await.expect("create");
+    users.create(&t, never, None).await.expect("create");
     for id in ["pending", "accepted", "never"] {
         svc.patch_user(&t, id, &patch_active(&json!(false)), None).await.expect("suspend");
         let r = svc.patch_user(&t, id, &patch_active(&json!(true)), None).await.expect("restore");
@@ -485,7 +485,7 @@ pub async fn service_resources_over_the_size_bound_are_refused(users: Arc<DynUse
     // A resource stored over the bound (before it, say) can still be changed without growing.
     let mut legacy = crate::support::user_at("legacy", "legacy@example.com", t0());
     legacy.as_object_mut().insert("title".into(), json!(big));
-    users.create(&t, legacy).await.expect("stored directly");
+    users.create(&t, legacy, None).await.expect("stored directly");
     let shrink = json!({"Operations": [{"op": "replace", "path": "title", "value": "x".repeat(4500)}]});
     svc.patch_user(&t, "legacy", &patch_active(&json!(false)), None).await.expect("deactivating is allowed");
     svc.patch_user(&t, "legacy", &shrink, None).await.expect("shrinking is allowed");
@@ -690,7 +690,7 @@ pub async fn service_overlong_keys_are_refused(users: Arc<DynUserStore>, groups:
 
     // Stored directly (as before the rule): the service still deactivates it.
     let legacy = crate::support::user_at("legacy-key", &long, t0());
-    users.create(&t, legacy).await.expect("stored directly");
+    users.create(&t, legacy, None).await.expect("stored directly");
     let off = svc.patch_user(&t, "legacy-key", &patch_active(&json!(false)), None).await.expect("deactivate");
     assert_eq!(off.as_json()["active"], json!(false));
 }

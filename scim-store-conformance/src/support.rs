@@ -113,7 +113,7 @@ pub(crate) async fn seed(users: &DynUserStore, t: &TenantId, n: usize) -> Vec<Us
     for i in 0..n {
         let created = t0() + Duration::minutes(i64::try_from(i).unwrap_or(0));
         let u = user_at(&format!("u{i:03}"), &format!("user{i:03}@example.com"), created);
-        out.push(users.create(t, u).await.expect("create"));
+        out.push(users.create(t, u, None).await.expect("create"));
     }
     out
 }

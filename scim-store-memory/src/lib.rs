@@ -110,7 +110,7 @@
 //! let store = MemoryUserStore::new();
 //! let tenant = TenantId::new("acme");
 //! let user = User::from_json(json!({"id": "2819c223", "userName": "bjensen@example.com"}));
-//! let stored = store.create(&tenant, user).await?;
+//! let stored = store.create(&tenant, user, None).await?;
 //! assert_eq!(stored.version().map(|v| v.to_string()).as_deref(), Some("W/\"1\""));
 //! assert_eq!(store.get(&tenant, "2819c223").await?.user_name(), Some("bjensen@example.com"));
 //! let page = store.list(&tenant, &ListQuery::new()).await?;
@@ -140,22 +140,26 @@
 //! One `std::sync::RwLock` guards everything; operations hold it only for the in-memory work
 //! (never across an `.await`), so the async methods complete without suspending.
 
+mod audit;
 mod index;
 mod query;
 mod tenant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use scim_core::audit::{AuditLog, AuditRecord};
 use scim_core::store::{ListQuery, MemberChange};
 use scim_core::{Group, GroupStore, Page, StoreError, TenantId, User, UserStore, Version};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tenant::Tenant;
 
 /// Users and groups of every tenant, in memory, indexed. See the [crate docs](crate).
 #[derive(Debug, Default)]
 pub struct MemoryUserStore {
     state: RwLock<State>,
+    /// The audit log; taken only while holding `state`'s write lock, or alone.
+    trail: Mutex<audit::Trail>,
 }
 
 #[derive(Debug, Default)]
@@ -196,6 +200,18 @@ impl MemoryUserStore {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn trail(&self) -> MutexGuard<'_, audit::Trail> {
+        self.trail.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps `audit`, if any, for a write of `tenant` that succeeded (called with the state's
+    /// write lock held).
+    fn record(&self, tenant: &TenantId, audit: Option<&AuditRecord>) {
+        if let Some(record) = audit {
+            self.trail().push(tenant, record);
+        }
+    }
+
     /// How many users the store holds, in every tenant.
     pub fn user_count(&self) -> usize {
         self.read().tenants.values().map(|t| t.users.len()).sum()
@@ -204,7 +220,7 @@ impl MemoryUserStore {
 
 #[async_trait]
 impl UserStore for MemoryUserStore {
-    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
+    async fn create(&self, tenant: &TenantId, user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError> {
         let mut state = self.write();
         let out = state.tenant_mut(tenant).create_user(user);
         match out {
@@ -212,6 +228,7 @@ impl UserStore for MemoryUserStore {
                 if let Some(at) = purge_at {
                     state.purge.insert((at, tenant.clone(), id));
                 }
+                self.record(tenant, audit);
                 Ok(user)
             }
             Err(e) => {
@@ -228,10 +245,17 @@ impl UserStore for MemoryUserStore {
         Ok(t.user_view(id, &rec.doc))
     }
 
-    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
         let (out, tenant::users::PurgeMove { old, new }) = t.replace_user(user, if_match)?;
+        self.record(tenant, audit);
         if old != new {
             if let Some(id) = out.id() {
                 let id: Arc<str> = Arc::from(id);
@@ -246,10 +270,17 @@ impl UserStore for MemoryUserStore {
         Ok(out)
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
         let rec = t.remove_user(id, if_match)?;
+        self.record(tenant, audit);
         if let Some(at) = rec.purge_at {
             state.purge.remove(&(at, tenant.clone(), Arc::from(id)));
         }
@@ -265,7 +296,11 @@ impl UserStore for MemoryUserStore {
         }
     }
 
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError> {
         let mut state = self.write();
         // Detach the due part of the purge index with one split (the first entry after `now` is
         // the first with a later time), walk it, and free it once every user is removed.
@@ -292,19 +327,27 @@ impl UserStore for MemoryUserStore {
             }
             state.drop_if_empty(tenant);
         }
+        if let Some(template) = audit {
+            self.trail().push_purged(template, &purged);
+        }
         drop(state);
         drop(due);
         Ok(purged)
+    }
+
+    fn audit_log(&self) -> Option<&dyn AuditLog> {
+        Some(self)
     }
 }
 
 #[async_trait]
 impl GroupStore for MemoryUserStore {
-    async fn create(&self, tenant: &TenantId, group: Group) -> Result<Group, StoreError> {
+    async fn create(&self, tenant: &TenantId, group: Group, audit: Option<&AuditRecord>) -> Result<Group, StoreError> {
         let mut state = self.write();
         let out = state.tenant_mut(tenant).create_group(group);
-        if out.is_err() {
-            state.drop_if_empty(tenant);
+        match out {
+            Ok(_) => self.record(tenant, audit),
+            Err(_) => state.drop_if_empty(tenant),
         }
         out
     }
@@ -316,10 +359,18 @@ impl GroupStore for MemoryUserStore {
         Ok(tenant::groups::group_view(rec, include_members))
     }
 
-    async fn replace(&self, tenant: &TenantId, group: Group, if_match: Option<&Version>) -> Result<Group, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        group: Group,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Group, StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
-        t.replace_group(group, if_match)
+        let out = t.replace_group(group, if_match)?;
+        self.record(tenant, audit);
+        Ok(out)
     }
 
     async fn modify_members(
@@ -329,16 +380,26 @@ impl GroupStore for MemoryUserStore {
         change: &MemberChange,
         now: DateTime<Utc>,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Version, StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
-        t.modify_members(id, &change.add, &change.remove, now, if_match)
+        let version = t.modify_members(id, &change.add, &change.remove, now, if_match)?;
+        self.record(tenant, audit);
+        Ok(version)
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
         let mut state = self.write();
         let t = state.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;
         t.remove_group(id, if_match)?;
+        self.record(tenant, audit);
         state.drop_if_empty(tenant);
         Ok(())
     }

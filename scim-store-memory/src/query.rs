@@ -360,7 +360,7 @@ mod tests {
         let t = TenantId::new("t");
         for id in ["a", "b", "c"] {
             let u = User::from_json(json!({"id": id, "userName": format!("{id}@x.org")}));
-            store.create(&t, u).await.expect("create");
+            store.create(&t, u, None).await.expect("create");
         }
         let all = store.list(&t, &ListQuery::default()).await.expect("list").items;
         for f in [
@@ -383,7 +383,7 @@ mod tests {
         let t = TenantId::new("t");
         for i in 0..50 {
             let u = User::from_json(json!({"id": format!("u{i:02}"), "userName": format!("n{i}")}));
-            store.create(&t, u).await.expect("create");
+            store.create(&t, u, None).await.expect("create");
         }
         let page = |start: usize| ListQuery::new().with_start_index(start).with_count(10);
         let ids = |p: Page<User>| p.items.iter().map(|u| u.id().unwrap_or_default().to_owned()).collect::<Vec<_>>();
@@ -392,7 +392,7 @@ mod tests {
         let second = ids(store.list(&t, &page(11)).await.expect("list"));
         assert_eq!(second.first().map(String::as_str), Some("u10"));
         // a delete before the hint's position must not shift the next page wrongly
-        store.delete(&t, "u03", None).await.expect("delete");
+        store.delete(&t, "u03", None, None).await.expect("delete");
         let third = ids(store.list(&t, &page(21)).await.expect("list"));
         assert_eq!(third.first().map(String::as_str), Some("u21"), "positions moved by one after the delete");
         let fourth = ids(store.list(&t, &page(31)).await.expect("list"));
@@ -422,7 +422,7 @@ mod tests {
         let t = TenantId::new("t");
         for (id, name, ext) in [("Ab", "ΟΔΟΣ@x.org", "K"), ("b", "odos@x.org", "k"), ("c", "ǅemal@x.org", "x")] {
             let u = User::from_json(json!({"id": id, "userName": name, "externalId": ext}));
-            store.create(&t, u).await.expect("create");
+            store.create(&t, u, None).await.expect("create");
         }
         let all = store.list(&t, &ListQuery::new().with_count(100)).await.expect("list").items;
         for f in [

@@ -1,6 +1,7 @@
 //! [`GroupStore`] for [`PostgresUserStore`]: the group document without `members`, and one
 //! `scim_memberships` row per member, so a member change touches one row.
 
+use crate::audit;
 use crate::error::Error;
 use crate::list;
 use crate::users::{
@@ -10,6 +11,7 @@ use crate::users::{
 use crate::{BoxFuture, PostgresUserStore, in_transaction};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use scim_core::audit::AuditRecord;
 use scim_core::store::{ListQuery, MemberChange, StoredMember};
 use scim_core::{Group, GroupStore, Page, ResourceKind, StoreError, TenantId, Version};
 use scim_query::fold::fold_case;
@@ -189,11 +191,17 @@ fn set_members(doc: &mut Map<String, Value>, members: Vec<Value>) {
 
 #[async_trait]
 impl GroupStore for PostgresUserStore {
-    async fn create(&self, tenant: &TenantId, mut group: Group) -> Result<Group, StoreError> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        mut group: Group,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Group, StoreError> {
         let e = Arc::new(encode(&group)?);
+        let record = Arc::new(audit.map(|r| audit::Row::new(tenant.as_str(), r)));
         let tenant: Arc<str> = tenant.as_str().into();
         let stored = in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<Vec<Value>, Error>> {
-            let (e, tenant) = (Arc::clone(&e), Arc::clone(&tenant));
+            let (e, tenant, record) = (Arc::clone(&e), Arc::clone(&tenant), Arc::clone(&record));
             Box::pin(async move {
                 let tenant = &*tenant;
                 sqlx::query(
@@ -214,6 +222,7 @@ impl GroupStore for PostgresUserStore {
                 let keep: Vec<&StoredMember> = e.members.iter().filter(|m| ok.contains(&m.value)).collect();
                 let inserted = insert_members(conn, tenant, &e.id, &keep).await?;
                 membership_changed(conn, tenant, &inserted, e.last_modified).await?;
+                audit::insert(conn, record.as_ref().as_ref()).await?;
                 Ok(keep.iter().map(|m| m.to_json()).collect())
             })
         })
@@ -251,12 +260,14 @@ impl GroupStore for PostgresUserStore {
         tenant: &TenantId,
         mut group: Group,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Group, StoreError> {
         let e = Arc::new(encode(&group)?);
         let expected = expected_revision(if_match);
+        let record = Arc::new(audit.map(|r| audit::Row::new(tenant.as_str(), r)));
         let tenant: Arc<str> = tenant.as_str().into();
         let outcome = in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<Replaced, Error>> {
-            let (e, tenant) = (Arc::clone(&e), Arc::clone(&tenant));
+            let (e, tenant, record) = (Arc::clone(&e), Arc::clone(&tenant), Arc::clone(&record));
             Box::pin(async move {
                 let tenant = &*tenant;
                 let (current, old_doc) = lock_group(conn, tenant, &e.id, expected).await?;
@@ -269,6 +280,7 @@ impl GroupStore for PostgresUserStore {
                     // Nothing stored changes (say, the only difference was a member that
                     // cannot be stored): no new version.
                     set_members(old.as_object_mut(), old_members.iter().map(StoredMember::to_json).collect());
+                    audit::insert(conn, record.as_ref().as_ref()).await?;
                     return Ok(Replaced::Unchanged(old));
                 }
                 sqlx::query(
@@ -303,6 +315,7 @@ impl GroupStore for PostgresUserStore {
                 };
                 touched.sort_unstable();
                 membership_changed(conn, tenant, &touched, e.last_modified).await?;
+                audit::insert(conn, record.as_ref().as_ref()).await?;
                 Ok(Replaced::Written(current + 1, keep.iter().map(|m| m.to_json()).collect()))
             })
         })
@@ -324,6 +337,7 @@ impl GroupStore for PostgresUserStore {
         change: &MemberChange,
         now: DateTime<Utc>,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Version, StoreError> {
         let expected = expected_revision(if_match);
         let args = Arc::new((
@@ -331,12 +345,14 @@ impl GroupStore for PostgresUserStore {
             id.to_owned(),
             StoredMember::all_from(&change.add),
             change.remove.clone(),
+            audit.map(|r| audit::Row::new(tenant.as_str(), r)),
         ));
         let version = in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<i64, Error>> {
             let args = Arc::clone(&args);
             Box::pin(async move {
                 let (tenant, id, add, remove) = (&args.0, &args.1, &args.2, &args.3);
                 let (current, _) = lock_group(conn, tenant, id, expected).await?;
+                audit::insert(conn, args.4.as_ref()).await?;
                 let ok = storable(conn, tenant, id, add).await?;
                 let keep: Vec<&StoredMember> = add.iter().filter(|m| ok.contains(&m.value)).collect();
                 let mut touched = insert_members(conn, tenant, id, &keep).await?;
@@ -378,14 +394,22 @@ impl GroupStore for PostgresUserStore {
         Ok(version_of(version))
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
         let expected = expected_revision(if_match);
-        let args: Arc<(String, String)> = Arc::new((tenant.as_str().to_owned(), id.to_owned()));
+        let args =
+            Arc::new((tenant.as_str().to_owned(), id.to_owned(), audit.map(|r| audit::Row::new(tenant.as_str(), r))));
         in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<(), Error>> {
             let args = Arc::clone(&args);
             Box::pin(async move {
                 let (tenant, id) = (&args.0, &args.1);
                 lock_group(conn, tenant, id, expected).await?;
+                audit::insert(conn, args.2.as_ref()).await?;
                 let mut members: Vec<String> =
                     load_members(conn, tenant, id).await?.into_iter().map(|m| m.value).collect();
                 members.sort_unstable();

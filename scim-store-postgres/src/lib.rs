@@ -81,6 +81,7 @@
 //! service answers with `503` and `Retry-After`; the pool reconnects by itself when the
 //! database is back.
 
+mod audit;
 mod error;
 mod groups;
 mod list;

@@ -64,6 +64,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX scim_memberships_value ON scim_memberships (tenant, value);
     "#,
+    // 2: the audit log, newest first per tenant or per resource; expired by time.
+    r#"
+    CREATE TABLE scim_audit (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant text NOT NULL,
+        time timestamptz NOT NULL,
+        resource_id text,
+        actor text NOT NULL,
+        status integer NOT NULL,
+        record jsonb NOT NULL
+    );
+    CREATE INDEX scim_audit_tenant ON scim_audit (tenant, seq);
+    CREATE INDEX scim_audit_resource ON scim_audit (tenant, resource_id, seq) WHERE resource_id IS NOT NULL;
+    CREATE INDEX scim_audit_time ON scim_audit (time);
+    "#,
 ];
 
 /// The schema version this crate writes.

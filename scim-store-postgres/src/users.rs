@@ -1,10 +1,12 @@
 //! [`UserStore`] for [`PostgresUserStore`].
 
+use crate::audit;
 use crate::error::Error;
 use crate::list;
 use crate::{BoxFuture, PostgresUserStore, in_transaction};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use scim_core::audit::{AuditLog, AuditRecord};
 use scim_core::store::ListQuery;
 use scim_core::{Page, ResourceKind, StoreError, TenantId, User, UserStatus, UserStore, Version};
 use scim_query::fold::fold_case;
@@ -75,6 +77,16 @@ pub(crate) fn version_of(revision: i64) -> Version {
 /// The derived `groups` of the `scim_users` row aliased `u`, in group creation order, as a
 /// JSONB array (NULL when the user belongs to no group). A macro, so that statements can
 /// `concat!` it into a `&'static str`.
+/// The insert of a write's audit record (parameters `$1` for the tenant and `$12`–`$16`) for
+/// each row of the CTE `u`: with the write in one statement, both are stored or neither. A
+/// `NULL` record (no auditing) inserts nothing.
+macro_rules! audit_from_u {
+    () => {
+        "INSERT INTO scim_audit (tenant, time, resource_id, actor, status, record) \
+         SELECT $1, $12::timestamptz, $13::text, $14::text, $15::int, $16::jsonb FROM u WHERE $16::jsonb IS NOT NULL"
+    };
+}
+
 macro_rules! groups_column {
     () => {
         "(SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(\
@@ -181,12 +193,16 @@ pub(crate) async fn why_unchanged(
 
 #[async_trait]
 impl UserStore for PostgresUserStore {
-    async fn create(&self, tenant: &TenantId, mut user: User) -> Result<User, StoreError> {
+    async fn create(&self, tenant: &TenantId, mut user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError> {
         let e = encode(&user)?;
-        sqlx::query(
-            "INSERT INTO scim_users (tenant, id, id_fold, user_name_fold, external_id_fold, emails_fold, status, \
-             purge_at, version, created, last_modified, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)",
-        )
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
+        // One statement: the user and its audit record are stored together or not at all.
+        sqlx::query(concat!(
+            "WITH u AS (INSERT INTO scim_users (tenant, id, id_fold, user_name_fold, external_id_fold, emails_fold, \
+             status, purge_at, version, created, last_modified, doc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11) RETURNING 1) ",
+            audit_from_u!(),
+        ))
         .bind(tenant.as_str())
         .bind(&e.id)
         .bind(&e.id_fold)
@@ -198,6 +214,11 @@ impl UserStore for PostgresUserStore {
         .bind(e.created)
         .bind(e.last_modified)
         .bind(Json(&e.doc))
+        .bind(record.as_ref().map(|r| r.time))
+        .bind(record.as_ref().and_then(|r| r.resource_id.as_deref()))
+        .bind(record.as_ref().map(|r| r.actor.as_str()))
+        .bind(record.as_ref().map(|r| r.status))
+        .bind(record.as_ref().map(|r| Json(&r.json)))
         .execute(&self.pool)
         .await
         .map_err(Error::from)?;
@@ -226,18 +247,27 @@ impl UserStore for PostgresUserStore {
         Ok(User::from_json(Value::Object(resource_at(&row, 0, "groups")?)))
     }
 
-    async fn replace(&self, tenant: &TenantId, mut user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        mut user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError> {
         let e = encode(&user)?;
         if e.id.contains('\0') {
             return Err(StoreError::NotFound);
         }
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let expected = expected_revision(if_match);
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let row = sqlx::query(concat!(
             "WITH u AS (UPDATE scim_users SET user_name_fold = $4, external_id_fold = $5, emails_fold = $6, \
              status = $7, purge_at = $8, created = $9, last_modified = $10, doc = $11, version = version + 1 \
-             WHERE tenant = $1 AND id = $2 AND ($3::bigint IS NULL OR version = $3) RETURNING tenant, id, version) \
-             SELECT u.version, ",
+             WHERE tenant = $1 AND id = $2 AND ($3::bigint IS NULL OR version = $3) RETURNING tenant, id, version), \
+             a AS (",
+            audit_from_u!(),
+            ") SELECT u.version, ",
             groups_column!(),
             " FROM u"
         ))
@@ -252,6 +282,11 @@ impl UserStore for PostgresUserStore {
         .bind(e.created)
         .bind(e.last_modified)
         .bind(Json(&e.doc))
+        .bind(record.as_ref().map(|r| r.time))
+        .bind(record.as_ref().and_then(|r| r.resource_id.as_deref()))
+        .bind(record.as_ref().map(|r| r.actor.as_str()))
+        .bind(record.as_ref().map(|r| r.status))
+        .bind(record.as_ref().map(|r| Json(&r.json)))
         .fetch_optional(&mut *conn)
         .await
         .map_err(Error::from)?;
@@ -265,14 +300,21 @@ impl UserStore for PostgresUserStore {
         Ok(user)
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
         if id.contains('\0') {
             return Err(StoreError::NotFound);
         }
         let expected = expected_revision(if_match);
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<(), Error>> {
-            let (tenant, id) = (tenant.clone(), id.clone());
+            let (tenant, id, record) = (tenant.clone(), id.clone(), record.clone());
             Box::pin(async move {
                 let deleted = sqlx::query(
                     "DELETE FROM scim_users WHERE tenant = $1 AND id = $2 AND ($3::bigint IS NULL OR version = $3)",
@@ -285,6 +327,7 @@ impl UserStore for PostgresUserStore {
                 if deleted.rows_affected() == 0 {
                     return Err(why_unchanged(conn, ResourceKind::User, &tenant, &id).await?);
                 }
+                audit::insert(conn, record.as_ref()).await?;
                 remove_memberships_of(conn, &tenant, &id).await
             })
         })
@@ -297,13 +340,19 @@ impl UserStore for PostgresUserStore {
         Ok(page.map(|doc| User::from_json(Value::Object(doc))))
     }
 
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError> {
         /// Users claimed per transaction: each batch commits on its own, so a replica that
         /// dies mid-purge loses no more than its current batch (which stays for the next run).
         const BATCH: i64 = 2000;
+        let template = std::sync::Arc::new(audit.cloned());
         let mut purged = Vec::new();
         loop {
             let batch = in_transaction(&self.pool, |conn| -> BoxFuture<'_, Result<Vec<(String, User)>, Error>> {
+                let template = std::sync::Arc::clone(&template);
                 Box::pin(async move {
                     let rows = sqlx::query(concat!(
                         "WITH c AS (SELECT seq FROM scim_users WHERE purge_at <= $1 AND status = 'suspended' \
@@ -342,6 +391,9 @@ impl UserStore for PostgresUserStore {
                         .execute(&mut *conn)
                         .await?;
                     }
+                    if let Some(template) = template.as_ref() {
+                        audit::insert_many(conn, &audit::purged(template, &out)).await?;
+                    }
                     Ok(out)
                 })
             })
@@ -352,6 +404,10 @@ impl UserStore for PostgresUserStore {
                 return Ok(purged);
             }
         }
+    }
+
+    fn audit_log(&self) -> Option<&dyn AuditLog> {
+        Some(self)
     }
 }
 

@@ -2,12 +2,14 @@
 //! `memberships` row per member, so a member change touches one row.
 
 use crate::SqliteUserStore;
+use crate::audit;
 use crate::error::Error;
 use crate::list::{self, decode_row};
 use crate::users::{check_version, current_group_version, membership_changed, millis, remove_memberships_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use scim_core::audit::AuditRecord;
 use scim_core::store::{ListQuery, MemberChange, StoredMember};
 use scim_core::{Group, GroupStore, Page, ResourceKind, StoreError, TenantId, Version};
 use scim_query::fold::fold_case;
@@ -160,11 +162,17 @@ fn missing_id() -> StoreError {
 
 #[async_trait]
 impl GroupStore for SqliteUserStore {
-    async fn create(&self, tenant: &TenantId, mut group: Group) -> Result<Group, StoreError> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        mut group: Group,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Group, StoreError> {
         let e = encode(&group).map_err(|e| match e {
             Error::NotFound => missing_id(),
             other => other.into(),
         })?;
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let members: Vec<Value> = e.members.iter().map(StoredMember::to_json).collect();
         let tenant = tenant.as_str().to_owned();
         let inserted = self
@@ -188,6 +196,7 @@ impl GroupStore for SqliteUserStore {
                 let inserted = insert_members(conn, &tenant, &e.id, &e.members)?;
                 let now = e.last_modified.and_then(DateTime::from_timestamp_millis);
                 membership_changed(conn, &tenant, inserted_values(&e.members, &inserted), now)?;
+                audit::insert(conn, record.as_ref())?;
                 Ok(inserted)
             })
             .await?;
@@ -218,8 +227,10 @@ impl GroupStore for SqliteUserStore {
         tenant: &TenantId,
         mut group: Group,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Group, StoreError> {
         let e = encode(&group)?;
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let members: Vec<Value> = e.members.iter().map(StoredMember::to_json).collect();
         let tenant = tenant.as_str().to_owned();
         let if_match = if_match.cloned();
@@ -241,6 +252,7 @@ impl GroupStore for SqliteUserStore {
                     // Nothing stored changes (say, the only difference was a member that cannot
                     // be stored): no new version.
                     set_members(old.as_object_mut(), old_members);
+                    audit::insert(conn, record.as_ref())?;
                     return Ok(Replaced::Unchanged(current, old));
                 }
                 let old_name = old.display_name().map(str::to_owned);
@@ -274,6 +286,7 @@ impl GroupStore for SqliteUserStore {
                 } else {
                     membership_changed(conn, &tenant, new_members.symmetric_difference(&old_set).copied(), now)?;
                 }
+                audit::insert(conn, record.as_ref())?;
                 Ok(Replaced::Written(current + 1, inserted))
             })
             .await?;
@@ -297,7 +310,9 @@ impl GroupStore for SqliteUserStore {
         change: &MemberChange,
         now: DateTime<Utc>,
         if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Version, StoreError> {
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         let if_match = if_match.cloned();
         let add = StoredMember::all_from(&change.add);
@@ -319,6 +334,7 @@ impl GroupStore for SqliteUserStore {
                 }
                 let changed = touched.len();
                 membership_changed(conn, &tenant, touched, Some(now))?;
+                audit::insert(conn, record.as_ref())?;
                 if changed == 0 {
                     return Ok(current);
                 }
@@ -333,13 +349,21 @@ impl GroupStore for SqliteUserStore {
         Ok(Version::from_revision(u64::try_from(version).unwrap_or(0)))
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         let if_match = if_match.cloned();
         self.db
             .write(move |conn| {
                 let current = current_group_version(conn, &tenant, &id)?;
                 check_version(if_match.as_ref(), current)?;
+                audit::insert(conn, record.as_ref())?;
                 let members = member_values(conn, &tenant, &id)?;
                 membership_changed(conn, &tenant, members.iter().map(String::as_str), None)?;
                 // The group's own memberships go with it (ON DELETE CASCADE).

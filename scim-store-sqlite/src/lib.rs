@@ -26,7 +26,7 @@
 //! let mut user = User::from_json(json!({"id": "u1", "userName": "bjensen@example.com"}));
 //! user.set_created(chrono::Utc::now());
 //! user.set_last_modified(chrono::Utc::now());
-//! let stored = store.create(&tenant, user).await?;
+//! let stored = store.create(&tenant, user, None).await?;
 //! assert_eq!(stored.version().unwrap().as_str(), "W/\"1\"");
 //! assert_eq!(store.get(&tenant, "u1").await?.user_name(), Some("bjensen@example.com"));
 //! # Ok::<(), scim_core::StoreError>(())
@@ -88,6 +88,7 @@
 //! sorted and paged in Rust. A differential test compares both paths with `scim_query` on
 //! generated filters.
 
+mod audit;
 mod db;
 mod error;
 mod groups;

@@ -66,6 +66,21 @@ const MIGRATIONS: &[&str] = &[
     "
     UPDATE users SET doc = jsonb(doc) WHERE typeof(doc) = 'text';
     ",
+    // 3: the audit log. `seq` is the rowid (the log's order); `time` in milliseconds.
+    "
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        resource_id TEXT,
+        actor TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX audit_tenant ON audit (tenant, seq);
+    CREATE INDEX audit_resource ON audit (tenant, resource_id, seq) WHERE resource_id IS NOT NULL;
+    CREATE INDEX audit_time ON audit (time);
+    ",
 ];
 
 /// The schema version this crate writes.

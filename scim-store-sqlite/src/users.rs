@@ -1,6 +1,7 @@
 //! [`UserStore`] for [`SqliteUserStore`].
 
 use crate::SqliteUserStore;
+use crate::audit;
 use crate::error::Error;
 use crate::jsonb;
 use crate::list::{self, PageColumn, decode_row};
@@ -8,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
+use scim_core::audit::{AuditLog, AuditRecord};
 use scim_core::store::ListQuery;
 use scim_core::store::derived_group;
 use scim_core::{Page, ResourceKind, StoreError, TenantId, User, UserStatus, UserStore, Version};
@@ -214,11 +216,12 @@ pub(crate) fn current_group_version(conn: &Connection, tenant: &str, id: &str) -
 
 #[async_trait]
 impl UserStore for SqliteUserStore {
-    async fn create(&self, tenant: &TenantId, mut user: User) -> Result<User, StoreError> {
+    async fn create(&self, tenant: &TenantId, mut user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError> {
         let e = encode(&user).map_err(|e| match e {
             Error::NotFound => StoreError::Backend { backend: "sqlite", source: "a user to create needs an id".into() },
             other => other.into(),
         })?;
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let tenant = tenant.as_str().to_owned();
         let groups = self
             .db
@@ -241,6 +244,7 @@ impl UserStore for SqliteUserStore {
                     e.last_modified,
                     e.doc
                 ])?;
+                audit::insert(conn, record.as_ref())?;
                 groups_of(conn, &tenant, &e.id)
             })
             .await?;
@@ -266,8 +270,15 @@ impl UserStore for SqliteUserStore {
         Ok(User::from_json(Value::Object(doc)))
     }
 
-    async fn replace(&self, tenant: &TenantId, mut user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        mut user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError> {
         let e = encode(&user)?;
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let tenant = tenant.as_str().to_owned();
         let if_match = if_match.cloned();
         let (version, groups) = self
@@ -293,6 +304,7 @@ impl UserStore for SqliteUserStore {
                     e.last_modified,
                     e.doc
                 ])?;
+                audit::insert(conn, record.as_ref())?;
                 Ok((current + 1, groups_of(conn, &tenant, &e.id)?))
             })
             .await?;
@@ -301,7 +313,14 @@ impl UserStore for SqliteUserStore {
         Ok(user)
     }
 
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        let record = audit.map(|r| audit::Row::new(tenant.as_str(), r));
         let (tenant, id, id_fold) = (tenant.as_str().to_owned(), id.to_owned(), fold_case(id));
         let if_match = if_match.cloned();
         self.db
@@ -310,6 +329,7 @@ impl UserStore for SqliteUserStore {
                 check_version(if_match.as_ref(), current)?;
                 conn.prepare_cached(&format!("DELETE FROM users WHERE {USER_KEY}"))?
                     .execute(params![tenant, id, id_fold])?;
+                audit::insert(conn, record.as_ref())?;
                 remove_memberships_of(conn, &tenant, &id)
             })
             .await?;
@@ -333,8 +353,13 @@ impl UserStore for SqliteUserStore {
         Ok(Page::new(total, start_index, docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect()))
     }
 
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError> {
         let now = millis(now);
+        let template = audit.cloned();
         let purged = self
             .db
             .write(move |conn| {
@@ -368,9 +393,18 @@ impl UserStore for SqliteUserStore {
                         purged.push((TenantId::new(tenant.clone()), User::from_json(Value::Object(doc))));
                     }
                 }
+                if let Some(template) = &template {
+                    for row in audit::Row::purged(template, &purged) {
+                        row.insert(conn)?;
+                    }
+                }
                 Ok(purged)
             })
             .await?;
         Ok(purged)
+    }
+
+    fn audit_log(&self) -> Option<&dyn AuditLog> {
+        Some(self)
     }
 }

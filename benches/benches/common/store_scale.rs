@@ -43,7 +43,7 @@ pub(crate) fn load_users<S: UserStore + Clone>(
                     if i >= to {
                         return;
                     }
-                    store.create(&tenant(), scim_benches::scaled_user(&templates, i)).await.expect("load create");
+                    store.create(&tenant(), scim_benches::scaled_user(&templates, i), None).await.expect("load create");
                 }
             }));
         }
@@ -61,7 +61,7 @@ pub(crate) fn load_groups<S: GroupStore>(rt: &Runtime, store: &S) {
         let t = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
         group.set_created(t);
         group.set_last_modified(t);
-        rt.block_on(store.create(&tenant(), group)).expect("load group");
+        rt.block_on(store.create(&tenant(), group, None)).expect("load group");
     }
 }
 
@@ -129,7 +129,7 @@ pub(crate) fn bench_scale<S: UserStore + Clone>(
     g.bench_function("create_1_task", |b| {
         b.iter(|| {
             let seq = next.fetch_add(1, Ordering::Relaxed);
-            rt.block_on(UserStore::create(store, &t, fresh(seq))).expect("create")
+            rt.block_on(UserStore::create(store, &t, fresh(seq), None)).expect("create")
         });
     });
     g.sample_size(10);
@@ -144,7 +144,7 @@ pub(crate) fn bench_scale<S: UserStore + Clone>(
                     tasks.push(tokio::spawn(async move {
                         for _ in 0..per_task {
                             let seq = next.fetch_add(1, Ordering::Relaxed);
-                            UserStore::create(&store, &t, fresh(seq)).await.expect("create");
+                            UserStore::create(&store, &t, fresh(seq), None).await.expect("create");
                         }
                     }));
                 }
@@ -179,7 +179,7 @@ pub(crate) fn bench_scale<S: UserStore + Clone>(
                                     suspended_at: Some(now),
                                     purge_at: Some(now),
                                 });
-                                UserStore::create(&store, &t, u).await.expect("create suspended");
+                                UserStore::create(&store, &t, u, None).await.expect("create suspended");
                             }
                         }));
                     }
@@ -188,7 +188,7 @@ pub(crate) fn bench_scale<S: UserStore + Clone>(
                     }
                 });
                 let started = Instant::now();
-                let purged = rt.block_on(store.purge_expired(now)).expect("purge");
+                let purged = rt.block_on(store.purge_expired(now, None)).expect("purge");
                 total += started.elapsed();
                 assert_eq!(purged.len(), 10_000);
             }

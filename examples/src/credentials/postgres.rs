@@ -144,8 +144,8 @@ pub(super) async fn revoke(pool: &PgPool, token_id: &str) -> Result<bool, Creden
 pub(super) async fn candidates(
     pool: &PgPool,
     lookup: &str,
-) -> Result<Vec<(String, String, Vec<u8>)>, CredentialsError> {
-    Ok(sqlx::query_as("SELECT id, tenant_id, hash FROM example_tokens WHERE lookup = $1 AND revoked_at IS NULL")
+) -> Result<Vec<(String, String, Vec<u8>, Option<String>)>, CredentialsError> {
+    Ok(sqlx::query_as("SELECT id, tenant_id, hash, label FROM example_tokens WHERE lookup = $1 AND revoked_at IS NULL")
         .bind(lookup)
         .fetch_all(pool)
         .await?)

@@ -6,11 +6,38 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Who a valid bearer token is: its tenant, and for the audit log the token's id and label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Principal {
+    /// The tenant the token belongs to.
+    pub tenant: TenantId,
+    /// The token's id (never the secret), recorded as the actor of the changes it makes.
+    pub token_id: Option<String>,
+    /// The token's label ("Entra ID"), if it has one.
+    pub token_label: Option<String>,
+}
+
+impl Principal {
+    /// A token of `tenant` with this id and label.
+    pub fn new(tenant: TenantId, token_id: Option<String>, token_label: Option<String>) -> Self {
+        Self { tenant, token_id, token_label }
+    }
+}
+
+impl From<TenantId> for Principal {
+    /// A token of `tenant` without id or label.
+    fn from(tenant: TenantId) -> Self {
+        Self { tenant, token_id: None, token_label: None }
+    }
+}
+
 /// Turns the bearer token of a request into the tenant it authenticates.
 ///
 /// The service calls this once per request with the token from `Authorization: Bearer …`
 /// (the scheme is matched ignoring case).
-/// - `Ok(Some(tenant))`: the token is valid for `tenant`.
+/// - `Ok(Some(principal))`: the token is valid for `principal.tenant`; its id and label, if
+///   given, name the actor in the audit log (a bare [`TenantId`] converts with `into()`).
 /// - `Ok(None)`: the token is unknown, revoked or expired: `401` with
 ///   `WWW-Authenticate: Bearer`.
 /// - `Err(`[`AuthUnavailable`]`)`: the credential store could not answer (a database
@@ -23,7 +50,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use scim_core::{AuthUnavailable, Authenticator, TenantId};
+/// use scim_core::{AuthUnavailable, Authenticator, Principal, TenantId};
 ///
 /// /// One fixed token for one tenant (for tests only).
 /// #[derive(Debug)]
@@ -31,30 +58,30 @@ use std::time::Duration;
 ///
 /// #[async_trait]
 /// impl Authenticator for Fixed {
-///     async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
-///         Ok((token == "test-token").then(|| TenantId::new("t1")))
+///     async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable> {
+///         Ok((token == "test-token").then(|| TenantId::new("t1").into()))
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait Authenticator: Send + Sync + std::fmt::Debug + 'static {
-    /// The tenant `token` authenticates, `None` when the token is unknown, revoked or expired.
+    /// Who `token` is, `None` when the token is unknown, revoked or expired.
     ///
     /// # Errors
     /// [`AuthUnavailable`] when the credential store cannot answer just now (`503`).
-    async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable>;
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable>;
 }
 
 #[async_trait]
 impl<T: Authenticator + ?Sized> Authenticator for Arc<T> {
-    async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable> {
         (**self).authenticate(token).await
     }
 }
 
 #[async_trait]
 impl<T: Authenticator + ?Sized> Authenticator for Box<T> {
-    async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> {
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable> {
         (**self).authenticate(token).await
     }
 }

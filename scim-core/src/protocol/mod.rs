@@ -40,10 +40,11 @@ mod resources;
 mod response;
 mod route;
 
-pub use auth::{AuthUnavailable, Authenticator};
+pub use auth::{AuthUnavailable, Authenticator, Principal};
 pub use response::SCIM_CONTENT_TYPE;
 
 use crate::ResourceKind;
+use crate::audit::{Actor, AuditContext};
 use crate::{Provisioning, ScimError, ServiceProviderConfig, TenantId, Version};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, IF_MATCH};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -57,10 +58,10 @@ use std::sync::Arc;
 /// ```
 /// # use std::sync::Arc;
 /// # use async_trait::async_trait;
-/// # use scim_core::{AuthUnavailable, Authenticator, Provisioning, ScimService, TenantId};
+/// # use scim_core::{AuthUnavailable, Authenticator, Principal, Provisioning, ScimService};
 /// # #[derive(Debug)] struct Tokens;
 /// # #[async_trait] impl Authenticator for Tokens {
-/// #     async fn authenticate(&self, token: &str) -> Result<Option<TenantId>, AuthUnavailable> { Ok(None) }
+/// #     async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable> { Ok(None) }
 /// # }
 /// # fn build(provisioning: Provisioning) -> ScimService {
 /// ScimService::new(provisioning, Tokens)
@@ -92,7 +93,7 @@ impl ScimError {
 /// admission serves one request (and only one with the admitted method and path).
 #[derive(Debug)]
 pub struct Admitted {
-    tenant: TenantId,
+    principal: Principal,
     method: Method,
     path: String,
     /// The path's segments below the base path, as matched (not matched again).
@@ -102,13 +103,15 @@ pub struct Admitted {
 impl Admitted {
     /// The tenant the request's token belongs to.
     pub fn tenant(&self) -> &TenantId {
-        &self.tenant
+        &self.principal.tenant
     }
 }
 
 /// What a request is about once authenticated.
 pub(crate) struct Ctx {
     tenant: TenantId,
+    /// The provisioning service acting for this request's token (for the audit log).
+    provisioning: Provisioning,
     /// The absolute SCIM base URL for this tenant, e.g. `https://host/scim/v2/t/abc`.
     base_url: String,
     params: Params,
@@ -191,8 +194,8 @@ impl ScimService {
             return Err(self.respond(Err(failure), &head.method));
         };
         match self.authenticate(&head.headers, matched.tenant.as_deref()).await {
-            Ok(tenant) => {
-                Ok(Admitted { tenant, method: head.method.clone(), path: path.to_owned(), rest: matched.rest })
+            Ok(principal) => {
+                Ok(Admitted { principal, method: head.method.clone(), path: path.to_owned(), rest: matched.rest })
             }
             Err(failure) => Err(self.respond(Err(failure), &head.method)),
         }
@@ -221,9 +224,9 @@ impl ScimService {
         req: &Request<B>,
         admitted: Option<Admitted>,
     ) -> Result<Response<Vec<u8>>, Failure> {
-        let (tenant, rest) = match admitted {
+        let (principal, rest) = match admitted {
             Some(admitted) if admitted.path == req.uri().path() && admitted.method == *req.method() => {
-                (admitted.tenant, admitted.rest)
+                (admitted.principal, admitted.rest)
             }
             _ => {
                 let Some(matched) = self.base.matches(req.uri().path()) else {
@@ -235,9 +238,29 @@ impl ScimService {
         let Some(route) = Route::parse(&rest) else {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
+        let target = route.audit_target(req.method());
+        let provisioning = self.provisioning.acting_as(audit_context(&principal, req));
+        let tenant = principal.tenant;
+        let result = self.serve(req, route, tenant.clone(), provisioning.clone()).await;
+        if let (Err(Failure::Scim(e)), Some((kind, id, operation))) = (&result, target) {
+            // A log that cannot keep the record must not change the answer; the store reports
+            // its own failures (the example server counts them).
+            let _ = provisioning.record_refusal(&tenant, kind, id.as_deref(), operation, e).await;
+        }
+        result
+    }
+
+    /// Serves an authenticated request on a route.
+    async fn serve<B: AsRef<[u8]>>(
+        &self,
+        req: &Request<B>,
+        route: Route,
+        tenant: TenantId,
+        provisioning: Provisioning,
+    ) -> Result<Response<Vec<u8>>, Failure> {
         let params = Params::from_query(req.uri().query(), self.provisioning.limits())?;
         let base_url = self.base_url(req.headers(), tenant.as_str());
-        let ctx = Ctx { tenant, base_url, params };
+        let ctx = Ctx { tenant, provisioning, base_url, params };
         let method = req.method();
         let body = req.body().as_ref();
         if body.len() > self.max_body_bytes() {
@@ -283,8 +306,8 @@ impl ScimService {
             (Route::Resource(kind, id), &Method::DELETE) => {
                 let if_match = self.if_match(&ctx, kind, &id, req.headers()).await?;
                 match kind {
-                    ResourceKind::User => self.provisioning.delete_user(&ctx.tenant, &id, if_match.as_ref()).await?,
-                    ResourceKind::Group => self.provisioning.delete_group(&ctx.tenant, &id, if_match.as_ref()).await?,
+                    ResourceKind::User => ctx.provisioning.delete_user(&ctx.tenant, &id, if_match.as_ref()).await?,
+                    ResourceKind::Group => ctx.provisioning.delete_group(&ctx.tenant, &id, if_match.as_ref()).await?,
                 }
                 Ok(response::empty(StatusCode::NO_CONTENT))
             }
@@ -320,7 +343,7 @@ impl ScimService {
         self.provisioning.registry()
     }
 
-    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<TenantId, Failure> {
+    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<Principal, Failure> {
         let Some(value) = headers.get(AUTHORIZATION) else {
             return Err(Failure::Unauthorized("authentication required: send Authorization: Bearer <token>"));
         };
@@ -328,8 +351,8 @@ impl ScimService {
         let Some(token) = token else {
             return Err(Failure::Unauthorized("the Authorization header must be `Bearer <token>`"));
         };
-        let tenant = match self.authenticator.authenticate(token).await {
-            Ok(Some(tenant)) => tenant,
+        let principal = match self.authenticator.authenticate(token).await {
+            Ok(Some(principal)) => principal,
             Ok(None) => return Err(Failure::Unauthorized("the bearer token is not valid")),
             Err(unavailable) => {
                 return Err(ScimError::service_unavailable(
@@ -339,14 +362,14 @@ impl ScimService {
                 .into());
             }
         };
-        if url_tenant.is_some_and(|named| named != tenant.as_str()) {
+        if url_tenant.is_some_and(|named| named != principal.tenant.as_str()) {
             return Err(Failure::Unauthorized("the bearer token is not valid for this tenant URL"));
         }
         let limits = self.provisioning.limits();
         self.rate
-            .admit(limits.tenant_rate, limits.token_rate, &tenant, token, std::time::Instant::now())
+            .admit(limits.tenant_rate, limits.token_rate, &principal.tenant, token, std::time::Instant::now())
             .map_err(ScimError::too_many_requests)?;
-        Ok(tenant)
+        Ok(principal)
     }
 
     fn base_url(&self, headers: &HeaderMap, tenant: &str) -> String {
@@ -412,6 +435,27 @@ impl ScimService {
         } else {
             Err(ScimError::precondition_failed("the resource has changed: If-Match does not match its version").into())
         }
+    }
+}
+
+/// The longest `User-Agent` or `X-Request-Id` kept in an audit record, in bytes.
+const MAX_AUDIT_HEADER: usize = 256;
+
+/// The audit context of a request: its token, `User-Agent`, `X-Request-Id` and method.
+fn audit_context<B>(principal: &Principal, req: &Request<B>) -> AuditContext {
+    let header = |name: &str| {
+        let value = req.headers().get(name)?.to_str().ok()?.trim();
+        let mut end = value.len().min(MAX_AUDIT_HEADER);
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        (!value.is_empty()).then(|| value[..end].to_owned())
+    };
+    AuditContext {
+        actor: Actor::Token { id: principal.token_id.clone(), label: principal.token_label.clone() },
+        client: header("user-agent"),
+        request_id: header("x-request-id"),
+        method: Some(req.method().as_str().to_owned()),
     }
 }
 

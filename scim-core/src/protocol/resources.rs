@@ -74,8 +74,8 @@ impl ScimService {
     ) -> Result<Response<Vec<u8>>, Failure> {
         let projection = Self::projection(&ctx.params)?;
         let (doc, version) = match kind {
-            ResourceKind::User => split_user(self.provisioning.create_user(&ctx.tenant, body).await?),
-            ResourceKind::Group => split_group(self.provisioning.create_group(&ctx.tenant, body).await?),
+            ResourceKind::User => split_user(ctx.provisioning.create_user(&ctx.tenant, body).await?),
+            ResourceKind::Group => split_group(ctx.provisioning.create_group(&ctx.tenant, body).await?),
         };
         Ok(self.resource_response(ctx, StatusCode::CREATED, kind, doc, version.as_ref(), &projection))
     }
@@ -114,8 +114,8 @@ impl ScimService {
     ) -> Result<Response<Vec<u8>>, Failure> {
         let projection = Self::projection(&ctx.params)?;
         let (doc, version) = match kind {
-            ResourceKind::User => split_user(self.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
-            ResourceKind::Group => split_group(self.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
+            ResourceKind::User => split_user(ctx.provisioning.replace_user(&ctx.tenant, id, body, if_match).await?),
+            ResourceKind::Group => split_group(ctx.provisioning.replace_group(&ctx.tenant, id, body, if_match).await?),
         };
         Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
     }
@@ -131,11 +131,11 @@ impl ScimService {
         let projection = Self::projection(&ctx.params)?;
         match kind {
             ResourceKind::User => {
-                let (doc, version) = split_user(self.provisioning.patch_user(&ctx.tenant, id, body, if_match).await?);
+                let (doc, version) = split_user(ctx.provisioning.patch_user(&ctx.tenant, id, body, if_match).await?);
                 Ok(self.resource_response(ctx, StatusCode::OK, kind, doc, version.as_ref(), &projection))
             }
             ResourceKind::Group => {
-                let group = self.provisioning.patch_group(&ctx.tenant, id, body, if_match).await?;
+                let group = ctx.provisioning.patch_group(&ctx.tenant, id, body, if_match).await?;
                 let asked = ctx.params.attributes.is_some() || ctx.params.excluded_attributes.is_some();
                 if !asked {
                     let version = group.version();

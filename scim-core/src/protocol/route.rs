@@ -1,6 +1,8 @@
 //! The base path (with its optional `{tenant}` segment) and the route table.
 
 use crate::ResourceKind;
+use crate::audit::AuditOperation;
+use http::Method;
 
 /// A configured base path such as `/scim/v2/t/{tenant}`, split into segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +124,30 @@ impl Route {
             self,
             Self::Schemas | Self::Schema(_) | Self::ResourceTypes | Self::ResourceType(_) | Self::ServiceProviderConfig
         )
+    }
+
+    /// What a refused request on this route is recorded as in the audit log: the resource
+    /// type, the id the path names, and the operation; `None` for routes that touch no
+    /// resource (discovery, `/Me`, `/Bulk`) and for methods a route does not take.
+    pub(crate) fn audit_target(&self, method: &Method) -> Option<(ResourceKind, Option<String>, AuditOperation)> {
+        match (self, method) {
+            (Self::Collection(kind), &Method::GET) | (Self::Search(Some(kind)), &Method::POST) => {
+                Some((*kind, None, AuditOperation::List))
+            }
+            (Self::Search(None), &Method::POST) => Some((ResourceKind::User, None, AuditOperation::List)),
+            (Self::Collection(kind), &Method::POST) => Some((*kind, None, AuditOperation::Create)),
+            (Self::Resource(kind, id), m) => {
+                let operation = match *m {
+                    Method::GET => AuditOperation::Read,
+                    Method::PUT => AuditOperation::Replace,
+                    Method::PATCH => AuditOperation::Patch,
+                    Method::DELETE => AuditOperation::Delete,
+                    _ => return None,
+                };
+                Some((*kind, Some(id.clone()), operation))
+            }
+            _ => None,
+        }
     }
 
     /// The methods the route allows (for `405` and its `Allow` header).

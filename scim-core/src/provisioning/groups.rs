@@ -4,6 +4,7 @@
 use super::Provisioning;
 use super::list::{ListRequest, list_query};
 use super::write::{MAX_RETRIES, check_if_match, conflict_exhausted, new_id, stored_len};
+use crate::audit::{AuditOperation, members_change};
 use crate::{Group, Page, PatchOp, ResourceKind, ScimError, StoreError, TenantId, Version, urn};
 use serde_json::{Map, Value};
 
@@ -29,7 +30,17 @@ impl Provisioning {
         let group = self.build_group(&new_id()?, attrs, None);
         self.check_size("group", group.as_object(), || None)?;
         self.check_values("group", group.as_object(), || None)?;
-        Ok(self.group_store().create(tenant, group).await?)
+        let id = group.id().unwrap_or_default().to_owned();
+        let record = self.write_record(
+            tenant,
+            ResourceKind::Group,
+            AuditOperation::Create,
+            &id,
+            None,
+            Some(group.as_object()),
+            201,
+        );
+        Ok(self.group_store().create(tenant, group, record.as_ref()).await?)
     }
 
     /// Reads a group, with its members when `include_members`.
@@ -45,6 +56,7 @@ impl Provisioning {
         tenant: &TenantId,
         id: &str,
         if_match: Option<&Version>,
+        operation: AuditOperation,
         mut compute: F,
     ) -> Result<Group, ScimError>
     where
@@ -60,7 +72,16 @@ impl Provisioning {
             self.check_size("group", next.as_object(), || Some(stored_len(existing.as_object())))?;
             self.check_values("group", next.as_object(), || Some(existing.as_object()))?;
             let read = existing.version();
-            match self.group_store().replace(tenant, next, read.as_ref()).await {
+            let record = self.write_record(
+                tenant,
+                ResourceKind::Group,
+                operation,
+                id,
+                Some(existing.as_object()),
+                Some(next.as_object()),
+                200,
+            );
+            match self.group_store().replace(tenant, next, read.as_ref(), record.as_ref()).await {
                 Ok(stored) => return Ok(stored),
                 Err(StoreError::PreconditionFailed) => {}
                 Err(e) => return Err(e.into()),
@@ -81,7 +102,7 @@ impl Provisioning {
         if_match: Option<&Version>,
     ) -> Result<Group, ScimError> {
         let rt = self.registry.kind(ResourceKind::Group)?;
-        self.update_group(tenant, id, if_match, |svc, existing| {
+        self.update_group(tenant, id, if_match, AuditOperation::Replace, |svc, existing| {
             let attrs = svc.registry.validate(rt, body, Some(existing.as_json()))?;
             Ok(Some(svc.build_group(id, attrs, Some(existing))))
         })
@@ -114,11 +135,24 @@ impl Provisioning {
                 }
             }
             let now = self.clock.now();
-            self.group_store().modify_members(tenant, id, &change, now, if_match).await?;
+            let record = match self.audit_record(tenant, ResourceKind::Group, AuditOperation::Patch) {
+                Some(mut record) => {
+                    // The group's name as it is now: the change does not touch it.
+                    let name = self.group_store().get(tenant, id, false).await?.display_name().map(str::to_owned);
+                    let removed = change.remove.iter().map(|id| serde_json::json!({ "value": id })).collect();
+                    record.resource_id = Some(id.to_owned());
+                    record.name = name;
+                    record.changes.extend(members_change(removed, change.add.clone()));
+                    record.status = 204;
+                    Some(record)
+                }
+                None => None,
+            };
+            self.group_store().modify_members(tenant, id, &change, now, if_match, record.as_ref()).await?;
             return Ok(self.group_store().get(tenant, id, false).await?);
         }
         let rt = self.registry.kind(ResourceKind::Group)?;
-        self.update_group(tenant, id, if_match, |svc, existing| {
+        self.update_group(tenant, id, if_match, AuditOperation::Patch, |svc, existing| {
             let registry = &svc.registry;
             let mut doc = existing.as_object().clone();
             if !op.apply(registry, rt, &mut doc)? {
@@ -135,7 +169,24 @@ impl Provisioning {
     /// # Errors
     /// `404` unknown group, `412` stale `if_match`.
     pub async fn delete_group(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
-        Ok(self.group_store().delete(tenant, id, if_match).await?)
+        if !self.audits() {
+            return Ok(self.group_store().delete(tenant, id, if_match, None).await?);
+        }
+        // Read first, so the record names the group (its members left out: a group of
+        // 100 000 would make a record of megabytes); delete conditional on the version read.
+        for _ in 0..MAX_RETRIES {
+            let existing = self.group_store().get(tenant, id, false).await?;
+            check_if_match(if_match, existing.version().as_ref())?;
+            let old = existing.as_object();
+            let record =
+                self.write_record(tenant, ResourceKind::Group, AuditOperation::Delete, id, Some(old), None, 204);
+            match self.group_store().delete(tenant, id, existing.version().as_ref(), record.as_ref()).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::PreconditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(conflict_exhausted())
     }
 
     /// Lists groups (`GET /Groups`).

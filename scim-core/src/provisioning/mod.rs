@@ -1,6 +1,7 @@
 //! The provisioning service: the one code path from a SCIM request to a store, with the
 //! lifecycle rules.
 
+mod audit;
 mod events;
 mod groups;
 mod list;
@@ -11,6 +12,7 @@ mod write;
 pub use events::{LifecycleEvent, LifecycleEvents};
 pub use list::ListRequest;
 
+use crate::audit::AuditContext;
 use crate::lifecycle::Clock;
 use crate::{DynGroupStore, DynUserStore, GroupStore, Limits, SchemaRegistry, UserStore};
 use chrono::Duration;
@@ -58,6 +60,13 @@ use std::sync::Arc;
 /// Every transition is reported to the [`LifecycleEvents`] hook after it is stored; see
 /// there for the delivery guarantee.
 ///
+/// # Audit
+/// Every write is recorded in the store's audit log in the same atomic step as the change
+/// (see [`audit`](crate::audit)): by the host unless the service was made with
+/// [`acting_as`](Self::acting_as) (the protocol service does so per request, with the token
+/// as actor). Read it with [`audit_records`](Self::audit_records); turn it off with
+/// [`with_audit(false)`](Self::with_audit).
+///
 /// # Example
 /// ```no_run
 /// use scim_core::{DynGroupStore, DynUserStore, LifecycleEvent, LifecycleEvents, Provisioning, TenantId};
@@ -99,6 +108,9 @@ pub struct Provisioning {
     retention: Duration,
     events: Option<Arc<dyn LifecycleEvents>>,
     limits: Limits,
+    audit: bool,
+    audit_retention: Duration,
+    context: Arc<AuditContext>,
 }
 
 impl Provisioning {
@@ -120,6 +132,9 @@ impl Provisioning {
             retention: Duration::days(30),
             events: None,
             limits: Limits::default(),
+            audit: true,
+            audit_retention: crate::audit::DEFAULT_AUDIT_RETENTION,
+            context: Arc::default(),
         }
     }
 
@@ -162,6 +177,22 @@ impl Provisioning {
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Whether writes are recorded in the store's audit log (default: yes, when the store keeps
+    /// one). See [`audit`](crate::audit).
+    #[must_use]
+    pub fn with_audit(mut self, enabled: bool) -> Self {
+        self.audit = enabled;
+        self
+    }
+
+    /// How long audit records are kept (default 90 days): [`purge_expired`](Self::purge_expired)
+    /// removes older ones. Clamped to at least one day.
+    #[must_use]
+    pub fn with_audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention.max(Duration::days(1));
         self
     }
 

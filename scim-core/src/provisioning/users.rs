@@ -4,6 +4,7 @@ use super::Provisioning;
 use super::events::LifecycleEvent;
 use super::list::{ListRequest, list_query};
 use super::write::{MAX_RETRIES, add_schema, check_if_match, conflict_exhausted, lifecycle_of, new_id, stored_len};
+use crate::audit::AuditOperation;
 use crate::lifecycle::{Lifecycle, UserStatus};
 use crate::{Page, PatchOp, ResourceKind, ScimError, StoreError, TenantId, User, Version, urn};
 use serde_json::{Map, Value};
@@ -51,7 +52,17 @@ impl Provisioning {
         let user = self.build_user(&new_id()?, attrs, None, now);
         self.check_size("user", user.as_object(), || None)?;
         self.check_values("user", user.as_object(), || None)?;
-        let stored = self.user_store().create(tenant, user).await?;
+        let id = user.id().unwrap_or_default().to_owned();
+        let record = self.write_record(
+            tenant,
+            ResourceKind::User,
+            AuditOperation::Create,
+            &id,
+            None,
+            Some(user.as_object()),
+            201,
+        );
+        let stored = self.user_store().create(tenant, user, record.as_ref()).await?;
         let event = if stored.lifecycle().status == UserStatus::Suspended {
             LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
         } else {
@@ -68,7 +79,8 @@ impl Provisioning {
     pub async fn get_user(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
         let user = self.user_store().get(tenant, id).await?;
         if user.lifecycle().is_expired(self.clock.now()) {
-            match self.user_store().delete(tenant, id, user.version().as_ref()).await {
+            let record = self.purge_record(tenant).map(|template| template.purged(tenant, &user));
+            match self.user_store().delete(tenant, id, user.version().as_ref(), record.as_ref()).await {
                 Ok(()) => self.emit(&LifecycleEvent::Purged { tenant: tenant.clone(), user }),
                 Err(StoreError::NotFound | StoreError::PreconditionFailed) => {}
                 Err(e) => return Err(e.into()),
@@ -87,6 +99,7 @@ impl Provisioning {
         tenant: &TenantId,
         id: &str,
         if_match: Option<&Version>,
+        operation: AuditOperation,
         mut compute: F,
     ) -> Result<User, ScimError>
     where
@@ -102,7 +115,16 @@ impl Provisioning {
             self.check_size("user", next.as_object(), || Some(stored_len(existing.as_object())))?;
             self.check_values("user", next.as_object(), || Some(existing.as_object()))?;
             let read = existing.version();
-            match self.user_store().replace(tenant, next, read.as_ref()).await {
+            let record = self.write_record(
+                tenant,
+                ResourceKind::User,
+                operation,
+                id,
+                Some(existing.as_object()),
+                Some(next.as_object()),
+                200,
+            );
+            match self.user_store().replace(tenant, next, read.as_ref(), record.as_ref()).await {
                 Ok(stored) => {
                     self.transition_event(tenant, &lifecycle_of(&existing), &stored);
                     return Ok(stored);
@@ -129,7 +151,7 @@ impl Provisioning {
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
         let rt = self.registry.kind(ResourceKind::User)?;
-        self.update_user(tenant, id, if_match, |svc, existing| {
+        self.update_user(tenant, id, if_match, AuditOperation::Replace, |svc, existing| {
             let attrs = svc.registry.validate(rt, body, svc.existing_for_validation(rt, existing))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
         })
@@ -150,7 +172,7 @@ impl Provisioning {
     ) -> Result<User, ScimError> {
         let op = PatchOp::from_json_limited(body, self.limits.max_patch_operations)?;
         let rt = self.registry.kind(ResourceKind::User)?;
-        self.update_user(tenant, id, if_match, |svc, existing| {
+        self.update_user(tenant, id, if_match, AuditOperation::Patch, |svc, existing| {
             let registry = &svc.registry;
             // Copied from the stored form: the stored document is not turned into JSON as well.
             let mut doc = match existing.to_json() {
@@ -172,9 +194,36 @@ impl Provisioning {
     /// # Errors
     /// `404` unknown user, `412` stale `if_match`.
     pub async fn delete_user(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), ScimError> {
-        self.user_store().delete(tenant, id, if_match).await?;
+        if self.audits() {
+            self.delete_user_recorded(tenant, id, if_match).await?;
+        } else {
+            self.user_store().delete(tenant, id, if_match, None).await?;
+        }
         self.emit(&LifecycleEvent::Deleted { tenant: tenant.clone(), user_id: id.to_owned() });
         Ok(())
+    }
+
+    /// A delete with its record, which names the user as it was: read, then delete conditional
+    /// on the version read (retried when another writer won, unless the client gave `If-Match`).
+    async fn delete_user_recorded(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+    ) -> Result<(), ScimError> {
+        for _ in 0..MAX_RETRIES {
+            let existing = self.user_store().get(tenant, id).await?;
+            check_if_match(if_match, existing.version().as_ref())?;
+            let old = existing.as_object();
+            let record =
+                self.write_record(tenant, ResourceKind::User, AuditOperation::Delete, id, Some(old), None, 204);
+            match self.user_store().delete(tenant, id, existing.version().as_ref(), record.as_ref()).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::PreconditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(conflict_exhausted())
     }
 
     /// Lists users (`GET /Users`).
@@ -194,7 +243,7 @@ impl Provisioning {
     /// # Errors
     /// `409` for a suspended user (restore it with `active: true` first), `404` unknown user.
     pub async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
-        self.update_user(tenant, id, None, |svc, existing| {
+        self.update_user(tenant, id, None, AuditOperation::AcceptInvitation, |svc, existing| {
             let now = svc.clock.now();
             let before = lifecycle_of(existing);
             let lifecycle = before.accept_invitation(now)?;
@@ -220,10 +269,17 @@ impl Provisioning {
     ///
     /// # Errors
     /// `500` for a store failure.
+    /// It also removes audit records older than the audit retention
+    /// ([`with_audit_retention`](Self::with_audit_retention)).
     pub async fn purge_expired(&self) -> Result<usize, ScimError> {
-        let purged = self.user_store().purge_expired(self.clock.now()).await?;
+        let now = self.clock.now();
+        let template = self.purge_record(&TenantId::new(""));
+        let purged = self.user_store().purge_expired(now, template.as_ref()).await?;
         for (tenant, user) in &purged {
             self.emit(&LifecycleEvent::Purged { tenant: tenant.clone(), user: user.clone() });
+        }
+        if let Some(log) = self.user_store().audit_log() {
+            log.expire_audit(now - self.audit_retention).await?;
         }
         Ok(purged.len())
     }

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use scim_core::AuditRecord;
 use scim_core::store::ListQuery;
 use scim_core::{
     LifecycleEvent, LifecycleEvents, ListRequest, ManualClock, Page, Provisioning, PurgeTask, ScimError, StoreError,
@@ -136,28 +137,44 @@ struct FailingPurge {
 
 #[async_trait]
 impl UserStore for FailingPurge {
-    async fn create(&self, tenant: &TenantId, user: User) -> Result<User, StoreError> {
-        UserStore::create(&*self.inner, tenant, user).await
+    async fn create(&self, tenant: &TenantId, user: User, audit: Option<&AuditRecord>) -> Result<User, StoreError> {
+        UserStore::create(&*self.inner, tenant, user, audit).await
     }
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<User, StoreError> {
         UserStore::get(&*self.inner, tenant, id).await
     }
-    async fn replace(&self, tenant: &TenantId, user: User, if_match: Option<&Version>) -> Result<User, StoreError> {
-        UserStore::replace(&*self.inner, tenant, user, if_match).await
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        user: User,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<User, StoreError> {
+        UserStore::replace(&*self.inner, tenant, user, if_match, audit).await
     }
-    async fn delete(&self, tenant: &TenantId, id: &str, if_match: Option<&Version>) -> Result<(), StoreError> {
-        UserStore::delete(&*self.inner, tenant, id, if_match).await
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        if_match: Option<&Version>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        UserStore::delete(&*self.inner, tenant, id, if_match, audit).await
     }
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<User>, StoreError> {
         UserStore::list(&*self.inner, tenant, query).await
     }
-    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<Vec<(TenantId, User)>, StoreError> {
+    async fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<(TenantId, User)>, StoreError> {
         self.purge_calls.fetch_add(1, Ordering::SeqCst);
         let failing = self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
         if failing {
             return Err(StoreError::Backend { backend: "test", source: "the disk is on fire".into() });
         }
-        UserStore::purge_expired(&*self.inner, now).await
+        UserStore::purge_expired(&*self.inner, now, audit).await
     }
 }
 

@@ -19,15 +19,15 @@ async fn creation_order_is_kept_across_deletions_and_compaction() {
     for i in 0..3000 {
         let user = User::from_json(json!({"id": format!("u{i:04}"), "userName": format!("n{i}"),
             "title": if i % 2 == 0 { "even" } else { "odd" }}));
-        store.create(&t, user).await.expect("create");
+        store.create(&t, user, None).await.expect("create");
     }
     // Delete all but every tenth user, out of order: far more holes than users.
     for i in (0..3000).rev().filter(|i| i % 10 != 0) {
-        store.delete(&t, &format!("u{i:04}"), None).await.expect("delete");
+        store.delete(&t, &format!("u{i:04}"), None, None).await.expect("delete");
     }
     for i in 3000..3010 {
         let user = User::from_json(json!({"id": format!("u{i:04}"), "userName": format!("n{i}"), "title": "even"}));
-        store.create(&t, user).await.expect("create after");
+        store.create(&t, user, None).await.expect("create after");
     }
     let expected: Vec<String> = (0..3000).step_by(10).chain(3000..3010).map(|i| format!("u{i:04}")).collect();
 

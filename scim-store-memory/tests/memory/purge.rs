@@ -37,14 +37,14 @@ async fn purges_every_due_user_of_every_tenant_in_batches() {
                     purge_at: Some(t0 + Duration::seconds(i)),
                 });
             }
-            UserStore::create(&store, tenant, user).await.expect("create");
+            UserStore::create(&store, tenant, user, None).await.expect("create");
         }
         let group = Group::from_json(json!({"id": format!("g{ti}"), "displayName": "G",
             "members": [{"value": format!("{ti}-0")}, {"value": format!("{ti}-1")}]}));
-        GroupStore::create(&store, tenant, group).await.expect("group");
+        GroupStore::create(&store, tenant, group, None).await.expect("group");
     }
 
-    let purged = store.purge_expired(t0 + Duration::days(1)).await.expect("purge");
+    let purged = store.purge_expired(t0 + Duration::days(1), None).await.expect("purge");
     assert_eq!(purged.len(), 2 * 234, "every third of 700 users, in both tenants");
     for (tenant, user) in &purged {
         let id = user.id().expect("id");
@@ -66,7 +66,7 @@ async fn purges_every_due_user_of_every_tenant_in_batches() {
             assert_eq!(gone.expect("list").total_results, 0, "user {i} is out of every index");
             // Its userName is free again.
             let again = User::from_json(json!({"id": format!("{ti}-{i}-new"), "userName": format!("USER{i}@x.org")}));
-            UserStore::create(&store, tenant, again).await.expect("userName free after the purge");
+            UserStore::create(&store, tenant, again, None).await.expect("userName free after the purge");
         }
         let kept = UserStore::list(&store, tenant, &query("userName eq \"user1@x.org\"")).await.expect("list");
         assert_eq!(kept.total_results, 1, "a live user keeps its index entries");
@@ -74,5 +74,5 @@ async fn purges_every_due_user_of_every_tenant_in_batches() {
         let members: Vec<&str> = group.member_ids().collect();
         assert_eq!(members, [format!("{ti}-1")], "the purged member left the group");
     }
-    assert!(store.purge_expired(t0 + Duration::days(1)).await.expect("purge").is_empty(), "nothing twice");
+    assert!(store.purge_expired(t0 + Duration::days(1), None).await.expect("purge").is_empty(), "nothing twice");
 }

@@ -181,16 +181,16 @@ async fn a_member_never_outlives_its_user_when_a_delete_races_an_add() {
         let mut g = scim_core::Group::from_json(json!({"schemas": [urn::GROUP], "id": gid, "displayName": gid}));
         g.set_created(Utc::now());
         g.set_last_modified(Utc::now());
-        scim_core::GroupStore::create(a, &t, g).await.unwrap();
+        scim_core::GroupStore::create(a, &t, g, None).await.unwrap();
         let uid = format!("u{round}");
         let mut u = scim_core::User::from_json(json!({"schemas": [urn::USER], "id": uid, "userName": uid}));
         u.set_created(Utc::now());
         u.set_last_modified(Utc::now());
-        UserStore::create(a, &t, u).await.unwrap();
+        UserStore::create(a, &t, u, None).await.unwrap();
         let change = scim_core::store::MemberChange { add: vec![json!({"value": uid})], remove: vec![] };
         let (added, deleted) = tokio::join!(
-            scim_core::GroupStore::modify_members(a, &t, &gid, &change, Utc::now(), None),
-            UserStore::delete(b, &t, &uid, None)
+            scim_core::GroupStore::modify_members(a, &t, &gid, &change, Utc::now(), None, None),
+            UserStore::delete(b, &t, &uid, None, None)
         );
         added.unwrap();
         deleted.unwrap();

@@ -30,7 +30,7 @@ fn crash_child() {
             tasks.push(tokio::spawn(async move {
                 for n in 0u64.. {
                     let id = format!("{prefix}-{task}-{n}");
-                    UserStore::create(&*store, &tenant("crash"), user(&id, &id)).await.unwrap();
+                    UserStore::create(&*store, &tenant("crash"), user(&id, &id), None).await.unwrap();
                     let mut out = std::io::stdout().lock();
                     writeln!(out, "ACK {id}").unwrap();
                     out.flush().unwrap();

@@ -19,7 +19,7 @@ async fn a_new_file_is_migrated_to_the_latest_version_and_reopens_unchanged() {
     let path = dir.path().join("scim.db");
     {
         let s = SqliteUserStore::open(&path).unwrap();
-        UserStore::create(&s, &tenant("a"), user("u1", "a")).await.unwrap();
+        UserStore::create(&s, &tenant("a"), user("u1", "a"), None).await.unwrap();
     }
     assert_eq!(user_version(&path), SqliteUserStore::schema_version());
     assert!(SqliteUserStore::schema_version() >= 1);
@@ -68,17 +68,17 @@ async fn a_version_1_file_with_text_documents_is_migrated_to_jsonb() {
         let mut u = user("u1", "Barbara");
         u.as_object_mut().insert("emails".into(), json!([{"value": "b@x.org", "primary": true}]));
         u.as_object_mut().insert("title".into(), json!("Tab\t\"quoted\" ünïcode"));
-        UserStore::create(&s, &t, u).await.unwrap();
-        UserStore::create(&s, &t, suspended("u2", "Gone", t0())).await.unwrap();
-        GroupStore::create(&s, &t, group("g1", "Staff", &["u1"])).await.unwrap();
+        UserStore::create(&s, &t, u, None).await.unwrap();
+        UserStore::create(&s, &t, suspended("u2", "Gone", t0()), None).await.unwrap();
+        GroupStore::create(&s, &t, group("g1", "Staff", &["u1"]), None).await.unwrap();
         let before = UserStore::get(&s, &t, "u1").await.unwrap();
         let listed = UserStore::list(&s, &t, &query(Some("active eq true"))).await.unwrap();
         (before, listed)
     };
-    // Back to what version 1 wrote: text documents, user_version 1.
+    // Back to what version 1 wrote: text documents, no audit log, user_version 1.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("UPDATE users SET doc = json(doc); PRAGMA user_version = 1;").unwrap();
+        conn.execute_batch("UPDATE users SET doc = json(doc); DROP TABLE audit; PRAGMA user_version = 1;").unwrap();
         let kinds: Vec<String> = conn
             .prepare("SELECT typeof(doc) FROM users")
             .unwrap()
@@ -109,9 +109,9 @@ async fn a_version_1_file_with_text_documents_is_migrated_to_jsonb() {
     let inactive = UserStore::list(&s, &t, &query(Some("active eq false"))).await.unwrap();
     assert_eq!(inactive.items.iter().map(|u| u.id().unwrap()).collect::<Vec<_>>(), ["u2"]);
     // Writes after the migration, and the purge, read the converted documents.
-    let replaced = UserStore::replace(&s, &t, user("u1", "Barbara J"), None).await.unwrap();
+    let replaced = UserStore::replace(&s, &t, user("u1", "Barbara J"), None, None).await.unwrap();
     assert_eq!(UserStore::get(&s, &t, "u1").await.unwrap(), replaced);
-    let purged = s.purge_expired(t0()).await.unwrap();
+    let purged = s.purge_expired(t0(), None).await.unwrap();
     assert_eq!(purged.len(), 1);
     assert_eq!(purged[0].1.user_name(), Some("Gone"));
 }
