@@ -48,7 +48,7 @@ fn change<'r>(record: &'r AuditRecord, attribute: &str) -> Option<(Option<&'r Va
     record.changes.iter().find(|c| c.attribute == attribute).map(|c| (c.old.as_ref(), c.new.as_ref()))
 }
 
-fn patch(path: &str, value: Value) -> Value {
+fn patch(path: &str, value: &Value) -> Value {
     json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "Replace", "path": path, "value": value}]})
 }
 
@@ -71,8 +71,8 @@ pub async fn audit_records_every_service_write(users: Arc<DynUserStore>, groups:
     let alice = entra.create_user(&t, &body).await.expect("create");
     let id = alice.id().expect("id").to_owned();
     clock.advance(Duration::seconds(1));
-    entra.patch_user(&t, &id, &patch("active", json!(false)), None).await.expect("suspend");
-    entra.patch_user(&t, &id, &patch("active", json!(true)), None).await.expect("restore");
+    entra.patch_user(&t, &id, &patch("active", &json!(false)), None).await.expect("suspend");
+    entra.patch_user(&t, &id, &patch("active", &json!(true)), None).await.expect("restore");
     host.accept_invitation(&t, &id).await.expect("accept");
     let replaced = json!({"userName": "alice@example.com", "externalId": "alice", "title": "Manager"});
     entra.replace_user(&t, &id, &replaced, None).await.expect("replace");
@@ -171,7 +171,7 @@ pub async fn audit_failed_writes_keep_no_record(users: Arc<DynUserStore>, groups
     // Through the service.
     let taken = svc.create_user(&t, &json!({"userName": "bjensen"})).await;
     assert_eq!(taken.map(|_| ()).map_err(|e| e.status().as_u16()), Err(409));
-    let bad = svc.patch_user(&t, "u1", &patch("userName", json!(42)), None).await;
+    let bad = svc.patch_user(&t, "u1", &patch("userName", &json!(42)), None).await;
     assert!(bad.is_err());
     assert_eq!(all_records(&*users, &t, AuditQuery::new(), 100).await.len(), 1);
     // A refused request, recorded by the protocol layer: a failure with its status and detail.
@@ -197,7 +197,7 @@ pub async fn audit_purges_are_recorded(users: Arc<DynUserStore>, groups: Arc<Dyn
     let (a, b) = (tenant("audit_purge", "a"), tenant("audit_purge", "b"));
     let clock = Arc::new(ManualClock::new(t0()));
     let svc = service(users.clone(), groups, &clock);
-    let off = patch("active", json!(false));
+    let off = patch("active", &json!(false));
     let mut ids = Vec::new();
     for (t, name) in [(&a, "p1"), (&a, "p2"), (&b, "p3"), (&a, "read")] {
         let u = svc.create_user(t, &json!({"userName": name})).await.expect("create");
