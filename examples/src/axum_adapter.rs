@@ -119,8 +119,12 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> String {
 }
 
 /// The axum handler.
-pub async fn handle(State(adapter): State<Arc<Adapter>>, req: Request<Body>) -> Response<Body> {
+pub async fn handle(State(adapter): State<Arc<Adapter>>, mut req: Request<Body>) -> Response<Body> {
     let id = request_id(req.headers());
+    // The request carries the id it is handled under, so the audit log records the same one.
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, value);
+    }
     let span = tracing::info_span!("request", request_id = %id);
     let mut response = handle_in_span(&adapter, req).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {

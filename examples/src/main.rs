@@ -20,6 +20,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use scim_core::audit::AuditQuery;
 use scim_core::{
     DynGroupStore, DynUserStore, Provisioning, PurgeTask, RateLimit, SchemaRegistry, ScimService, TenantId,
     UnknownAttributes,
@@ -103,6 +104,12 @@ struct Serve {
     /// How often the purge runs, in seconds.
     #[arg(long, hide = true, default_value_t = 60)]
     purge_interval_seconds: u64,
+    /// How long audit records are kept, in days (the purge removes older ones).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    audit_retention_days: u32,
+    /// Do not keep an audit log of what identity providers change.
+    #[arg(long)]
+    no_audit: bool,
     /// What to do with attributes no schema defines: drop them (tolerant, the default) or
     /// answer `400 invalidValue`.
     #[arg(long, value_enum, default_value_t = UnknownPolicy::Ignore)]
@@ -148,6 +155,34 @@ enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Print a tenant's audit records as JSON Lines, newest first: one record a line, with
+    /// `time`, `tenant`, `actor`, `client`, `request_id`, `method`, `resource_type`,
+    /// `resource_id`, `name`, `operation`, `changes`, `transition`, `status`, `scim_type`,
+    /// `detail` and `seq`.
+    Export {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// Only records about this user or group id.
+        #[arg(long)]
+        resource: Option<String>,
+        /// Only records at or after this time (RFC 3339, e.g. `2026-12-01T00:00:00Z`).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time ({e}); e.g. 2026-12-01T00:00:00Z"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +290,9 @@ async fn open_credentials(global: &Global) -> Result<Credentials, String> {
 }
 
 async fn run_command(global: &Global, command: Command, tls: bool) -> Result<(), String> {
+    if let Command::Audit(AuditCommand::Export { tenant, resource, since }) = command {
+        return export_audit(global, &TenantId::new(tenant), resource, since).await;
+    }
     let creds = open_credentials(global).await?;
     let origin = origin(global, global.listen, tls);
     let result = run_on(&creds, &origin, command).await;
@@ -295,6 +333,7 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
                 );
             }
         }
+        Command::Audit(_) => return Err("audit commands run without the credentials".into()),
         Command::Token(TokenCommand::Revoke { id }) => {
             if creds.revoke(&id).await.map_err(|e| e.to_string())? {
                 println!("revoked {id}");
@@ -303,6 +342,45 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
             }
         }
     }
+    Ok(())
+}
+
+/// `audit export`: pages through the tenant's log, newest first, and prints each record as one
+/// line of JSON. Stops quietly when stdout closes (`| head`).
+async fn export_audit(
+    global: &Global,
+    tenant: &TenantId,
+    resource: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), String> {
+    use std::io::Write as _;
+    let users: Arc<DynUserStore> = match global.store {
+        StoreKind::Sqlite => Arc::new(SqliteUserStore::open(&global.db).map_err(|e| format!("sqlite store: {e}"))?),
+        StoreKind::Postgres => Arc::new(
+            PostgresUserStore::connect(database_url(global)?).await.map_err(|e| format!("postgres store: {e}"))?,
+        ),
+        StoreKind::Memory => {
+            return Err("the memory store keeps its audit log in the server's process only; nothing to export".into());
+        }
+    };
+    let log = users.audit_log().ok_or("this store keeps no audit log")?;
+    let mut query = AuditQuery::new().with_limit(scim_core::audit::MAX_AUDIT_PAGE);
+    query.resource_id = resource;
+    query.since = since;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    loop {
+        let page = log.list_audit(tenant, &query).await.map_err(|e| format!("reading the audit log: {e}"))?;
+        for record in &page.records {
+            if writeln!(out, "{}", record.to_json()).is_err() {
+                return Ok(());
+            }
+        }
+        match page.next {
+            Some(next) => query.cursor = Some(next),
+            None => break,
+        }
+    }
+    let _ = out.flush();
     Ok(())
 }
 
@@ -377,6 +455,8 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     let provisioning = Provisioning::from_stores(users, groups)
         .with_registry(Arc::new(registry))
         .with_retention(retention)
+        .with_audit(!opts.no_audit)
+        .with_audit_retention(chrono::Duration::days(i64::from(opts.audit_retention_days)))
         .with_events(Arc::new(outbox))
         .with_limits(
             scim_core::Limits::default()

@@ -110,6 +110,16 @@ impl Server {
         Self::spawn_with(binary, dir, extra, token, None)
     }
 
+    /// Starts the example server again on `other`'s database file with `extra` (a restart
+    /// after `other` stopped): its tenant exists, so requests use `other`'s token.
+    pub fn start_replica_in(other: &Server, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = other.db();
+        let mut args = vec!["--db", db.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        Self::spawn_with(env!("CARGO_BIN_EXE_scim-example-server"), dir, &args, Some(other.token.clone()), None)
+    }
+
     fn spawn_with(
         binary: &str,
         dir: tempfile::TempDir,
@@ -117,7 +127,10 @@ impl Server {
         mut token: Option<String>,
         log: Option<std::fs::File>,
     ) -> Self {
+        // `--db` in `extra` names another file (a restart on another server's database).
         let db = dir.path().join("scim.db");
+        let db_args: Vec<&std::ffi::OsStr> =
+            if extra.contains(&"--db") { Vec::new() } else { vec!["--db".as_ref(), db.as_os_str()] };
         let (level, stderr) = match log {
             Some(file) => ("info", Stdio::from(file)),
             None => ("warn", Stdio::inherit()),
@@ -128,8 +141,7 @@ impl Server {
         let mut child = Command::new(binary)
             .arg("--listen")
             .arg("127.0.0.1:0")
-            .arg("--db")
-            .arg(&db)
+            .args(&db_args)
             .args(metrics_args)
             .args(extra)
             .env("RUST_LOG", level)
