@@ -167,11 +167,23 @@ impl AuditLog for PostgresUserStore {
     }
 
     async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let done = sqlx::query("DELETE FROM scim_audit WHERE time < $1")
+        // In batches, each its own transaction: short locks, and a replica that dies midway
+        // leaves the rest for the next run.
+        const BATCH: i64 = 5000;
+        let mut removed = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM scim_audit WHERE seq IN (SELECT seq FROM scim_audit WHERE time < $1 LIMIT $2)",
+            )
             .bind(before)
+            .bind(BATCH)
             .execute(&self.pool)
             .await
             .map_err(Error::from)?;
-        Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+            removed += usize::try_from(done.rows_affected()).unwrap_or(usize::MAX);
+            if done.rows_affected() < BATCH.unsigned_abs() {
+                return Ok(removed);
+            }
+        }
     }
 }

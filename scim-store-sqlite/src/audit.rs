@@ -12,6 +12,9 @@ use rusqlite::{Connection, params};
 use scim_core::audit::{AuditLog, AuditOutcome, AuditPage, AuditQuery, AuditRecord};
 use scim_core::{StoreError, TenantId, User};
 
+/// How many records one write of `expire_audit` removes.
+const EXPIRE_BATCH: usize = 5000;
+
 /// A record ready to insert: its columns and its JSON.
 #[derive(Debug)]
 pub(crate) struct Row {
@@ -117,10 +120,24 @@ impl AuditLog for SqliteUserStore {
 
     async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let before = millis(before);
-        let removed = self
-            .db
-            .write(move |conn| Ok(conn.prepare_cached("DELETE FROM audit WHERE time < ?1")?.execute([before])?))
-            .await?;
-        Ok(removed)
+        // In batches, each its own write: the first expiry of a large log must not hold the
+        // write lock (and every provisioning write behind it) for long.
+        let mut removed = 0;
+        loop {
+            let n = self
+                .db
+                .write(move |conn| {
+                    Ok(conn
+                        .prepare_cached(
+                            "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE time < ?1 LIMIT ?2)",
+                        )?
+                        .execute(params![before, EXPIRE_BATCH])?)
+                })
+                .await?;
+            removed += n;
+            if n < EXPIRE_BATCH {
+                return Ok(removed);
+            }
+        }
     }
 }

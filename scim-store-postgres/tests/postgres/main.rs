@@ -3,6 +3,7 @@
 //! prints a notice and passes, unless `SCIM_REQUIRE_POSTGRES` is set (as `.ci/run` sets it),
 //! which turns the skip into a failure. Each store lives in a schema of its own.
 
+mod audit;
 mod common;
 mod conformance;
 mod differential;

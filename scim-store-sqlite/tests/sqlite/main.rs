@@ -3,6 +3,7 @@
 //! its child, filtered to `crash::crash_child`), differential tests against the memory
 //! semantics, migrations.
 
+mod audit;
 mod common;
 mod conformance;
 mod crash;
