@@ -136,6 +136,9 @@ fn no_audit_keeps_no_records() {
     assert!(export(&server, &[], &[]).is_empty());
 }
 
+/// Request id -> (operation, resource id, status) of acknowledged writes.
+type Acknowledged = BTreeMap<String, (&'static str, String, u16)>;
+
 /// Writers loop on creates, patches and deletes with distinct request ids; the server is
 /// killed with SIGKILL mid-load and started again on the same store. Every acknowledged write
 /// has exactly one record (same operation, resource and status); a record whose response never
@@ -143,8 +146,7 @@ fn no_audit_keeps_no_records() {
 fn crash_leaves_one_record_per_acknowledged_write(store: &[&str]) {
     let mut server = Server::start(store);
     let (addr, token, base) = (server.addr.clone(), server.token.clone(), server.base_path.clone());
-    // request id -> (operation, resource id, status) of acknowledged writes.
-    let acknowledged: Arc<Mutex<BTreeMap<String, (&'static str, String, u16)>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Acknowledged>> = Arc::default();
     let in_flight: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let writers: Vec<_> = (0..4)
         .map(|w| {

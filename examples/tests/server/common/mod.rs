@@ -112,7 +112,7 @@ impl Server {
 
     /// Starts the example server again on `other`'s database file with `extra` (a restart
     /// after `other` stopped): its tenant exists, so requests use `other`'s token.
-    pub fn start_replica_in(other: &Server, extra: &[&str]) -> Self {
+    pub fn start_replica_in(other: &Self, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = other.db();
         let mut args = vec!["--db", db.to_str().expect("utf-8 path")];
