@@ -30,7 +30,9 @@
 //! - **Rate limits**: once a request is authenticated, and before its body is read, its tenant
 //!   and its token each spend one request of their token bucket
 //!   ([`Limits::tenant_rate`](crate::Limits::tenant_rate), [`Limits::token_rate`](crate::Limits::token_rate));
-//!   over either, the answer is `429` with `Retry-After`.
+//!   over either, the answer is `429` with `Retry-After`. A list that scans (see
+//!   [`Limits`](crate::Limits#scans)) spends its cost as well, one request per
+//!   [`Limits::scan_cost`](crate::Limits::scan_cost) resources it examines, before it runs.
 //! - `/Me` and `/Bulk` answer `501`. Unknown query parameters are ignored.
 
 mod auth;
@@ -93,6 +95,8 @@ impl ScimError {
 #[derive(Debug)]
 pub struct Admitted {
     tenant: TenantId,
+    /// The key of the token's rate-limit bucket.
+    token_key: u64,
     method: Method,
     path: String,
     /// The path's segments below the base path, as matched (not matched again).
@@ -109,6 +113,8 @@ impl Admitted {
 /// What a request is about once authenticated.
 pub(crate) struct Ctx {
     tenant: TenantId,
+    /// The key of the bearer token's rate-limit bucket (scans are charged to it).
+    token_key: u64,
     /// The absolute SCIM base URL for this tenant, e.g. `https://host/scim/v2/t/abc`.
     base_url: String,
     params: Params,
@@ -191,9 +197,13 @@ impl ScimService {
             return Err(self.respond(Err(failure), &head.method));
         };
         match self.authenticate(&head.headers, matched.tenant.as_deref()).await {
-            Ok(tenant) => {
-                Ok(Admitted { tenant, method: head.method.clone(), path: path.to_owned(), rest: matched.rest })
-            }
+            Ok((tenant, token_key)) => Ok(Admitted {
+                tenant,
+                token_key,
+                method: head.method.clone(),
+                path: path.to_owned(),
+                rest: matched.rest,
+            }),
             Err(failure) => Err(self.respond(Err(failure), &head.method)),
         }
     }
@@ -221,9 +231,9 @@ impl ScimService {
         req: &Request<B>,
         admitted: Option<Admitted>,
     ) -> Result<Response<Vec<u8>>, Failure> {
-        let (tenant, rest) = match admitted {
+        let ((tenant, token_key), rest) = match admitted {
             Some(admitted) if admitted.path == req.uri().path() && admitted.method == *req.method() => {
-                (admitted.tenant, admitted.rest)
+                ((admitted.tenant, admitted.token_key), admitted.rest)
             }
             _ => {
                 let Some(matched) = self.base.matches(req.uri().path()) else {
@@ -237,7 +247,7 @@ impl ScimService {
         };
         let params = Params::from_query(req.uri().query(), self.provisioning.limits())?;
         let base_url = self.base_url(req.headers(), tenant.as_str());
-        let ctx = Ctx { tenant, base_url, params };
+        let ctx = Ctx { tenant, token_key, base_url, params };
         let method = req.method();
         let body = req.body().as_ref();
         if body.len() > self.max_body_bytes() {
@@ -320,7 +330,9 @@ impl ScimService {
         self.provisioning.registry()
     }
 
-    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<TenantId, Failure> {
+    /// The tenant of the request's bearer token and the key of the token's rate-limit bucket,
+    /// once the request has passed the rate limits.
+    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<(TenantId, u64), Failure> {
         let Some(value) = headers.get(AUTHORIZATION) else {
             return Err(Failure::Unauthorized("authentication required: send Authorization: Bearer <token>"));
         };
@@ -346,7 +358,7 @@ impl ScimService {
         self.rate
             .admit(limits.tenant_rate, limits.token_rate, &tenant, token, std::time::Instant::now())
             .map_err(ScimError::too_many_requests)?;
-        Ok(tenant)
+        Ok((tenant, self.rate.token_key(token)))
     }
 
     fn base_url(&self, headers: &HeaderMap, tenant: &str) -> String {

@@ -5,6 +5,7 @@ mod events;
 mod groups;
 mod list;
 pub(crate) use list::list_query;
+mod scan;
 mod users;
 mod write;
 
@@ -99,6 +100,8 @@ pub struct Provisioning {
     retention: Duration,
     events: Option<Arc<dyn LifecycleEvents>>,
     limits: Limits,
+    /// The scans under way, shared by every clone.
+    scans: Arc<scan::ScanGate>,
 }
 
 impl Provisioning {
@@ -120,6 +123,7 @@ impl Provisioning {
             retention: Duration::days(30),
             events: None,
             limits: Limits::default(),
+            scans: Arc::default(),
         }
     }
 
