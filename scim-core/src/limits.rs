@@ -22,13 +22,14 @@
 /// This rule is the same for every store, so a list is refused or served alike whatever
 /// the backend, even where a store's SQL could narrow a particular filter further.
 ///
-/// Scans are bounded four ways: [`max_scan`](Self::max_scan) refuses one that would examine
+/// Scans are bounded five ways: [`max_scan`](Self::max_scan) refuses one that would examine
 /// too many resources; [`max_scans_per_tenant`](Self::max_scans_per_tenant) and
-/// [`max_scans`](Self::max_scans) bound how many run at once; and [`scan_cost`](Self::scan_cost)
-/// makes them cost their size in the rate limits. With scim-core's feature `tokio`, on a
-/// multi-thread runtime, each scan also runs on a blocking thread
-/// (`tokio::task::spawn_blocking`) instead of an async worker, so requests that the indexes
-/// answer are never queued behind one.
+/// [`max_scans`](Self::max_scans) bound how many run at once;
+/// [`scan_share_percent`](Self::scan_share_percent) bounds the share of time they run; and
+/// [`scan_cost`](Self::scan_cost) makes them cost their size in the rate limits. With
+/// scim-core's feature `tokio`, on a multi-thread runtime, each scan also runs on a blocking
+/// thread (`tokio::task::spawn_blocking`) instead of an async worker, so requests that the
+/// indexes answer are never queued behind one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -96,6 +97,13 @@ pub struct Limits {
     /// Default 1000: with the default rate, a client looping over scans of a
     /// 100 000-user tenant gets 10 at once and then one a second. At least 1.
     pub scan_cost: usize,
+    /// The share of its time, in percent, a scan slot ([`max_scans`](Self::max_scans)) may
+    /// spend scanning: after a scan that took `d`, its slots (its tenant's and the service's)
+    /// stay taken for `d × (100 − p) / p` more, so back-to-back scans leave the processors to
+    /// the other requests for that long (the client gets its answer at once). Default 50: scans
+    /// together use at most half of `max_scans` cores. 100 turns the pause off (as does
+    /// leaving out scim-core's feature `tokio`, which it needs); values are clamped to 1–100.
+    pub scan_share_percent: u8,
 }
 
 /// A token-bucket rate: bursts of up to `burst` requests, `per_second` on average.
@@ -130,6 +138,7 @@ impl Default for Limits {
             max_scans_per_tenant: 1,
             max_scans: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             scan_cost: 1000,
+            scan_share_percent: 50,
         }
     }
 }
@@ -221,6 +230,13 @@ impl Limits {
     #[must_use]
     pub fn with_scan_cost(mut self, resources_per_request: usize) -> Self {
         self.scan_cost = resources_per_request.max(1);
+        self
+    }
+
+    /// Sets [`scan_share_percent`](Self::scan_share_percent) (clamped to 1–100).
+    #[must_use]
+    pub fn with_scan_share_percent(mut self, percent: u8) -> Self {
+        self.scan_share_percent = percent.clamp(1, 100);
         self
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod differential;
+mod fairness;
 mod filters;
 mod groups;
 mod interleaving;
@@ -10,6 +11,7 @@ mod purge;
 mod support;
 mod users;
 
+pub use fairness::*;
 pub use filters::*;
 pub use groups::*;
 pub use interleaving::Interleaving;
@@ -130,6 +132,8 @@ macro_rules! __conformance_list {
             service_group_member_patches,
             service_nul_characters_are_refused_and_match_nothing,
             service_overlong_keys_are_refused,
+            // fairness under expensive queries
+            service_scans_over_the_budget_are_too_many,
         }
     };
 }
@@ -157,6 +161,7 @@ mod tests {
 
     /// The sources that define cases.
     const SOURCES: &[&str] = &[
+        include_str!("fairness.rs"),
         include_str!("filters.rs"),
         include_str!("groups.rs"),
         include_str!("paging.rs"),

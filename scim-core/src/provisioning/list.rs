@@ -31,12 +31,8 @@ impl Provisioning {
         let all = self.user_store().list(tenant, &ListQuery::new().with_count(0)).await?.total_results;
         let permit = self.admit_scan(tenant, kind, all, charge).await?;
         let (store, tenant) = (self.users.clone(), tenant.clone());
-        let page = offload(async move {
-            let page = store.list(&tenant, &query).await;
-            drop(permit);
-            page
-        });
-        Ok(page.await??)
+        let scan = async move { store.list(&tenant, &query).await };
+        Ok(offload(scan, permit, self.limits.scan_share_percent).await??)
     }
 
     /// [`list_groups`](Self::list_groups), charging a scan to `charge` before it runs.
@@ -55,12 +51,8 @@ impl Provisioning {
         let all = self.group_store().list(tenant, &count).await?.total_results;
         let permit = self.admit_scan(tenant, kind, all, charge).await?;
         let (store, tenant) = (self.groups.clone(), tenant.clone());
-        let page = offload(async move {
-            let page = store.list(&tenant, &query).await;
-            drop(permit);
-            page
-        });
-        Ok(page.await??)
+        let scan = async move { store.list(&tenant, &query).await };
+        Ok(offload(scan, permit, self.limits.scan_share_percent).await??)
     }
 
     /// Lets a scan of `all` resources of `kind` run: within the budget, paid for, and with a

@@ -34,10 +34,13 @@ pub(crate) fn needs_scan(query: &ListQuery, kind: ResourceKind) -> bool {
     }
 }
 
-/// Runs `scan` where it cannot hold up an async worker: with the feature `tokio`, on a
-/// multi-thread runtime, on a blocking thread (driven there by the runtime's handle, so the
-/// store's I/O still works); elsewhere in place. A scan that panics is `500`.
-pub(crate) async fn offload<T, F>(scan: F) -> Result<T, crate::ScimError>
+/// Runs `scan` where it cannot hold up an async worker, then gives `permit` back: with the
+/// feature `tokio`, on a multi-thread runtime, on a blocking thread (driven there by the
+/// runtime's handle, so the store's I/O still works), which answers as soon as the scan is
+/// done and keeps `permit` for the pause of `share_percent` (see
+/// [`Limits::scan_share_percent`](crate::Limits::scan_share_percent)); elsewhere in place,
+/// without a pause. A scan that panics is `500`.
+pub(crate) async fn offload<T, F>(scan: F, permit: ScanPermit, share_percent: u8) -> Result<T, crate::ScimError>
 where
     T: Send + 'static,
     F: Future<Output = T> + Send + 'static,
@@ -46,11 +49,30 @@ where
     {
         use tokio::runtime::{Handle, RuntimeFlavor};
         if let Some(handle) = Handle::try_current().ok().filter(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
-            let task = tokio::task::spawn_blocking(move || handle.block_on(scan));
-            return task.await.map_err(|_| crate::ScimError::internal());
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            drop(tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let out = handle.block_on(scan);
+                let took = started.elapsed();
+                // The client's answer first (unless it has gone), then the pause.
+                let _ = tx.send(out);
+                std::thread::sleep(pause(took, share_percent));
+                drop(permit);
+            }));
+            return rx.await.map_err(|_| crate::ScimError::internal());
         }
     }
-    Ok(scan.await)
+    let _ = share_percent;
+    let out = scan.await;
+    drop(permit);
+    Ok(out)
+}
+
+/// How long a scan slot stays taken after a scan that took `took`, for scans to use
+/// `share_percent` of its time.
+fn pause(took: std::time::Duration, share_percent: u8) -> std::time::Duration {
+    let p = u32::from(share_percent.clamp(1, 100));
+    took * (100 - p) / p
 }
 
 /// A lane's key: a tenant, or `None` for the service-wide lane.
@@ -274,6 +296,15 @@ mod tests {
         let rt = registry.kind(kind).expect("kind");
         let f = QueryFilter::parse(&registry, rt, filter).expect("filter");
         needs_scan(&ListQuery::new().with_filter(f), kind)
+    }
+
+    #[test]
+    fn the_pause_gives_scans_their_share() {
+        let d = Duration::from_millis(40);
+        assert_eq!(pause(d, 50), d);
+        assert_eq!(pause(d, 100), Duration::ZERO);
+        assert_eq!(pause(d, 20), 4 * d);
+        assert_eq!(pause(d, 0), 99 * d, "clamped to 1 %");
     }
 
     #[test]
