@@ -70,6 +70,7 @@ where
 
 /// How long a scan slot stays taken after a scan that took `took`, for scans to use
 /// `share_percent` of its time.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 fn pause(took: std::time::Duration, share_percent: u8) -> std::time::Duration {
     let p = u32::from(share_percent.clamp(1, 100));
     took * (100 - p) / p
