@@ -207,11 +207,15 @@ impl ScimError {
     /// `429`: the tenant or the token sent more requests than its rate limit allows; the
     /// client should retry after `retry_after` (sent in whole seconds, rounded up, at least 1).
     pub fn too_many_requests(retry_after: std::time::Duration) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
+        Self::too_many_requests_because(
             "too many requests: over the rate limit of this tenant or token; retry after the Retry-After delay",
-        );
+            retry_after,
+        )
+    }
+
+    /// `429` with `Retry-After` as [`too_many_requests`](Self::too_many_requests), saying why.
+    pub fn too_many_requests_because(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, None, detail);
         let seconds = retry_after.as_millis().div_ceil(1000).max(1);
         e.retry_after = Some(u64::try_from(seconds).unwrap_or(u64::MAX));
         e

@@ -11,6 +11,25 @@
 /// assert_eq!((limits.max_results, limits.max_body_bytes), (200, 2 * 1024 * 1024));
 /// assert_eq!(limits.max_patch_operations, 1000);
 /// ```
+///
+/// # Scans
+/// A list *scans* when the indexes cannot answer it: its filter is not answered by an index,
+/// or it is sorted (`sortBy`) without such a filter. A filter is answered by an index when it
+/// is an `eq` of a string on `id`, `userName` (groups: `displayName`) or `externalId`, an
+/// `or` of such filters, or an `and` with such a filter on one side; every other filter
+/// (`title co "x"`, `emails.value eq "x"`, `active eq true`, `not (…)`) examines each user
+/// (or group) of the tenant, and so does a sort. Unfiltered, unsorted pages are not scans.
+/// This rule is the same for every store, so a list is refused or served alike whatever
+/// the backend, even where a store's SQL could narrow a particular filter further.
+///
+/// Scans are bounded five ways: [`max_scan`](Self::max_scan) refuses one that would examine
+/// too many resources; [`max_scans_per_tenant`](Self::max_scans_per_tenant) and
+/// [`max_scans`](Self::max_scans) bound how many run at once;
+/// [`scan_share_percent`](Self::scan_share_percent) bounds the share of time they run; and
+/// [`scan_cost`](Self::scan_cost) makes them cost their size in the rate limits. With
+/// scim-core's feature `tokio`, on a multi-thread runtime, each scan also runs on a blocking
+/// thread (`tokio::task::spawn_blocking`) instead of an async worker, so requests that the
+/// indexes answer are never queued behind one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -50,6 +69,41 @@ pub struct Limits {
     pub tenant_rate: Option<RateLimit>,
     /// The request rate of one bearer token, the same way. Default as [`tenant_rate`](Self::tenant_rate).
     pub token_rate: Option<RateLimit>,
+    /// The most resources one list may examine beyond what the indexes answer (its *scan*;
+    /// see [Scans](#scans)): a list that would examine more answers `400 tooMany` (RFC 7644
+    /// §3.12) before it starts, with a detail naming the count, the limit and the cheap
+    /// alternative. `None`: no limit.
+    ///
+    /// Default 100 000. Entra ID and Okta never scan (they look users and groups up by
+    /// `userName`, `externalId`, `id` or `displayName` `eq`, and page through unfiltered
+    /// lists), so the budget only concerns other clients (admin scripts, reports), and any
+    /// filter stays usable on tenants of up to 100 000 users. A scan of 100 000 users
+    /// takes tens of milliseconds in memory and about a second on SQLite; lower it where
+    /// that is too much to give one request.
+    pub max_scan: Option<usize>,
+    /// How many scans of one tenant run at once; the tenant's further scans wait their turn
+    /// (first come, first served), and beyond [`SCAN_QUEUE`](Self::SCAN_QUEUE) waiting scans per allowed one
+    /// the answer is `429` with `Retry-After`. Default 1 (at least 1). Lists that need no
+    /// scan never wait.
+    pub max_scans_per_tenant: usize,
+    /// How many scans run at once in the whole service, all tenants together (at least 1):
+    /// a scan that finds them all taken waits. Default half the processor cores, at least 1,
+    /// so scans never take every core from the requests the indexes answer.
+    pub max_scans: usize,
+    /// How many resources a scan examines for the price of one request in the rate limits
+    /// ([`tenant_rate`](Self::tenant_rate), [`token_rate`](Self::token_rate)): a scan of `n`
+    /// resources takes `n / scan_cost` requests from both buckets on top of its own (capped
+    /// at a bucket's burst), or answers `429` with `Retry-After` until they have them.
+    /// Default 1000: with the default rate, a client looping over scans of a
+    /// 100 000-user tenant gets 10 at once and then one a second. At least 1.
+    pub scan_cost: usize,
+    /// The share of its time, in percent, a scan slot ([`max_scans`](Self::max_scans)) may
+    /// spend scanning: after a scan that took `d`, its slots (its tenant's and the service's)
+    /// stay taken for `d × (100 − p) / p` more, so back-to-back scans leave the processors to
+    /// the other requests for that long (the client gets its answer at once). Default 50: scans
+    /// together use at most half of `max_scans` cores. 100 turns the pause off (as does
+    /// leaving out scim-core's feature `tokio`, which it needs); values are clamped to 1–100.
+    pub scan_share_percent: u8,
 }
 
 /// A token-bucket rate: bursts of up to `burst` requests, `per_second` on average.
@@ -80,11 +134,21 @@ impl Default for Limits {
             max_key_bytes: 1024,
             tenant_rate: Some(RateLimit::new(100, 1000)),
             token_rate: Some(RateLimit::new(100, 1000)),
+            max_scan: Some(100_000),
+            max_scans_per_tenant: 1,
+            max_scans: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            scan_cost: 1000,
+            scan_share_percent: 50,
         }
     }
 }
 
 impl Limits {
+    /// How many scans of one tenant may wait, per scan
+    /// [`max_scans_per_tenant`](Self::max_scans_per_tenant) lets run, before further ones are
+    /// refused with `429`.
+    pub const SCAN_QUEUE: usize = 4;
+
     /// Sets [`max_body_bytes`](Self::max_body_bytes).
     #[must_use]
     pub fn with_max_body_bytes(mut self, max: usize) -> Self {
@@ -138,6 +202,41 @@ impl Limits {
     #[must_use]
     pub fn with_token_rate(mut self, rate: Option<RateLimit>) -> Self {
         self.token_rate = rate;
+        self
+    }
+
+    /// Sets [`max_scan`](Self::max_scan) (`None`: no limit).
+    #[must_use]
+    pub fn with_max_scan(mut self, max: Option<usize>) -> Self {
+        self.max_scan = max;
+        self
+    }
+
+    /// Sets [`max_scans_per_tenant`](Self::max_scans_per_tenant) (at least 1).
+    #[must_use]
+    pub fn with_max_scans_per_tenant(mut self, max: usize) -> Self {
+        self.max_scans_per_tenant = max.max(1);
+        self
+    }
+
+    /// Sets [`max_scans`](Self::max_scans) (at least 1).
+    #[must_use]
+    pub fn with_max_scans(mut self, max: usize) -> Self {
+        self.max_scans = max.max(1);
+        self
+    }
+
+    /// Sets [`scan_cost`](Self::scan_cost) (at least 1).
+    #[must_use]
+    pub fn with_scan_cost(mut self, resources_per_request: usize) -> Self {
+        self.scan_cost = resources_per_request.max(1);
+        self
+    }
+
+    /// Sets [`scan_share_percent`](Self::scan_share_percent) (clamped to 1–100).
+    #[must_use]
+    pub fn with_scan_share_percent(mut self, percent: u8) -> Self {
+        self.scan_share_percent = percent.clamp(1, 100);
         self
     }
 

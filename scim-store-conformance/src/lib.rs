@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod differential;
+mod fairness;
 mod filters;
 mod groups;
 mod interleaving;
@@ -12,6 +13,7 @@ mod support;
 mod users;
 
 pub use audit::*;
+pub use fairness::*;
 pub use filters::*;
 pub use groups::*;
 pub use interleaving::Interleaving;
@@ -138,6 +140,8 @@ macro_rules! __conformance_list {
             audit_purges_are_recorded,
             audit_paging_filters_and_retention,
             audit_can_be_turned_off,
+            // fairness under expensive queries
+            service_scans_over_the_budget_are_too_many,
         }
     };
 }
@@ -166,6 +170,7 @@ mod tests {
     /// The sources that define cases.
     const SOURCES: &[&str] = &[
         include_str!("audit.rs"),
+        include_str!("fairness.rs"),
         include_str!("filters.rs"),
         include_str!("groups.rs"),
         include_str!("paging.rs"),

@@ -30,7 +30,9 @@
 //! - **Rate limits**: once a request is authenticated, and before its body is read, its tenant
 //!   and its token each spend one request of their token bucket
 //!   ([`Limits::tenant_rate`](crate::Limits::tenant_rate), [`Limits::token_rate`](crate::Limits::token_rate));
-//!   over either, the answer is `429` with `Retry-After`.
+//!   over either, the answer is `429` with `Retry-After`. A list that scans (see
+//!   [`Limits`](crate::Limits#scans)) spends its cost as well, one request per
+//!   [`Limits::scan_cost`](crate::Limits::scan_cost) resources it examines, before it runs.
 //! - `/Me` and `/Bulk` answer `501`. Unknown query parameters are ignored.
 
 mod auth;
@@ -94,6 +96,8 @@ impl ScimError {
 #[derive(Debug)]
 pub struct Admitted {
     principal: Principal,
+    /// The key of the token's rate-limit bucket.
+    token_key: u64,
     method: Method,
     path: String,
     /// The path's segments below the base path, as matched (not matched again).
@@ -112,6 +116,8 @@ pub(crate) struct Ctx {
     tenant: TenantId,
     /// The provisioning service acting for this request's token (for the audit log).
     provisioning: Provisioning,
+    /// The key of the bearer token's rate-limit bucket (scans are charged to it).
+    token_key: u64,
     /// The absolute SCIM base URL for this tenant, e.g. `https://host/scim/v2/t/abc`.
     base_url: String,
     params: Params,
@@ -194,9 +200,13 @@ impl ScimService {
             return Err(self.respond(Err(failure), &head.method));
         };
         match self.authenticate(&head.headers, matched.tenant.as_deref()).await {
-            Ok(principal) => {
-                Ok(Admitted { principal, method: head.method.clone(), path: path.to_owned(), rest: matched.rest })
-            }
+            Ok((principal, token_key)) => Ok(Admitted {
+                principal,
+                token_key,
+                method: head.method.clone(),
+                path: path.to_owned(),
+                rest: matched.rest,
+            }),
             Err(failure) => Err(self.respond(Err(failure), &head.method)),
         }
     }
@@ -224,9 +234,9 @@ impl ScimService {
         req: &Request<B>,
         admitted: Option<Admitted>,
     ) -> Result<Response<Vec<u8>>, Failure> {
-        let (principal, rest) = match admitted {
+        let ((principal, token_key), rest) = match admitted {
             Some(admitted) if admitted.path == req.uri().path() && admitted.method == *req.method() => {
-                (admitted.principal, admitted.rest)
+                ((admitted.principal, admitted.token_key), admitted.rest)
             }
             _ => {
                 let Some(matched) = self.base.matches(req.uri().path()) else {
@@ -241,7 +251,7 @@ impl ScimService {
         let target = route.audit_target(req.method());
         let provisioning = self.provisioning.acting_as(audit_context(&principal, req));
         let tenant = principal.tenant;
-        let result = self.serve(req, route, tenant.clone(), provisioning.clone()).await;
+        let result = self.serve(req, route, tenant.clone(), token_key, provisioning.clone()).await;
         if let (Err(Failure::Scim(e)), Some((kind, id, operation))) = (&result, target) {
             // A log that cannot keep the record must not change the answer; the store reports
             // its own failures (the example server counts them).
@@ -256,11 +266,12 @@ impl ScimService {
         req: &Request<B>,
         route: Route,
         tenant: TenantId,
+        token_key: u64,
         provisioning: Provisioning,
     ) -> Result<Response<Vec<u8>>, Failure> {
         let params = Params::from_query(req.uri().query(), self.provisioning.limits())?;
         let base_url = self.base_url(req.headers(), tenant.as_str());
-        let ctx = Ctx { tenant, provisioning, base_url, params };
+        let ctx = Ctx { tenant, provisioning, token_key, base_url, params };
         let method = req.method();
         let body = req.body().as_ref();
         if body.len() > self.max_body_bytes() {
@@ -343,7 +354,9 @@ impl ScimService {
         self.provisioning.registry()
     }
 
-    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<Principal, Failure> {
+    /// Who the request's bearer token is and the key of the token's rate-limit bucket, once
+    /// the request has passed the rate limits.
+    async fn authenticate(&self, headers: &HeaderMap, url_tenant: Option<&str>) -> Result<(Principal, u64), Failure> {
         let Some(value) = headers.get(AUTHORIZATION) else {
             return Err(Failure::Unauthorized("authentication required: send Authorization: Bearer <token>"));
         };
@@ -369,7 +382,8 @@ impl ScimService {
         self.rate
             .admit(limits.tenant_rate, limits.token_rate, &principal.tenant, token, std::time::Instant::now())
             .map_err(ScimError::too_many_requests)?;
-        Ok(principal)
+        let token_key = self.rate.token_key(token);
+        Ok((principal, token_key))
     }
 
     fn base_url(&self, headers: &HeaderMap, tenant: &str) -> String {

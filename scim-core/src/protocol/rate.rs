@@ -3,7 +3,8 @@
 //!
 //! A bucket holds up to `burst` requests and refills at `per_second`; a request takes one. A
 //! request passes only when its tenant's bucket and its token's bucket both have one (a
-//! refused request takes none). Tokens are told apart by a keyed hash of the bearer token, kept
+//! refused request takes none). A scan then takes its cost as well
+//! ([`RateLimiter::charge`]), when both buckets have it. Tokens are told apart by a keyed hash of the bearer token, kept
 //! only in memory. Buckets are per process: N replicas allow N times the rate in all.
 
 use crate::{RateLimit, TenantId};
@@ -34,14 +35,14 @@ impl Bucket {
         Self { tokens, at: now }
     }
 
-    /// How long until the bucket holds one request (zero when it does).
-    fn wait(self, limit: RateLimit) -> Duration {
-        if self.tokens >= 1.0 {
+    /// How long until the bucket holds `n` requests (zero when it does).
+    fn wait(self, limit: RateLimit, n: f64) -> Duration {
+        if self.tokens >= n {
             Duration::ZERO
         } else if limit.per_second == 0 {
             Duration::from_secs(3600)
         } else {
-            Duration::from_secs_f64((1.0 - self.tokens) / f64::from(limit.per_second))
+            Duration::from_secs_f64((n - self.tokens) / f64::from(limit.per_second))
         }
     }
 }
@@ -70,20 +71,27 @@ fn current<K: std::hash::Hash + Eq>(map: &HashMap<K, Bucket>, key: &K, limit: Ra
     map.get(key).map_or_else(|| Bucket::full(limit, now), |b| b.refilled(limit, now))
 }
 
-/// Stores `bucket` less one request as `key`'s, forgetting full (idle) buckets first when
+/// Stores `bucket` less `n` requests as `key`'s, forgetting full (idle) buckets first when
 /// there are too many.
 fn take<K: std::hash::Hash + Eq + Clone>(
     map: &mut HashMap<K, Bucket>,
     key: &K,
     bucket: Bucket,
     limit: RateLimit,
+    n: f64,
     now: Instant,
 ) {
     if map.len() >= MAX_BUCKETS && !map.contains_key(key) {
         // Full buckets are the same as none: forget them.
         map.retain(|_, b| b.refilled(limit, now).tokens < f64::from(limit.burst));
     }
-    map.insert(key.clone(), Bucket { tokens: bucket.tokens - 1.0, at: now });
+    map.insert(key.clone(), Bucket { tokens: bucket.tokens - n, at: now });
+}
+
+/// `n` requests, capped at the bucket's burst (so that any cost can be paid once the bucket
+/// is full).
+fn capped(n: u32, limit: RateLimit) -> f64 {
+    f64::from(n.min(limit.burst))
 }
 
 /// The request rate limits of one service (shared by its clones).
@@ -95,6 +103,11 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// The key of `token`'s bucket: a keyed hash, so the token itself is not kept.
+    pub(crate) fn token_key(&self, token: &str) -> u64 {
+        self.keys.hash_one(token)
+    }
+
     /// Admits one request of `tenant` with bearer `token` at `now`, or says how long to wait.
     pub(crate) fn admit(
         &self,
@@ -104,7 +117,37 @@ impl RateLimiter {
         token: &str,
         now: Instant,
     ) -> Result<(), Duration> {
-        let token_key = token_limit.map(|_| self.keys.hash_one(token));
+        self.spend(tenant_limit, token_limit, tenant, self.token_key(token), 1, now)
+    }
+
+    /// Takes `cost` more requests (each bucket at most its burst) from `tenant`'s bucket and
+    /// from the bucket of the token with key `token_key` when both have them, or says how
+    /// long to wait; a refused charge takes nothing. A scan pays its cost this way.
+    pub(crate) fn charge(
+        &self,
+        tenant_limit: Option<RateLimit>,
+        token_limit: Option<RateLimit>,
+        tenant: &TenantId,
+        token_key: u64,
+        cost: u32,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        if cost == 0 {
+            return Ok(());
+        }
+        self.spend(tenant_limit, token_limit, tenant, token_key, cost, now)
+    }
+
+    fn spend(
+        &self,
+        tenant_limit: Option<RateLimit>,
+        token_limit: Option<RateLimit>,
+        tenant: &TenantId,
+        token_key: u64,
+        n: u32,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let token_key = token_limit.map(|_| token_key);
         // Both checked and taken under the locks (always tenants first), so two requests
         // cannot both take a bucket's last request.
         let mut tenants = tenant_limit.map(|_| self.tenants.lock());
@@ -112,16 +155,20 @@ impl RateLimiter {
         let tenant_bucket = tenant_limit.zip(tenants.as_deref()).map(|(l, m)| (l, current(m, tenant, l, now)));
         let token_bucket =
             token_limit.zip(tokens.as_deref()).zip(token_key).map(|((l, m), k)| (l, current(m, &k, l, now)));
-        let wait =
-            [tenant_bucket, token_bucket].into_iter().flatten().map(|(l, b)| b.wait(l)).max().unwrap_or_default();
+        let wait = [tenant_bucket, token_bucket]
+            .into_iter()
+            .flatten()
+            .map(|(l, b)| b.wait(l, capped(n, l)))
+            .max()
+            .unwrap_or_default();
         if !wait.is_zero() {
             return Err(wait);
         }
         if let (Some(map), Some((l, b))) = (tenants.as_deref_mut(), tenant_bucket) {
-            take(map, tenant, b, l, now);
+            take(map, tenant, b, l, capped(n, l), now);
         }
         if let (Some(map), Some((l, b)), Some(k)) = (tokens.as_deref_mut(), token_bucket, token_key) {
-            take(map, &k, b, l, now);
+            take(map, &k, b, l, capped(n, l), now);
         }
         Ok(())
     }
@@ -174,6 +221,29 @@ mod tests {
         assert!(r.admit(limit(1, 2), limit(1, 1), &t, "t1", now).is_ok());
         assert!(r.admit(limit(1, 2), limit(1, 1), &t, "t1", now).is_err());
         assert!(r.admit(limit(1, 2), limit(1, 1), &t, "t2", now).is_ok());
+    }
+
+    #[test]
+    fn a_charge_takes_its_cost_from_both_buckets_or_nothing() {
+        let r = RateLimiter::default();
+        let now = Instant::now();
+        let t = TenantId::new("a");
+        let key = r.token_key("k");
+        // 10 a second, bursts of 20: a request, then a scan costing 15, fit; another does not.
+        assert!(r.admit(limit(10, 20), limit(10, 20), &t, "k", now).is_ok());
+        assert!(r.charge(limit(10, 20), limit(10, 20), &t, key, 15, now).is_ok());
+        let wait = r.charge(limit(10, 20), limit(10, 20), &t, key, 15, now).unwrap_err();
+        assert!(wait > Duration::from_millis(1000) && wait <= Duration::from_millis(1100), "{wait:?}");
+        // The refused charge took nothing: the 4 requests left still pass.
+        for _ in 0..4 {
+            assert!(r.admit(limit(10, 20), limit(10, 20), &t, "k", now).is_ok());
+        }
+        assert!(r.admit(limit(10, 20), limit(10, 20), &t, "k", now).is_err());
+        // A cost above the burst is capped: a full bucket pays it.
+        let later = now + Duration::from_secs(2);
+        assert!(r.charge(limit(10, 20), None, &t, key, 1_000_000, later).is_ok());
+        assert!(r.charge(None, None, &t, key, 1_000_000, later).is_ok(), "no limit, no charge");
+        assert!(r.charge(limit(10, 20), None, &t, key, 0, later).is_ok(), "nothing to pay");
     }
 
     #[test]

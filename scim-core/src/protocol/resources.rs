@@ -10,6 +10,7 @@ use http::header::IF_NONE_MATCH;
 use http::{HeaderMap, Response, StatusCode};
 use serde_json::Value;
 use std::cmp::Ordering;
+use std::time::Instant;
 
 impl ScimService {
     fn projection(params: &Params) -> Result<Projection, ScimError> {
@@ -172,13 +173,21 @@ impl ScimService {
         kind: ResourceKind,
         request: &ListRequest,
     ) -> Result<(usize, usize, Vec<Value>), ScimError> {
+        // A scan pays for what it examines in the rate limits before it runs.
+        let limits = self.provisioning.limits();
+        let charge = |examined: usize| -> Result<(), ScimError> {
+            let cost = u32::try_from(examined / limits.scan_cost.max(1)).unwrap_or(u32::MAX);
+            self.rate
+                .charge(limits.tenant_rate, limits.token_rate, &ctx.tenant, ctx.token_key, cost, Instant::now())
+                .map_err(ScimError::too_many_requests)
+        };
         Ok(match kind {
             ResourceKind::User => {
-                let page = self.provisioning.list_users(&ctx.tenant, request).await?;
+                let page = self.provisioning.list_users_charged(&ctx.tenant, request, &charge).await?;
                 (page.total_results, page.start_index, page.items.into_iter().map(User::into_json).collect())
             }
             ResourceKind::Group => {
-                let page = self.provisioning.list_groups(&ctx.tenant, request).await?;
+                let page = self.provisioning.list_groups_charged(&ctx.tenant, request, &charge).await?;
                 (page.total_results, page.start_index, page.items.into_iter().map(Group::into_json).collect())
             }
         })

@@ -2,7 +2,7 @@
 //! list.
 
 use super::Provisioning;
-use super::list::{ListRequest, list_query};
+use super::list::ListRequest;
 use super::write::{MAX_RETRIES, check_if_match, conflict_exhausted, new_id, stored_len};
 use crate::audit::{AuditOperation, members_change};
 use crate::{Group, Page, PatchOp, ResourceKind, ScimError, StoreError, TenantId, Version, urn};
@@ -194,8 +194,6 @@ impl Provisioning {
     /// # Errors
     /// As [`Provisioning::list_users`].
     pub async fn list_groups(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<Group>, ScimError> {
-        let query =
-            list_query(&self.registry, self.registry.kind(ResourceKind::Group)?, request, self.limits.max_results)?;
-        Ok(self.group_store().list(tenant, &query).await?)
+        self.list_groups_charged(tenant, request, &|_| Ok(())).await
     }
 }

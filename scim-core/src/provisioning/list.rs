@@ -1,9 +1,101 @@
-//! From a client's list parameters to a validated [`ListQuery`].
+//! From a client's list parameters to a validated [`ListQuery`], and running it: lists the
+//! indexes answer go straight to the store; scans are checked against the budget, charged,
+//! admitted through the [`ScanGate`](super::scan::ScanGate) and run off the async workers.
 
+use super::Provisioning;
+use super::scan::{Busy, ScanPermit, needs_scan, offload};
 use crate::schema::ResourceType;
 use crate::store::{ListQuery, QueryFilter, SortKey, SortOrder};
-use crate::{SchemaRegistry, ScimError};
+use crate::{Group, Limits, Page, ResourceKind, SchemaRegistry, ScimError, TenantId, User};
 use scim_query::{AttributeFacts, PatchPath, parse_path};
+
+/// What the HTTP layer charges a scan of `n` resources to (the rate limits); `Err` refuses it.
+pub(crate) type Charge<'a> = &'a (dyn Fn(usize) -> Result<(), ScimError> + Send + Sync);
+
+/// How long a client refused for a full scan queue should wait before it retries.
+const SCAN_QUEUE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Provisioning {
+    /// [`list_users`](Self::list_users), charging a scan to `charge` before it runs.
+    pub(crate) async fn list_users_charged(
+        &self,
+        tenant: &TenantId,
+        request: &ListRequest,
+        charge: Charge<'_>,
+    ) -> Result<Page<User>, ScimError> {
+        let kind = ResourceKind::User;
+        let query = list_query(&self.registry, self.registry.kind(kind)?, request, self.limits.max_results)?;
+        if !needs_scan(&query, kind) {
+            return Ok(self.user_store().list(tenant, &query).await?);
+        }
+        let all = self.user_store().list(tenant, &ListQuery::new().with_count(0)).await?.total_results;
+        let permit = self.admit_scan(tenant, kind, all, charge).await?;
+        let (store, tenant) = (self.users.clone(), tenant.clone());
+        let scan = async move { store.list(&tenant, &query).await };
+        Ok(offload(scan, permit, self.limits.scan_share_percent).await??)
+    }
+
+    /// [`list_groups`](Self::list_groups), charging a scan to `charge` before it runs.
+    pub(crate) async fn list_groups_charged(
+        &self,
+        tenant: &TenantId,
+        request: &ListRequest,
+        charge: Charge<'_>,
+    ) -> Result<Page<Group>, ScimError> {
+        let kind = ResourceKind::Group;
+        let query = list_query(&self.registry, self.registry.kind(kind)?, request, self.limits.max_results)?;
+        if !needs_scan(&query, kind) {
+            return Ok(self.group_store().list(tenant, &query).await?);
+        }
+        let count = ListQuery::new().with_count(0).with_members(false);
+        let all = self.group_store().list(tenant, &count).await?.total_results;
+        let permit = self.admit_scan(tenant, kind, all, charge).await?;
+        let (store, tenant) = (self.groups.clone(), tenant.clone());
+        let scan = async move { store.list(&tenant, &query).await };
+        Ok(offload(scan, permit, self.limits.scan_share_percent).await??)
+    }
+
+    /// Lets a scan of `all` resources of `kind` run: within the budget, paid for, and with a
+    /// slot of the tenant's and the service's scans.
+    async fn admit_scan(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        all: usize,
+        charge: Charge<'_>,
+    ) -> Result<ScanPermit, ScimError> {
+        let limits: &Limits = &self.limits;
+        if let Some(max) = limits.max_scan.filter(|max| all > *max) {
+            return Err(over_budget(kind, all, max));
+        }
+        charge(all)?;
+        self.scans.enter(tenant, limits.max_scans_per_tenant, limits.max_scans, Limits::SCAN_QUEUE).await.map_err(
+            |Busy| {
+                ScimError::too_many_requests_because(
+                    "too many requests: this tenant already has as many filters running and waiting as it \
+                     may; retry after the Retry-After delay, or filter on an indexed attribute",
+                    SCAN_QUEUE_RETRY,
+                )
+            },
+        )
+    }
+}
+
+/// The `400 tooMany` of a scan over the budget.
+fn over_budget(kind: ResourceKind, all: usize, max: usize) -> ScimError {
+    let (what, cheap) = match kind {
+        ResourceKind::User => ("users", "userName eq, externalId eq or id eq"),
+        ResourceKind::Group => ("groups", "displayName eq, externalId eq or id eq"),
+    };
+    ScimError::bad_request(
+        crate::ScimType::TooMany,
+        format!(
+            "this list would examine all {all} {what} of the tenant, more than the {max} one list may \
+             examine; filter on an indexed attribute ({cheap}), which costs the same at any size, \
+             alone or joined with `and` to the rest of the filter"
+        ),
+    )
+}
 
 /// A list request with the client's raw parameters (`filter`, `sortBy`, `sortOrder`,
 /// `startIndex`, `count`); [`Provisioning::list_users`](crate::Provisioning::list_users) and

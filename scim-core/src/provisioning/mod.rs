@@ -6,6 +6,7 @@ mod events;
 mod groups;
 mod list;
 pub(crate) use list::list_query;
+mod scan;
 mod users;
 mod write;
 
@@ -111,6 +112,8 @@ pub struct Provisioning {
     audit: bool,
     audit_retention: Duration,
     context: Arc<AuditContext>,
+    /// The scans under way, shared by every clone.
+    scans: Arc<scan::ScanGate>,
 }
 
 impl Provisioning {
@@ -135,6 +138,7 @@ impl Provisioning {
             audit: true,
             audit_retention: crate::audit::DEFAULT_AUDIT_RETENTION,
             context: Arc::default(),
+            scans: Arc::default(),
         }
     }
 

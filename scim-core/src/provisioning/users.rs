@@ -2,7 +2,7 @@
 
 use super::Provisioning;
 use super::events::LifecycleEvent;
-use super::list::{ListRequest, list_query};
+use super::list::ListRequest;
 use super::write::{MAX_RETRIES, add_schema, check_if_match, conflict_exhausted, lifecycle_of, new_id, stored_len};
 use crate::audit::AuditOperation;
 use crate::lifecycle::{Lifecycle, UserStatus};
@@ -230,11 +230,10 @@ impl Provisioning {
     ///
     /// # Errors
     /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
-    /// bad `sortBy`/`sortOrder`.
+    /// bad `sortBy`/`sortOrder`, `400 tooMany` for a scan over [`Limits::max_scan`](crate::Limits::max_scan)
+    /// and `429` when the tenant has too many scans waiting (see [`Limits`](crate::Limits#scans)).
     pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
-        let query =
-            list_query(&self.registry, self.registry.kind(ResourceKind::User)?, request, self.limits.max_results)?;
-        Ok(self.user_store().list(tenant, &query).await?)
+        self.list_users_charged(tenant, request, &|_| Ok(())).await
     }
 
     /// Records that the person accepted the invitation: `pending` becomes `active`

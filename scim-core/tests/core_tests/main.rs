@@ -20,5 +20,6 @@ mod projection;
 mod provisioning;
 #[cfg(feature = "tokio")]
 mod purge_task;
+mod scans;
 mod schema;
 mod validate;
