@@ -7,6 +7,9 @@
 //! `SCIM_BENCH_DATABASE_URL` when set) at 100 000 users:
 //! `GET /Users?filter=userName eq "…"`, `POST /Users`, and an Entra multi-operation `PATCH`.
 //!
+//! The write scenarios (`POST`, `PATCH`) run twice, without and then with the audit log (two
+//! servers on the same store), and print the ratio.
+//!
 //! Fairness under expensive queries (first, on the freshly seeded tenant): the same `userName
 //! eq` lookups alone, then beside two more clients (one connection each) looping on the
 //! unindexed `GET /Users?filter=title co "zzz"` (a scan of every user, served: the scan budget
@@ -41,7 +44,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// What one request of a scenario is.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
     FilterUserName,
     CreateUser,
@@ -250,22 +253,32 @@ async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupS
         .with_max_scan(Some(count.saturating_mul(2)));
     let provisioning = Provisioning::from_stores(users, groups).with_limits(limits);
     let seeding = Instant::now();
-    let ids = seed(&provisioning, &tenant.id, count).await;
+    // Seeded without the audit log: 100 000 records of seeding would only slow the set-up.
+    let ids = Arc::new(seed(&provisioning.clone().with_audit(false), &tenant.id, count).await);
     println!("{name}: seeded {count} users in {:.1} s", seeding.elapsed().as_secs_f64());
 
-    let service = ScimService::new(provisioning, creds).with_base_path(BASE_PATH);
-    handler_baseline(&service, &tenant.id, &token.secret, count).await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let app = axum_adapter::router(service);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let target = Arc::new(Target {
-        base: BASE_PATH.replace("{tenant}", tenant.id.as_str()),
-        auth: format!("Bearer {}", token.secret),
-        addr,
-        ids: Arc::new(ids),
-        users: count,
-    });
+    // One server with the audit log (the default), one without, on the same store and
+    // credentials: the write scenarios run on both, one after the other, in the same run.
+    let mut servers = Vec::new();
+    let mut targets = Vec::new();
+    for audit in [true, false] {
+        let service = ScimService::new(provisioning.clone().with_audit(audit), creds.clone()).with_base_path(BASE_PATH);
+        if audit {
+            handler_baseline(&service, &tenant.id, &token.secret, count).await;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let app = axum_adapter::router(service);
+        servers.push(tokio::spawn(async move { axum::serve(listener, app).await }));
+        targets.push(Arc::new(Target {
+            base: BASE_PATH.replace("{tenant}", tenant.id.as_str()),
+            auth: format!("Bearer {}", token.secret),
+            addr,
+            ids: Arc::clone(&ids),
+            users: count,
+        }));
+    }
+    let (target, unaudited) = (targets[0].clone(), targets[1].clone());
     let connections = env_usize("SCIM_BENCH_CONNECTIONS", 32);
     let duration = Duration::from_secs(env_usize("SCIM_BENCH_SECONDS", 5) as u64);
     let scenarios = std::env::var("SCIM_BENCH_SCENARIOS").unwrap_or_else(|_| "fairness,lookup,create,patch".into());
@@ -283,9 +296,23 @@ async fn bench_store(name: &str, users: Arc<DynUserStore>, groups: Arc<DynGroupS
                 continue;
             }
         };
-        run(target.clone(), scenario, connections, duration).await.print(scenario.name());
+        if scenario == Scenario::FilterUserName {
+            run(target.clone(), scenario, connections, duration).await.print(scenario.name());
+            continue;
+        }
+        let off = run(unaudited.clone(), scenario, connections, duration).await;
+        off.print(&format!("{} (audit off)", scenario.name()));
+        let on = run(target.clone(), scenario, connections, duration).await;
+        on.print(&format!("{} (audit on)", scenario.name()));
+        println!(
+            "  audit log: {:.2}x the throughput, {:.2}x the p99 of the same writes without it",
+            on.rate / off.rate.max(f64::MIN_POSITIVE),
+            on.p99.as_secs_f64() / off.p99.as_secs_f64().max(f64::MIN_POSITIVE)
+        );
     }
-    server.abort();
+    for server in servers {
+        server.abort();
+    }
 }
 
 /// The cost of one `GET /Users?filter=userName eq` inside the process, without HTTP or
