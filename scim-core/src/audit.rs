@@ -569,7 +569,17 @@ pub(crate) fn diff(
 ) -> Vec<AttributeChange> {
     let empty = Map::new();
     let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
-    let core = registry.schema(kind.core_urn());
+    // The core attributes never returned (`password`), looked up once rather than per key.
+    let never: Vec<&str> = registry
+        .schema(kind.core_urn())
+        .map(|s| {
+            s.attributes
+                .iter()
+                .filter(|d| d.returned == crate::schema::Returned::Never)
+                .map(|d| d.name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut changes = Vec::new();
     let skip = |k: &str| {
         matches!(k, "meta" | "schemas" | "id" | "groups") || k.eq_ignore_ascii_case(crate::urn::LIFECYCLE_USER)
@@ -589,7 +599,7 @@ pub(crate) fn diff(
             }
             continue;
         }
-        if let Some(ext) = registry.schema(key).filter(|_| key.contains(':')) {
+        if let Some(ext) = key.contains(':').then(|| registry.schema(key)).flatten() {
             let (ea, eb) = (a.and_then(Value::as_object), b.and_then(Value::as_object));
             let sub = diff_object(ea.unwrap_or(&empty), eb.unwrap_or(&empty));
             for (name, x, y) in sub {
@@ -598,8 +608,8 @@ pub(crate) fn diff(
             }
             continue;
         }
-        let never = core.and_then(|s| s.attribute(key)).is_some_and(|d| d.returned == crate::schema::Returned::Never);
-        changes.push(change(key.clone(), a.cloned(), b.cloned(), never));
+        let redact = never.iter().any(|n| n.eq_ignore_ascii_case(key));
+        changes.push(change(key.clone(), a.cloned(), b.cloned(), redact));
     }
     changes
 }
