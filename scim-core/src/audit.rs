@@ -26,7 +26,7 @@ use crate::lifecycle::UserStatus;
 use crate::{ResourceKind, ScimError, StoreError, TenantId, User};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
 
@@ -69,14 +69,6 @@ impl Actor {
             Self::Token { id, .. } => id.as_deref().unwrap_or("token"),
             Self::Host { .. } => "host",
             Self::System => "system",
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        match self {
-            Self::Token { id, label } => json!({"type": "token", "id": id, "label": label}),
-            Self::Host { name } => json!({"type": "host", "name": name}),
-            Self::System => json!({"type": "system"}),
         }
     }
 
@@ -293,28 +285,14 @@ impl AuditRecord {
     /// `transition` (`{"from", "to"}` or null), `status`, `scim_type`, `detail`. Stores keep
     /// records in this form and `audit export` prints it.
     pub fn to_json(&self) -> Value {
-        let changes: Vec<Value> =
-            self.changes.iter().map(|c| json!({"attribute": c.attribute, "old": c.old, "new": c.new})).collect();
-        let status = |s: Option<UserStatus>| s.map(UserStatus::as_str);
-        let transition = self.transition.map(|t| json!({"from": status(t.from), "to": status(t.to)}));
-        json!({
-            "seq": self.seq,
-            "time": crate::format_time(self.time),
-            "tenant": self.tenant.as_str(),
-            "actor": self.actor.to_json(),
-            "client": self.client,
-            "request_id": self.request_id,
-            "method": self.method,
-            "resource_type": self.resource_type.name(),
-            "resource_id": self.resource_id,
-            "name": self.name,
-            "operation": self.operation.as_str(),
-            "changes": changes,
-            "transition": transition,
-            "status": self.status,
-            "scim_type": self.scim_type,
-            "detail": self.detail,
-        })
+        // Serializing this record cannot fail: every key is a string, every value JSON.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The record as compact JSON text (the form of [`to_json`](Self::to_json)), written
+    /// straight from the record without building a [`Value`] first.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Reads a record written by [`to_json`](Self::to_json); `None` for anything else.
@@ -531,6 +509,83 @@ impl AuditPage {
     }
 }
 
+impl serde::Serialize for AuditRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Changes<'a>(&'a [AttributeChange]);
+        impl serde::Serialize for Changes<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for c in self.0 {
+                    seq.serialize_element(&json_change(c))?;
+                }
+                seq.end()
+            }
+        }
+        /// One change as a map of borrowed fields.
+        fn json_change(c: &AttributeChange) -> impl serde::Serialize + '_ {
+            struct Change<'a>(&'a AttributeChange);
+            impl serde::Serialize for Change<'_> {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    let mut map = serializer.serialize_map(Some(3))?;
+                    map.serialize_entry("attribute", &self.0.attribute)?;
+                    map.serialize_entry("old", &self.0.old)?;
+                    map.serialize_entry("new", &self.0.new)?;
+                    map.end()
+                }
+            }
+            Change(c)
+        }
+        struct ActorJson<'a>(&'a Actor);
+        impl serde::Serialize for ActorJson<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                match self.0 {
+                    Actor::Token { id, label } => {
+                        map.serialize_entry("type", "token")?;
+                        map.serialize_entry("id", id)?;
+                        map.serialize_entry("label", label)?;
+                    }
+                    Actor::Host { name } => {
+                        map.serialize_entry("type", "host")?;
+                        map.serialize_entry("name", name)?;
+                    }
+                    Actor::System => map.serialize_entry("type", "system")?,
+                }
+                map.end()
+            }
+        }
+        struct TransitionJson(Transition);
+        impl serde::Serialize for TransitionJson {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("from", &self.0.from.map(UserStatus::as_str))?;
+                map.serialize_entry("to", &self.0.to.map(UserStatus::as_str))?;
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(16))?;
+        map.serialize_entry("seq", &self.seq)?;
+        map.serialize_entry("time", &crate::format_time(self.time))?;
+        map.serialize_entry("tenant", self.tenant.as_str())?;
+        map.serialize_entry("actor", &ActorJson(&self.actor))?;
+        map.serialize_entry("client", &self.client)?;
+        map.serialize_entry("request_id", &self.request_id)?;
+        map.serialize_entry("method", &self.method)?;
+        map.serialize_entry("resource_type", self.resource_type.name())?;
+        map.serialize_entry("resource_id", &self.resource_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("operation", self.operation.as_str())?;
+        map.serialize_entry("changes", &Changes(&self.changes))?;
+        map.serialize_entry("transition", &self.transition.map(TransitionJson))?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("scim_type", &self.scim_type)?;
+        map.serialize_entry("detail", &self.detail)?;
+        map.end()
+    }
+}
+
 /// A store's audit log: where the records its writes carry go, and how they are read.
 ///
 /// # Contract
@@ -649,6 +704,7 @@ pub(crate) fn members_change(removed: Vec<Value>, added: Vec<Value>) -> Option<A
 mod tests {
     use super::*;
     use crate::SchemaRegistry;
+    use serde_json::json;
 
     fn sample() -> AuditRecord {
         let ctx = AuditContext {
@@ -669,6 +725,8 @@ mod tests {
     #[test]
     fn records_round_trip_through_json() {
         let r = sample();
+        let text: Value = serde_json::from_str(&r.to_json_string()).expect("JSON text");
+        assert_eq!(text, r.to_json(), "the text and the value say the same");
         let back = AuditRecord::from_json(&r.to_json()).expect("parses");
         // Times keep milliseconds.
         assert_eq!(back.time.timestamp_millis(), r.time.timestamp_millis());

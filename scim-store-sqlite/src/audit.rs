@@ -29,15 +29,20 @@ pub(crate) struct Row {
 impl Row {
     /// `record` as a row of `tenant` (the store's tenant wins over the record's).
     pub(crate) fn new(tenant: &str, record: &AuditRecord) -> Self {
-        let mut json = record.to_json();
-        json["tenant"] = tenant.into();
+        let json = if record.tenant.as_str() == tenant {
+            record.to_json_string()
+        } else {
+            let mut record = record.clone();
+            record.tenant = scim_core::TenantId::new(tenant);
+            record.to_json_string()
+        };
         Self {
             tenant: tenant.to_owned(),
             time: millis(record.time),
             resource_id: record.resource_id.clone(),
             actor: record.actor.key().to_owned(),
             status: i64::from(record.status),
-            json: json.to_string(),
+            json,
         }
     }
 
