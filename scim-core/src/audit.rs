@@ -598,8 +598,12 @@ impl serde::Serialize for AuditRecord {
 /// - [`list_audit`](Self::list_audit) returns a tenant's records, highest `seq` first, below the
 ///   query's cursor, passing [`AuditRecord::matches`], at most
 ///   [`page_size`](AuditQuery::page_size), and the cursor of the next page when there are more.
-/// - [`expire_audit`](Self::expire_audit) removes records with `time` before `before`, in every
-///   tenant.
+/// - [`expire_audit`](Self::expire_audit) removes, in every tenant, the oldest records (lowest
+///   `seq`) while their `time` is before `before`: the log is expired in its own order, so a
+///   store needs no index on time. Records are written in time order, so this is the retention
+///   to within the clock skew between the writers (a record written with a clock ahead of the
+///   next ones keeps those until it expires itself); a record with a later `time` is never
+///   removed.
 /// - Tenants never see each other's records.
 ///
 /// The conformance suite (`scim-store-conformance`) checks all of this.
@@ -609,7 +613,7 @@ pub trait AuditLog: Send + Sync + fmt::Debug + 'static {
     async fn append_audit(&self, record: AuditRecord) -> Result<(), StoreError>;
     /// A page of a tenant's records, newest first.
     async fn list_audit(&self, tenant: &TenantId, query: &AuditQuery) -> Result<AuditPage, StoreError>;
-    /// Removes records older than `before`; returns how many.
+    /// Removes each tenant's oldest records while they are older than `before`; returns how many.
     async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError>;
 }
 

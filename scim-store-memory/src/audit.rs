@@ -47,12 +47,15 @@ impl Trail {
         AuditPage::from_overfetch(found, size)
     }
 
+    /// Removes each tenant's oldest records while they are older than `before` (log order:
+    /// see [`AuditLog::expire_audit`]).
     fn expire(&mut self, before: DateTime<Utc>) -> usize {
         let mut removed = 0;
         self.tenants.retain(|_, records| {
-            let len = records.len();
-            records.retain(|r| r.time >= before);
-            removed += len - records.len();
+            while records.front().is_some_and(|r| r.time < before) {
+                records.pop_front();
+                removed += 1;
+            }
             !records.is_empty()
         });
         removed

@@ -167,23 +167,38 @@ impl AuditLog for PostgresUserStore {
     }
 
     async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        // The tenants with records, one index seek each.
+        let tenants: Vec<String> = sqlx::query_scalar(
+            "WITH RECURSIVE t(tenant) AS (SELECT min(tenant) FROM scim_audit \
+             UNION ALL SELECT (SELECT min(tenant) FROM scim_audit WHERE tenant > t.tenant) FROM t \
+             WHERE t.tenant IS NOT NULL) SELECT tenant FROM t WHERE tenant IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::from)?;
         // In batches, each its own transaction: short locks, and a replica that dies midway
-        // leaves the rest for the next run.
+        // leaves the rest for the next run. A batch that keeps one of the tenant's oldest
+        // records has reached records still within retention.
         const BATCH: i64 = 5000;
         let mut removed = 0;
-        loop {
-            let done = sqlx::query(
-                "DELETE FROM scim_audit WHERE seq IN (SELECT seq FROM scim_audit WHERE time < $1 LIMIT $2)",
-            )
-            .bind(before)
-            .bind(BATCH)
-            .execute(&self.pool)
-            .await
-            .map_err(Error::from)?;
-            removed += usize::try_from(done.rows_affected()).unwrap_or(usize::MAX);
-            if done.rows_affected() < BATCH.unsigned_abs() {
-                return Ok(removed);
+        for tenant in tenants {
+            loop {
+                let done = sqlx::query(
+                    "DELETE FROM scim_audit WHERE seq IN \
+                     (SELECT seq FROM scim_audit WHERE tenant = $1 ORDER BY seq LIMIT $2) AND time < $3",
+                )
+                .bind(&tenant)
+                .bind(BATCH)
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(Error::from)?;
+                removed += usize::try_from(done.rows_affected()).unwrap_or(usize::MAX);
+                if done.rows_affected() < BATCH.unsigned_abs() {
+                    break;
+                }
             }
         }
+        Ok(removed)
     }
 }

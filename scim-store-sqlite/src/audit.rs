@@ -72,6 +72,17 @@ pub(crate) fn insert(conn: &Connection, row: Option<&Row>) -> Result<(), Error> 
     }
 }
 
+/// The tenants that have records, one index seek each (not a scan of the log).
+fn audit_tenants(conn: &Connection) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE t(tenant) AS (SELECT min(tenant) FROM audit \
+         UNION ALL SELECT (SELECT min(tenant) FROM audit WHERE tenant > t.tenant) FROM t WHERE t.tenant IS NOT NULL) \
+         SELECT tenant FROM t WHERE tenant IS NOT NULL",
+    )?;
+    let tenants = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(tenants)
+}
+
 fn page(conn: &Connection, tenant: &str, query: &AuditQuery) -> Result<AuditPage, Error> {
     let size = query.page_size();
     let before = query.cursor.map_or(i64::MAX, |c| i64::try_from(c.before_seq()).unwrap_or(i64::MAX));
@@ -125,24 +136,31 @@ impl AuditLog for SqliteUserStore {
 
     async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let before = millis(before);
-        // In batches, each its own write: the first expiry of a large log must not hold the
-        // write lock (and every provisioning write behind it) for long.
+        let tenants = self.db.read(|conn| audit_tenants(conn)).await?;
         let mut removed = 0;
-        loop {
-            let n = self
-                .db
-                .write(move |conn| {
-                    Ok(conn
-                        .prepare_cached(
-                            "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE time < ?1 LIMIT ?2)",
-                        )?
-                        .execute(params![before, EXPIRE_BATCH])?)
-                })
-                .await?;
-            removed += n;
-            if n < EXPIRE_BATCH {
-                return Ok(removed);
+        for tenant in tenants {
+            // In batches, each its own write: the first expiry of a large log must not hold the
+            // write lock (and every provisioning write behind it) for long. A batch that keeps
+            // one of the tenant's oldest records has reached records still within retention.
+            loop {
+                let tenant = tenant.clone();
+                let n = self
+                    .db
+                    .write(move |conn| {
+                        Ok(conn
+                            .prepare_cached(
+                                "DELETE FROM audit WHERE seq IN \
+                                 (SELECT seq FROM audit WHERE tenant = ?1 ORDER BY seq LIMIT ?2) AND time < ?3",
+                            )?
+                            .execute(params![tenant, EXPIRE_BATCH, before])?)
+                    })
+                    .await?;
+                removed += n;
+                if n < EXPIRE_BATCH {
+                    break;
+                }
             }
         }
+        Ok(removed)
     }
 }
