@@ -8,8 +8,6 @@ use crate::common;
 use common::Server;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,23 +41,14 @@ fn send(
     body: Option<&Value>,
     request_id: &str,
 ) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let bytes = body.map(|b| serde_json::to_vec(b).expect("json")).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         X-Request-Id: {request_id}\r\nUser-Agent: e2e-audit/1.0\r\n"
-    );
-    if body.is_some() {
-        head.push_str(&format!("Content-Type: application/scim+json\r\nContent-Length: {}\r\n", bytes.len()));
+    let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
+    let auth = format!("Bearer {token}");
+    let mut headers =
+        vec![("Authorization", auth.as_str()), ("X-Request-Id", request_id), ("User-Agent", "e2e-audit/1.0")];
+    if bytes.is_some() {
+        headers.push(("Content-Type", "application/scim+json"));
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(&bytes).ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let resp = common::parse_response(&raw);
+    let resp = common::try_request(addr, method, path, &headers, bytes.as_deref())?;
     Some((resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null)))
 }
 

@@ -296,6 +296,33 @@ pub fn raw_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)
     parse_response(&raw)
 }
 
+/// As [`raw_request`], but `None` instead of a panic when the connection fails or closes before
+/// a whole response head (a server killed mid-request).
+pub fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Option<Resp> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body.unwrap_or_default()).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    Some(parse_response(&raw))
+}
+
 pub fn parse_response(raw: &[u8]) -> Resp {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response head");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
