@@ -136,7 +136,7 @@ impl AuditLog for SqliteUserStore {
 
     async fn expire_audit(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let before = millis(before);
-        let tenants = self.db.read(|conn| audit_tenants(conn)).await?;
+        let tenants = self.db.read(audit_tenants).await?;
         let mut removed = 0;
         for tenant in tenants {
             // In batches, each its own write: the first expiry of a large log must not hold the
