@@ -62,7 +62,10 @@ pub(super) fn message_page(title: &str, text: &str) -> Markup {
 
 fn error_page(session: &Session, status: StatusCode, text: &str) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
-    html(status, layout(title, Some(session), &m! { p.notice.error { (text) } p { a href="/admin" { "Back to the tenants" } } }))
+    html(
+        status,
+        layout(title, Some(session), &m! { p.notice.error { (text) } p { a href="/admin" { "Back to the tenants" } } }),
+    )
 }
 
 fn scim_error(session: &Session, e: &ScimError) -> Response {
@@ -172,7 +175,11 @@ fn with_login_cookie(app: &Admin, nonce: &str, mut response: Response) -> Respon
 }
 
 /// `GET /admin/login`.
-pub(super) async fn login_form(State(app): App, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub(super) async fn login_form(
+    State(app): App,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     match app.creds.admin_password_hash().await {
         Ok(Some(_)) => {}
         Ok(None) => return sign_in_off(),
@@ -274,7 +281,8 @@ pub(super) async fn create_tenant(State(app): App, headers: HeaderMap, axum::For
     if name.is_some_and(|n| n.chars().count() > 200) {
         return Err(error_page(&session, StatusCode::BAD_REQUEST, "A tenant name has at most 200 characters."));
     }
-    let tenant = app.creds.create_tenant(name).await.map_err(|e| unavailable(Some(&session), "creating a tenant", &e))?;
+    let tenant =
+        app.creds.create_tenant(name).await.map_err(|e| unavailable(Some(&session), "creating a tenant", &e))?;
     tracing::info!(tenant = %tenant.id, "admin console: tenant created");
     Ok(Redirect::to(&format!("/admin/t/{}", tenant.id.as_str())).into_response())
 }
@@ -294,11 +302,8 @@ async fn provisioning_page(
     new_secret: Option<NewSecret>,
     notice: Option<&str>,
 ) -> Result {
-    let tokens = app
-        .creds
-        .list_tokens(Some(&tenant.id))
-        .await
-        .map_err(|e| unavailable(Some(session), "listing tokens", &e))?;
+    let tokens =
+        app.creds.list_tokens(Some(&tenant.id)).await.map_err(|e| unavailable(Some(session), "listing tokens", &e))?;
     let url = tenant_url(&app.config.origin, &tenant.id);
     let base = format!("/admin/t/{}", tenant.id.as_str());
     let body = m! {
@@ -345,7 +350,8 @@ async fn provisioning_page(
             (token_table(session, &base, &tokens))
         }
     };
-    let mut response = html(StatusCode::OK, layout(&format!("User provisioning: {}", tenant_title(tenant)), Some(session), &body));
+    let mut response =
+        html(StatusCode::OK, layout(&format!("User provisioning: {}", tenant_title(tenant)), Some(session), &body));
     if new_secret.is_some() {
         response.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     }
@@ -414,15 +420,13 @@ pub(super) async fn get_credentials(
         .await
         .map_err(|e| unavailable(Some(&session), "issuing a token", &e))?;
     tracing::info!(tenant = %tenant.id, token_id = %issued.id, "admin console: token issued");
-    provisioning_page(&app, &session, &tenant, Some(NewSecret { secret: issued.secret, rotated_from: None }), None).await
+    provisioning_page(&app, &session, &tenant, Some(NewSecret { secret: issued.secret, rotated_from: None }), None)
+        .await
 }
 
 async fn tenant_token(app: &Admin, session: &Session, tenant: &TenantInfo, token: &str) -> Result<TokenInfo> {
-    let tokens = app
-        .creds
-        .list_tokens(Some(&tenant.id))
-        .await
-        .map_err(|e| unavailable(Some(session), "listing tokens", &e))?;
+    let tokens =
+        app.creds.list_tokens(Some(&tenant.id)).await.map_err(|e| unavailable(Some(session), "listing tokens", &e))?;
     tokens
         .into_iter()
         .find(|t| t.id == token)
@@ -500,7 +504,8 @@ pub(super) async fn users(
     let session = app.session(&headers)?;
     let tenant = tenant(&app, &session, &id).await?;
     let state = q.get("state").map(String::as_str).filter(|s| ["pending", "active", "suspended"].contains(s));
-    let search = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect::<String>());
+    let search =
+        q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect::<String>());
     let mut request = ListRequest::new().with_count(USERS_PER_PAGE).with_sort("userName", "ascending");
     if let Some(s) = &search {
         request = request.with_filter(format!("userName co {}", scim_string(s)));
@@ -829,7 +834,8 @@ pub(super) async fn resend_invitation(
 pub(super) async fn groups(State(app): App, headers: HeaderMap, Path(id): Path<String>) -> Result {
     let session = app.session(&headers)?;
     let tenant = tenant(&app, &session, &id).await?;
-    let request = ListRequest::new().with_count(USERS_PER_PAGE).with_sort("displayName", "ascending").with_members(true);
+    let request =
+        ListRequest::new().with_count(USERS_PER_PAGE).with_sort("displayName", "ascending").with_members(true);
     let page = app.provisioning.list_groups(&tenant.id, &request).await.map_err(|e| scim_error(&session, &e))?;
     let base = format!("/admin/t/{}", tenant.id.as_str());
     let body = m! {
@@ -879,7 +885,10 @@ pub(super) async fn activity(State(app): App, headers: HeaderMap, Path(id): Path
         h2 { "Latest changes" }
         @if successes.is_empty() { p.muted { "None yet." } } @else { (audit_table(&successes, true)) }
     };
-    Ok(html(StatusCode::OK, layout(&format!("Provisioning activity: {}", tenant_title(&tenant)), Some(&session), &body)))
+    Ok(html(
+        StatusCode::OK,
+        layout(&format!("Provisioning activity: {}", tenant_title(&tenant)), Some(&session), &body),
+    ))
 }
 
 #[cfg(test)]

@@ -139,11 +139,8 @@ impl Server {
         };
         // Only the axum server has a metrics listener; a free port, so servers run side by side.
         let axum_server = binary == env!("CARGO_BIN_EXE_scim-example-server");
-        let metrics_args: &[&str] = if axum_server {
-            &["--metrics-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"]
-        } else {
-            &[]
-        };
+        let metrics_args: &[&str] =
+            if axum_server { &["--metrics-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"] } else { &[] };
         let mut child = Command::new(binary)
             .arg("--listen")
             .arg("127.0.0.1:0")
@@ -161,7 +158,10 @@ impl Server {
         let mut metrics_addr = None;
         let mut admin_addr = None;
         let mut line = String::new();
-        while tenant_url.is_none() || token.is_none() || (axum_server && (metrics_addr.is_none() || admin_addr.is_none())) {
+        while tenant_url.is_none()
+            || token.is_none()
+            || (axum_server && (metrics_addr.is_none() || admin_addr.is_none()))
+        {
             line.clear();
             let n = stdout.read_line(&mut line).expect("read server stdout");
             assert!(n > 0, "the server exited before printing its credentials");
