@@ -6,6 +6,7 @@
 
 mod common;
 mod e2e_admin;
+mod e2e_admin_browser;
 mod e2e_audit;
 mod e2e_bad_input;
 mod e2e_entra;
