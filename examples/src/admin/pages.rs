@@ -612,7 +612,7 @@ fn audit_table(records: &[AuditRecord], with_resource: bool) -> Markup {
             tbody {
                 @for r in records {
                     tr {
-                        td { (time(Some(r.time))) }
+                        td.time { (time(Some(r.time))) }
                         td { (actor_text(&r.actor)) @if let Some(c) = &r.client { div.muted { (c) } } }
                         td { (r.method.as_deref().unwrap_or("")) " " (r.operation.as_str()) }
                         @if with_resource {

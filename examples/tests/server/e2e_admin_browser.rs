@@ -195,7 +195,15 @@ impl Browser {
     /// Saves a screenshot as `NN-name.png`; returns its path.
     fn shot(&mut self, name: &str) -> PathBuf {
         self.count += 1;
+        // The whole page: the window grows to the document's height for the shot.
+        let height = self.cmd("POST", "/execute/sync", Some(&json!({
+            "script": "return document.documentElement.scrollHeight", "args": []
+        })));
+        // The window is taller than its viewport by the (headless) browser frame.
+        let height = (height.as_u64().unwrap_or(900) + 150).clamp(900, 4000);
+        self.cmd("POST", "/window/rect", Some(&json!({"width": 1366, "height": height})));
         let data = self.cmd("GET", "/screenshot", None);
+        self.cmd("POST", "/window/rect", Some(&json!({"width": 1366, "height": 900})));
         let png = base64_decode(data.as_str().expect("base64 screenshot"));
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         let path = self.shots.join(format!("{:02}-{name}.png", self.count));
