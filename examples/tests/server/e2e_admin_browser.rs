@@ -196,9 +196,13 @@ impl Browser {
     fn shot(&mut self, name: &str) -> PathBuf {
         self.count += 1;
         // The whole page: the window grows to the document's height for the shot.
-        let height = self.cmd("POST", "/execute/sync", Some(&json!({
-            "script": "return document.documentElement.scrollHeight", "args": []
-        })));
+        let height = self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(&json!({
+                "script": "return document.documentElement.scrollHeight", "args": []
+            })),
+        );
         // The window is taller than its viewport by the (headless) browser frame.
         let height = (height.as_u64().unwrap_or(900) + 150).clamp(900, 4000);
         self.cmd("POST", "/window/rect", Some(&json!({"width": 1366, "height": height})));
