@@ -141,7 +141,7 @@
 //! (never across an `.await`), so the async methods complete without suspending.
 //!
 //! # Audit log
-//! The [`AuditLog`](scim_core::AuditLog) is kept per tenant in write order behind a mutex of
+//! The [`AuditLog`] is kept per tenant in write order behind a mutex of
 //! its own: a write that succeeds appends its record while it still holds the store's write
 //! lock (so the record is there exactly when the change is), and reading the log never takes
 //! the store's lock. Records live as long as the store, or until `expire_audit`.
