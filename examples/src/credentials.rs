@@ -315,7 +315,12 @@ impl Credentials {
                  last_used_at TEXT,
                  revoked_at TEXT
              );
-             CREATE INDEX IF NOT EXISTS example_tokens_lookup ON example_tokens(lookup);",
+             CREATE INDEX IF NOT EXISTS example_tokens_lookup ON example_tokens(lookup);
+             CREATE TABLE IF NOT EXISTS example_admin (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 password_hash TEXT NOT NULL,
+                 updated_at TEXT NOT NULL
+             );",
         )?;
         Ok(Self::with_backend(Backend::Sqlite(Mutex::new(conn))))
     }
@@ -386,6 +391,40 @@ impl Credentials {
         match &self.backend {
             Backend::Sqlite(_) => sqlite::create_tenant(&*self.sqlite()?, name),
             Backend::Postgres(pool) => postgres::create_tenant(pool, name).await,
+        }
+    }
+
+    /// Stores the admin console's password hash (a PHC string, argon2id), replacing any
+    /// previous one. The password itself is never stored.
+    pub async fn set_admin_password_hash(&self, phc: &str) -> Result<(), CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                self.sqlite()?.execute(
+                    "INSERT INTO example_admin (id, password_hash, updated_at) VALUES (1, ?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash,
+                     updated_at = excluded.updated_at",
+                    params![phc, now()],
+                )?;
+                Ok(())
+            }
+            Backend::Postgres(pool) => postgres::set_admin_password_hash(pool, phc).await,
+        }
+    }
+
+    /// The admin console's password hash, `None` until `admin set-password` ran (the console's
+    /// sign-in is off until then).
+    pub async fn admin_password_hash(&self) -> Result<Option<String>, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let conn = self.sqlite()?;
+                let mut stmt = conn.prepare("SELECT password_hash FROM example_admin WHERE id = 1")?;
+                let mut rows = stmt.query([])?;
+                match rows.next()? {
+                    Some(row) => Ok(Some(row.get(0)?)),
+                    None => Ok(None),
+                }
+            }
+            Backend::Postgres(pool) => postgres::admin_password_hash(pool).await,
         }
     }
 

@@ -5,8 +5,10 @@
 //!   [`scim_core::Authenticator`];
 //! - [`outbox`]: the lifecycle hook that queues invitations (SQLite or PostgreSQL);
 //! - [`axum_adapter`]: [`scim_core::ScimService`] behind axum, with request logs;
-//! - [`tls`]: rustls configuration from PEM files.
+//! - [`tls`]: rustls configuration from PEM files;
+//! - [`admin`]: the admin console (HTML under `/admin`, on `--admin-listen`).
 
+pub mod admin;
 pub mod axum_adapter;
 pub mod credentials;
 pub mod ops;

@@ -8,7 +8,10 @@
 //! scim-example-server token issue --tenant ID [--label TEXT]
 //! scim-example-server token list [--tenant ID]
 //! scim-example-server token revoke TOKEN_ID
+//! scim-example-server admin set-password < password.txt
 //! ```
+//! The admin console is served on `--admin-listen` (default `127.0.0.1:9090`) under `/admin`;
+//! its sign-in is off until `admin set-password` ran.
 //! On the first start with a new database it creates a tenant and prints `Tenant URL: …` and
 //! `Secret Token: …`; later starts print the Tenant URL only.
 //!
@@ -27,7 +30,7 @@ use scim_core::{
 };
 use scim_example_server::credentials::{Credentials, FirstStart};
 use scim_example_server::outbox::Outbox;
-use scim_example_server::{BASE_PATH, axum_adapter, ops, shutdown_signal, tenant_url, tls};
+use scim_example_server::{BASE_PATH, admin, axum_adapter, ops, shutdown_signal, tenant_url, tls};
 use scim_store_memory::MemoryUserStore;
 use scim_store_postgres::PostgresUserStore;
 use scim_store_sqlite::SqliteUserStore;
@@ -78,6 +81,13 @@ struct Serve {
     /// (the default is loopback only).
     #[arg(long, default_value = "127.0.0.1:9464")]
     metrics_listen: SocketAddr,
+    /// Where the admin console (`/admin`) is served; keep it private (the default is loopback
+    /// only). Sign-in is off until `admin set-password` ran.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    admin_listen: SocketAddr,
+    /// How long an admin console session lasts after sign-in, in seconds.
+    #[arg(long, hide = true, default_value_t = 8 * 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    admin_session_seconds: u64,
     /// Label request metrics with the tenant id (off: tenant ids are customer data, and each
     /// tenant adds series).
     #[arg(long)]
@@ -158,6 +168,16 @@ enum Command {
     /// Read the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the admin console.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Set the admin console's password, read from standard input (one line; at least 12
+    /// characters). Stored as an argon2id hash; turns the console's sign-in on.
+    SetPassword,
 }
 
 #[derive(Debug, Subcommand)]
@@ -334,6 +354,17 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
             }
         }
         Command::Audit(_) => return Err("audit commands run without the credentials".into()),
+        Command::Admin(AdminCommand::SetPassword) => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).map_err(|e| format!("reading standard input: {e}"))?;
+            let password = password.strip_suffix('\n').unwrap_or(&password);
+            let password = password.strip_suffix('\r').unwrap_or(password).to_owned();
+            let phc = tokio::task::spawn_blocking(move || admin::hash_password(&password))
+                .await
+                .map_err(|e| e.to_string())??;
+            creds.set_admin_password_hash(&phc).await.map_err(|e| e.to_string())?;
+            println!("admin password set; the console's sign-in is on");
+        }
         Command::Token(TokenCommand::Revoke { id }) => {
             if creds.revoke(&id).await.map_err(|e| e.to_string())? {
                 println!("revoked {id}");
@@ -457,13 +488,28 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         .with_retention(retention)
         .with_audit(!opts.no_audit)
         .with_audit_retention(chrono::Duration::days(i64::from(opts.audit_retention_days)))
-        .with_events(Arc::new(outbox))
+        .with_events(Arc::new(outbox.clone()))
         .with_limits(
             scim_core::Limits::default()
                 .with_max_body_bytes(opts.max_body_bytes)
                 .with_tenant_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst)))
                 .with_token_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst))),
         );
+    let admin_listener = TcpListener::bind(opts.admin_listen)
+        .await
+        .map_err(|e| format!("cannot listen on {} (--admin-listen): {e}", opts.admin_listen))?;
+    let admin_local = admin_listener.local_addr().map_err(|e| e.to_string())?;
+    let console = admin::Admin::new(
+        provisioning.clone(),
+        creds.clone(),
+        Some(outbox),
+        admin::AdminConfig {
+            origin: origin.clone(),
+            secure_cookies: tls.is_some(),
+            session_ttl: Duration::from_secs(opts.admin_session_seconds),
+            retention,
+        },
+    );
     let service =
         ScimService::new(provisioning.clone(), creds.clone()).with_base_path(BASE_PATH).with_public_url(origin.clone());
 
@@ -480,6 +526,7 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         }
     }
     println!("Metrics URL: http://{metrics_local}/metrics");
+    println!("Admin URL: {}://{admin_local}/admin", if tls.is_some() { "https" } else { "http" });
 
     // Purges expired suspended users at start and then every interval, until the process exits.
     PurgeTask::new(provisioning, Duration::from_secs(opts.purge_interval_seconds.max(1)))
@@ -492,7 +539,15 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
     );
     tracing::info!(%local, tls = tls.is_some(), "serving SCIM");
     let header_read_timeout = Duration::from_secs(opts.header_read_timeout_seconds.max(1));
-    serve_http(listener, app, tls.map(tokio_rustls::TlsAcceptor::from), header_read_timeout).await
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let admin_app = admin::router(console);
+    let admin_tls = acceptor.clone();
+    tokio::spawn(async move {
+        if let Err(e) = serve_http(admin_listener, admin_app, admin_tls, header_read_timeout).await {
+            tracing::error!(error = %e, "the admin console listener stopped");
+        }
+    });
+    serve_http(listener, app, acceptor, header_read_timeout).await
 }
 
 /// Logs what a purge run did: the users it purged, or its failure (the task goes on).

@@ -23,8 +23,8 @@ struct Invitation {
     email: Option<String>,
 }
 
-/// The outbox hook; cheap to share (`Arc`).
-#[derive(Debug)]
+/// The outbox hook; cheap to share (`Arc`) and to clone (the clones queue to one writer).
+#[derive(Debug, Clone)]
 pub struct Outbox {
     tx: UnboundedSender<Invitation>,
 }
@@ -112,6 +112,19 @@ impl Outbox {
             }
         });
         Ok(Self { tx })
+    }
+
+    /// Queues an invitation for `user` again (the admin console's *Resend invitation*).
+    /// `false` when the writer has stopped.
+    pub fn queue_invitation(&self, tenant: &TenantId, user: &User) -> bool {
+        self.tx
+            .send(Invitation {
+                tenant: tenant.clone(),
+                user_id: user.id().unwrap_or_default().to_owned(),
+                user_name: user.user_name().unwrap_or_default().to_owned(),
+                email: primary_email(user),
+            })
+            .is_ok()
     }
 
     fn start(conn: Connection) -> Self {

@@ -37,6 +37,11 @@ const CREATE_TABLES: &str = "
         revoked_at timestamptz
     );
     CREATE INDEX IF NOT EXISTS example_tokens_lookup ON example_tokens (lookup);
+    CREATE TABLE IF NOT EXISTS example_admin (
+        id integer PRIMARY KEY CHECK (id = 1),
+        password_hash text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
 ";
 
 /// Runs `sql` (`CREATE … IF NOT EXISTS` statements) in one transaction holding the example's
@@ -130,6 +135,23 @@ pub(super) async fn list_tokens(pool: &PgPool, tenant: Option<&TenantId>) -> Res
             })
         })
         .collect()
+}
+
+pub(super) async fn set_admin_password_hash(pool: &PgPool, phc: &str) -> Result<(), CredentialsError> {
+    sqlx::query(
+        "INSERT INTO example_admin (id, password_hash) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = now()",
+    )
+    .bind(phc)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn admin_password_hash(pool: &PgPool) -> Result<Option<String>, CredentialsError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT password_hash FROM example_admin WHERE id = 1").fetch_optional(pool).await?;
+    Ok(row.map(|(h,)| h))
 }
 
 pub(super) async fn revoke(pool: &PgPool, token_id: &str) -> Result<bool, CredentialsError> {

@@ -171,7 +171,7 @@ fn a_restart_prints_the_tenant_url_but_not_the_token() {
     let mut server = server;
     server.kill();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
-        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--db"])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--db"])
         .arg(&db)
         .stdout(std::process::Stdio::piped())
         .spawn()

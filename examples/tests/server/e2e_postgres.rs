@@ -150,7 +150,7 @@ fn replicas_starting_together_create_one_tenant() {
     let mut children: Vec<_> = (0..3)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
-                .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+                .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
                 .args(["--store", "postgres", "--database-url", &url])
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::piped())

@@ -5,6 +5,8 @@
 //! keeps failures in `tests/proptest-regressions/<module>.txt`.
 
 mod common;
+mod e2e_admin;
+mod e2e_admin_browser;
 mod e2e_audit;
 mod e2e_bad_input;
 mod e2e_entra;

@@ -23,6 +23,8 @@ pub struct Server {
     pub token: String,
     /// `127.0.0.1:port` of `/healthz`, `/readyz` and `/metrics` (the axum server only).
     pub metrics_addr: Option<String>,
+    /// `127.0.0.1:port` of the admin console (the axum server only).
+    pub admin_addr: Option<String>,
 }
 
 /// One HTTP response.
@@ -137,7 +139,8 @@ impl Server {
         };
         // Only the axum server has a metrics listener; a free port, so servers run side by side.
         let axum_server = binary == env!("CARGO_BIN_EXE_scim-example-server");
-        let metrics_args: &[&str] = if axum_server { &["--metrics-listen", "127.0.0.1:0"] } else { &[] };
+        let metrics_args: &[&str] =
+            if axum_server { &["--metrics-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"] } else { &[] };
         let mut child = Command::new(binary)
             .arg("--listen")
             .arg("127.0.0.1:0")
@@ -153,8 +156,12 @@ impl Server {
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut tenant_url = None;
         let mut metrics_addr = None;
+        let mut admin_addr = None;
         let mut line = String::new();
-        while tenant_url.is_none() || token.is_none() || (axum_server && metrics_addr.is_none()) {
+        while tenant_url.is_none()
+            || token.is_none()
+            || (axum_server && (metrics_addr.is_none() || admin_addr.is_none()))
+        {
             line.clear();
             let n = stdout.read_line(&mut line).expect("read server stdout");
             assert!(n > 0, "the server exited before printing its credentials");
@@ -164,6 +171,9 @@ impl Server {
                 token = Some(t.to_owned());
             } else if let Some(url) = line.trim().strip_prefix("Metrics URL: http://") {
                 metrics_addr = url.strip_suffix("/metrics").map(str::to_owned);
+            } else if let Some(url) = line.trim().strip_prefix("Admin URL: ") {
+                let url = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or(url);
+                admin_addr = url.strip_suffix("/admin").map(str::to_owned);
             }
         }
         let tenant_url = tenant_url.expect("Tenant URL line");
@@ -180,6 +190,7 @@ impl Server {
             tenant_url: tenant_url.clone(),
             token: token.expect("token"),
             metrics_addr,
+            admin_addr,
             dir,
         }
     }
