@@ -233,6 +233,13 @@ impl Admin {
         let mut failures = lock(&self.failures);
         failures.retain(|t| now.duration_since(*t) < FAILURE_MEMORY);
         failures.push(now);
+        // Only whether there were more failures than the longest delay counts: keep no more
+        // (a flood of bad sign-ins must not grow the list without bound).
+        let keep = usize::try_from(MAX_FAILURE_DELAY_SECS).unwrap_or(usize::MAX);
+        if failures.len() > keep {
+            let extra = failures.len() - keep;
+            failures.drain(..extra);
+        }
         let n = u64::try_from(failures.len()).unwrap_or(u64::MAX);
         Duration::from_secs(n.min(MAX_FAILURE_DELAY_SECS))
     }
@@ -333,5 +340,26 @@ mod tests {
         assert!(same_secret("abc", "abc"));
         assert!(!same_secret("abc", "abd"));
         assert!(!same_secret("", ""));
+    }
+
+    #[test]
+    fn failed_sign_ins_slow_down_up_to_a_bound_and_keep_little() {
+        let store = Arc::new(scim_store_memory::MemoryUserStore::new());
+        let config = AdminConfig {
+            origin: "http://127.0.0.1".into(),
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(60),
+            retention: chrono::Duration::days(30),
+        };
+        let creds = Arc::new(Credentials::open_in_memory().expect("credentials"));
+        let admin = Admin::new(Provisioning::new(store), creds, None, config);
+        assert_eq!(admin.failure_delay(), Duration::from_secs(1));
+        assert_eq!(admin.failure_delay(), Duration::from_secs(2));
+        for _ in 0..1000 {
+            admin.failure_delay();
+        }
+        assert_eq!(admin.failure_delay(), Duration::from_secs(MAX_FAILURE_DELAY_SECS));
+        let kept = lock(&admin.failures).len();
+        assert!(kept <= usize::try_from(MAX_FAILURE_DELAY_SECS).unwrap_or(usize::MAX), "{kept} failures kept");
     }
 }
