@@ -506,19 +506,41 @@ pub(super) async fn users(
     let state = q.get("state").map(String::as_str).filter(|s| ["pending", "active", "suspended"].contains(s));
     let search =
         q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect::<String>());
-    let mut request = ListRequest::new().with_count(USERS_PER_PAGE).with_sort("userName", "ascending");
+    let page_number = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1).min(1_000_000);
+    // The state and the search are both the store's filter, so a page holds only matching users.
+    let mut terms = Vec::new();
+    if let Some(s) = state {
+        terms.push(format!("{}:status eq {}", scim_core::urn::LIFECYCLE_USER, scim_string(s)));
+    }
     if let Some(s) = &search {
-        request = request.with_filter(format!("userName co {}", scim_string(s)));
+        terms.push(format!("userName co {}", scim_string(s)));
+    }
+    let mut request = ListRequest::new()
+        .with_count(USERS_PER_PAGE)
+        .with_start_index((page_number - 1) * USERS_PER_PAGE + 1)
+        .with_sort("userName", "ascending");
+    if !terms.is_empty() {
+        request = request.with_filter(terms.join(" and "));
     }
     let (page, error) = match app.provisioning.list_users(&tenant.id, &request).await {
         Ok(page) => (Some(page), None),
         Err(e) => (None, Some(e.detail().to_owned())),
     };
     let now = app.provisioning.clock().now();
-    let users: Vec<&User> = page
-        .as_ref()
-        .map(|p| p.items.iter().filter(|u| state.is_none_or(|s| u.lifecycle().status.as_str() == s)).collect())
-        .unwrap_or_default();
+    let users: Vec<&User> = page.as_ref().map(|p| p.items.iter().collect()).unwrap_or_default();
+    let total = page.as_ref().map_or(0, |p| p.total_results);
+    let shown_to = (page_number - 1) * USERS_PER_PAGE + i64::try_from(users.len()).unwrap_or(0);
+    let more = i64::try_from(total).unwrap_or(i64::MAX) > shown_to;
+    let link = |n: i64| {
+        let mut query = format!("page={n}");
+        if let Some(s) = state {
+            query.push_str(&format!("&state={s}"));
+        }
+        if let Some(s) = &search {
+            query.push_str(&format!("&q={}", url_component(s)));
+        }
+        query
+    };
     let base = format!("/admin/t/{}", tenant.id.as_str());
     let body = m! {
         (tabs(&tenant.id, "users"))
@@ -538,13 +560,11 @@ pub(super) async fn users(
             div { button type="submit" { "Filter" } }
         }
         @if let Some(e) = &error { p.notice.error role="alert" { (e) } }
-        @if let Some(p) = &page {
-            @if p.total_results > p.items.len() {
-                p.muted { "The first " (p.items.len()) " of " (p.total_results) " users by userName; search to narrow." }
-            }
-        }
         table {
-            caption.muted { (users.len()) " user(s)" }
+            caption.muted {
+                @if users.is_empty() { "No users." }
+                @else { "Users " ((page_number - 1) * USERS_PER_PAGE + 1) "–" (shown_to) " of " (total) ", by userName" }
+            }
             thead { tr {
                 th scope="col" { "userName" } th scope="col" { "Name" } th scope="col" { "State" }
                 th scope="col" { "Suspended at" } th scope="col" { "Days until purge" }
@@ -562,8 +582,26 @@ pub(super) async fn users(
                 }
             }
         }
+        @if page_number > 1 || more {
+            nav.pager aria-label="Pages of users" {
+                @if page_number > 1 { a href={ (base) "/users?" (link(page_number - 1)) } rel="prev" { "← Previous" } " " }
+                @if more { a href={ (base) "/users?" (link(page_number + 1)) } rel="next" { "Next →" } }
+            }
+        }
     };
     Ok(html(StatusCode::OK, layout(&format!("Users: {}", tenant_title(&tenant)), Some(&session), &body)))
+}
+
+/// `s` percent-encoded for a query string.
+fn url_component(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// A JSON value as short text.

@@ -328,3 +328,41 @@ fn credentials_restore_delete_and_revoke_from_the_console() {
     console.get(&format!("{location}/users/nope")).expect(404);
     assert!(console.get(&format!("{location}/users?q=%00%22%5C&state=weird")).status < 500);
 }
+
+/// The users page filters by state and by name in the store, so a suspended user beyond the
+/// first page is found; pages go on past the first 200.
+#[test]
+fn users_are_filtered_and_paged_beyond_the_first_page() {
+    let server = Server::start(&[]);
+    set_password(&server, PASSWORD);
+    let base = server.base_path.clone();
+    for i in 0..205 {
+        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("a-{i:03}@x.example")});
+        scim(&server, &server.token, "POST", &format!("{base}/Users"), Some(&body)).expect(201);
+    }
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "zz@x.example"});
+    let zz = scim(&server, &server.token, "POST", &format!("{base}/Users"), Some(&body)).expect(201).json();
+    let off = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let path = format!("{base}/Users/{}", zz["id"].as_str().expect("id"));
+    scim(&server, &server.token, "PATCH", &path, Some(&off)).expect(200);
+
+    let mut console = Console::new(&server);
+    assert_eq!(console.sign_in(PASSWORD).status, 303);
+    let users = format!("/admin/t/{}/users", server.tenant);
+    let suspended = console.get(&format!("{users}?state=suspended")).expect(200).text();
+    assert!(suspended.contains("zz@x.example"), "{suspended}");
+    assert!(!suspended.contains("a-000@x.example"));
+    assert!(suspended.contains("of 1,") || suspended.contains("of 1 "), "{suspended}");
+    let pending = console.get(&format!("{users}?state=pending&q=a-20")).expect(200).text();
+    assert!(pending.contains("a-204@x.example") && !pending.contains("zz@x.example"));
+    let first = console.get(&users).expect(200).text();
+    assert!(first.contains("a-199@x.example") && !first.contains("a-200@x.example"));
+    assert!(first.contains("rel=\"next\""), "a link to the next page");
+    let second = console.get(&format!("{users}?page=2")).expect(200).text();
+    assert!(second.contains("a-200@x.example") && second.contains("zz@x.example"), "{second}");
+    assert!(!second.contains("a-199@x.example") && second.contains("rel=\"prev\""));
+    // Nonsense paging is the first page, not an error.
+    console.get(&format!("{users}?page=-3")).expect(200);
+    console.get(&format!("{users}?page=abc&state=bogus")).expect(200);
+}
