@@ -13,9 +13,16 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// Sets the admin password of `server`'s database with `admin set-password` (stdin).
 pub(crate) fn set_password(server: &Server, password: &str) {
+    let db = server.db();
+    set_password_with(&["--db", db.to_str().expect("utf-8 path")], password);
+}
+
+/// Runs `admin set-password` with `store` (the arguments naming the store), the password on
+/// standard input.
+pub(crate) fn set_password_with(store: &[&str], password: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
-        .args(["admin", "set-password", "--db"])
-        .arg(server.db())
+        .args(["admin", "set-password"])
+        .args(store)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

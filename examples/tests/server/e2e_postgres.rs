@@ -215,25 +215,13 @@ fn the_postgres_store_needs_a_url() {
 #[test]
 fn the_admin_password_lives_in_the_database() {
     use crate::e2e_admin::{Console, PASSWORD};
-    use std::io::Write as _;
     let Some(url) = fresh_database() else { return };
     let args = ["--store", "postgres", "--database-url", url.as_str()];
     let a = Server::start(&args);
     let b = Server::start_replica(&args, &a.token);
     let mut console = Console::new(&b);
     assert_eq!(console.get("/admin/login").status, 403, "sign-in is off before a password is set");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
-        .args(["admin", "set-password"])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run admin set-password");
-    child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("write stdin");
-    let out = child.wait_with_output().expect("admin set-password");
-    assert!(out.status.success(), "set-password failed: {}", String::from_utf8_lossy(&out.stderr));
+    crate::e2e_admin::set_password_with(&args, PASSWORD);
     assert_eq!(console.sign_in("not the password at all").status, 401);
     assert_eq!(console.sign_in(PASSWORD).status, 303);
     let page = console.get("/admin").expect(200);

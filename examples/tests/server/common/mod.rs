@@ -285,18 +285,24 @@ impl Drop for Server {
     }
 }
 
-/// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
-pub fn raw_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
-    let mut stream = TcpStream::connect(addr).expect("connect to the server");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+/// The head of an HTTP/1.1 request (`Connection: close`), with `Content-Length` for a body.
+fn request_head(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body_len: Option<usize>) -> String {
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    if let Some(b) = body {
-        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    if let Some(len) = body_len {
+        head.push_str(&format!("Content-Length: {len}\r\n"));
     }
     head.push_str("\r\n");
+    head
+}
+
+/// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
+pub fn raw_request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
+    let mut stream = TcpStream::connect(addr).expect("connect to the server");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let head = request_head(addr, method, path, headers, body.map(<[u8]>::len));
     stream.write_all(head.as_bytes()).expect("write head");
     if let Some(b) = body {
         // The server may answer (413) before reading everything; ignore a reset here.
@@ -318,14 +324,7 @@ pub fn try_request(
 ) -> Option<Resp> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    head.push_str("\r\n");
+    let head = request_head(addr, method, path, headers, body.map(<[u8]>::len));
     stream.write_all(head.as_bytes()).ok()?;
     stream.write_all(body.unwrap_or_default()).ok()?;
     let mut raw = Vec::new();
