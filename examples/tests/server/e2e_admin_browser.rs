@@ -188,6 +188,16 @@ impl Browser {
         }
     }
 
+    /// Waits until the page holds `text`: a form's answer may come a while after the click (a
+    /// refused sign-in is answered after a delay) while the old page is still shown.
+    fn wait_for_text(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.source().contains(text) {
+            assert!(Instant::now() < deadline, "the page at {} never showed {text:?}", self.url());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn accept_alert(&self) {
         self.cmd("POST", "/alert/accept", Some(&json!({})));
     }
@@ -261,7 +271,7 @@ fn the_admin_console_in_chromium() {
     b.shot("sign-in");
     b.type_into("#password", "not the password at all");
     b.click("button[type=submit]");
-    assert!(b.source().contains("Wrong password"));
+    b.wait_for_text("Wrong password");
     b.shot("sign-in-refused");
     b.type_into("#password", PASSWORD);
     b.click("button[type=submit]");
@@ -279,7 +289,7 @@ fn the_admin_console_in_chromium() {
     }
     let tenant_page = b.url();
     let tenant = tenant_page.rsplit('/').next().expect("tenant id").to_owned();
-    assert!(b.source().contains("User provisioning: Contoso"));
+    b.wait_for_text("User provisioning: Contoso");
     b.shot("user-provisioning");
 
     // Get credentials.
@@ -349,7 +359,7 @@ fn the_admin_console_in_chromium() {
     b.shot("users-suspended");
     b.click(&format!("a[href$='/users/{id}']"));
     b.wait_for_url(&format!("/users/{id}"));
-    assert!(b.source().contains("30 days left"));
+    b.wait_for_text("30 days left");
     b.shot("user-suspended");
 
     // Restore: back with every attribute, the admin recorded as actor.
@@ -365,7 +375,7 @@ fn the_admin_console_in_chromium() {
     assert_eq!(restored["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], "Engineering");
 
     b.go(&format!("{tenant_page}/groups"));
-    assert!(b.source().contains("Engineering"));
+    b.wait_for_text("Engineering");
     b.shot("groups");
     scim(
         &server,
@@ -378,7 +388,7 @@ fn the_admin_console_in_chromium() {
     )
     .expect(409);
     b.go(&format!("{tenant_page}/activity"));
-    assert!(b.source().contains("409"));
+    b.wait_for_text("409");
     b.shot("activity");
 
     // Revoke the token (the page asks first): SCIM answers 401.
@@ -386,7 +396,7 @@ fn the_admin_console_in_chromium() {
     b.click("form[action$='/revoke'] button");
     b.accept_alert();
     b.wait_for_url("/revoke");
-    assert!(b.source().contains("is revoked"));
+    b.wait_for_text("is revoked");
     b.shot("token-revoked");
     scim(&server, &secret, "GET", &format!("{base}/Users"), None).expect(401);
 
