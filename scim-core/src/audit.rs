@@ -118,6 +118,9 @@ impl AuditContext {
 pub enum AuditOperation {
     /// `POST` of a resource.
     Create,
+    /// `POST` of a user whose `userName` was taken, applied to that user under
+    /// [`UserConflictPolicy::Adopt`](crate::UserConflictPolicy::Adopt).
+    Adopt,
     /// `PUT`.
     Replace,
     /// `PATCH`.
@@ -135,11 +138,12 @@ pub enum AuditOperation {
 }
 
 impl AuditOperation {
-    /// The name in records: `create`, `replace`, `patch`, `delete`, `accept_invitation`,
+    /// The name in records: `create`, `adopt`, `replace`, `patch`, `delete`, `accept_invitation`,
     /// `purge`, `read`, `list`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
+            Self::Adopt => "adopt",
             Self::Replace => "replace",
             Self::Patch => "patch",
             Self::Delete => "delete",
@@ -153,6 +157,7 @@ impl AuditOperation {
     fn parse(s: &str) -> Option<Self> {
         [
             Self::Create,
+            Self::Adopt,
             Self::Replace,
             Self::Patch,
             Self::Delete,
@@ -227,6 +232,9 @@ pub struct AuditRecord {
     pub scim_type: Option<String>,
     /// The error detail of a refused request.
     pub detail: Option<String>,
+    /// The [quirks](crate::quirks) the request relied on, by name (`bool-strings`): the
+    /// deviations from RFC 7643/7644 the tenant's compatibility profile accepted.
+    pub quirks: Vec<String>,
 }
 
 impl AuditRecord {
@@ -256,6 +264,7 @@ impl AuditRecord {
             status: 200,
             scim_type: None,
             detail: None,
+            quirks: Vec::new(),
         }
     }
 
@@ -282,7 +291,8 @@ impl AuditRecord {
     /// (`{"type": "token", "id", "label"}`, `{"type": "host", "name"}` or
     /// `{"type": "system"}`), `client`, `request_id`, `method`, `resource_type`,
     /// `resource_id`, `name`, `operation`, `changes` (`[{"attribute", "old", "new"}]`),
-    /// `transition` (`{"from", "to"}` or null), `status`, `scim_type`, `detail`. Stores keep
+    /// `transition` (`{"from", "to"}` or null), `status`, `scim_type`, `detail`, and `quirks`
+    /// (the names, only when some fired). Stores keep
     /// records in this form and `audit export` prints it.
     pub fn to_json(&self) -> Value {
         // Serializing this record cannot fail: every key is a string, every value JSON.
@@ -342,6 +352,10 @@ impl AuditRecord {
             status: u16::try_from(v.get("status")?.as_u64()?).ok()?,
             scim_type: text("scim_type"),
             detail: text("detail"),
+            quirks: match v.get("quirks") {
+                Some(Value::Array(names)) => names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect(),
+                _ => Vec::new(),
+            },
         })
     }
 
@@ -565,7 +579,7 @@ impl serde::Serialize for AuditRecord {
                 map.end()
             }
         }
-        let mut map = serializer.serialize_map(Some(16))?;
+        let mut map = serializer.serialize_map(Some(16 + usize::from(!self.quirks.is_empty())))?;
         map.serialize_entry("seq", &self.seq)?;
         map.serialize_entry("time", &crate::format_time(self.time))?;
         map.serialize_entry("tenant", self.tenant.as_str())?;
@@ -582,6 +596,9 @@ impl serde::Serialize for AuditRecord {
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("scim_type", &self.scim_type)?;
         map.serialize_entry("detail", &self.detail)?;
+        if !self.quirks.is_empty() {
+            map.serialize_entry("quirks", &self.quirks)?;
+        }
         map.end()
     }
 }

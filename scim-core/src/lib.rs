@@ -45,6 +45,7 @@ mod protocol;
 mod provisioning;
 #[cfg(feature = "tokio")]
 mod purge;
+pub mod quirks;
 mod resource;
 pub mod schema;
 pub mod store;
@@ -58,7 +59,7 @@ pub use limits::{Limits, RateLimit};
 pub use patch::{PatchOp, PatchOpKind, PatchOperation};
 pub use projection::Projection;
 pub use protocol::{Admitted, AuthUnavailable, Authenticator, Principal, SCIM_CONTENT_TYPE, ScimService};
-pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning};
+pub use provisioning::{LifecycleEvent, LifecycleEvents, ListRequest, Provisioning, UserConflictPolicy};
 #[cfg(feature = "tokio")]
 pub use purge::PurgeTask;
 pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};

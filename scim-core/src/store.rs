@@ -9,11 +9,12 @@
 //! [`StoreError`] and [`Page`] are also at the crate root.
 
 use crate::audit::{AuditLog, AuditRecord};
+use crate::quirks::{self, Quirk};
 use crate::schema::ResourceType;
 use crate::{Group, SchemaRegistry, ScimError, TenantId, User, Version};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scim_query::{AttrFacts, AttrPath, CompiledFilter, Filter, parse_filter};
+use scim_query::{AttrFacts, AttrPath, CompiledFilter, Filter, ParseOptions, parse_filter, parse_filter_with};
 use std::error::Error as StdError;
 use std::sync::Arc;
 
@@ -105,8 +106,20 @@ impl QueryFilter {
     ///
     /// # Errors
     /// `400 invalidFilter` for a filter that does not parse or does not apply to the schema.
+    ///
+    /// An unquoted word as a string value (`externalId eq jyoung`) is quirk
+    /// [`bare-filter-values`](crate::quirks::Quirk::BareFilterValues).
     pub fn parse(registry: &SchemaRegistry, rt: &ResourceType, text: &str) -> Result<Self, ScimError> {
-        let filter = parse_filter(text)?;
+        let filter = match parse_filter_with(text, &ParseOptions::new().with_bare_values(false)) {
+            Ok(filter) => filter,
+            Err(strict) => match parse_filter(text) {
+                Ok(filter) => {
+                    quirks::admit(Quirk::BareFilterValues, move || strict.into())?;
+                    filter
+                }
+                Err(_) => return Err(strict.into()),
+            },
+        };
         let compiled = CompiledFilter::compile(&filter, &registry.facts(rt))?;
         Ok(Self { filter, compiled })
     }

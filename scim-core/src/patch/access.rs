@@ -4,6 +4,7 @@
 
 use super::engine::{Engine, Loc};
 use crate::ScimError;
+use crate::quirks::{self, Quirk};
 use crate::schema::{AttributeDef, Mutability, ResolvedAttribute};
 use serde_json::Value;
 
@@ -12,7 +13,7 @@ use serde_json::Value;
 pub(super) enum Origin {
     /// The operation's `path`: read-only targets are errors.
     Path,
-    /// A key of a no-path value object: read-only keys are ignored (Okta echoes them).
+    /// A key of a no-path value object: read-only keys are ignored (quirk `echoed-read-only`).
     ValueObject,
 }
 
@@ -21,7 +22,12 @@ pub(super) fn writable(def: &AttributeDef, origin: Origin) -> Result<bool, ScimE
     match def.mutability {
         Mutability::ReadOnly => match origin {
             Origin::Path => Err(ScimError::mutability(format!("\"{}\" is readOnly", def.name))),
-            Origin::ValueObject => Ok(false),
+            Origin::ValueObject => {
+                quirks::admit(Quirk::EchoedReadOnly, || {
+                    ScimError::mutability(format!("\"{}\" is readOnly", def.name))
+                })?;
+                Ok(false)
+            }
         },
         // Never stored (as on create and replace): `password`.
         Mutability::WriteOnly => Ok(false),

@@ -6,7 +6,9 @@ use super::engine::Engine;
 use super::operation::{PatchOpKind, PatchOperation};
 use super::parse;
 use super::select::{Target, describe, target, unknown_error};
+use crate::quirks::{self, Quirk};
 use crate::{ScimError, UnknownAttributes};
+use scim_query::PatchPath;
 use serde_json::Value;
 
 impl<'r> Engine<'r, '_> {
@@ -20,6 +22,17 @@ impl<'r> Engine<'r, '_> {
             None => {
                 for entry in &op.entries {
                     let t = target(self.registry, self.rt, &entry.path)?;
+                    let plain = matches!(&entry.path, PatchPath::Attr(p) if p.urn.is_none() && p.sub_attr.is_none());
+                    if !plain && !matches!(t, Target::Core | Target::Extension(_) | Target::Unknown { .. }) {
+                        quirks::admit(Quirk::PathlessPaths, || {
+                            ScimError::invalid_value(format!(
+                                "the key \"{}\" of an \"{}\" value without a \"path\" is an attribute path; \
+                                 send it as the operation's \"path\", or nest it under its attribute",
+                                entry.path,
+                                op.kind.as_str()
+                            ))
+                        })?;
+                    }
                     self.apply_target(op.kind, t, Some(&entry.value), Origin::ValueObject)?;
                 }
                 Ok(())
@@ -49,13 +62,15 @@ impl<'r> Engine<'r, '_> {
                     .and_then(Value::as_str)
                     .is_some_and(|v| self.doc.get("id").and_then(Value::as_str) == Some(v));
                 if kind != PatchOpKind::Remove && same {
-                    Ok(())
+                    quirks::admit(Quirk::EchoedReadOnly, || ScimError::mutability("\"id\" is readOnly"))
                 } else {
                     Err(ScimError::mutability("\"id\" is readOnly"))
                 }
             }
             Target::ServerManaged(name) => match origin {
-                Origin::ValueObject => Ok(()),
+                Origin::ValueObject => quirks::admit(Quirk::EchoedReadOnly, || {
+                    ScimError::mutability(format!("\"{name}\" is managed by the server"))
+                }),
                 Origin::Path => Err(ScimError::mutability(format!("\"{name}\" is managed by the server"))),
             },
             Target::Attr(res) => match (kind, res.sub_attribute) {

@@ -9,6 +9,7 @@ use super::operation::PatchOpKind;
 use super::select::{Matcher, template};
 use super::write::single;
 use crate::ScimError;
+use crate::quirks::{self, Quirk};
 use crate::schema::{AttributeDef, ResolvedAttribute};
 use scim_query::{AttrPath, Filter};
 use serde_json::{Map, Value};
@@ -63,6 +64,13 @@ impl<'r> Engine<'r, '_> {
                     return self.remove_filtered(res, attr_path, filter, Some(sub));
                 }
                 if indices.is_empty() {
+                    // RFC 7644 §3.5.2.3 answers a `replace` whose filter matches nothing with
+                    // `noTarget`; Entra expects the element to be created, as `add` would.
+                    if kind == PatchOpKind::Replace {
+                        quirks::admit(Quirk::FilterUpsert, || {
+                            ScimError::no_target(format!("no value of \"{}\" matches the filter", attr.name))
+                        })?;
+                    }
                     let mut element = template_for(attr, filter)?;
                     element.insert(sub.name.clone(), v);
                     return self.add_element(res, loc, &Value::Object(element));

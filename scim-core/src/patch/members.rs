@@ -50,8 +50,13 @@ pub(super) fn member_change(operations: &[PatchOperation]) -> Option<MemberChang
             }
             (PatchOpKind::Remove, PatchPath::Attr(p)) if is_members(p) => {
                 // Entra: `path: "members"` with the members to remove as the value. Without a
-                // value this removes every member, which is not a member change.
-                for item in value_list(op.value.as_ref()?) {
+                // value this removes every member, which is not a member change. A profile
+                // without quirk `remove-by-value` takes the general path, which refuses it.
+                let values = value_list(op.value.as_ref()?);
+                if !crate::quirks::allowed(crate::quirks::Quirk::RemoveByValue) {
+                    return None;
+                }
+                for item in values {
                     let m = member_object(item)?;
                     change.remove.push(m.get("value")?.as_str()?.to_owned());
                 }

@@ -1,13 +1,25 @@
 //! Reading a `PatchOp` message (RFC 7644 §3.5.2) into operations.
 
 use super::operation::{PatchOpKind, PatchOperation, ValueEntry, at_operation};
+use crate::quirks::{self, Quirk};
 use crate::{ScimError, urn};
 use scim_query::{AttrPath, PatchPath, parse_path};
 use serde_json::{Map, Value};
 
-/// The member of `obj` named `name`, ignoring case (exact spelling first).
-fn member<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+/// The member of `obj` named `name`; another case is quirk `patch-case` (exact spelling first).
+fn member<'v>(obj: &'v Map<String, Value>, name: &str) -> Result<Option<&'v Value>, ScimError> {
+    if let Some(v) = obj.get(name) {
+        return Ok(Some(v));
+    }
+    match obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        None => Ok(None),
+        Some((key, v)) => {
+            quirks::admit(Quirk::PatchCase, || {
+                ScimError::invalid_syntax(format!("the member \"{key}\" of a PatchOp message is spelt \"{name}\""))
+            })?;
+            Ok(Some(v))
+        }
+    }
 }
 
 /// A plain attribute name (`ATTRNAME` of RFC 7644): no URN, sub-attribute or filter.
@@ -30,8 +42,14 @@ pub(super) fn operations(body: &Value, max_operations: usize) -> Result<Vec<Patc
     let Value::Object(obj) = body else {
         return Err(ScimError::invalid_syntax("a PATCH body must be a JSON object (a PatchOp message)"));
     };
-    // `schemas` is optional here (lenient); when present it must name the PatchOp message.
-    if let Some(schemas) = member(obj, "schemas") {
+    // When present, `schemas` must name the PatchOp message; absent is quirk `missing-schemas`.
+    let schemas = member(obj, "schemas")?;
+    if schemas.is_none() {
+        quirks::admit(Quirk::MissingSchemas, || {
+            ScimError::invalid_syntax(format!("a PatchOp message needs \"schemas\": [\"{}\"]", urn::PATCH_OP))
+        })?;
+    }
+    if let Some(schemas) = schemas {
         let ok = schemas
             .as_array()
             .is_some_and(|list| list.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn::PATCH_OP))));
@@ -39,7 +57,7 @@ pub(super) fn operations(body: &Value, max_operations: usize) -> Result<Vec<Patc
             return Err(ScimError::invalid_syntax(format!("\"schemas\" must contain \"{}\"", urn::PATCH_OP)));
         }
     }
-    let ops = match member(obj, "Operations") {
+    let ops = match member(obj, "Operations")? {
         Some(Value::Array(ops)) => ops,
         Some(_) => return Err(ScimError::invalid_syntax("\"Operations\" must be an array")),
         None => return Err(ScimError::invalid_syntax("a PatchOp message needs \"Operations\"")),
@@ -67,26 +85,34 @@ fn operation(op: &Value) -> Result<PatchOperation, ScimError> {
     let Value::Object(op) = op else {
         return Err(ScimError::invalid_syntax("an operation must be a JSON object"));
     };
-    let kind = match member(op, "op") {
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("add") => PatchOpKind::Add,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("remove") => PatchOpKind::Remove,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("replace") => PatchOpKind::Replace,
+    let kind = match member(op, "op")? {
         Some(Value::String(s)) => {
-            return Err(ScimError::invalid_syntax(format!(
-                "unknown op \"{s}\"; expected \"add\", \"remove\" or \"replace\""
-            )));
+            let kind = [PatchOpKind::Add, PatchOpKind::Remove, PatchOpKind::Replace]
+                .into_iter()
+                .find(|k| s.eq_ignore_ascii_case(k.as_str()))
+                .ok_or_else(|| {
+                    ScimError::invalid_syntax(format!(
+                        "unknown op \"{s}\"; expected \"add\", \"remove\" or \"replace\""
+                    ))
+                })?;
+            if s != kind.as_str() {
+                quirks::admit(Quirk::PatchCase, || {
+                    ScimError::invalid_syntax(format!("op \"{s}\" must be written \"{}\"", kind.as_str()))
+                })?;
+            }
+            kind
         }
         Some(_) => return Err(ScimError::invalid_syntax("\"op\" must be a string")),
         None => return Err(ScimError::invalid_syntax("an operation needs \"op\"")),
     };
     // A missing, null or empty path all mean "the resource itself".
-    let path_text = match member(op, "path") {
+    let path_text = match member(op, "path")? {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => Some(s.trim().to_owned()),
         Some(_) => return Err(ScimError::invalid_path("\"path\" must be a string")),
     };
-    let value = member(op, "value").cloned();
+    let value = member(op, "value")?.cloned();
     let parsed = path_text.as_deref().map(path).transpose()?;
     let mut entries = Vec::new();
     match (kind, &parsed, &value) {

@@ -7,6 +7,7 @@ use super::identity::Identity;
 use super::lookup::Lookup;
 use super::select::Matcher;
 use crate::ScimError;
+use crate::quirks::{self, Quirk};
 use crate::schema::{AttributeDef, Mutability, ResolvedAttribute, Schema};
 use scim_query::{AttrPath, Filter};
 use serde_json::Value;
@@ -52,7 +53,15 @@ impl<'r> Engine<'r, '_> {
             return Ok(());
         }
         match value {
-            Some(v) if attr.multi_valued && !v.is_null() => self.remove_values(res, v),
+            Some(v) if attr.multi_valued && !v.is_null() => {
+                quirks::admit(Quirk::RemoveByValue, || {
+                    ScimError::invalid_syntax(format!(
+                        "\"remove\" takes no \"value\"; name the values of \"{}\" with a filter such as \"{}[value eq \\\"…\\\"]\"",
+                        attr.name, attr.name
+                    ))
+                })?;
+                self.remove_values(res, v)
+            }
             _ => self.unassign(res),
         }
     }

@@ -6,6 +6,7 @@ use super::canonical::{canonical_element, canonicalize};
 use super::engine::{Engine, Loc};
 use super::operation::PatchOpKind;
 use super::select::unknown_error;
+use crate::quirks::{self, Quirk};
 use crate::schema::{AttrType, AttributeDef, Mutability, ResolvedAttribute, Schema};
 use crate::{ScimError, UnknownAttributes};
 use serde_json::{Map, Value};
@@ -13,11 +14,18 @@ use serde_json::{Map, Value};
 /// Sub-attributes that describe the resource a `value` points at; stale once `value` changes.
 const REFERENCE_DETAILS: [&str; 3] = ["$ref", "display", "displayName"];
 
-/// A single value: one-element arrays are unwrapped (Entra sends `manager` as `[{…}]`).
+/// A single value: one-element arrays are unwrapped (quirk `array-for-single-value`: Entra
+/// sends `manager` as `[{…}]`).
 pub(super) fn single<'v>(def: &AttributeDef, raw: &'v Value) -> Result<&'v Value, ScimError> {
+    let unwrap = |v: &'v Value| {
+        quirks::admit(Quirk::ArrayForSingleValue, || {
+            ScimError::invalid_value(format!("\"{}\" is single-valued; got an array", def.name))
+        })
+        .map(|()| v)
+    };
     match raw {
-        Value::Array(a) if a.len() == 1 => Ok(&a[0]),
-        Value::Array(a) if a.is_empty() => Ok(&Value::Null),
+        Value::Array(a) if a.len() == 1 => unwrap(&a[0]),
+        Value::Array(a) if a.is_empty() => unwrap(&Value::Null),
         Value::Array(_) => {
             Err(ScimError::invalid_value(format!("\"{}\" is single-valued; got several values", def.name)))
         }
@@ -36,7 +44,9 @@ impl<'r> Engine<'r, '_> {
     ) -> Result<(), ScimError> {
         let read_only = schema.attributes.iter().all(|a| a.mutability == Mutability::ReadOnly);
         if read_only && origin == Origin::ValueObject {
-            return Ok(());
+            return quirks::admit(Quirk::EchoedReadOnly, || {
+                ScimError::mutability(format!("the extension \"{}\" is readOnly", schema.id))
+            });
         }
         match value {
             None | Some(Value::Null) => self.remove_extension(schema),

@@ -1,6 +1,7 @@
 //! Authentication of SCIM requests: a bearer token names exactly one tenant.
 
-use crate::TenantId;
+use crate::quirks::Profile;
+use crate::{TenantId, UserConflictPolicy};
 use async_trait::async_trait;
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -16,19 +17,39 @@ pub struct Principal {
     pub token_id: Option<String>,
     /// The token's label ("Entra ID"), if it has one.
     pub token_label: Option<String>,
+    /// The tenant's compatibility profile ([`quirks`](crate::quirks)); `None` keeps the
+    /// service's ([`Provisioning::with_profile`](crate::Provisioning::with_profile)).
+    pub profile: Option<Profile>,
+    /// What a create whose `userName` is taken does for this tenant; `None` keeps the
+    /// service's ([`Provisioning::with_user_conflict`](crate::Provisioning::with_user_conflict)).
+    pub user_conflict: Option<UserConflictPolicy>,
 }
 
 impl Principal {
     /// A token of `tenant` with this id and label.
     pub fn new(tenant: TenantId, token_id: Option<String>, token_label: Option<String>) -> Self {
-        Self { tenant, token_id, token_label }
+        Self { tenant, token_id, token_label, profile: None, user_conflict: None }
+    }
+
+    /// The tenant's requests run under `profile`.
+    #[must_use]
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The tenant's creates whose `userName` is taken follow `policy`.
+    #[must_use]
+    pub fn with_user_conflict(mut self, policy: UserConflictPolicy) -> Self {
+        self.user_conflict = Some(policy);
+        self
     }
 }
 
 impl From<TenantId> for Principal {
     /// A token of `tenant` without id or label.
     fn from(tenant: TenantId) -> Self {
-        Self { tenant, token_id: None, token_label: None }
+        Self::new(tenant, None, None)
     }
 }
 

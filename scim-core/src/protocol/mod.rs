@@ -249,9 +249,20 @@ impl ScimService {
             return Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.uri().path())).into());
         };
         let target = route.audit_target(req.method());
-        let provisioning = self.provisioning.acting_as(audit_context(&principal, req));
+        let mut provisioning = self.provisioning.acting_as(audit_context(&principal, req));
+        if let Some(profile) = principal.profile {
+            provisioning = provisioning.with_profile(profile);
+        }
+        if let Some(policy) = principal.user_conflict {
+            provisioning = provisioning.with_user_conflict(policy);
+        }
         let tenant = principal.tenant;
-        let result = self.serve(req, route, tenant.clone(), token_key, provisioning.clone()).await;
+        let mut result = self.serve(req, route, tenant.clone(), token_key, provisioning.clone()).await;
+        let fired = provisioning.quirks_fired();
+        if let (Ok(response), false) = (&mut result, fired.is_empty()) {
+            // For the host's request log: the response itself says nothing new.
+            response.extensions_mut().insert(fired);
+        }
         if let (Err(Failure::Scim(e)), Some((kind, id, operation))) = (&result, target) {
             // A log that cannot keep the record must not change the answer; the store reports
             // its own failures (the example server counts them).

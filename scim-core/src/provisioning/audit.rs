@@ -2,6 +2,7 @@
 //! requests, reading the log.
 
 use super::Provisioning;
+use super::compat::Tally;
 use crate::audit::{Actor, AuditContext, AuditOperation, AuditPage, AuditQuery, AuditRecord, Transition, diff};
 use crate::lifecycle::UserStatus;
 use crate::{ResourceKind, ScimError, StoreError, TenantId};
@@ -24,6 +25,7 @@ impl Provisioning {
     pub fn acting_as(&self, context: AuditContext) -> Self {
         let mut service = self.clone();
         service.context = Arc::new(context);
+        service.fired = Arc::default();
         service
     }
 
@@ -119,6 +121,14 @@ impl Provisioning {
         }
         record.status = status;
         Some(record)
+    }
+
+    /// `record` naming the quirks in `fired`.
+    pub(super) fn with_quirks(record: Option<AuditRecord>, fired: &Tally) -> Option<AuditRecord> {
+        record.map(|mut r| {
+            r.quirks = fired.get().names();
+            r
+        })
     }
 
     /// The template of the records of a purge: the system as actor, with this service's request

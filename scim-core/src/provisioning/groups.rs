@@ -2,6 +2,7 @@
 //! list.
 
 use super::Provisioning;
+use super::compat::Tally;
 use super::list::ListRequest;
 use super::write::{MAX_RETRIES, check_if_match, conflict_exhausted, new_id, stored_len};
 use crate::audit::{AuditOperation, members_change};
@@ -26,7 +27,9 @@ impl Provisioning {
     /// # Errors
     /// `400` invalid body, `409 uniqueness` for a taken `displayName`.
     pub async fn create_group(&self, tenant: &TenantId, body: &Value) -> Result<Group, ScimError> {
-        let attrs = self.registry.validate(self.registry.kind(ResourceKind::Group)?, body, None)?;
+        let fired = Tally::default();
+        let rt = self.registry.kind(ResourceKind::Group)?;
+        let attrs = self.quirked(&fired, || self.registry.validate(rt, body, None))?;
         let group = self.build_group(&new_id()?, attrs, None);
         self.check_size("group", group.as_object(), || None)?;
         self.check_values("group", group.as_object(), || None)?;
@@ -40,6 +43,7 @@ impl Provisioning {
             Some(group.as_object()),
             201,
         );
+        let record = Self::with_quirks(record, &fired);
         Ok(self.group_store().create(tenant, group, record.as_ref()).await?)
     }
 
@@ -57,6 +61,7 @@ impl Provisioning {
         id: &str,
         if_match: Option<&Version>,
         operation: AuditOperation,
+        fired: &Tally,
         mut compute: F,
     ) -> Result<Group, ScimError>
     where
@@ -81,6 +86,7 @@ impl Provisioning {
                 Some(next.as_object()),
                 200,
             );
+            let record = Self::with_quirks(record, fired);
             match self.group_store().replace(tenant, next, read.as_ref(), record.as_ref()).await {
                 Ok(stored) => return Ok(stored),
                 Err(StoreError::PreconditionFailed) => {}
@@ -102,8 +108,9 @@ impl Provisioning {
         if_match: Option<&Version>,
     ) -> Result<Group, ScimError> {
         let rt = self.registry.kind(ResourceKind::Group)?;
-        self.update_group(tenant, id, if_match, AuditOperation::Replace, |svc, existing| {
-            let attrs = svc.registry.validate(rt, body, Some(existing.as_json()))?;
+        let fired = Tally::default();
+        self.update_group(tenant, id, if_match, AuditOperation::Replace, &fired, |svc, existing| {
+            let attrs = svc.quirked(&fired, || svc.registry.validate(rt, body, Some(existing.as_json())))?;
             Ok(Some(svc.build_group(id, attrs, Some(existing))))
         })
         .await
@@ -120,13 +127,15 @@ impl Provisioning {
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<Group, ScimError> {
-        let op = PatchOp::from_json_limited(body, self.limits.max_patch_operations)?;
-        if let Some(mut change) = op.member_change() {
+        let fired = Tally::default();
+        let op = self.quirked(&fired, || PatchOp::from_json_limited(body, self.limits.max_patch_operations))?;
+        if let Some(mut change) = self.quirked(&fired, || op.member_change()) {
             let registry = &self.registry;
             let def = registry.schema(urn::GROUP).and_then(|s| s.attribute("members"));
             if let Some(def) = def {
                 if !change.add.is_empty() {
-                    let canonical = registry.canonicalize_value(def, &Value::Array(change.add))?;
+                    let add = Value::Array(change.add);
+                    let canonical = self.quirked(&fired, || registry.canonicalize_value(def, &add))?;
                     change.add = match canonical {
                         Value::Array(items) => items,
                         Value::Null => Vec::new(),
@@ -144,6 +153,7 @@ impl Provisioning {
                     record.name = name;
                     record.changes.extend(members_change(removed, change.add.clone()));
                     record.status = 204;
+                    record.quirks = fired.get().names();
                     Some(record)
                 }
                 None => None,
@@ -152,13 +162,16 @@ impl Provisioning {
             return Ok(self.group_store().get(tenant, id, false).await?);
         }
         let rt = self.registry.kind(ResourceKind::Group)?;
-        self.update_group(tenant, id, if_match, AuditOperation::Patch, |svc, existing| {
+        self.update_group(tenant, id, if_match, AuditOperation::Patch, &fired, |svc, existing| {
             let registry = &svc.registry;
             let mut doc = existing.as_object().clone();
-            if !op.apply(registry, rt, &mut doc)? {
-                return Ok(None);
-            }
-            let attrs = registry.validate_owned(rt, Value::Object(doc), Some(existing.as_json()))?;
+            let attrs = svc.quirked(&fired, || {
+                if !op.apply(registry, rt, &mut doc)? {
+                    return Ok(None);
+                }
+                registry.validate_owned(rt, Value::Object(doc), Some(existing.as_json())).map(Some)
+            })?;
+            let Some(attrs) = attrs else { return Ok(None) };
             Ok(Some(svc.build_group(id, attrs, Some(existing))))
         })
         .await

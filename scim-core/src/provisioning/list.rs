@@ -3,6 +3,7 @@
 //! admitted through the [`ScanGate`](super::scan::ScanGate) and run off the async workers.
 
 use super::Provisioning;
+use super::compat::Tally;
 use super::scan::{Busy, ScanPermit, needs_scan, offload};
 use crate::schema::ResourceType;
 use crate::store::{ListQuery, QueryFilter, SortKey, SortOrder};
@@ -24,7 +25,9 @@ impl Provisioning {
         charge: Charge<'_>,
     ) -> Result<Page<User>, ScimError> {
         let kind = ResourceKind::User;
-        let query = list_query(&self.registry, self.registry.kind(kind)?, request, self.limits.max_results)?;
+        let rt = self.registry.kind(kind)?;
+        let query =
+            self.quirked(&Tally::default(), || list_query(&self.registry, rt, request, self.limits.max_results))?;
         if !needs_scan(&query, kind) {
             return Ok(self.user_store().list(tenant, &query).await?);
         }
@@ -43,7 +46,9 @@ impl Provisioning {
         charge: Charge<'_>,
     ) -> Result<Page<Group>, ScimError> {
         let kind = ResourceKind::Group;
-        let query = list_query(&self.registry, self.registry.kind(kind)?, request, self.limits.max_results)?;
+        let rt = self.registry.kind(kind)?;
+        let query =
+            self.quirked(&Tally::default(), || list_query(&self.registry, rt, request, self.limits.max_results))?;
         if !needs_scan(&query, kind) {
             return Ok(self.group_store().list(tenant, &query).await?);
         }

@@ -2,6 +2,7 @@
 //! lifecycle rules.
 
 mod audit;
+mod compat;
 mod events;
 mod groups;
 mod list;
@@ -10,6 +11,7 @@ mod scan;
 mod users;
 mod write;
 
+pub use compat::UserConflictPolicy;
 pub use events::{LifecycleEvent, LifecycleEvents};
 pub use list::ListRequest;
 
@@ -114,6 +116,10 @@ pub struct Provisioning {
     context: Arc<AuditContext>,
     /// The scans under way, shared by every clone.
     scans: Arc<scan::ScanGate>,
+    profile: Arc<crate::quirks::Profile>,
+    user_conflict: UserConflictPolicy,
+    /// The quirks fired through this value since `acting_as` made it.
+    fired: Arc<compat::Tally>,
 }
 
 impl Provisioning {
@@ -139,6 +145,9 @@ impl Provisioning {
             audit_retention: crate::audit::DEFAULT_AUDIT_RETENTION,
             context: Arc::default(),
             scans: Arc::default(),
+            profile: Arc::default(),
+            user_conflict: UserConflictPolicy::default(),
+            fired: Arc::default(),
         }
     }
 

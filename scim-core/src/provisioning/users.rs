@@ -1,11 +1,14 @@
 //! Users: create, read, replace, patch, delete, list, accept invitations, purge.
 
 use super::Provisioning;
+use super::compat::Tally;
+use super::compat::UserConflictPolicy;
 use super::events::LifecycleEvent;
 use super::list::ListRequest;
 use super::write::{MAX_RETRIES, add_schema, check_if_match, conflict_exhausted, lifecycle_of, new_id, stored_len};
 use crate::audit::AuditOperation;
 use crate::lifecycle::{Lifecycle, UserStatus};
+use crate::store::{ListQuery, QueryFilter};
 use crate::{Page, PatchOp, ResourceKind, ScimError, StoreError, TenantId, User, Version, urn};
 use serde_json::{Map, Value};
 
@@ -45,31 +48,96 @@ impl Provisioning {
     ///
     /// # Errors
     /// `400` for an invalid body (see [`SchemaRegistry::validate`](crate::SchemaRegistry::validate)), `409 uniqueness` for a
-    /// taken `userName`, `500` for a store failure.
+    /// taken `userName` (under [`UserConflictPolicy::Adopt`], only when the user holding it has
+    /// another `externalId`: otherwise that user is updated and returned), `500` for a store
+    /// failure.
     pub async fn create_user(&self, tenant: &TenantId, body: &Value) -> Result<User, ScimError> {
-        let attrs = self.registry.validate(self.registry.kind(ResourceKind::User)?, body, None)?;
-        let now = self.clock.now();
-        let user = self.build_user(&new_id()?, attrs, None, now);
-        self.check_size("user", user.as_object(), || None)?;
-        self.check_values("user", user.as_object(), || None)?;
-        let id = user.id().unwrap_or_default().to_owned();
-        let record = self.write_record(
-            tenant,
-            ResourceKind::User,
-            AuditOperation::Create,
-            &id,
-            None,
-            Some(user.as_object()),
-            201,
-        );
-        let stored = self.user_store().create(tenant, user, record.as_ref()).await?;
-        let event = if stored.lifecycle().status == UserStatus::Suspended {
-            LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
-        } else {
-            LifecycleEvent::Invited { tenant: tenant.clone(), user: stored.clone() }
+        let fired = Tally::default();
+        let rt = self.registry.kind(ResourceKind::User)?;
+        let mut validated = Some(self.quirked(&fired, || self.registry.validate(rt, body, None))?);
+        // Under `Adopt`, a second attempt when the user holding the name vanished meanwhile.
+        for _ in 0..2 {
+            let attrs = match validated.take() {
+                Some(attrs) => attrs,
+                None => self.quirked(&fired, || self.registry.validate(rt, body, None))?,
+            };
+            let user = self.build_user(&new_id()?, attrs, None, self.clock.now());
+            self.check_size("user", user.as_object(), || None)?;
+            self.check_values("user", user.as_object(), || None)?;
+            let id = user.id().unwrap_or_default().to_owned();
+            let record = self.write_record(
+                tenant,
+                ResourceKind::User,
+                AuditOperation::Create,
+                &id,
+                None,
+                Some(user.as_object()),
+                201,
+            );
+            let record = Self::with_quirks(record, &fired);
+            let adopt = self.user_conflict == UserConflictPolicy::Adopt;
+            let user_name = if adopt { user.user_name().map(str::to_owned) } else { None };
+            let stored = match self.user_store().create(tenant, user, record.as_ref()).await {
+                Ok(stored) => stored,
+                Err(StoreError::Uniqueness { attribute: "userName" }) if adopt => {
+                    match self.adopt_user(tenant, body, user_name.as_deref().unwrap_or_default(), &fired).await? {
+                        Some(adopted) => return Ok(adopted),
+                        None => continue,
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let event = if stored.lifecycle().status == UserStatus::Suspended {
+                LifecycleEvent::Suspended { tenant: tenant.clone(), user: stored.clone() }
+            } else {
+                LifecycleEvent::Invited { tenant: tenant.clone(), user: stored.clone() }
+            };
+            self.emit(&event);
+            return Ok(stored);
+        }
+        Err(conflict_exhausted())
+    }
+
+    /// A create whose `userName` is taken, under [`UserConflictPolicy::Adopt`]: the posted
+    /// attributes replace those of the user holding the name, when its `externalId` is the
+    /// body's or it has none; a suspended user is restored unless the body says
+    /// `active: false`. `None` when no user holds the name any more (deleted or purged since).
+    async fn adopt_user(
+        &self,
+        tenant: &TenantId,
+        body: &Value,
+        user_name: &str,
+        fired: &Tally,
+    ) -> Result<Option<User>, ScimError> {
+        let rt = self.registry.kind(ResourceKind::User)?;
+        let filter = format!("userName eq {}", Value::String(user_name.to_owned()));
+        let query = ListQuery::new().with_filter(QueryFilter::parse(&self.registry, rt, &filter)?).with_count(1);
+        let Some(existing) = self.user_store().list(tenant, &query).await?.items.into_iter().next() else {
+            return Ok(None);
         };
-        self.emit(&event);
-        Ok(stored)
+        let posted = body
+            .as_object()
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("externalId")))
+            .and_then(|(_, v)| v.as_str());
+        if existing.external_id().is_some_and(|held| Some(held) != posted) {
+            return Err(ScimError::uniqueness(
+                "userName is already in use in this tenant by a user with another externalId; not adopted",
+            ));
+        }
+        let id = existing.id().unwrap_or_default().to_owned();
+        let adopted = self
+            .update_user(tenant, &id, None, AuditOperation::Adopt, fired, |svc, existing| {
+                let existing_doc = svc.existing_for_validation(rt, existing);
+                let mut attrs = svc.quirked(fired, || svc.registry.validate(rt, body, existing_doc))?;
+                attrs.entry("active").or_insert(Value::Bool(true));
+                Ok(Some(svc.build_user(&id, attrs, Some(existing), svc.clock.now())))
+            })
+            .await;
+        match adopted {
+            Ok(user) => Ok(Some(user)),
+            Err(e) if e.status() == http::StatusCode::NOT_FOUND => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads a user, suspended ones included.
@@ -100,6 +168,7 @@ impl Provisioning {
         id: &str,
         if_match: Option<&Version>,
         operation: AuditOperation,
+        fired: &Tally,
         mut compute: F,
     ) -> Result<User, ScimError>
     where
@@ -124,6 +193,7 @@ impl Provisioning {
                 Some(next.as_object()),
                 200,
             );
+            let record = Self::with_quirks(record, fired);
             match self.user_store().replace(tenant, next, read.as_ref(), record.as_ref()).await {
                 Ok(stored) => {
                     self.transition_event(tenant, &lifecycle_of(&existing), &stored);
@@ -151,8 +221,10 @@ impl Provisioning {
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
         let rt = self.registry.kind(ResourceKind::User)?;
-        self.update_user(tenant, id, if_match, AuditOperation::Replace, |svc, existing| {
-            let attrs = svc.registry.validate(rt, body, svc.existing_for_validation(rt, existing))?;
+        let fired = Tally::default();
+        self.update_user(tenant, id, if_match, AuditOperation::Replace, &fired, |svc, existing| {
+            let existing_doc = svc.existing_for_validation(rt, existing);
+            let attrs = svc.quirked(&fired, || svc.registry.validate(rt, body, existing_doc))?;
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
         })
         .await
@@ -170,9 +242,10 @@ impl Provisioning {
         body: &Value,
         if_match: Option<&Version>,
     ) -> Result<User, ScimError> {
-        let op = PatchOp::from_json_limited(body, self.limits.max_patch_operations)?;
+        let fired = Tally::default();
+        let op = self.quirked(&fired, || PatchOp::from_json_limited(body, self.limits.max_patch_operations))?;
         let rt = self.registry.kind(ResourceKind::User)?;
-        self.update_user(tenant, id, if_match, AuditOperation::Patch, |svc, existing| {
+        self.update_user(tenant, id, if_match, AuditOperation::Patch, &fired, |svc, existing| {
             let registry = &svc.registry;
             // Copied from the stored form: the stored document is not turned into JSON as well.
             let mut doc = match existing.to_json() {
@@ -180,10 +253,14 @@ impl Provisioning {
                 _ => Map::new(),
             };
             doc.remove("groups");
-            if !op.apply(registry, rt, &mut doc)? {
-                return Ok(None);
-            }
-            let attrs = registry.validate_owned(rt, Value::Object(doc), svc.existing_for_validation(rt, existing))?;
+            let existing_doc = svc.existing_for_validation(rt, existing);
+            let attrs = svc.quirked(&fired, || {
+                if !op.apply(registry, rt, &mut doc)? {
+                    return Ok(None);
+                }
+                registry.validate_owned(rt, Value::Object(doc), existing_doc).map(Some)
+            })?;
+            let Some(attrs) = attrs else { return Ok(None) };
             Ok(Some(svc.build_user(id, attrs, Some(existing), svc.clock.now())))
         })
         .await
@@ -242,7 +319,7 @@ impl Provisioning {
     /// # Errors
     /// `409` for a suspended user (restore it with `active: true` first), `404` unknown user.
     pub async fn accept_invitation(&self, tenant: &TenantId, id: &str) -> Result<User, ScimError> {
-        self.update_user(tenant, id, None, AuditOperation::AcceptInvitation, |svc, existing| {
+        self.update_user(tenant, id, None, AuditOperation::AcceptInvitation, &Tally::default(), |svc, existing| {
             let now = svc.clock.now();
             let before = lifecycle_of(existing);
             let lifecycle = before.accept_invitation(now)?;

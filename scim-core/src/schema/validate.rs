@@ -3,9 +3,10 @@
 
 #[cfg(doc)]
 use super::UnknownAttributes;
-use super::value::{Path, invalid, is_unassigned, kind, stored};
+use super::value::{Path, excerpt, invalid, is_unassigned, kind, stored};
 use super::{AttributeDef, Mutability, ResourceType, Schema, SchemaRegistry};
 use crate::error::ScimError;
+use crate::quirks::{self, Quirk};
 use serde_json::{Map, Value}; // named in the docs of `validate`
 
 /// The attributes collected for one extension.
@@ -64,7 +65,10 @@ impl SchemaRegistry {
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_entries(rt, obj, existing),
+            Value::Object(obj) => {
+                check_schema_list(rt, obj)?;
+                self.validate_entries(rt, obj, existing)
+            }
             other => Err(not_an_object(rt, other)),
         }
     }
@@ -82,7 +86,10 @@ impl SchemaRegistry {
         existing: Option<&Value>,
     ) -> Result<Map<String, Value>, ScimError> {
         match input {
-            Value::Object(obj) => self.validate_in_place(rt, obj, existing),
+            Value::Object(obj) => {
+                check_schema_list(rt, &obj)?;
+                self.validate_in_place(rt, obj, existing)
+            }
             other => Err(not_an_object(rt, &other)),
         }
     }
@@ -349,6 +356,44 @@ fn schemas_value(ids: &[&str]) -> Value {
 
 fn not_an_object(rt: &ResourceType, input: &Value) -> ScimError {
     ScimError::invalid_syntax(format!("a {} must be a JSON object, got {}", rt.name, kind(input)))
+}
+
+/// The quirks a document's `schemas` may need: missing (`missing-schemas`), a single string
+/// (`scalar-for-multi-valued`), SCIM 1.1 URNs (`scim-1.1-urns`) or other URIs that name no schema
+/// of `rt` (`foreign-schema-uris`). The shape itself is checked by [`check_schemas`].
+fn check_schema_list(rt: &ResourceType, obj: &Map<String, Value>) -> Result<(), ScimError> {
+    let schemas =
+        obj.get("schemas").or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v));
+    let uris = match schemas {
+        None => {
+            return quirks::admit(Quirk::MissingSchemas, || {
+                ScimError::invalid_syntax(format!("a {} needs \"schemas\" listing \"{}\"", rt.name, rt.schema))
+            });
+        }
+        Some(Value::String(_)) => {
+            quirks::admit(Quirk::ScalarForMultiValued, || {
+                ScimError::invalid_value("attribute 'schemas': is multi-valued; expected an array of URIs")
+            })?;
+            std::slice::from_ref(schemas.unwrap_or(&Value::Null))
+        }
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(other) => return check_schemas(other),
+    };
+    for uri in uris.iter().filter_map(Value::as_str) {
+        if uri.eq_ignore_ascii_case(&rt.schema) || rt.extensions.iter().any(|e| e.schema.eq_ignore_ascii_case(uri)) {
+            continue;
+        }
+        let scim11 = uri.get(..17).is_some_and(|p| p.eq_ignore_ascii_case("urn:scim:schemas:"));
+        let quirk = if scim11 { Quirk::Scim11Urns } else { Quirk::ForeignSchemaUris };
+        quirks::admit(quirk, || {
+            ScimError::invalid_syntax(format!(
+                "\"schemas\" lists \"{}\", which is not a schema of {}",
+                excerpt(uri),
+                rt.name
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 fn check_schemas(value: &Value) -> Result<(), ScimError> {

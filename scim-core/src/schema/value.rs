@@ -3,6 +3,7 @@
 
 use super::{AttrType, AttributeDef, Mutability, SchemaRegistry, UnknownAttributes};
 use crate::error::ScimError;
+use crate::quirks::{self, Quirk};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -85,6 +86,13 @@ fn canon_simple(attr_type: AttrType, value: &mut Value) -> Result<(), String> {
         (AttrType::Boolean, Value::Bool(_)) => true,
         (AttrType::Boolean, Value::String(s)) => {
             let b = parse_bool(s).ok_or_else(|| format!("expected a boolean, got the string \"{}\"", excerpt(s)))?;
+            if !quirks::allowed(Quirk::BoolStrings) {
+                return Err(format!(
+                    "expected a boolean, got the string \"{}\"{}",
+                    excerpt(s),
+                    quirks::note(Quirk::BoolStrings)
+                ));
+            }
             *value = Value::Bool(b);
             return Ok(());
         }
@@ -150,6 +158,11 @@ impl SchemaRegistry {
     ///
     /// As [`canonicalize_value`](Self::canonicalize_value).
     pub fn canonicalize_value_owned(&self, def: &AttributeDef, mut value: Value) -> Result<Value, ScimError> {
+        // A PATCH value for a multi-valued attribute may be one element (RFC 7644 §3.5.2.1);
+        // in a resource body that is quirk `scalar-for-multi-valued`.
+        if def.multi_valued && !matches!(value, Value::Null | Value::Array(_)) {
+            value = Value::Array(vec![value]);
+        }
         self.canon_attr(def, &mut value, Path { parent: None, name: &def.name })?;
         Ok(value)
     }
@@ -160,6 +173,7 @@ impl SchemaRegistry {
             Value::Array(items) if def.multi_valued => self.canon_multi(def, items, path),
             Value::Array(_) => Err(invalid(path, "is single-valued, got an array")),
             _ if def.multi_valued => {
+                quirks::admit(Quirk::ScalarForMultiValued, || invalid(path, "is multi-valued; expected an array"))?;
                 let mut items = vec![std::mem::take(value)];
                 self.canon_multi(def, &mut items, path)?;
                 *value = Value::Array(items);
@@ -198,6 +212,9 @@ impl SchemaRegistry {
                 let Some(value_def) = def.sub_attribute("value") else {
                     return Err(invalid(path, format_args!("expected an object, got {}", kind(value))));
                 };
+                quirks::admit(Quirk::BareComplexValue, || {
+                    invalid(path, format_args!("expected an object, got {}", kind(value)))
+                })?;
                 let sub_path = Path { parent: Some(&path), name: &value_def.name };
                 canon_simple(value_def.attr_type, value).map_err(|what| invalid(sub_path, what))?;
                 let mut m = Map::new();
