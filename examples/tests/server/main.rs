@@ -11,6 +11,7 @@ mod e2e_audit;
 mod e2e_bad_input;
 mod e2e_entra;
 mod e2e_hyper;
+mod e2e_idps;
 mod e2e_lifecycle;
 mod e2e_okta;
 mod e2e_ops;
