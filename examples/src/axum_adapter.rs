@@ -20,6 +20,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use axum::http::{Request, Response};
+use scim_core::quirks::QuirkSet;
 use scim_core::{Admitted, ScimError, ScimService, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -162,13 +163,12 @@ async fn handle_in_span(adapter: &Adapter, req: Request<Body>) -> Response<Body>
     // A tenant label only for authenticated requests: a 401's URL may name anything.
     let tenant = (adapter.metrics_tenant_labels && status != 401).then(|| crate::ops::tenant_segment(&path)).flatten();
     crate::ops::record_request(crate::ops::route_label(&path), method.as_str(), status, elapsed, tenant);
-    tracing::info!(
-        %method,
-        path,
-        status,
-        elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        "request"
-    );
+    let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    // The deviations from RFC 7643/7644 the tenant's profile accepted in this request.
+    match response.extensions().get::<QuirkSet>() {
+        Some(quirks) => tracing::info!(%method, path, status, elapsed_us, %quirks, "request"),
+        None => tracing::info!(%method, path, status, elapsed_us, "request"),
+    }
     response
 }
 

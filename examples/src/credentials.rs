@@ -17,7 +17,8 @@ pub(crate) use postgres::create_tables as create_postgres_tables;
 use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior, params};
-use scim_core::{AuthUnavailable, Authenticator, Principal, TenantId};
+use scim_core::quirks::{BUILTIN_PROFILES, Profile};
+use scim_core::{AuthUnavailable, Authenticator, Principal, TenantId, UserConflictPolicy};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -104,6 +105,58 @@ pub struct TenantInfo {
     pub name: Option<String>,
     /// RFC 3339 creation time.
     pub created_at: String,
+    /// How its requests are read.
+    pub settings: TenantSettings,
+}
+
+/// How a tenant's requests are read: its compatibility profile (`lenient`, `strict`, `entra`,
+/// …; see `scim_core::quirks`) and what a `POST /Users` whose `userName` exists does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// The name of a built-in profile ([`scim_core::quirks::BUILTIN_PROFILES`]).
+    pub profile: String,
+    /// `conflict` (409, the default) or `adopt`.
+    pub user_conflict: UserConflictPolicy,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self { profile: "lenient".into(), user_conflict: UserConflictPolicy::Conflict }
+    }
+}
+
+impl TenantSettings {
+    /// Settings with a profile checked against the built-in ones.
+    ///
+    /// # Errors
+    /// The list of profile names, for an unknown one.
+    pub fn new(profile: &str, user_conflict: UserConflictPolicy) -> Result<Self, String> {
+        let profile = Profile::builtin(profile).ok_or_else(|| {
+            format!("unknown profile \"{profile}\"; the profiles are {}", BUILTIN_PROFILES.join(", "))
+        })?;
+        Ok(Self { profile: profile.name().to_owned(), user_conflict })
+    }
+
+    /// Read from the stored columns; an unknown stored value (edited by hand) falls back to
+    /// the default, with a warning.
+    fn stored(profile: &str, user_conflict: &str) -> Self {
+        let known = Profile::builtin(profile).map(|p| p.name().to_owned());
+        if known.is_none() {
+            tracing::warn!(profile, "unknown stored compatibility profile; using lenient");
+        }
+        let policy = user_conflict.parse().unwrap_or_else(|e: String| {
+            tracing::warn!(error = %e, "unknown stored user conflict policy; using conflict");
+            UserConflictPolicy::Conflict
+        });
+        Self { profile: known.unwrap_or_else(|| "lenient".into()), user_conflict: policy }
+    }
+
+    /// The principal of a token of a tenant with these settings.
+    fn apply(&self, principal: Principal) -> Principal {
+        principal
+            .with_profile(Profile::builtin(&self.profile).unwrap_or_default())
+            .with_user_conflict(self.user_conflict)
+    }
 }
 
 /// What [`Credentials::first_start`] found.
@@ -208,15 +261,17 @@ fn presented_hash(token: &str) -> Option<[u8; 32]> {
     Some(Sha256::digest(token.as_bytes()).into())
 }
 
-/// Of the stored `(token id, tenant, hash)` rows under one lookup key, the one whose hash is
-/// `hash`, compared in constant time (every row is compared).
-/// The token among `rows` (`id, tenant, hash, label`) whose hash is `hash`, compared in
-/// constant time with every candidate.
-fn matching_row(rows: Vec<(String, String, Vec<u8>, Option<String>)>, hash: &[u8]) -> Option<Principal> {
+/// An unrevoked token under a lookup key, with its tenant's settings.
+type Candidate = (String, String, Vec<u8>, Option<String>, String, String);
+
+/// The token among `rows` (`id, tenant, hash, label, profile, user_conflict`) whose hash is
+/// `hash`, compared in constant time with every candidate.
+fn matching_row(rows: Vec<Candidate>, hash: &[u8]) -> Option<Principal> {
     let mut found = None;
-    for (id, tenant, stored, label) in rows {
+    for (id, tenant, stored, label, profile, user_conflict) in rows {
         if bool::from(stored.as_slice().ct_eq(hash)) {
-            found = Some(Principal::new(TenantId::new(tenant), Some(id), label));
+            let principal = Principal::new(TenantId::new(tenant), Some(id), label);
+            found = Some(TenantSettings::stored(&profile, &user_conflict).apply(principal));
         }
     }
     found
@@ -233,26 +288,64 @@ pub fn open_connection(path: &Path) -> Result<Connection, CredentialsError> {
 
 /// The SQLite statements behind the credentials, on any connection or transaction.
 mod sqlite {
-    use super::{CredentialsError, NewToken, TenantInfo, now};
+    use super::{CredentialsError, NewToken, TenantInfo, TenantSettings, now};
     use rusqlite::{Connection, OptionalExtension, params};
     use scim_core::TenantId;
 
-    pub(super) fn create_tenant(conn: &Connection, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
+    pub(super) fn create_tenant(
+        conn: &Connection,
+        name: Option<&str>,
+        settings: &TenantSettings,
+    ) -> Result<TenantInfo, CredentialsError> {
         let id = super::new_tenant_id()?;
         let created_at = now();
         conn.execute(
-            "INSERT INTO example_tenants (id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![id, name, created_at],
+            "INSERT INTO example_tenants (id, name, created_at, profile, user_conflict) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, name, created_at, settings.profile, settings.user_conflict.as_str()],
         )?;
-        Ok(TenantInfo { id: TenantId::new(id), name: name.map(str::to_owned), created_at })
+        Ok(TenantInfo { id: TenantId::new(id), name: name.map(str::to_owned), created_at, settings: settings.clone() })
     }
 
     pub(super) fn tenants(conn: &Connection) -> Result<Vec<TenantInfo>, CredentialsError> {
-        let mut stmt = conn.prepare("SELECT id, name, created_at FROM example_tenants ORDER BY created_at, id")?;
+        let mut stmt = conn.prepare(
+            "SELECT id, name, created_at, profile, user_conflict FROM example_tenants ORDER BY created_at, id",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok(TenantInfo { id: TenantId::new(r.get::<_, String>(0)?), name: r.get(1)?, created_at: r.get(2)? })
+            Ok(TenantInfo {
+                id: TenantId::new(r.get::<_, String>(0)?),
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                settings: TenantSettings::stored(&r.get::<_, String>(3)?, &r.get::<_, String>(4)?),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether the new columns of `example_tenants` (added after the table's first release)
+    /// are there; adds the missing ones.
+    pub(super) fn add_settings_columns(conn: &Connection) -> Result<(), CredentialsError> {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('example_tenants')")?;
+        let columns = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        if !columns.iter().any(|c| c == "profile") {
+            conn.execute("ALTER TABLE example_tenants ADD COLUMN profile TEXT NOT NULL DEFAULT 'lenient'", [])?;
+        }
+        if !columns.iter().any(|c| c == "user_conflict") {
+            conn.execute("ALTER TABLE example_tenants ADD COLUMN user_conflict TEXT NOT NULL DEFAULT 'conflict'", [])?;
+        }
+        Ok(())
+    }
+
+    /// Changes a tenant's settings; `false` when there is no such tenant.
+    pub(super) fn set_settings(
+        conn: &Connection,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+    ) -> Result<bool, CredentialsError> {
+        let n = conn.execute(
+            "UPDATE example_tenants SET profile = ?2, user_conflict = ?3 WHERE id = ?1",
+            params![tenant.as_str(), settings.profile, settings.user_conflict.as_str()],
+        )?;
+        Ok(n == 1)
     }
 
     pub(super) fn tenant_exists(conn: &Connection, tenant: &TenantId) -> Result<bool, CredentialsError> {
@@ -303,7 +396,9 @@ impl Credentials {
             "CREATE TABLE IF NOT EXISTS example_tenants (
                  id TEXT PRIMARY KEY,
                  name TEXT,
-                 created_at TEXT NOT NULL
+                 created_at TEXT NOT NULL,
+                 profile TEXT NOT NULL DEFAULT 'lenient',
+                 user_conflict TEXT NOT NULL DEFAULT 'conflict'
              );
              CREATE TABLE IF NOT EXISTS example_tokens (
                  id TEXT PRIMARY KEY,
@@ -322,6 +417,7 @@ impl Credentials {
                  updated_at TEXT NOT NULL
              );",
         )?;
+        sqlite::add_settings_columns(&conn)?;
         Ok(Self::with_backend(Backend::Sqlite(Mutex::new(conn))))
     }
 
@@ -372,10 +468,14 @@ impl Credentials {
         let found = {
             let conn = self.sqlite()?;
             let mut stmt = conn.prepare_cached(
-                "SELECT id, tenant_id, hash, label FROM example_tokens WHERE lookup = ?1 AND revoked_at IS NULL",
+                "SELECT k.id, k.tenant_id, k.hash, k.label, t.profile, t.user_conflict
+                 FROM example_tokens k JOIN example_tenants t ON t.id = k.tenant_id
+                 WHERE k.lookup = ?1 AND k.revoked_at IS NULL",
             )?;
             let rows = stmt
-                .query_map([lookup_key(&hash)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .query_map([lookup_key(&hash)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             matching_row(rows, &hash)
         };
@@ -386,12 +486,39 @@ impl Credentials {
         Ok(Some(principal))
     }
 
-    /// Creates a tenant with a random id.
+    /// Creates a tenant with a random id and the default settings.
     pub async fn create_tenant(&self, name: Option<&str>) -> Result<TenantInfo, CredentialsError> {
+        self.create_tenant_with(name, &TenantSettings::default()).await
+    }
+
+    /// Creates a tenant with a random id and these settings.
+    pub async fn create_tenant_with(
+        &self,
+        name: Option<&str>,
+        settings: &TenantSettings,
+    ) -> Result<TenantInfo, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => sqlite::create_tenant(&*self.sqlite()?, name),
-            Backend::Postgres(pool) => postgres::create_tenant(pool, name).await,
+            Backend::Sqlite(_) => sqlite::create_tenant(&*self.sqlite()?, name, settings),
+            Backend::Postgres(pool) => postgres::create_tenant(pool, name, settings).await,
         }
+    }
+
+    /// Changes a tenant's settings (they apply from its next request); `false` when there is
+    /// no such tenant.
+    pub async fn set_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+    ) -> Result<bool, CredentialsError> {
+        match &self.backend {
+            Backend::Sqlite(_) => sqlite::set_settings(&*self.sqlite()?, tenant, settings),
+            Backend::Postgres(pool) => postgres::set_settings(pool, tenant, settings).await,
+        }
+    }
+
+    /// One tenant, `None` when there is no such tenant.
+    pub async fn tenant(&self, tenant: &TenantId) -> Result<Option<TenantInfo>, CredentialsError> {
+        Ok(self.tenants().await?.into_iter().find(|t| t.id == *tenant))
     }
 
     /// Stores the admin console's password hash (a PHC string, argon2id), replacing any
@@ -494,7 +621,7 @@ impl Credentials {
                 if !existing.is_empty() {
                     return Ok(FirstStart::Existing(existing));
                 }
-                let tenant = sqlite::create_tenant(&tx, name)?;
+                let tenant = sqlite::create_tenant(&tx, name, &TenantSettings::default())?;
                 let token = sqlite::issue_token(&tx, &tenant.id, label)?;
                 tx.commit()?;
                 Ok(FirstStart::Created { tenant, token })
@@ -607,6 +734,41 @@ mod tests {
         assert_eq!(creds.verify(&k2.secret).await.unwrap(), Some(t2.id));
         assert!(creds.issue_token(&TenantId::new("missing"), None).await.is_err());
         assert_eq!(creds.tenants().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn tenant_settings_are_stored_applied_and_migrated() {
+        // A database from before the settings columns: migrated on open, with the defaults.
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE example_tenants (id TEXT PRIMARY KEY, name TEXT, created_at TEXT NOT NULL);
+             INSERT INTO example_tenants VALUES ('old', 'old', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        let creds = Credentials::from_connection(conn).unwrap();
+        let old = creds.tenant(&TenantId::new("old")).await.unwrap().unwrap();
+        assert_eq!(old.settings, TenantSettings::default());
+        let token = creds.issue_token(&old.id, None).await.unwrap();
+        let principal = creds.verify_principal(&token.secret).await.unwrap().unwrap();
+        assert_eq!(principal.profile.as_ref().map(Profile::name), Some("lenient"));
+        assert_eq!(principal.user_conflict, Some(UserConflictPolicy::Conflict));
+
+        let strict = TenantSettings::new("STRICT", UserConflictPolicy::Adopt).unwrap();
+        assert_eq!(strict.profile, "strict");
+        let tenant = creds.create_tenant_with(Some("s"), &strict).await.unwrap();
+        let token = creds.issue_token(&tenant.id, None).await.unwrap();
+        let principal = creds.verify_principal(&token.secret).await.unwrap().unwrap();
+        assert_eq!(principal.profile, Some(Profile::strict()));
+        assert_eq!(principal.user_conflict, Some(UserConflictPolicy::Adopt));
+        let entra = TenantSettings::new("entra", UserConflictPolicy::Conflict).unwrap();
+        assert!(creds.set_tenant_settings(&tenant.id, &entra).await.unwrap());
+        assert!(!creds.set_tenant_settings(&TenantId::new("missing"), &entra).await.unwrap());
+        let principal = creds.verify_principal(&token.secret).await.unwrap().unwrap();
+        assert_eq!(principal.profile.as_ref().map(Profile::name), Some("entra"));
+        assert!(TenantSettings::new("nonesuch", UserConflictPolicy::Conflict).unwrap_err().contains("pingfederate"));
+        // A value edited by hand into the table falls back to the default.
+        creds.sqlite().unwrap().execute("UPDATE example_tenants SET profile = 'bogus'", []).unwrap();
+        assert_eq!(creds.tenant(&tenant.id).await.unwrap().unwrap().settings.profile, "lenient");
     }
 
     #[tokio::test]

@@ -4,7 +4,11 @@
 //! scim-example-server [--listen 127.0.0.1:8080] [--db ./scim-example.db] [--store sqlite|memory|postgres]
 //!                     [--database-url postgres://…] [--base-url https://scim.example.com]
 //!                     [--tls-cert cert.pem --tls-key key.pem] [--retention-days 30]
-//! scim-example-server tenant create [--name NAME]
+//! scim-example-server tenant create [--name NAME] [--profile lenient|strict|entra|okta|…] [--user-conflict conflict|adopt]
+//! scim-example-server tenant list
+//! scim-example-server tenant profile TENANT_ID PROFILE
+//! scim-example-server tenant user-conflict TENANT_ID conflict|adopt
+//! scim-example-server quirks
 //! scim-example-server token issue --tenant ID [--label TEXT]
 //! scim-example-server token list [--tenant ID]
 //! scim-example-server token revoke TOKEN_ID
@@ -24,11 +28,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use scim_core::audit::AuditQuery;
+use scim_core::quirks::{BUILTIN_PROFILES, Profile, Quirk};
 use scim_core::{
     DynGroupStore, DynUserStore, Provisioning, PurgeTask, RateLimit, SchemaRegistry, ScimService, TenantId,
-    UnknownAttributes,
+    UnknownAttributes, UserConflictPolicy,
 };
-use scim_example_server::credentials::{Credentials, FirstStart};
+use scim_example_server::credentials::{Credentials, FirstStart, TenantSettings};
 use scim_example_server::outbox::Outbox;
 use scim_example_server::{BASE_PATH, admin, axum_adapter, ops, shutdown_signal, tenant_url, tls};
 use scim_store_memory::MemoryUserStore;
@@ -171,6 +176,9 @@ enum Command {
     /// Manage the admin console.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// List the named quirks (deviations from RFC 7643/7644 that identity providers send) and
+    /// the quirks each built-in compatibility profile allows.
+    Quirks,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,9 +220,32 @@ enum TenantCommand {
         /// A name for the tenant.
         #[arg(long)]
         name: Option<String>,
+        /// The compatibility profile: `lenient` (every known IdP deviation accepted), `strict`
+        /// (RFC 7643/7644 only) or the identity provider's (`entra`, `okta`, `onelogin`,
+        /// `jumpcloud`, `pingfederate`, `rippling`, `authentik`, `auth0`, `google`). See `quirks`.
+        #[arg(long, default_value = "lenient")]
+        profile: String,
+        /// What a `POST /Users` whose `userName` exists does: `conflict` (409) or `adopt` (update
+        /// the existing user when its `externalId` matches or is unset, restoring it if suspended).
+        #[arg(long, default_value = "conflict")]
+        user_conflict: UserConflictPolicy,
     },
-    /// List tenants and their Tenant URLs.
+    /// List tenants: id, name, created, profile, user conflict policy, Tenant URL.
     List,
+    /// Change a tenant's compatibility profile (from its next request on).
+    Profile {
+        /// The tenant id.
+        tenant: String,
+        /// The profile's name (see `quirks`).
+        profile: String,
+    },
+    /// Change what a tenant's `POST /Users` does when the `userName` exists: `conflict` or `adopt`.
+    UserConflict {
+        /// The tenant id.
+        tenant: String,
+        /// `conflict` or `adopt`.
+        policy: UserConflictPolicy,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +344,10 @@ async fn run_command(global: &Global, command: Command, tls: bool) -> Result<(),
     if let Command::Audit(AuditCommand::Export { tenant, resource, since }) = command {
         return export_audit(global, &TenantId::new(tenant), resource, since).await;
     }
+    if let Command::Quirks = command {
+        print_quirks();
+        return Ok(());
+    }
     let creds = open_credentials(global).await?;
     let origin = origin(global, global.listen, tls);
     let result = run_on(&creds, &origin, command).await;
@@ -322,17 +357,44 @@ async fn run_command(global: &Global, command: Command, tls: bool) -> Result<(),
 
 async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(), String> {
     match command {
-        Command::Tenant(TenantCommand::Create { name }) => {
-            let tenant = creds.create_tenant(name.as_deref()).await.map_err(|e| e.to_string())?;
+        Command::Tenant(TenantCommand::Create { name, profile, user_conflict }) => {
+            let settings = TenantSettings::new(&profile, user_conflict)?;
+            let tenant = creds.create_tenant_with(name.as_deref(), &settings).await.map_err(|e| e.to_string())?;
             let token = creds.issue_token(&tenant.id, None).await.map_err(|e| e.to_string())?;
             println!("Tenant URL: {}", tenant_url(origin, &tenant.id));
             println!("Secret Token: {}", token.secret);
+            println!("Profile: {}", settings.profile);
         }
         Command::Tenant(TenantCommand::List) => {
             for t in creds.tenants().await.map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}\t{}", t.id, t.name.unwrap_or_default(), t.created_at, tenant_url(origin, &t.id));
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name.unwrap_or_default(),
+                    t.created_at,
+                    t.settings.profile,
+                    t.settings.user_conflict,
+                    tenant_url(origin, &t.id)
+                );
             }
         }
+        Command::Tenant(TenantCommand::Profile { tenant, profile }) => {
+            let tenant = TenantId::new(tenant);
+            let current = creds.tenant(&tenant).await.map_err(|e| e.to_string())?;
+            let current = current.ok_or_else(|| format!("no tenant {tenant}"))?;
+            let settings = TenantSettings::new(&profile, current.settings.user_conflict)?;
+            creds.set_tenant_settings(&tenant, &settings).await.map_err(|e| e.to_string())?;
+            println!("tenant {tenant}: profile {} (was {})", settings.profile, current.settings.profile);
+        }
+        Command::Tenant(TenantCommand::UserConflict { tenant, policy }) => {
+            let tenant = TenantId::new(tenant);
+            let current = creds.tenant(&tenant).await.map_err(|e| e.to_string())?;
+            let current = current.ok_or_else(|| format!("no tenant {tenant}"))?;
+            let settings = TenantSettings { user_conflict: policy, ..current.settings.clone() };
+            creds.set_tenant_settings(&tenant, &settings).await.map_err(|e| e.to_string())?;
+            println!("tenant {tenant}: user conflict {policy} (was {})", current.settings.user_conflict);
+        }
+        Command::Audit(_) | Command::Quirks => return Err("this command runs without the credentials".into()),
         Command::Token(TokenCommand::Issue { tenant, label }) => {
             let token = creds.issue_token(&TenantId::new(tenant), label.as_deref()).await.map_err(|e| e.to_string())?;
             println!("Token id: {}", token.id);
@@ -353,7 +415,6 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
                 );
             }
         }
-        Command::Audit(_) => return Err("audit commands run without the credentials".into()),
         Command::Admin(AdminCommand::SetPassword) => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).map_err(|e| format!("reading standard input: {e}"))?;
@@ -374,6 +435,28 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
         }
     }
     Ok(())
+}
+
+/// `quirks`: the registry of accepted deviations and what each built-in profile allows.
+fn print_quirks() {
+    for quirk in Quirk::ALL {
+        println!("{}", quirk.name());
+        println!("  accepts: {}", quirk.accepts());
+        println!("  strict answer: {}", quirk.strict_answer());
+        if !quirk.senders().is_empty() {
+            println!("  sent by: {}", quirk.senders().join("; "));
+        }
+        for source in quirk.sources() {
+            println!("  source: {source}");
+        }
+    }
+    println!();
+    println!("PROFILE\tQUIRKS");
+    for name in BUILTIN_PROFILES {
+        if let Some(profile) = Profile::builtin(name) {
+            println!("{name}\t{}", profile.quirks());
+        }
+    }
 }
 
 /// `audit export`: pages through the tenant's log, newest first, and prints each record as one

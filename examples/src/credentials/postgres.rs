@@ -3,7 +3,7 @@
 //! (the store's), times as `timestamptz` from the database's clock (one clock for every
 //! replica).
 
-use super::{CredentialsError, FirstStart, IssuedToken, NewToken, TenantInfo, TokenInfo};
+use super::{Candidate, CredentialsError, FirstStart, IssuedToken, NewToken, TenantInfo, TenantSettings, TokenInfo};
 use chrono::{DateTime, Utc};
 use scim_core::TenantId;
 use sqlx::{PgExecutor, PgPool, Row};
@@ -42,6 +42,9 @@ const CREATE_TABLES: &str = "
         password_hash text NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
     );
+    ALTER TABLE example_tenants
+        ADD COLUMN IF NOT EXISTS profile text NOT NULL DEFAULT 'lenient',
+        ADD COLUMN IF NOT EXISTS user_conflict text NOT NULL DEFAULT 'conflict';
 ";
 
 /// Runs `sql` (`CREATE … IF NOT EXISTS` statements) in one transaction holding the example's
@@ -66,28 +69,55 @@ fn time(t: DateTime<Utc>) -> String {
 pub(super) async fn create_tenant<'c>(
     db: impl PgExecutor<'c>,
     name: Option<&str>,
+    settings: &TenantSettings,
 ) -> Result<TenantInfo, CredentialsError> {
     let id = super::new_tenant_id()?;
-    let row = sqlx::query("INSERT INTO example_tenants (id, name) VALUES ($1, $2) RETURNING created_at")
-        .bind(&id)
-        .bind(name)
-        .fetch_one(db)
-        .await?;
-    Ok(TenantInfo { id: TenantId::new(id), name: name.map(str::to_owned), created_at: time(row.try_get(0)?) })
+    let row = sqlx::query(
+        "INSERT INTO example_tenants (id, name, profile, user_conflict) VALUES ($1, $2, $3, $4) RETURNING created_at",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(&settings.profile)
+    .bind(settings.user_conflict.as_str())
+    .fetch_one(db)
+    .await?;
+    Ok(TenantInfo {
+        id: TenantId::new(id),
+        name: name.map(str::to_owned),
+        created_at: time(row.try_get(0)?),
+        settings: settings.clone(),
+    })
 }
 
 pub(super) async fn tenants<'c>(db: impl PgExecutor<'c>) -> Result<Vec<TenantInfo>, CredentialsError> {
     let rows =
-        sqlx::query("SELECT id, name, created_at FROM example_tenants ORDER BY created_at, id").fetch_all(db).await?;
+        sqlx::query("SELECT id, name, created_at, profile, user_conflict FROM example_tenants ORDER BY created_at, id")
+            .fetch_all(db)
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(TenantInfo {
                 id: TenantId::new(r.try_get::<String, _>(0)?),
                 name: r.try_get(1)?,
                 created_at: time(r.try_get(2)?),
+                settings: TenantSettings::stored(r.try_get(3)?, r.try_get(4)?),
             })
         })
         .collect()
+}
+
+pub(super) async fn set_settings(
+    pool: &PgPool,
+    tenant: &TenantId,
+    settings: &TenantSettings,
+) -> Result<bool, CredentialsError> {
+    let done = sqlx::query("UPDATE example_tenants SET profile = $2, user_conflict = $3 WHERE id = $1")
+        .bind(tenant.as_str())
+        .bind(&settings.profile)
+        .bind(settings.user_conflict.as_str())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Issues a token for an existing tenant: one statement, which inserts nothing when there is
@@ -162,15 +192,17 @@ pub(super) async fn revoke(pool: &PgPool, token_id: &str) -> Result<bool, Creden
     Ok(done.rows_affected() == 1)
 }
 
-/// The unrevoked tokens under a lookup key, as `(id, tenant, hash)`.
-pub(super) async fn candidates(
-    pool: &PgPool,
-    lookup: &str,
-) -> Result<Vec<(String, String, Vec<u8>, Option<String>)>, CredentialsError> {
-    Ok(sqlx::query_as("SELECT id, tenant_id, hash, label FROM example_tokens WHERE lookup = $1 AND revoked_at IS NULL")
-        .bind(lookup)
-        .fetch_all(pool)
-        .await?)
+/// The unrevoked tokens under a lookup key, as `(id, tenant, hash, label)` with their
+/// tenant's settings (`profile`, `user_conflict`).
+pub(super) async fn candidates(pool: &PgPool, lookup: &str) -> Result<Vec<Candidate>, CredentialsError> {
+    Ok(sqlx::query_as(
+        "SELECT k.id, k.tenant_id, k.hash, k.label, t.profile, t.user_conflict
+         FROM example_tokens k JOIN example_tenants t ON t.id = k.tenant_id
+         WHERE k.lookup = $1 AND k.revoked_at IS NULL",
+    )
+    .bind(lookup)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Records a token's last use in a task of its own, so the request neither waits for it nor
@@ -224,7 +256,7 @@ pub(super) async fn first_start(
         tx.commit().await?;
         return Ok(FirstStart::Existing(existing));
     }
-    let tenant = create_tenant(&mut *tx, name).await?;
+    let tenant = create_tenant(&mut *tx, name, &TenantSettings::default()).await?;
     let token = issue_token(&mut *tx, &tenant.id, label).await?;
     tx.commit().await?;
     Ok(FirstStart::Created { tenant, token })
@@ -330,6 +362,37 @@ mod tests {
         assert!(missing.to_string().contains("no tenant missing"), "{missing}");
         assert_eq!(creds.tenants().await.unwrap(), [t1, t2]);
         assert_eq!(creds.list_tokens(None).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn tenant_settings_are_stored_applied_and_migrated() {
+        use super::super::TenantSettings;
+        use scim_core::UserConflictPolicy;
+        use scim_core::quirks::Profile;
+        let Some(pool) = fresh_pool().await else { return };
+        // A table from before the settings columns.
+        sqlx::raw_sql(
+            "CREATE TABLE example_tenants (id text PRIMARY KEY, name text, created_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO example_tenants (id, name) VALUES ('old', 'old');",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let creds = Credentials::connect_postgres(pool).await.unwrap();
+        let old = creds.tenant(&TenantId::new("old")).await.unwrap().unwrap();
+        assert_eq!(old.settings, TenantSettings::default());
+        let strict = TenantSettings::new("strict", UserConflictPolicy::Adopt).unwrap();
+        let tenant = creds.create_tenant_with(None, &strict).await.unwrap();
+        assert_eq!(creds.tenant(&tenant.id).await.unwrap().unwrap().settings, strict);
+        let token = creds.issue_token(&tenant.id, None).await.unwrap();
+        let principal = creds.verify_principal(&token.secret).await.unwrap().unwrap();
+        assert_eq!(principal.profile, Some(Profile::strict()));
+        assert_eq!(principal.user_conflict, Some(UserConflictPolicy::Adopt));
+        let okta = TenantSettings::new("okta", UserConflictPolicy::Conflict).unwrap();
+        assert!(creds.set_tenant_settings(&tenant.id, &okta).await.unwrap());
+        let principal = creds.verify_principal(&token.secret).await.unwrap().unwrap();
+        assert_eq!(principal.profile.as_ref().map(Profile::name), Some("okta"));
+        assert_eq!(principal.user_conflict, Some(UserConflictPolicy::Conflict));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -997,3 +997,30 @@ fn every_flow_on_a_tenant_created_later() {
     assert_eq!(server.get("/Users").expect(200).json()["totalResults"], 0);
     assert_eq!(server.get("/Groups").expect(200).json()["totalResults"], 0);
 }
+
+/// Each IdP's flow on a tenant with that IdP's compatibility profile (`tenant create --profile`):
+/// the profile allows every deviation the IdP is documented to send, so none of its requests is
+/// refused. (A profile missing a quirk its IdP relies on fails here with the RFC's error.)
+#[test]
+fn every_flow_under_its_own_profile() {
+    let server = Server::start(&[]);
+    let flows: [(&str, Flow); 7] = [
+        ("onelogin", onelogin_flow),
+        ("jumpcloud", jumpcloud_flow),
+        ("pingfederate", pingfederate_flow),
+        ("rippling", rippling_flow),
+        ("authentik", authentik_flow),
+        ("auth0", auth0_flow),
+        ("google", google_flow),
+    ];
+    for (name, flow) in flows {
+        let (base, token) = server.create_tenant_with(name, &["--profile", name]);
+        flow(&server, &Tenant { base, token });
+    }
+    let listed = server.cli(&["tenant", "list"]);
+    for name in ["onelogin", "jumpcloud", "pingfederate", "rippling", "authentik", "auth0", "google"] {
+        let row = |l: &&str| l.split('\t').nth(1) == Some(name);
+        let line = listed.lines().find(row).unwrap_or_else(|| panic!("no tenant {name}: {listed}"));
+        assert_eq!(line.split('\t').nth(3), Some(name), "{listed}");
+    }
+}

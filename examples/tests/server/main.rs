@@ -16,6 +16,7 @@ mod e2e_lifecycle;
 mod e2e_okta;
 mod e2e_ops;
 mod e2e_postgres;
+mod e2e_profiles;
 mod e2e_replicas;
 mod e2e_tls;
 mod service;

@@ -232,7 +232,14 @@ impl Server {
     /// Creates another tenant with the CLI; returns its base path (`/scim/v2/t/<id>`) and its
     /// secret token.
     pub fn create_tenant(&self, name: &str) -> (String, String) {
-        let out = self.cli(&["tenant", "create", "--name", name]);
+        self.create_tenant_with(name, &[])
+    }
+
+    /// [`create_tenant`](Self::create_tenant) with more arguments (`--profile strict`).
+    pub fn create_tenant_with(&self, name: &str, extra: &[&str]) -> (String, String) {
+        let mut args = vec!["tenant", "create", "--name", name];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args);
         let url = out.lines().find_map(|l| l.strip_prefix("Tenant URL: ")).expect("tenant url");
         let token = out.lines().find_map(|l| l.strip_prefix("Secret Token: ")).expect("token").to_owned();
         let base = format!("/{}", url.strip_prefix("http://").and_then(|r| r.split_once('/')).expect("url").1);
