@@ -15,7 +15,7 @@ mod postgres;
 pub(crate) use postgres::create_tables as create_postgres_tables;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 use scim_core::quirks::{BUILTIN_PROFILES, Profile};
 use scim_core::{AuthUnavailable, Authenticator, Principal, TenantId, UserConflictPolicy};
@@ -71,6 +71,8 @@ pub struct IssuedToken {
     pub tenant: TenantId,
     /// The secret, to hand to the identity provider.
     pub secret: String,
+    /// When it stops working, if it expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for IssuedToken {
@@ -94,6 +96,8 @@ pub struct TokenInfo {
     pub last_used_at: Option<String>,
     /// RFC 3339 revocation time, if revoked.
     pub revoked_at: Option<String>,
+    /// RFC 3339 time from which it no longer works, if it expires.
+    pub expires_at: Option<String>,
 }
 
 /// A tenant.
@@ -244,8 +248,8 @@ impl NewToken {
         lookup_key(&self.hash)
     }
 
-    fn issued(self, tenant: &TenantId) -> IssuedToken {
-        IssuedToken { id: self.id, tenant: tenant.clone(), secret: self.secret }
+    fn issued(self, tenant: &TenantId, expires_at: Option<DateTime<Utc>>) -> IssuedToken {
+        IssuedToken { id: self.id, tenant: tenant.clone(), secret: self.secret, expires_at }
     }
 }
 
@@ -289,6 +293,7 @@ pub fn open_connection(path: &Path) -> Result<Connection, CredentialsError> {
 /// The SQLite statements behind the credentials, on any connection or transaction.
 mod sqlite {
     use super::{CredentialsError, NewToken, TenantInfo, TenantSettings, now};
+    use chrono::{DateTime, Utc};
     use rusqlite::{Connection, OptionalExtension, params};
     use scim_core::TenantId;
 
@@ -332,6 +337,11 @@ mod sqlite {
         if !columns.iter().any(|c| c == "user_conflict") {
             conn.execute("ALTER TABLE example_tenants ADD COLUMN user_conflict TEXT NOT NULL DEFAULT 'conflict'", [])?;
         }
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('example_tokens')")?;
+        let columns = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        if !columns.iter().any(|c| c == "expires_at") {
+            conn.execute("ALTER TABLE example_tokens ADD COLUMN expires_at TEXT", [])?;
+        }
         Ok(())
     }
 
@@ -359,16 +369,52 @@ mod sqlite {
         conn: &Connection,
         tenant: &TenantId,
         label: Option<&str>,
+        expires_at: Option<DateTime<Utc>>,
     ) -> Result<super::IssuedToken, CredentialsError> {
         if !tenant_exists(conn, tenant)? {
             return Err(CredentialsError(format!("no tenant {tenant}")));
         }
         let token = NewToken::generate()?;
         conn.execute(
-            "INSERT INTO example_tokens (id, tenant_id, lookup, hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![token.id, tenant.as_str(), token.lookup(), token.hash.as_slice(), label, now()],
+            "INSERT INTO example_tokens (id, tenant_id, lookup, hash, label, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                token.id,
+                tenant.as_str(),
+                token.lookup(),
+                token.hash.as_slice(),
+                label,
+                now(),
+                expires_at.map(scim_core::format_time)
+            ],
         )?;
-        Ok(token.issued(tenant))
+        Ok(token.issued(tenant, expires_at))
+    }
+
+    /// Sets a token's expiry to `at` unless it expires earlier; `false` when there is no such
+    /// unrevoked token.
+    pub(super) fn expire_by(conn: &Connection, token_id: &str, at: DateTime<Utc>) -> Result<bool, CredentialsError> {
+        let at = scim_core::format_time(at);
+        let n = conn.execute(
+            "UPDATE example_tokens SET expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < ?2
+             THEN expires_at ELSE ?2 END WHERE id = ?1 AND revoked_at IS NULL",
+            params![token_id, at],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// The tenant and label of an unrevoked token.
+    pub(super) fn token_owner(
+        conn: &Connection,
+        token_id: &str,
+    ) -> Result<Option<(TenantId, Option<String>)>, CredentialsError> {
+        Ok(conn
+            .query_row(
+                "SELECT tenant_id, label FROM example_tokens WHERE id = ?1 AND revoked_at IS NULL",
+                [token_id],
+                |r| Ok((TenantId::new(r.get::<_, String>(0)?), r.get(1)?)),
+            )
+            .optional()?)
     }
 }
 
@@ -408,7 +454,8 @@ impl Credentials {
                  label TEXT,
                  created_at TEXT NOT NULL,
                  last_used_at TEXT,
-                 revoked_at TEXT
+                 revoked_at TEXT,
+                 expires_at TEXT
              );
              CREATE INDEX IF NOT EXISTS example_tokens_lookup ON example_tokens(lookup);
              CREATE TABLE IF NOT EXISTS example_admin (
@@ -437,7 +484,7 @@ impl Credentials {
     fn sqlite_list_tokens(&self, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
         let conn = self.sqlite()?;
         let mut stmt = conn.prepare(
-            "SELECT id, tenant_id, label, created_at, last_used_at, revoked_at FROM example_tokens
+            "SELECT id, tenant_id, label, created_at, last_used_at, revoked_at, expires_at FROM example_tokens
              WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY created_at, id",
         )?;
         let rows = stmt.query_map([tenant.map(TenantId::as_str)], |r| {
@@ -448,6 +495,7 @@ impl Credentials {
                 created_at: r.get(3)?,
                 last_used_at: r.get(4)?,
                 revoked_at: r.get(5)?,
+                expires_at: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -470,10 +518,10 @@ impl Credentials {
             let mut stmt = conn.prepare_cached(
                 "SELECT k.id, k.tenant_id, k.hash, k.label, t.profile, t.user_conflict
                  FROM example_tokens k JOIN example_tenants t ON t.id = k.tenant_id
-                 WHERE k.lookup = ?1 AND k.revoked_at IS NULL",
+                 WHERE k.lookup = ?1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2)",
             )?;
             let rows = stmt
-                .query_map([lookup_key(&hash)], |r| {
+                .query_map([lookup_key(&hash), now()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -563,12 +611,51 @@ impl Credentials {
         }
     }
 
-    /// Issues a new token for an existing tenant.
+    /// Issues a new token for an existing tenant, valid until revoked.
     pub async fn issue_token(&self, tenant: &TenantId, label: Option<&str>) -> Result<IssuedToken, CredentialsError> {
+        self.issue_token_expiring(tenant, label, None).await
+    }
+
+    /// Issues a new token for an existing tenant that stops working at `expires_at` (answered
+    /// `401` like a revoked one from then on), or never when `None`.
+    pub async fn issue_token_expiring(
+        &self,
+        tenant: &TenantId,
+        label: Option<&str>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<IssuedToken, CredentialsError> {
         match &self.backend {
-            Backend::Sqlite(_) => sqlite::issue_token(&*self.sqlite()?, tenant, label),
-            Backend::Postgres(pool) => postgres::issue_token(pool, tenant, label).await,
+            Backend::Sqlite(_) => sqlite::issue_token(&*self.sqlite()?, tenant, label, expires_at),
+            Backend::Postgres(pool) => postgres::issue_token(pool, tenant, label, expires_at).await,
         }
+    }
+
+    /// Rotation: issues a token for the tenant of `token_id` with its label (expiring at
+    /// `expires_at`, if given), and lets `token_id` work for `overlap` more (or until its own
+    /// expiry, if that is earlier), so the identity provider can be given the new one first.
+    /// Fails when `token_id` is not an unrevoked token.
+    pub async fn rotate_token(
+        &self,
+        token_id: &str,
+        overlap: chrono::Duration,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<IssuedToken, CredentialsError> {
+        let owner = match &self.backend {
+            Backend::Sqlite(_) => sqlite::token_owner(&*self.sqlite()?, token_id)?,
+            Backend::Postgres(pool) => postgres::token_owner(pool, token_id).await?,
+        };
+        let (tenant, label) = owner.ok_or_else(|| CredentialsError(format!("no active token {token_id}")))?;
+        let issued = self.issue_token_expiring(&tenant, label.as_deref(), expires_at).await?;
+        let until = Utc::now() + overlap.max(chrono::Duration::zero());
+        let limited = match &self.backend {
+            Backend::Sqlite(_) => sqlite::expire_by(&*self.sqlite()?, token_id, until)?,
+            Backend::Postgres(pool) => postgres::expire_by(pool, token_id, until).await?,
+        };
+        if !limited {
+            // Revoked between the two statements: the new token stands; say so.
+            tracing::warn!(token_id, "the rotated token was revoked meanwhile");
+        }
+        Ok(issued)
     }
 
     /// Tokens (of one tenant, or all), without secrets.
@@ -622,7 +709,7 @@ impl Credentials {
                     return Ok(FirstStart::Existing(existing));
                 }
                 let tenant = sqlite::create_tenant(&tx, name, &TenantSettings::default())?;
-                let token = sqlite::issue_token(&tx, &tenant.id, label)?;
+                let token = sqlite::issue_token(&tx, &tenant.id, label, None)?;
                 tx.commit()?;
                 Ok(FirstStart::Created { tenant, token })
             }
@@ -769,6 +856,46 @@ mod tests {
         // A value edited by hand into the table falls back to the default.
         creds.sqlite().unwrap().execute("UPDATE example_tenants SET profile = 'bogus'", []).unwrap();
         assert_eq!(creds.tenant(&tenant.id).await.unwrap().unwrap().settings.profile, "lenient");
+    }
+
+    #[tokio::test]
+    async fn tokens_expire_and_rotation_overlaps() {
+        expiry_and_rotation(&Credentials::open_in_memory().unwrap()).await;
+    }
+
+    /// Expiry and rotation, on either backend.
+    pub(super) async fn expiry_and_rotation(creds: &Credentials) {
+        use chrono::Duration;
+        let tenant = creds.create_tenant(None).await.unwrap();
+        let past = creds.issue_token_expiring(&tenant.id, None, Some(Utc::now() - Duration::seconds(1))).await.unwrap();
+        assert_eq!(creds.verify(&past.secret).await.unwrap(), None, "an expired token is refused");
+        let future = creds.issue_token_expiring(&tenant.id, Some("idp"), Some(Utc::now() + Duration::hours(1))).await;
+        let future = future.unwrap();
+        assert_eq!(creds.verify(&future.secret).await.unwrap(), Some(tenant.id.clone()));
+        let listed = creds.list_tokens(Some(&tenant.id)).await.unwrap();
+        let row = listed.iter().find(|t| t.id == future.id).unwrap();
+        assert_eq!(row.expires_at.as_deref(), future.expires_at.map(scim_core::format_time).as_deref());
+
+        // Rotation with an overlap: both work; the new one has the old one's label.
+        let rotated = creds.rotate_token(&future.id, Duration::minutes(10), None).await.unwrap();
+        assert_eq!(creds.verify(&future.secret).await.unwrap(), Some(tenant.id.clone()));
+        assert_eq!(creds.verify(&rotated.secret).await.unwrap(), Some(tenant.id.clone()));
+        let listed = creds.list_tokens(Some(&tenant.id)).await.unwrap();
+        assert_eq!(listed.iter().find(|t| t.id == rotated.id).unwrap().label.as_deref(), Some("idp"));
+        assert!(listed.iter().find(|t| t.id == rotated.id).unwrap().expires_at.is_none());
+        // An overlap never extends a token: a longer one keeps the earlier expiry.
+        let before = listed.iter().find(|t| t.id == future.id).unwrap().expires_at.clone();
+        creds.rotate_token(&future.id, Duration::days(30), None).await.unwrap();
+        let listed = creds.list_tokens(Some(&tenant.id)).await.unwrap();
+        assert_eq!(listed.iter().find(|t| t.id == future.id).unwrap().expires_at, before);
+        // No overlap: the old token stops at once.
+        let last = creds.rotate_token(&rotated.id, Duration::zero(), None).await.unwrap();
+        assert_eq!(creds.verify(&rotated.secret).await.unwrap(), None);
+        assert_eq!(creds.verify(&last.secret).await.unwrap(), Some(tenant.id.clone()));
+        // Revoked or unknown tokens cannot be rotated.
+        assert!(creds.revoke(&last.id).await.unwrap());
+        assert!(creds.rotate_token(&last.id, Duration::zero(), None).await.is_err());
+        assert!(creds.rotate_token("tok_missing", Duration::zero(), None).await.is_err());
     }
 
     #[tokio::test]

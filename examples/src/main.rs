@@ -258,6 +258,24 @@ enum TokenCommand {
         /// A label, e.g. `entra-prod`.
         #[arg(long)]
         label: Option<String>,
+        /// The token stops working this long after it is issued (`90d`, `12h`, `1h30m`; units
+        /// `w`, `d`, `h`, `m`, `s`): answered `401` like a revoked token from then on. Without
+        /// it the token works until revoked.
+        #[arg(long, value_parser = parse_duration_positive)]
+        expires_in: Option<chrono::Duration>,
+    },
+    /// Rotate a token: issue a new one for its tenant with its label (printed once), and let the
+    /// old one work only for `--overlap` more, so the identity provider can be updated first.
+    Rotate {
+        /// The id of the token to replace (`tok_…`).
+        id: String,
+        /// How long the old token keeps working (`0s` ends it at once). Default 24 hours.
+        #[arg(long, value_parser = parse_duration, default_value = "24h")]
+        overlap: chrono::Duration,
+        /// The new token expires this long after it is issued; without it, it works until
+        /// revoked.
+        #[arg(long, value_parser = parse_duration_positive)]
+        expires_in: Option<chrono::Duration>,
     },
     /// List tokens (never their secrets).
     List {
@@ -395,23 +413,41 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
             println!("tenant {tenant}: user conflict {policy} (was {})", current.settings.user_conflict);
         }
         Command::Audit(_) | Command::Quirks => return Err("this command runs without the credentials".into()),
-        Command::Token(TokenCommand::Issue { tenant, label }) => {
-            let token = creds.issue_token(&TenantId::new(tenant), label.as_deref()).await.map_err(|e| e.to_string())?;
+        Command::Token(TokenCommand::Issue { tenant, label, expires_in }) => {
+            let expires_at = expires_in.map(|d| chrono::Utc::now() + d);
+            let token = creds
+                .issue_token_expiring(&TenantId::new(tenant), label.as_deref(), expires_at)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("Token id: {}", token.id);
             println!("Secret Token: {}", token.secret);
+            if let Some(at) = token.expires_at {
+                println!("Expires: {}", scim_core::format_time(at));
+            }
+        }
+        Command::Token(TokenCommand::Rotate { id, overlap, expires_in }) => {
+            let expires_at = expires_in.map(|d| chrono::Utc::now() + d);
+            let token = creds.rotate_token(&id, overlap, expires_at).await.map_err(|e| e.to_string())?;
+            println!("Token id: {}", token.id);
+            println!("Secret Token: {}", token.secret);
+            if let Some(at) = token.expires_at {
+                println!("Expires: {}", scim_core::format_time(at));
+            }
+            println!("{id} works until {}", scim_core::format_time(chrono::Utc::now() + overlap));
         }
         Command::Token(TokenCommand::List { tenant }) => {
             let tenant = tenant.map(TenantId::new);
-            println!("ID\tTENANT\tLABEL\tCREATED\tLAST USED\tREVOKED");
+            println!("ID\tTENANT\tLABEL\tCREATED\tLAST USED\tREVOKED\tEXPIRES");
             for t in creds.list_tokens(tenant.as_ref()).await.map_err(|e| e.to_string())? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     t.id,
                     t.tenant,
                     t.label.unwrap_or_default(),
                     t.created_at,
                     t.last_used_at.unwrap_or_else(|| "-".into()),
-                    t.revoked_at.unwrap_or_else(|| "-".into())
+                    t.revoked_at.unwrap_or_else(|| "-".into()),
+                    t.expires_at.unwrap_or_else(|| "-".into())
                 );
             }
         }
@@ -435,6 +471,48 @@ async fn run_on(creds: &Credentials, origin: &str, command: Command) -> Result<(
         }
     }
     Ok(())
+}
+
+/// A duration such as `90d`, `12h`, `1h30m` or `0s`: numbers each followed by a unit (`w`, `d`,
+/// `h`, `m`, `s`), at most ten years.
+fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    const MAX_SECONDS: i64 = 10 * 366 * 86_400;
+    let bad = || format!("\"{text}\" is not a duration; e.g. 90d, 12h, 1h30m, 0s");
+    let mut total: i64 = 0;
+    let mut number: Option<i64> = None;
+    for c in text.trim().chars() {
+        if let Some(d) = c.to_digit(10) {
+            let n = number.unwrap_or(0).checked_mul(10).and_then(|n| n.checked_add(i64::from(d))).ok_or_else(bad)?;
+            number = Some(n.min(MAX_SECONDS + 1));
+            continue;
+        }
+        let unit = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        let n = number.take().ok_or_else(bad)?;
+        total = total.saturating_add(n.saturating_mul(unit));
+    }
+    if number.is_some() || text.trim().is_empty() {
+        return Err(bad());
+    }
+    if total > MAX_SECONDS {
+        return Err(format!("\"{text}\" is longer than ten years"));
+    }
+    Ok(chrono::Duration::seconds(total))
+}
+
+/// [`parse_duration`], more than zero.
+fn parse_duration_positive(text: &str) -> Result<chrono::Duration, String> {
+    let d = parse_duration(text)?;
+    if d <= chrono::Duration::zero() {
+        return Err(format!("\"{text}\" must be longer than zero"));
+    }
+    Ok(d)
 }
 
 /// `quirks`: the registry of accepted deviations and what each built-in profile allows.
@@ -718,5 +796,24 @@ async fn serve_http(
             tracing::warn!("in-flight connections did not finish within 30 s");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_duration, parse_duration_positive};
+    use chrono::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90d"), Ok(Duration::days(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::minutes(90)));
+        assert_eq!(parse_duration("2w1s"), Ok(Duration::seconds(14 * 86_400 + 1)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::zero()));
+        for bad in ["", "5", "d", "1x", "-1d", "1.5h", "99999999999999999999999d", "3700d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(parse_duration_positive("0s").is_err());
+        assert_eq!(parse_duration_positive("1s"), Ok(Duration::seconds(1)));
     }
 }

@@ -24,7 +24,9 @@ const CREATE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS example_tenants (
         id text PRIMARY KEY,
         name text,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz NOT NULL DEFAULT now(),
+        profile text NOT NULL DEFAULT 'lenient',
+        user_conflict text NOT NULL DEFAULT 'conflict'
     );
     CREATE TABLE IF NOT EXISTS example_tokens (
         id text PRIMARY KEY,
@@ -34,7 +36,8 @@ const CREATE_TABLES: &str = "
         label text,
         created_at timestamptz NOT NULL DEFAULT now(),
         last_used_at timestamptz,
-        revoked_at timestamptz
+        revoked_at timestamptz,
+        expires_at timestamptz
     );
     CREATE INDEX IF NOT EXISTS example_tokens_lookup ON example_tokens (lookup);
     CREATE TABLE IF NOT EXISTS example_admin (
@@ -42,9 +45,25 @@ const CREATE_TABLES: &str = "
         password_hash text NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
     );
-    ALTER TABLE example_tenants
-        ADD COLUMN IF NOT EXISTS profile text NOT NULL DEFAULT 'lenient',
-        ADD COLUMN IF NOT EXISTS user_conflict text NOT NULL DEFAULT 'conflict';
+    -- Columns added after the tables' first release, added to older tables once. Only when
+    -- missing: an ALTER TABLE takes an exclusive lock even when it has nothing to do, and would
+    -- deadlock with a server that started at the same time and is already creating its tenant.
+    DO $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                       AND table_name = 'example_tenants' AND column_name = 'profile') THEN
+            ALTER TABLE example_tenants ADD COLUMN profile text NOT NULL DEFAULT 'lenient';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                       AND table_name = 'example_tenants' AND column_name = 'user_conflict') THEN
+            ALTER TABLE example_tenants ADD COLUMN user_conflict text NOT NULL DEFAULT 'conflict';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                       AND table_name = 'example_tokens' AND column_name = 'expires_at') THEN
+            ALTER TABLE example_tokens ADD COLUMN expires_at timestamptz;
+        END IF;
+    END
+    $$;
 ";
 
 /// Runs `sql` (`CREATE … IF NOT EXISTS` statements) in one transaction holding the example's
@@ -126,28 +145,57 @@ pub(super) async fn issue_token<'c>(
     db: impl PgExecutor<'c>,
     tenant: &TenantId,
     label: Option<&str>,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<IssuedToken, CredentialsError> {
     let token = NewToken::generate()?;
     let inserted = sqlx::query(
-        "INSERT INTO example_tokens (id, tenant_id, lookup, hash, label)
-         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM example_tenants WHERE id = $2)",
+        "INSERT INTO example_tokens (id, tenant_id, lookup, hash, label, expires_at)
+         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM example_tenants WHERE id = $2)",
     )
     .bind(&token.id)
     .bind(tenant.as_str())
     .bind(token.lookup())
     .bind(token.hash.as_slice())
     .bind(label)
+    .bind(expires_at)
     .execute(db)
     .await?;
     if inserted.rows_affected() != 1 {
         return Err(CredentialsError(format!("no tenant {tenant}")));
     }
-    Ok(token.issued(tenant))
+    Ok(token.issued(tenant, expires_at))
+}
+
+/// Sets a token's expiry to `at` unless it expires earlier; `false` when there is no such
+/// unrevoked token.
+pub(super) async fn expire_by(pool: &PgPool, token_id: &str, at: DateTime<Utc>) -> Result<bool, CredentialsError> {
+    let done = sqlx::query(
+        "UPDATE example_tokens SET expires_at = LEAST(coalesce(expires_at, $2), $2)
+         WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_id)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The tenant and label of an unrevoked token.
+pub(super) async fn token_owner(
+    pool: &PgPool,
+    token_id: &str,
+) -> Result<Option<(TenantId, Option<String>)>, CredentialsError> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT tenant_id, label FROM example_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(token_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(tenant, label)| (TenantId::new(tenant), label)))
 }
 
 pub(super) async fn list_tokens(pool: &PgPool, tenant: Option<&TenantId>) -> Result<Vec<TokenInfo>, CredentialsError> {
     let rows = sqlx::query(
-        "SELECT id, tenant_id, label, created_at, last_used_at, revoked_at FROM example_tokens
+        "SELECT id, tenant_id, label, created_at, last_used_at, revoked_at, expires_at FROM example_tokens
          WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY created_at, id",
     )
     .bind(tenant.map(TenantId::as_str))
@@ -162,6 +210,7 @@ pub(super) async fn list_tokens(pool: &PgPool, tenant: Option<&TenantId>) -> Res
                 created_at: time(r.try_get(3)?),
                 last_used_at: r.try_get::<Option<DateTime<Utc>>, _>(4)?.map(time),
                 revoked_at: r.try_get::<Option<DateTime<Utc>>, _>(5)?.map(time),
+                expires_at: r.try_get::<Option<DateTime<Utc>>, _>(6)?.map(time),
             })
         })
         .collect()
@@ -198,7 +247,7 @@ pub(super) async fn candidates(pool: &PgPool, lookup: &str) -> Result<Vec<Candid
     Ok(sqlx::query_as(
         "SELECT k.id, k.tenant_id, k.hash, k.label, t.profile, t.user_conflict
          FROM example_tokens k JOIN example_tenants t ON t.id = k.tenant_id
-         WHERE k.lookup = $1 AND k.revoked_at IS NULL",
+         WHERE k.lookup = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())",
     )
     .bind(lookup)
     .fetch_all(pool)
@@ -257,7 +306,7 @@ pub(super) async fn first_start(
         return Ok(FirstStart::Existing(existing));
     }
     let tenant = create_tenant(&mut *tx, name, &TenantSettings::default()).await?;
-    let token = issue_token(&mut *tx, &tenant.id, label).await?;
+    let token = issue_token(&mut *tx, &tenant.id, label, None).await?;
     tx.commit().await?;
     Ok(FirstStart::Created { tenant, token })
 }
@@ -393,6 +442,13 @@ mod tests {
         let principal = creds.verify_principal(&token.secret).await.unwrap().unwrap();
         assert_eq!(principal.profile.as_ref().map(Profile::name), Some("okta"));
         assert_eq!(principal.user_conflict, Some(UserConflictPolicy::Conflict));
+    }
+
+    #[tokio::test]
+    async fn tokens_expire_and_rotation_overlaps() {
+        let Some(pool) = fresh_pool().await else { return };
+        let creds = Credentials::connect_postgres(pool).await.unwrap();
+        super::super::tests::expiry_and_rotation(&creds).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -160,6 +160,51 @@ fn tokens_can_be_issued_listed_and_revoked() {
 }
 
 #[test]
+fn tokens_expire_and_rotate_with_an_overlap() {
+    let server = Server::start(&[]);
+    let path = format!("{}/Users", server.base_path);
+    let get = |secret: &str| server.raw("GET", &path, &[("Authorization", &format!("Bearer {secret}"))], None);
+    let field = |out: &str, name: &str| {
+        out.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_else(|| panic!("no {name} in {out}")).to_owned()
+    };
+
+    // A token that expires in a second works, then gets 401 like a revoked one.
+    let out = server.cli(&["token", "issue", "--tenant", &server.tenant, "--expires-in", "1s"]);
+    let (short_id, short) = (field(&out, "Token id: "), field(&out, "Secret Token: "));
+    let expires = field(&out, "Expires: ");
+    get(&short).expect(200);
+    let listed = server.cli(&["token", "list"]);
+    assert!(listed.lines().next().is_some_and(|h| h.ends_with("\tEXPIRES")), "{listed}");
+    let row = listed.lines().find(|l| l.starts_with(&short_id)).expect("listed");
+    assert!(row.ends_with(&format!("\t{expires}")), "{row}");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    get(&short).expect_error(401, None);
+
+    // Rotation: the new token works at once, the old one for the overlap.
+    let out = server.cli(&["token", "issue", "--tenant", &server.tenant, "--label", "entra"]);
+    let (old_id, old) = (field(&out, "Token id: "), field(&out, "Secret Token: "));
+    let out = server.cli(&["token", "rotate", &old_id, "--overlap", "1h"]);
+    let (new_id, new) = (field(&out, "Token id: "), field(&out, "Secret Token: "));
+    get(&old).expect(200);
+    get(&new).expect(200);
+    let listed = server.cli(&["token", "list"]);
+    let row = listed.lines().find(|l| l.starts_with(&new_id)).expect("listed");
+    assert!(row.contains("\tentra\t"), "the new token keeps the label: {row}");
+    // With no overlap the old one stops at once.
+    server.cli(&["token", "rotate", &new_id, "--overlap", "0s"]);
+    get(&new).expect_error(401, None);
+    // Bad durations are refused by the CLI.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scim-example-server"))
+        .args(["token", "issue", "--tenant", &server.tenant, "--expires-in", "0s", "--db"])
+        .arg(server.db())
+        .output()
+        .expect("run");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("longer than zero"));
+    // The server's first token is untouched.
+    server.get("/Users").expect(200);
+}
+
+#[test]
 fn a_restart_prints_the_tenant_url_but_not_the_token() {
     use std::io::{BufRead, BufReader, Read};
     let server = Server::start(&[]);
