@@ -1,0 +1,544 @@
+//! Quirks and compatibility profiles through the provisioning service and the protocol service:
+//! one request per quirk, refused with the RFC's error under `strict` (nothing stored), accepted
+//! and reported under `lenient` and under the profiles of the identity providers that send it;
+//! the `Adopt` policy for a create whose `userName` is taken; per-tenant profiles and policies
+//! from the `Principal`.
+
+use chrono::{TimeZone, Utc};
+use http::StatusCode;
+use scim_core::audit::{Actor, AuditContext, AuditOperation, AuditQuery, AuditRecord};
+use scim_core::quirks::{BUILTIN_PROFILES, Profile, Quirk, QuirkSet};
+use scim_core::{ListRequest, ManualClock, Provisioning, ScimError, ScimType, TenantId, User, urn};
+use scim_store_memory::MemoryUserStore;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The `schemas` URI Entra sends on group create besides the core one.
+const ENTRA_GROUP_URI: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+
+fn service() -> Provisioning {
+    let store = Arc::new(MemoryUserStore::new());
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 1, 8, 0, 0).single().expect("time")));
+    Provisioning::new(store).with_clock(clock)
+}
+
+fn patch(ops: &Value) -> Value {
+    json!({"schemas": [urn::PATCH_OP], "Operations": ops})
+}
+
+fn context() -> AuditContext {
+    AuditContext::new(Actor::Host { name: Some("quirk-test".into()) })
+}
+
+fn id_of(user: &User) -> String {
+    user.id().expect("id").to_owned()
+}
+
+/// A tenant holding bjensen (two e-mails), jsmith, and the group "Tour Guides" with both.
+struct World {
+    base: Provisioning,
+    tenant: TenantId,
+    bjensen: String,
+    jsmith: String,
+    group: String,
+}
+
+async fn world() -> World {
+    let base = service();
+    let tenant = TenantId::new("quirks");
+    let bjensen = base
+        .create_user(
+            &tenant,
+            &json!({
+                "schemas": [urn::USER],
+                "userName": "bjensen",
+                "externalId": "bj-1",
+                "name": {"givenName": "Barbara", "familyName": "Jensen"},
+                "title": "Tour Guide",
+                "emails": [
+                    {"value": "bjensen@home.example", "type": "home"},
+                    {"value": "bjensen@work.example", "type": "work"}
+                ]
+            }),
+        )
+        .await
+        .expect("seed bjensen");
+    let jsmith = base
+        .create_user(&tenant, &json!({"schemas": [urn::USER], "userName": "jsmith", "externalId": "js-1"}))
+        .await
+        .expect("seed jsmith");
+    let (bjensen, jsmith) = (id_of(&bjensen), id_of(&jsmith));
+    let group = base
+        .create_group(
+            &tenant,
+            &json!({"schemas": [urn::GROUP], "displayName": "Tour Guides",
+                    "members": [{"value": bjensen}, {"value": jsmith}]}),
+        )
+        .await
+        .expect("seed group");
+    let group = group.id().expect("id").to_owned();
+    World { base, tenant, bjensen, jsmith, group }
+}
+
+/// Everything the tenant holds: users, groups with members, and how many audit records.
+#[derive(Debug, PartialEq)]
+struct State {
+    users: BTreeMap<String, Value>,
+    groups: BTreeMap<String, Value>,
+    audit_records: usize,
+}
+
+impl State {
+    async fn of(w: &World) -> Self {
+        let p = &w.base;
+        let users = p.list_users(&w.tenant, &ListRequest::new()).await.expect("list users");
+        let users = users.items.iter().map(|u| (id_of(u), u.to_json())).collect();
+        let mut groups = BTreeMap::new();
+        for g in p.list_groups(&w.tenant, &ListRequest::new()).await.expect("list groups").items {
+            let id = g.id().expect("id").to_owned();
+            let full = p.get_group(&w.tenant, &id, true).await.expect("get group");
+            groups.insert(id, full.to_json());
+        }
+        let audit = p.audit_records(&w.tenant, &AuditQuery::new().with_limit(1000)).await.expect("audit");
+        Self { users, groups, audit_records: audit.records.len() }
+    }
+
+    fn user(&self, id: &str) -> &Value {
+        self.users.get(id).unwrap_or_else(|| panic!("no user {id}"))
+    }
+
+    fn user_named(&self, name: &str) -> &Value {
+        self.users.values().find(|u| u["userName"] == name).unwrap_or_else(|| panic!("no user {name}"))
+    }
+
+    fn group(&self, id: &str) -> &Value {
+        self.groups.get(id).unwrap_or_else(|| panic!("no group {id}"))
+    }
+
+    fn members(&self, group: &str) -> BTreeSet<String> {
+        let members = self.group(group)["members"].as_array().cloned().unwrap_or_default();
+        members.iter().map(|m| m["value"].as_str().expect("member value").to_owned()).collect()
+    }
+}
+
+/// One request of a case.
+#[derive(Debug)]
+enum Call {
+    PatchUser(Value),
+    PatchGroup(Value),
+    ReplaceUser(Value),
+    CreateUser(Value),
+    CreateGroup(Value),
+    ListUsers(&'static str),
+}
+
+impl Call {
+    /// The operation its audit record names (`None` for a read).
+    fn operation(&self) -> Option<AuditOperation> {
+        match self {
+            Self::PatchUser(_) | Self::PatchGroup(_) => Some(AuditOperation::Patch),
+            Self::ReplaceUser(_) => Some(AuditOperation::Replace),
+            Self::CreateUser(_) | Self::CreateGroup(_) => Some(AuditOperation::Create),
+            Self::ListUsers(_) => None,
+        }
+    }
+
+    /// Runs it; a resource comes back as JSON, a list as the array of its ids.
+    async fn run(&self, svc: &Provisioning, w: &World) -> Result<Value, ScimError> {
+        let t = &w.tenant;
+        match self {
+            Self::PatchUser(b) => svc.patch_user(t, &w.bjensen, b, None).await.map(|u| u.to_json()),
+            Self::PatchGroup(b) => svc.patch_group(t, &w.group, b, None).await.map(|g| g.to_json()),
+            Self::ReplaceUser(b) => svc.replace_user(t, &w.bjensen, b, None).await.map(|u| u.to_json()),
+            Self::CreateUser(b) => svc.create_user(t, b).await.map(|u| u.to_json()),
+            Self::CreateGroup(b) => svc.create_group(t, b).await.map(|g| g.to_json()),
+            Self::ListUsers(f) => svc
+                .list_users(t, &ListRequest::new().with_filter(*f))
+                .await
+                .map(|page| page.items.iter().map(|u| json!(u.id())).collect()),
+        }
+    }
+}
+
+/// A request that relies on exactly one quirk.
+struct Case {
+    name: &'static str,
+    quirk: Quirk,
+    /// The strict answer: `400` and this `scimType`.
+    scim_type: ScimType,
+    call: fn(&World) -> Call,
+    /// Checks the effect of the accepted request: the tenant read back, and the answer.
+    effect: fn(&World, &State, &Value),
+}
+
+fn cases() -> Vec<Case> {
+    use Quirk::*;
+    vec![
+        Case {
+            name: "Entra's capitalised op",
+            quirk: PatchCase,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| Call::PatchUser(patch(&json!([{"op": "Replace", "path": "title", "value": "Lead Guide"}]))),
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)["title"], "Lead Guide"),
+        },
+        Case {
+            name: "\"operations\" in lower case",
+            quirk: PatchCase,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| {
+                Call::PatchUser(json!({"schemas": [urn::PATCH_OP],
+                    "operations": [{"op": "replace", "path": "title", "value": "Lead Guide"}]}))
+            },
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)["title"], "Lead Guide"),
+        },
+        Case {
+            name: "active as the string \"False\" in a PATCH",
+            quirk: BoolStrings,
+            scim_type: ScimType::InvalidValue,
+            call: |_| Call::PatchUser(patch(&json!([{"op": "replace", "path": "active", "value": "False"}]))),
+            effect: |w, s, _| {
+                let u = s.user(&w.bjensen);
+                assert_eq!(u["active"], json!(false));
+                assert_eq!(u[urn::LIFECYCLE_USER]["status"], "suspended");
+            },
+        },
+        Case {
+            name: "active as the string \"False\" in a POST",
+            quirk: BoolStrings,
+            scim_type: ScimType::InvalidValue,
+            call: |_| Call::CreateUser(json!({"schemas": [urn::USER], "userName": "jdoe", "active": "False"})),
+            effect: |_, s, _| assert_eq!(s.user_named("jdoe")["active"], json!(false)),
+        },
+        Case {
+            name: "Entra's manager as a bare id",
+            quirk: BareComplexValue,
+            scim_type: ScimType::InvalidValue,
+            call: |w| {
+                let path = format!("{}:manager", urn::ENTERPRISE_USER);
+                Call::PatchUser(patch(&json!([{"op": "add", "path": path, "value": w.jsmith}])))
+            },
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)[urn::ENTERPRISE_USER]["manager"]["value"], json!(w.jsmith)),
+        },
+        Case {
+            name: "Entra's manager as a one-element array",
+            quirk: ArrayForSingleValue,
+            scim_type: ScimType::InvalidValue,
+            call: |w| {
+                let path = format!("{}:manager", urn::ENTERPRISE_USER);
+                Call::PatchUser(patch(&json!([{"op": "add", "path": path, "value": [{"value": w.jsmith}]}])))
+            },
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)[urn::ENTERPRISE_USER]["manager"]["value"], json!(w.jsmith)),
+        },
+        Case {
+            name: "a simple single-valued attribute as a one-element array",
+            quirk: ArrayForSingleValue,
+            scim_type: ScimType::InvalidValue,
+            call: |_| Call::PatchUser(patch(&json!([{"op": "replace", "path": "title", "value": ["Lead Guide"]}]))),
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)["title"], "Lead Guide"),
+        },
+        Case {
+            name: "emails as one object in a PUT",
+            quirk: ScalarForMultiValued,
+            scim_type: ScimType::InvalidValue,
+            call: |_| {
+                Call::ReplaceUser(json!({"schemas": [urn::USER], "userName": "bjensen", "externalId": "bj-1",
+                    "emails": {"value": "babs@work.example", "type": "work"}}))
+            },
+            effect: |w, s, _| {
+                let u = s.user(&w.bjensen);
+                assert_eq!(u["emails"], json!([{"value": "babs@work.example", "type": "work"}]));
+                assert!(u.get("title").is_none(), "a PUT replaces: {u}");
+            },
+        },
+        Case {
+            name: "schemas as one string",
+            quirk: ScalarForMultiValued,
+            scim_type: ScimType::InvalidValue,
+            call: |_| Call::CreateUser(json!({"schemas": urn::USER, "userName": "jdoe"})),
+            effect: |_, s, _| {
+                let u = s.user_named("jdoe");
+                assert!(u["schemas"].as_array().is_some_and(|a| a.contains(&json!(urn::USER))), "{u}");
+            },
+        },
+        Case {
+            name: "a sub-attribute path as a key of a no-path replace",
+            quirk: PathlessPaths,
+            scim_type: ScimType::InvalidValue,
+            call: |_| Call::PatchUser(patch(&json!([{"op": "replace", "value": {"name.givenName": "Babs"}}]))),
+            effect: |w, s, _| {
+                let u = s.user(&w.bjensen);
+                assert_eq!(u["name"], json!({"givenName": "Babs", "familyName": "Jensen"}));
+            },
+        },
+        Case {
+            name: "authentik's no-path replace of the whole group, id and meta included",
+            quirk: EchoedReadOnly,
+            scim_type: ScimType::Mutability,
+            call: |w| {
+                Call::PatchGroup(patch(&json!([{"op": "replace", "value": {
+                    "id": w.group, "displayName": "Guides", "meta": {"resourceType": "Group"}}}])))
+            },
+            effect: |w, s, _| {
+                assert_eq!(s.group(&w.group)["displayName"], "Guides");
+                assert_eq!(s.members(&w.group), BTreeSet::from([w.bjensen.clone(), w.jsmith.clone()]));
+            },
+        },
+        Case {
+            name: "a user's own id and groups echoed in a no-path replace",
+            quirk: EchoedReadOnly,
+            scim_type: ScimType::Mutability,
+            call: |w| {
+                Call::PatchUser(patch(&json!([{"op": "replace", "value": {
+                    "id": w.bjensen, "title": "Lead Guide", "groups": [{"value": w.group}]}}])))
+            },
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)["title"], "Lead Guide"),
+        },
+        Case {
+            name: "Entra's removal of a group member by value (the member-change path)",
+            quirk: RemoveByValue,
+            scim_type: ScimType::InvalidSyntax,
+            call: |w| {
+                Call::PatchGroup(patch(&json!([{"op": "remove", "path": "members", "value": [{"value": w.jsmith}]}])))
+            },
+            effect: |w, s, _| assert_eq!(s.members(&w.group), BTreeSet::from([w.bjensen.clone()])),
+        },
+        Case {
+            name: "removal of one e-mail by value",
+            quirk: RemoveByValue,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| {
+                Call::PatchUser(patch(&json!([{"op": "remove", "path": "emails",
+                    "value": [{"value": "bjensen@home.example", "type": "home"}]}])))
+            },
+            effect: |w, s, _| {
+                assert_eq!(s.user(&w.bjensen)["emails"], json!([{"value": "bjensen@work.example", "type": "work"}]));
+            },
+        },
+        Case {
+            name: "Entra's replace of an e-mail type the user lacks",
+            quirk: FilterUpsert,
+            scim_type: ScimType::NoTarget,
+            call: |_| {
+                Call::PatchUser(patch(
+                    &json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "babs@other.example"}]),
+                ))
+            },
+            effect: |w, s, _| {
+                let emails = s.user(&w.bjensen)["emails"].as_array().cloned().unwrap_or_default();
+                assert_eq!(emails.len(), 3, "{emails:?}");
+                assert!(emails.contains(&json!({"value": "babs@other.example", "type": "other"})), "{emails:?}");
+            },
+        },
+        Case {
+            name: "a PatchOp message without schemas",
+            quirk: MissingSchemas,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| {
+                Call::PatchUser(json!({"Operations": [{"op": "replace", "path": "title", "value": "Lead Guide"}]}))
+            },
+            effect: |w, s, _| assert_eq!(s.user(&w.bjensen)["title"], "Lead Guide"),
+        },
+        Case {
+            name: "a user without schemas",
+            quirk: MissingSchemas,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| Call::CreateUser(json!({"userName": "jdoe"})),
+            effect: |_, s, out| assert_eq!(s.user_named("jdoe")["id"], out["id"]),
+        },
+        Case {
+            name: "Entra's ADSCIM group URI",
+            quirk: ForeignSchemaUris,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| {
+                Call::CreateGroup(json!({"schemas": [urn::GROUP, ENTRA_GROUP_URI], "displayName": "Entra Group"}))
+            },
+            effect: |_, s, out| {
+                let id = out["id"].as_str().expect("id");
+                assert_eq!(s.group(id)["displayName"], "Entra Group");
+            },
+        },
+        Case {
+            name: "a SCIM 1.1 core URN",
+            quirk: Scim11Urns,
+            scim_type: ScimType::InvalidSyntax,
+            call: |_| Call::CreateUser(json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "jdoe"})),
+            effect: |_, s, out| assert_eq!(s.user_named("jdoe")["id"], out["id"]),
+        },
+        Case {
+            name: "an unquoted externalId in a filter",
+            quirk: BareFilterValues,
+            scim_type: ScimType::InvalidFilter,
+            call: |_| Call::ListUsers("externalId eq bj-1"),
+            effect: |w, _, out| assert_eq!(out, &json!([w.bjensen])),
+        },
+    ]
+}
+
+/// The built-in profile named after each identity provider a quirk's `senders` mention.
+const SENDER_PROFILES: &[(&str, &str)] = &[
+    ("Microsoft Entra ID", "entra"),
+    ("authentik", "authentik"),
+    ("JumpCloud", "jumpcloud"),
+    ("OneLogin", "onelogin"),
+    ("Google Workspace", "google"),
+    ("PingFederate", "pingfederate"),
+];
+
+/// The built-in profiles of the identity providers that send `quirk`.
+fn sender_profiles(quirk: Quirk) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for sender in quirk.senders() {
+        let before = out.len();
+        out.extend(SENDER_PROFILES.iter().filter(|(who, _)| sender.contains(who)).map(|(_, p)| *p));
+        assert!(out.len() > before, "{quirk}: the sender \"{sender}\" names no built-in profile of this test");
+    }
+    out
+}
+
+/// The newest audit record of the tenant.
+async fn newest_record(svc: &Provisioning, w: &World) -> AuditRecord {
+    let page = svc.audit_records(&w.tenant, &AuditQuery::new().with_limit(1)).await.expect("audit");
+    page.records.into_iter().next().expect("a record")
+}
+
+/// Under `profile`, the case's request is refused with the strict answer naming the quirk, and
+/// nothing changes.
+async fn assert_refused(case: &Case, profile: &Profile) {
+    let w = world().await;
+    let before = State::of(&w).await;
+    let svc = w.base.clone().with_profile(profile.clone()).acting_as(context());
+    let call = (case.call)(&w);
+    let err = call.run(&svc, &w).await.expect_err(&format!("{}: `{profile}` must refuse {call:?}", case.name));
+    let what = format!("{} under `{profile}`: {}", case.name, err.detail());
+    assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{what}");
+    assert_eq!(err.scim_type(), Some(case.scim_type), "{what}");
+    assert!(err.detail().contains(&format!("quirk `{}`", case.quirk.name())), "{what}");
+    assert!(!svc.quirks_fired().contains(case.quirk), "{what}: {:?}", svc.quirks_fired());
+    assert_eq!(State::of(&w).await, before, "{what}: a refused request changes nothing");
+}
+
+/// Under `profile`, the case's request succeeds, has its effect, and reports its quirk (in the
+/// service's tally and in the audit record of a write).
+async fn assert_accepted(case: &Case, profile: &Profile) {
+    let w = world().await;
+    let svc = w.base.clone().with_profile(profile.clone()).acting_as(context());
+    let call = (case.call)(&w);
+    let out =
+        call.run(&svc, &w).await.unwrap_or_else(|e| panic!("{} under `{profile}`: refused {call:?}: {e:?}", case.name));
+    let after = State::of(&w).await;
+    (case.effect)(&w, &after, &out);
+    let what = format!("{} under `{profile}`", case.name);
+    assert_eq!(svc.quirks_fired(), QuirkSet::from_iter([case.quirk]), "{what}");
+    if let Some(operation) = call.operation() {
+        let record = newest_record(&svc, &w).await;
+        assert_eq!(record.operation, operation, "{what}: {record:?}");
+        assert!(record.succeeded(), "{what}: {record:?}");
+        assert_eq!(record.quirks, [case.quirk.name()], "{what}: {record:?}");
+        let id = match &call {
+            Call::PatchUser(_) | Call::ReplaceUser(_) => w.bjensen.clone(),
+            Call::PatchGroup(_) => w.group.clone(),
+            _ => out["id"].as_str().expect("id").to_owned(),
+        };
+        assert_eq!(record.resource_id.as_deref(), Some(id.as_str()), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn every_quirk_is_refused_by_strict_and_accepted_by_lenient_and_by_its_senders() {
+    let cases = cases();
+    let covered: BTreeSet<Quirk> = cases.iter().map(|c| c.quirk).collect();
+    let all: BTreeSet<Quirk> = Quirk::ALL.iter().copied().collect();
+    assert_eq!(covered, all, "every quirk needs a case");
+    for case in &cases {
+        assert_refused(case, &Profile::strict()).await;
+        assert_accepted(case, &Profile::lenient()).await;
+        let senders = sender_profiles(case.quirk);
+        // Every built-in profile: accepted exactly when it allows the quirk, which the profiles
+        // of its senders must.
+        for name in BUILTIN_PROFILES {
+            let profile = Profile::builtin(name).expect("built-in");
+            if senders.contains(name) {
+                assert!(profile.allows(case.quirk), "`{name}` must allow {}, which it sends", case.quirk);
+            }
+            if profile.allows(case.quirk) {
+                assert_accepted(case, &profile).await;
+            } else {
+                assert_refused(case, &profile).await;
+            }
+        }
+    }
+}
+
+/// Requests that rely on no quirk (the shapes of the RFC, and of Okta's PUT, whose echoed
+/// read-only attributes the RFC tells a server to ignore).
+fn clean_calls() -> Vec<(&'static str, fn(&World) -> Call)> {
+    vec![
+        ("a PATCH of several attributes", |w| {
+            let manager = format!("{}:manager", urn::ENTERPRISE_USER);
+            Call::PatchUser(patch(&json!([
+                {"op": "replace", "path": "active", "value": false},
+                {"op": "replace", "path": "title", "value": "Lead Guide"},
+                {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "babs@work.example"},
+                {"op": "add", "path": manager, "value": {"value": w.jsmith}},
+                {"op": "remove", "path": "emails[type eq \"home\"]"},
+                {"op": "add", "path": "nickName", "value": "Babs"}
+            ])))
+        }),
+        ("Okta's no-path replace", |_| {
+            Call::PatchUser(patch(&json!([{"op": "replace", "value": {"active": false, "displayName": "Babs"}}])))
+        }),
+        ("a member removal by filter", |w| {
+            let path = format!("members[value eq \"{}\"]", w.jsmith);
+            Call::PatchGroup(patch(&json!([{"op": "remove", "path": path}])))
+        }),
+        ("a member removal by filter and a rename (the general path)", |w| {
+            Call::PatchGroup(patch(&json!([
+                {"op": "remove", "path": format!("members[value eq \"{}\"]", w.bjensen)},
+                {"op": "replace", "path": "displayName", "value": "Guides"}
+            ])))
+        }),
+        ("Okta's PUT echoing id, meta and groups", |w| {
+            Call::ReplaceUser(json!({
+                "schemas": [urn::USER, urn::ENTERPRISE_USER],
+                "id": w.bjensen,
+                "meta": {"resourceType": "User"},
+                "groups": [{"value": w.group}],
+                "userName": "bjensen",
+                "externalId": "bj-1",
+                "active": true,
+                "title": "Lead Guide",
+                urn::ENTERPRISE_USER: {"department": "Tours"}
+            }))
+        }),
+        ("a POST with the enterprise extension", |_| {
+            Call::CreateUser(json!({"schemas": [urn::USER, urn::ENTERPRISE_USER], "userName": "jdoe", "active": true,
+                urn::ENTERPRISE_USER: {"employeeNumber": "42"}}))
+        }),
+        ("a group POST with members", |w| {
+            Call::CreateGroup(
+                json!({"schemas": [urn::GROUP], "displayName": "Staff", "members": [{"value": w.jsmith}]}),
+            )
+        }),
+        ("a filter with quoted strings", |_| Call::ListUsers("externalId eq \"bj-1\" and active eq true")),
+    ]
+}
+
+#[tokio::test]
+async fn an_rfc_clean_request_fires_nothing_and_passes_every_profile() {
+    for (name, make) in clean_calls() {
+        for profile in BUILTIN_PROFILES.iter().map(|p| Profile::builtin(p).expect("built-in")) {
+            let w = world().await;
+            let svc = w.base.clone().with_profile(profile.clone()).acting_as(context());
+            let call = make(&w);
+            let before = State::of(&w).await;
+            call.run(&svc, &w).await.unwrap_or_else(|e| panic!("{name} under `{profile}`: {e:?}"));
+            assert!(svc.quirks_fired().is_empty(), "{name} under `{profile}`: {:?}", svc.quirks_fired());
+            if call.operation().is_some() {
+                assert_ne!(State::of(&w).await, before, "{name} under `{profile}` changed nothing");
+                let record = newest_record(&svc, &w).await;
+                assert!(record.quirks.is_empty(), "{name} under `{profile}`: {record:?}");
+            }
+        }
+    }
+}
