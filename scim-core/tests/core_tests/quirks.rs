@@ -8,11 +8,14 @@ use chrono::{TimeZone, Utc};
 use http::StatusCode;
 use scim_core::audit::{Actor, AuditContext, AuditOperation, AuditQuery, AuditRecord};
 use scim_core::quirks::{BUILTIN_PROFILES, Profile, Quirk, QuirkSet};
-use scim_core::{ListRequest, ManualClock, Provisioning, ScimError, ScimType, TenantId, User, urn};
+use scim_core::{
+    LifecycleEvent, LifecycleEvents, ListRequest, ManualClock, Provisioning, ScimError, ScimType, TenantId, User,
+    UserConflictPolicy, UserStatus, urn,
+};
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The `schemas` URI Entra sends on group create besides the core one.
 const ENTRA_GROUP_URI: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
@@ -91,16 +94,19 @@ struct State {
 
 impl State {
     async fn of(w: &World) -> Self {
-        let p = &w.base;
-        let users = p.list_users(&w.tenant, &ListRequest::new()).await.expect("list users");
+        Self::read(&w.base, &w.tenant).await
+    }
+
+    async fn read(p: &Provisioning, tenant: &TenantId) -> Self {
+        let users = p.list_users(tenant, &ListRequest::new()).await.expect("list users");
         let users = users.items.iter().map(|u| (id_of(u), u.to_json())).collect();
         let mut groups = BTreeMap::new();
-        for g in p.list_groups(&w.tenant, &ListRequest::new()).await.expect("list groups").items {
+        for g in p.list_groups(tenant, &ListRequest::new()).await.expect("list groups").items {
             let id = g.id().expect("id").to_owned();
-            let full = p.get_group(&w.tenant, &id, true).await.expect("get group");
+            let full = p.get_group(tenant, &id, true).await.expect("get group");
             groups.insert(id, full.to_json());
         }
-        let audit = p.audit_records(&w.tenant, &AuditQuery::new().with_limit(1000)).await.expect("audit");
+        let audit = p.audit_records(tenant, &AuditQuery::new().with_limit(1000)).await.expect("audit");
         Self { users, groups, audit_records: audit.records.len() }
     }
 
@@ -398,7 +404,11 @@ fn sender_profiles(quirk: Quirk) -> BTreeSet<&'static str> {
 
 /// The newest audit record of the tenant.
 async fn newest_record(svc: &Provisioning, w: &World) -> AuditRecord {
-    let page = svc.audit_records(&w.tenant, &AuditQuery::new().with_limit(1)).await.expect("audit");
+    newest_in(svc, &w.tenant).await
+}
+
+async fn newest_in(svc: &Provisioning, tenant: &TenantId) -> AuditRecord {
+    let page = svc.audit_records(tenant, &AuditQuery::new().with_limit(1)).await.expect("audit");
     page.records.into_iter().next().expect("a record")
 }
 
@@ -541,4 +551,195 @@ async fn an_rfc_clean_request_fires_nothing_and_passes_every_profile() {
             }
         }
     }
+}
+
+/// The lifecycle events delivered, as (kind, user id).
+#[derive(Debug, Default)]
+struct Events(Mutex<Vec<(&'static str, String)>>);
+
+impl LifecycleEvents for Events {
+    fn on_event(&self, event: &LifecycleEvent) {
+        let kind = match event {
+            LifecycleEvent::Invited { .. } => "invited",
+            LifecycleEvent::Activated { .. } => "activated",
+            LifecycleEvent::Suspended { .. } => "suspended",
+            LifecycleEvent::Restored { .. } => "restored",
+            LifecycleEvent::Purged { .. } => "purged",
+            LifecycleEvent::Deleted { .. } => "deleted",
+            _ => "other",
+        };
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push((kind, event.user_id().to_owned()));
+    }
+}
+
+impl Events {
+    /// The events since the last call.
+    fn take(&self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// A service adopting users on a taken `userName`, with its events.
+fn adopting() -> (Provisioning, Arc<Events>) {
+    let events = Arc::new(Events::default());
+    let svc = service().with_user_conflict(UserConflictPolicy::Adopt).with_events(events.clone());
+    (svc, events)
+}
+
+fn bjensen(external_id: Option<&str>, extra: &Value) -> Value {
+    let mut body = json!({"schemas": [urn::USER], "userName": "bjensen"});
+    if let Some(external_id) = external_id {
+        body["externalId"] = json!(external_id);
+    }
+    for (k, v) in extra.as_object().expect("object") {
+        body[k] = v.clone();
+    }
+    body
+}
+
+fn status_of(user: &User) -> UserStatus {
+    user.lifecycle().status
+}
+
+#[tokio::test]
+async fn a_taken_user_name_is_409_uniqueness_by_default() {
+    let svc = service();
+    assert_eq!(svc.user_conflict(), UserConflictPolicy::Conflict);
+    let t = TenantId::new("t");
+    svc.create_user(&t, &bjensen(Some("bj-1"), &json!({}))).await.expect("first");
+    let before = State::read(&svc, &t).await;
+    for name in ["bjensen", "BJensen"] {
+        let body = json!({"schemas": [urn::USER], "userName": name, "externalId": "bj-1"});
+        let err = svc.create_user(&t, &body).await.expect_err("taken");
+        assert_eq!((err.status(), err.scim_type()), (StatusCode::CONFLICT, Some(ScimType::Uniqueness)), "{name}");
+    }
+    assert_eq!(State::read(&svc, &t).await, before);
+}
+
+#[tokio::test]
+async fn adopt_replaces_the_user_with_the_same_external_id() {
+    let (svc, events) = adopting();
+    let t = TenantId::new("t");
+    let first = svc
+        .create_user(
+            &t,
+            &bjensen(
+                Some("bj-1"),
+                &json!({"title": "Tour Guide", "nickName": "Babs", "emails": [{"value": "b@home.example", "type": "home"}]}),
+            ),
+        )
+        .await
+        .expect("first");
+    let id = id_of(&first);
+    assert_eq!(events.take(), [("invited", id.clone())]);
+    let second =
+        bjensen(Some("bj-1"), &json!({"title": "Lead Guide", "emails": [{"value": "b@work.example", "type": "work"}]}));
+    let adopted = svc.create_user(&t, &second).await.expect("adopted");
+    assert_eq!(id_of(&adopted), id, "the same user");
+    let doc = adopted.to_json();
+    assert_eq!(doc["title"], "Lead Guide");
+    assert!(doc.get("nickName").is_none(), "attributes missing from the body are gone: {doc}");
+    assert_eq!(doc["emails"], json!([{"value": "b@work.example", "type": "work"}]));
+    assert_eq!(adopted.meta().map(|m| m.created), first.meta().map(|m| m.created), "meta.created kept");
+    assert_eq!(status_of(&adopted), UserStatus::Pending);
+    assert!(events.take().is_empty(), "no lifecycle transition");
+
+    let read = svc.get_user(&t, &id).await.expect("read back");
+    assert_eq!(read.to_json(), adopted.to_json());
+    assert_eq!(State::read(&svc, &t).await.users.len(), 1);
+
+    let record = newest_in(&svc, &t).await;
+    assert_eq!(record.operation, AuditOperation::Adopt);
+    assert_eq!(record.operation.as_str(), "adopt");
+    assert_eq!(record.resource_id.as_deref(), Some(id.as_str()));
+    assert_eq!(record.status, 201, "answered as a create: {record:?}");
+    assert!(record.changes.iter().any(|c| c.attribute == "title"), "{record:?}");
+
+    // The same body again changes nothing: the user as it is.
+    let again = svc.create_user(&t, &second).await.expect("again");
+    assert_eq!((id_of(&again), again.version()), (id.clone(), adopted.version()));
+}
+
+#[tokio::test]
+async fn adopt_restores_a_suspended_user_unless_the_body_says_inactive() {
+    for accepted in [false, true] {
+        let (svc, events) = adopting();
+        let t = TenantId::new("t");
+        let id =
+            id_of(&svc.create_user(&t, &bjensen(Some("bj-1"), &json!({"title": "Tour Guide"}))).await.expect("create"));
+        if accepted {
+            svc.accept_invitation(&t, &id).await.expect("accept");
+        }
+        let off = patch(&json!([{"op": "replace", "path": "active", "value": false}]));
+        let suspended = svc.patch_user(&t, &id, &off, None).await.expect("suspend");
+        assert_eq!(status_of(&suspended), UserStatus::Suspended);
+        events.take();
+
+        // Re-POSTed with `active: false`: adopted, still suspended, retention not extended.
+        let inactive = svc.create_user(&t, &bjensen(Some("bj-1"), &json!({"active": false, "title": "Retired"}))).await;
+        let inactive = inactive.expect("adopted inactive");
+        assert_eq!(id_of(&inactive), id);
+        assert!(!inactive.active());
+        assert_eq!(inactive.to_json()["title"], "Retired");
+        assert_eq!(status_of(&inactive), UserStatus::Suspended);
+        assert_eq!(inactive.lifecycle().purge_at, suspended.lifecycle().purge_at);
+        assert!(events.take().is_empty());
+
+        // Re-POSTed without `active`: restored.
+        let restored =
+            svc.create_user(&t, &bjensen(Some("bj-1"), &json!({"title": "Tour Guide"}))).await.expect("adopted");
+        assert_eq!(id_of(&restored), id);
+        assert!(restored.active());
+        let expected = if accepted { UserStatus::Active } else { UserStatus::Pending };
+        assert_eq!(status_of(&restored), expected);
+        assert_eq!(restored.lifecycle().purge_at, None);
+        assert_eq!(events.take(), [("restored", id.clone())]);
+        let read = svc.get_user(&t, &id).await.expect("read back");
+        assert_eq!((read.active(), status_of(&read)), (true, expected));
+        let record = newest_in(&svc, &t).await;
+        assert_eq!(record.operation, AuditOperation::Adopt);
+        assert_eq!(record.transition.map(|tr| (tr.from, tr.to)), Some((Some(UserStatus::Suspended), Some(expected))));
+    }
+}
+
+#[tokio::test]
+async fn adopt_takes_a_user_without_external_id() {
+    let (svc, _) = adopting();
+    let t = TenantId::new("t");
+    let id = id_of(&svc.create_user(&t, &bjensen(None, &json!({"title": "Tour Guide"}))).await.expect("create"));
+    let adopted = svc.create_user(&t, &bjensen(Some("bj-1"), &json!({}))).await.expect("adopted");
+    assert_eq!(id_of(&adopted), id);
+    assert_eq!(adopted.external_id(), Some("bj-1"));
+    assert!(adopted.to_json().get("title").is_none());
+    assert_eq!(svc.get_user(&t, &id).await.expect("read").external_id(), Some("bj-1"));
+}
+
+#[tokio::test]
+async fn adopt_refuses_a_user_with_another_external_id() {
+    let (svc, events) = adopting();
+    let t = TenantId::new("t");
+    svc.create_user(&t, &bjensen(Some("bj-1"), &json!({"title": "Tour Guide"}))).await.expect("create");
+    events.take();
+    let before = State::read(&svc, &t).await;
+    for body in
+        [bjensen(Some("someone-else"), &json!({"title": "Impostor"})), bjensen(None, &json!({"title": "Impostor"}))]
+    {
+        let err = svc.create_user(&t, &body).await.expect_err("someone else");
+        assert_eq!((err.status(), err.scim_type()), (StatusCode::CONFLICT, Some(ScimType::Uniqueness)), "{body}");
+        assert_eq!(State::read(&svc, &t).await, before, "unchanged after {body}");
+    }
+    assert!(events.take().is_empty());
+}
+
+#[tokio::test]
+async fn adopt_matches_the_user_name_ignoring_case() {
+    let (svc, _) = adopting();
+    let t = TenantId::new("t");
+    let id = id_of(&svc.create_user(&t, &bjensen(Some("bj-1"), &json!({}))).await.expect("create"));
+    let body = json!({"schemas": [urn::USER], "userName": "BJensen", "externalId": "bj-1", "title": "Lead Guide"});
+    let adopted = svc.create_user(&t, &body).await.expect("adopted");
+    assert_eq!(id_of(&adopted), id);
+    assert_eq!(adopted.user_name(), Some("BJensen"), "the posted attributes, userName included");
+    assert_eq!(adopted.to_json()["title"], "Lead Guide");
+    assert_eq!(State::read(&svc, &t).await.users.len(), 1);
 }
