@@ -4,13 +4,14 @@
 //! the `Adopt` policy for a create whose `userName` is taken; per-tenant profiles and policies
 //! from the `Principal`.
 
+use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use http::StatusCode;
+use http::{Method, Request, Response, StatusCode};
 use scim_core::audit::{Actor, AuditContext, AuditOperation, AuditQuery, AuditRecord};
 use scim_core::quirks::{BUILTIN_PROFILES, Profile, Quirk, QuirkSet};
 use scim_core::{
-    LifecycleEvent, LifecycleEvents, ListRequest, ManualClock, Provisioning, ScimError, ScimType, TenantId, User,
-    UserConflictPolicy, UserStatus, urn,
+    AuthUnavailable, Authenticator, LifecycleEvent, LifecycleEvents, ListRequest, ManualClock, Principal, Provisioning,
+    SCIM_CONTENT_TYPE, ScimError, ScimService, ScimType, TenantId, User, UserConflictPolicy, UserStatus, urn,
 };
 use scim_store_memory::MemoryUserStore;
 use serde_json::{Value, json};
@@ -137,6 +138,10 @@ enum Call {
     CreateUser(Value),
     CreateGroup(Value),
     ListUsers(&'static str),
+    /// A GET of bjensen, then a PUT of what it answered with these attributes changed.
+    PutUserAsRead(Value),
+    /// The same for the group.
+    PutGroupAsRead(Value),
 }
 
 impl Call {
@@ -144,7 +149,7 @@ impl Call {
     fn operation(&self) -> Option<AuditOperation> {
         match self {
             Self::PatchUser(_) | Self::PatchGroup(_) => Some(AuditOperation::Patch),
-            Self::ReplaceUser(_) => Some(AuditOperation::Replace),
+            Self::ReplaceUser(_) | Self::PutUserAsRead(_) | Self::PutGroupAsRead(_) => Some(AuditOperation::Replace),
             Self::CreateUser(_) | Self::CreateGroup(_) => Some(AuditOperation::Create),
             Self::ListUsers(_) => None,
         }
@@ -163,7 +168,23 @@ impl Call {
                 .list_users(t, &ListRequest::new().with_filter(*f))
                 .await
                 .map(|page| page.items.iter().map(|u| json!(u.id())).collect()),
+            Self::PutUserAsRead(changes) => {
+                let mut doc = svc.get_user(t, &w.bjensen).await?.to_json();
+                merge(&mut doc, changes);
+                svc.replace_user(t, &w.bjensen, &doc, None).await.map(|u| u.to_json())
+            }
+            Self::PutGroupAsRead(changes) => {
+                let mut doc = svc.get_group(t, &w.group, true).await?.to_json();
+                merge(&mut doc, changes);
+                svc.replace_group(t, &w.group, &doc, None).await.map(|g| g.to_json())
+            }
         }
+    }
+}
+
+fn merge(doc: &mut Value, changes: &Value) {
+    for (k, v) in changes.as_object().expect("object") {
+        doc[k] = v.clone();
     }
 }
 
@@ -446,8 +467,8 @@ async fn assert_accepted(case: &Case, profile: &Profile) {
         assert!(record.succeeded(), "{what}: {record:?}");
         assert_eq!(record.quirks, [case.quirk.name()], "{what}: {record:?}");
         let id = match &call {
-            Call::PatchUser(_) | Call::ReplaceUser(_) => w.bjensen.clone(),
-            Call::PatchGroup(_) => w.group.clone(),
+            Call::PatchUser(_) | Call::ReplaceUser(_) | Call::PutUserAsRead(_) => w.bjensen.clone(),
+            Call::PatchGroup(_) | Call::PutGroupAsRead(_) => w.group.clone(),
             _ => out["id"].as_str().expect("id").to_owned(),
         };
         assert_eq!(record.resource_id.as_deref(), Some(id.as_str()), "{what}");
@@ -531,6 +552,8 @@ fn clean_calls() -> Vec<(&'static str, fn(&World) -> Call)> {
             )
         }),
         ("a filter with quoted strings", |_| Call::ListUsers("externalId eq \"bj-1\" and active eq true")),
+        ("a user PUT back as read", |_| Call::PutUserAsRead(json!({"title": "Lead Guide"}))),
+        ("a group PUT back as read", |_| Call::PutGroupAsRead(json!({"displayName": "Guides"}))),
     ]
 }
 
@@ -591,9 +614,7 @@ fn bjensen(external_id: Option<&str>, extra: &Value) -> Value {
     if let Some(external_id) = external_id {
         body["externalId"] = json!(external_id);
     }
-    for (k, v) in extra.as_object().expect("object") {
-        body[k] = v.clone();
-    }
+    merge(&mut body, extra);
     body
 }
 
@@ -707,11 +728,16 @@ async fn adopt_takes_a_user_without_external_id() {
     let (svc, _) = adopting();
     let t = TenantId::new("t");
     let id = id_of(&svc.create_user(&t, &bjensen(None, &json!({"title": "Tour Guide"}))).await.expect("create"));
-    let adopted = svc.create_user(&t, &bjensen(Some("bj-1"), &json!({}))).await.expect("adopted");
+    // Entra's string boolean: the adoption reports the quirk, like the create it stands for.
+    let acting = svc.acting_as(context());
+    let adopted = acting.create_user(&t, &bjensen(Some("bj-1"), &json!({"active": "True"}))).await.expect("adopted");
     assert_eq!(id_of(&adopted), id);
     assert_eq!(adopted.external_id(), Some("bj-1"));
     assert!(adopted.to_json().get("title").is_none());
     assert_eq!(svc.get_user(&t, &id).await.expect("read").external_id(), Some("bj-1"));
+    assert_eq!(acting.quirks_fired(), QuirkSet::from_iter([Quirk::BoolStrings]));
+    let record = newest_in(&svc, &t).await;
+    assert_eq!((record.operation, record.quirks), (AuditOperation::Adopt, vec!["bool-strings".to_owned()]));
 }
 
 #[tokio::test]
@@ -742,4 +768,126 @@ async fn adopt_matches_the_user_name_ignoring_case() {
     assert_eq!(adopted.user_name(), Some("BJensen"), "the posted attributes, userName included");
     assert_eq!(adopted.to_json()["title"], "Lead Guide");
     assert_eq!(State::read(&svc, &t).await.users.len(), 1);
+}
+
+/// Four tenants, one token each: `strict`, `entra` (Entra's profile), `adopt` (the service's
+/// lenient profile, adopting users) and `plain` (the service's defaults).
+#[derive(Debug)]
+struct Tokens;
+
+#[async_trait]
+impl Authenticator for Tokens {
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthUnavailable> {
+        let principal = |tenant: &str| {
+            Principal::new(TenantId::new(tenant), Some(format!("{tenant}-token")), Some(format!("{tenant} IdP")))
+        };
+        Ok(match token {
+            "strict-secret" => Some(principal("strict").with_profile(Profile::strict())),
+            "entra-secret" => Some(principal("entra").with_profile(Profile::builtin("entra").expect("entra"))),
+            "adopt-secret" => Some(principal("adopt").with_user_conflict(UserConflictPolicy::Adopt)),
+            "plain-secret" => Some(principal("plain")),
+            _ => None,
+        })
+    }
+}
+
+async fn send(svc: &ScimService, token: &str, method: Method, path: &str, body: &Value) -> Response<Vec<u8>> {
+    let req = Request::builder()
+        .method(method)
+        .uri(format!("/scim/v2{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", SCIM_CONTENT_TYPE)
+        .body(serde_json::to_vec(body).expect("json"))
+        .expect("request");
+    svc.handle(req).await
+}
+
+fn json_of(resp: &Response<Vec<u8>>) -> Value {
+    serde_json::from_slice(resp.body()).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn the_principal_chooses_the_profile_and_the_response_reports_the_quirks() {
+    let provisioning = service();
+    let mut ids = BTreeMap::new();
+    for tenant in ["strict", "entra", "plain"] {
+        let user = provisioning.create_user(&TenantId::new(tenant), &bjensen(Some("bj-1"), &json!({}))).await;
+        ids.insert(tenant, id_of(&user.expect("seed")));
+    }
+    let svc = ScimService::new(provisioning.clone(), Tokens);
+    let off =
+        json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+
+    // Strict: the RFC's error, naming the quirk; nothing changed; the refusal is recorded.
+    let strict = TenantId::new("strict");
+    let resp = send(&svc, "strict-secret", Method::PATCH, &format!("/Users/{}", ids["strict"]), &off).await;
+    let body = json_of(&resp);
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["scimType"], "invalidSyntax", "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("quirk `patch-case`")), "{body}");
+    assert!(resp.extensions().get::<QuirkSet>().is_none());
+    assert!(provisioning.get_user(&strict, &ids["strict"]).await.expect("read").active());
+    let record = newest_in(&provisioning, &strict).await;
+    assert_eq!((record.status, record.scim_type.as_deref()), (400, Some("invalidSyntax")), "{record:?}");
+    assert_eq!(record.actor.key(), "strict-token");
+
+    // Entra's profile (and the service's lenient default): accepted, and the response says which
+    // quirks it took, as does the audit record.
+    let expected = QuirkSet::from_iter([Quirk::PatchCase, Quirk::BoolStrings]);
+    for (tenant, token) in [("entra", "entra-secret"), ("plain", "plain-secret")] {
+        let t = TenantId::new(tenant);
+        let resp = send(&svc, token, Method::PATCH, &format!("/Users/{}", ids[tenant]), &off).await;
+        let body = json_of(&resp);
+        assert_eq!(resp.status(), StatusCode::OK, "{tenant}: {body}");
+        assert_eq!(body["active"], json!(false), "{tenant}");
+        assert_eq!(resp.extensions().get::<QuirkSet>(), Some(&expected), "{tenant}");
+        let user = provisioning.get_user(&t, &ids[tenant]).await.expect("read");
+        assert_eq!(status_of(&user), UserStatus::Suspended, "{tenant}");
+        let record = newest_in(&provisioning, &t).await;
+        assert_eq!(record.quirks, ["patch-case", "bool-strings"], "{tenant}: {record:?}");
+        assert_eq!(record.actor.key(), format!("{tenant}-token"));
+    }
+
+    // A quirk outside Entra's profile is refused on its tenant, allowed on the lenient one.
+    let scim11 = json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "jdoe"});
+    let resp = send(&svc, "entra-secret", Method::POST, "/Users", &scim11).await;
+    let body = json_of(&resp);
+    assert_eq!((resp.status(), &body["scimType"]), (StatusCode::BAD_REQUEST, &json!("invalidSyntax")), "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("quirk `scim-1.1-urns`")), "{body}");
+    let resp = send(&svc, "plain-secret", Method::POST, "/Users", &scim11).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(resp.extensions().get::<QuirkSet>(), Some(&QuirkSet::from_iter([Quirk::Scim11Urns])));
+
+    // An RFC-clean request on the strict tenant: no quirk reported.
+    let on = json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]});
+    let resp = send(&svc, "strict-secret", Method::PATCH, &format!("/Users/{}", ids["strict"]), &on).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.extensions().get::<QuirkSet>().is_none());
+}
+
+#[tokio::test]
+async fn the_principal_chooses_the_user_conflict_policy() {
+    let provisioning = service();
+    let svc = ScimService::new(provisioning.clone(), Tokens);
+    let first = bjensen(Some("bj-1"), &json!({"title": "Tour Guide"}));
+    let second = bjensen(Some("bj-1"), &json!({"title": "Lead Guide"}));
+
+    let resp = send(&svc, "adopt-secret", Method::POST, "/Users", &first).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = json_of(&resp)["id"].as_str().expect("id").to_owned();
+    let resp = send(&svc, "adopt-secret", Method::POST, "/Users", &second).await;
+    let body = json_of(&resp);
+    assert_eq!(resp.status(), StatusCode::CREATED, "{body}");
+    assert_eq!(body["id"], json!(id), "the first user, adopted");
+    assert_eq!(body["title"], "Lead Guide");
+    let adopt = TenantId::new("adopt");
+    assert_eq!(newest_in(&provisioning, &adopt).await.operation, AuditOperation::Adopt);
+    assert_eq!(State::read(&provisioning, &adopt).await.users.len(), 1);
+
+    // The tenant without the policy keeps the service's: 409.
+    let resp = send(&svc, "plain-secret", Method::POST, "/Users", &first).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = send(&svc, "plain-secret", Method::POST, "/Users", &second).await;
+    let body = json_of(&resp);
+    assert_eq!((resp.status(), &body["scimType"]), (StatusCode::CONFLICT, &json!("uniqueness")), "{body}");
 }
