@@ -226,9 +226,10 @@ quirks! {
             "https://www.ory.com/docs/kratos/manage-identities/scim/google-workspace",
         ],
     }
-    /// An unquoted word as a string value in a `filter` (`externalId eq jyoung`).
+    /// An unquoted word as a string value in a `filter` (`externalId eq jyoung`) or in the value
+    /// filter of a PATCH path (`emails[type eq work].value`).
     BareFilterValues = "bare-filter-values" {
-        accepts: "an unquoted word as a string in a filter (`externalId eq jyoung`)",
+        accepts: "an unquoted word as a string in a filter (`externalId eq jyoung`, `emails[type eq work]`)",
         strict: "400 invalidFilter: a string value is a JSON string in quotes (RFC 7644 §3.4.2.2)",
         senders: ["PingFederate / PingOne (admin-written lookup filters)"],
         sources: ["https://docs.pingidentity.com/pingone/integrations/p1_scim_filter_expressions.html"],

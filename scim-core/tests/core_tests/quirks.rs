@@ -188,13 +188,16 @@ fn merge(doc: &mut Value, changes: &Value) {
     }
 }
 
+/// Builds a request for a world (which holds the ids).
+type MakeCall = fn(&World) -> Call;
+
 /// A request that relies on exactly one quirk.
 struct Case {
     name: &'static str,
     quirk: Quirk,
     /// The strict answer: `400` and this `scimType`.
     scim_type: ScimType,
-    call: fn(&World) -> Call,
+    call: MakeCall,
     /// Checks the effect of the accepted request: the tenant read back, and the answer.
     effect: fn(&World, &State, &Value),
 }
@@ -399,6 +402,21 @@ fn cases() -> Vec<Case> {
             call: |_| Call::ListUsers("externalId eq bj-1"),
             effect: |w, _, out| assert_eq!(out, &json!([w.bjensen])),
         },
+        Case {
+            name: "an unquoted word in the filter of a PATCH path",
+            quirk: BareFilterValues,
+            scim_type: ScimType::InvalidFilter,
+            call: |_| {
+                Call::PatchUser(patch(
+                    &json!([{"op": "replace", "path": "emails[type eq work].value", "value": "babs@work.example"}]),
+                ))
+            },
+            effect: |w, s, _| {
+                let emails = &s.user(&w.bjensen)["emails"];
+                assert_eq!(emails[1], json!({"value": "babs@work.example", "type": "work"}), "{emails}");
+                assert_eq!(emails[0]["value"], "bjensen@home.example");
+            },
+        },
     ]
 }
 
@@ -503,7 +521,7 @@ async fn every_quirk_is_refused_by_strict_and_accepted_by_lenient_and_by_its_sen
 
 /// Requests that rely on no quirk (the shapes of the RFC, and of Okta's PUT, whose echoed
 /// read-only attributes the RFC tells a server to ignore).
-fn clean_calls() -> Vec<(&'static str, fn(&World) -> Call)> {
+fn clean_calls() -> Vec<(&'static str, MakeCall)> {
     vec![
         ("a PATCH of several attributes", |w| {
             let manager = format!("{}:manager", urn::ENTERPRISE_USER);
