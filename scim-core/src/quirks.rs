@@ -192,8 +192,9 @@ quirks! {
             "https://app.uni-moni.com/en/kb/sso-setup-jumpcloud",
         ],
     }
-    /// A PATCH to `attr[filter].sub` (or `attr[filter]`) that matches no element creates the
-    /// element from the filter's `eq` terms.
+    /// A `replace` of `attr[filter].sub` whose filter matches no element creates the element
+    /// from the filter's `eq` terms. (A `replace` of a whole `attr[filter]` that matches nothing
+    /// stays `noTarget` under every profile.)
     FilterUpsert = "filter-upsert" {
         accepts: "a PATCH to `emails[type eq \"work\"].value` that matches nothing creates that element",
         strict: "400 noTarget: the value filter matched nothing (RFC 7644 §3.5.2)",

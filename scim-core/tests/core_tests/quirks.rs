@@ -909,3 +909,21 @@ async fn the_principal_chooses_the_user_conflict_policy() {
     let body = json_of(&resp);
     assert_eq!((resp.status(), &body["scimType"]), (StatusCode::CONFLICT, &json!("uniqueness")), "{body}");
 }
+
+/// `filter-upsert` creates the element of `attr[filter].sub` only: a replace of a whole
+/// `attr[filter]` that matches nothing is `noTarget` under every profile, lenient included.
+#[tokio::test]
+async fn filter_upsert_needs_a_sub_attribute() {
+    for name in BUILTIN_PROFILES {
+        let w = world().await;
+        let before = State::of(&w).await;
+        let svc = w.base.clone().with_profile(Profile::builtin(name).expect("built-in")).acting_as(context());
+        let whole =
+            json!([{"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "x@other.example"}}]);
+        let err = Call::PatchUser(patch(&whole)).run(&svc, &w).await.expect_err(name);
+        assert_eq!(err.scim_type(), Some(ScimType::NoTarget), "{name}: {}", err.detail());
+        assert!(!err.detail().contains("quirk"), "{name}: no quirk would accept it: {}", err.detail());
+        assert!(svc.quirks_fired().is_empty());
+        assert_eq!(State::of(&w).await, before);
+    }
+}
