@@ -876,6 +876,42 @@ async fn the_principal_chooses_the_profile_and_the_response_reports_the_quirks()
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(resp.extensions().get::<QuirkSet>(), Some(&QuirkSet::from_iter([Quirk::Scim11Urns])));
 
+    // Entra's member removal (capitalised op, members by value; the member-change path):
+    // refused for the strict tenant with every member kept, 204 for the entra tenant.
+    let mut groups = BTreeMap::new();
+    for tenant in ["strict", "entra"] {
+        let t = TenantId::new(tenant);
+        let other = provisioning.create_user(&t, &json!({"schemas": [urn::USER], "userName": "jsmith"})).await;
+        let other = id_of(&other.expect("jsmith"));
+        let members = json!([{"value": ids[tenant]}, {"value": other}]);
+        let group = json!({"schemas": [urn::GROUP], "displayName": "Tour Guides", "members": members});
+        let group = provisioning.create_group(&t, &group).await.expect("group");
+        groups.insert(tenant, (group.id().expect("id").to_owned(), other));
+    }
+    for (tenant, token) in [("strict", "strict-secret"), ("entra", "entra-secret")] {
+        let (group, other) = &groups[tenant];
+        let remove = json!({"schemas": [urn::PATCH_OP],
+                            "Operations": [{"op": "Remove", "path": "members", "value": [{"value": other}]}]});
+        let resp = send(&svc, token, Method::PATCH, &format!("/Groups/{group}"), &remove).await;
+        let members = provisioning.get_group(&TenantId::new(tenant), group, true).await.expect("read").to_json();
+        let members: BTreeSet<&str> =
+            members["members"].as_array().into_iter().flatten().filter_map(|m| m["value"].as_str()).collect();
+        if tenant == "strict" {
+            let body = json_of(&resp);
+            assert_eq!(
+                (resp.status(), &body["scimType"]),
+                (StatusCode::BAD_REQUEST, &json!("invalidSyntax")),
+                "{body}"
+            );
+            assert_eq!(members, BTreeSet::from([ids[tenant].as_str(), other.as_str()]));
+        } else {
+            assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+            let fired = QuirkSet::from_iter([Quirk::PatchCase, Quirk::RemoveByValue]);
+            assert_eq!(resp.extensions().get::<QuirkSet>(), Some(&fired));
+            assert_eq!(members, BTreeSet::from([ids[tenant].as_str()]));
+        }
+    }
+
     // An RFC-clean request on the strict tenant: no quirk reported.
     let on = json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]});
     let resp = send(&svc, "strict-secret", Method::PATCH, &format!("/Users/{}", ids["strict"]), &on).await;
