@@ -192,8 +192,9 @@ quirks! {
             "https://app.uni-moni.com/en/kb/sso-setup-jumpcloud",
         ],
     }
-    /// A PATCH to `attr[filter].sub` (or `attr[filter]`) that matches no element creates the
-    /// element from the filter's `eq` terms.
+    /// A `replace` of `attr[filter].sub` whose filter matches no element creates the element
+    /// from the filter's `eq` terms. (A `replace` of a whole `attr[filter]` that matches nothing
+    /// stays `noTarget` under every profile.)
     FilterUpsert = "filter-upsert" {
         accepts: "a PATCH to `emails[type eq \"work\"].value` that matches nothing creates that element",
         strict: "400 noTarget: the value filter matched nothing (RFC 7644 §3.5.2)",
@@ -226,9 +227,10 @@ quirks! {
             "https://www.ory.com/docs/kratos/manage-identities/scim/google-workspace",
         ],
     }
-    /// An unquoted word as a string value in a `filter` (`externalId eq jyoung`).
+    /// An unquoted word as a string value in a `filter` (`externalId eq jyoung`) or in the value
+    /// filter of a PATCH path (`emails[type eq work].value`).
     BareFilterValues = "bare-filter-values" {
-        accepts: "an unquoted word as a string in a filter (`externalId eq jyoung`)",
+        accepts: "an unquoted word as a string in a filter (`externalId eq jyoung`, `emails[type eq work]`)",
         strict: "400 invalidFilter: a string value is a JSON string in quotes (RFC 7644 §3.4.2.2)",
         senders: ["PingFederate / PingOne (admin-written lookup filters)"],
         sources: ["https://docs.pingidentity.com/pingone/integrations/p1_scim_filter_expressions.html"],

@@ -3,7 +3,7 @@
 use super::operation::{PatchOpKind, PatchOperation, ValueEntry, at_operation};
 use crate::quirks::{self, Quirk};
 use crate::{ScimError, urn};
-use scim_query::{AttrPath, PatchPath, parse_path};
+use scim_query::{AttrPath, ParseOptions, PatchPath, parse_path, parse_path_with};
 use serde_json::{Map, Value};
 
 /// The member of `obj` named `name`; another case is quirk `patch-case` (exact spelling first).
@@ -29,12 +29,23 @@ fn is_plain_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
 }
 
-/// Parses a path, answering `400 invalidPath` with the position of the problem.
+/// Parses a path, answering `400 invalidPath` with the position of the problem. An unquoted
+/// word as a string in its value filter (`emails[type eq work]`) is quirk `bare-filter-values`.
 pub(super) fn path(text: &str) -> Result<PatchPath, ScimError> {
     if is_plain_name(text) {
         return Ok(PatchPath::Attr(AttrPath::new(text)));
     }
-    parse_path(text).map_err(|e| ScimError::invalid_path(format!("invalid path \"{text}\": {e}")))
+    match parse_path_with(text, &ParseOptions::new().with_bare_values(false)) {
+        Ok(path) => Ok(path),
+        Err(strict) => {
+            let path =
+                parse_path(text).map_err(|e| ScimError::invalid_path(format!("invalid path \"{text}\": {e}")))?;
+            quirks::admit(Quirk::BareFilterValues, || {
+                ScimError::invalid_filter(format!("invalid filter in path \"{text}\": {strict}"))
+            })?;
+            Ok(path)
+        }
+    }
 }
 
 /// The operations of a PatchOp message, at most `max_operations` of them.

@@ -184,6 +184,8 @@ impl Provisioning {
             self.check_size("user", next.as_object(), || Some(stored_len(existing.as_object())))?;
             self.check_values("user", next.as_object(), || Some(existing.as_object()))?;
             let read = existing.version();
+            // An adoption is answered as the create it was asked as.
+            let status = if operation == AuditOperation::Adopt { 201 } else { 200 };
             let record = self.write_record(
                 tenant,
                 ResourceKind::User,
@@ -191,7 +193,7 @@ impl Provisioning {
                 id,
                 Some(existing.as_object()),
                 Some(next.as_object()),
-                200,
+                status,
             );
             let record = Self::with_quirks(record, fired);
             match self.user_store().replace(tenant, next, read.as_ref(), record.as_ref()).await {

@@ -20,6 +20,7 @@ mod projection;
 mod provisioning;
 #[cfg(feature = "tokio")]
 mod purge_task;
+mod quirks;
 mod scans;
 mod schema;
 mod validate;
