@@ -104,6 +104,12 @@ pub struct Limits {
     /// together use at most half of `max_scans` cores. 100 turns the pause off (as does
     /// leaving out scim-core's feature `tokio`, which it needs); values are clamped to 1–100.
     pub scan_share_percent: u8,
+    /// The most operations in one `POST /Bulk` request (RFC 7644 §3.7), advertised as
+    /// `bulk.maxOperations`: `413` above it. `0` turns `/Bulk` off (`501`, and
+    /// `bulk.supported: false`). Default 1000. The request's size is bounded by
+    /// [`max_body_bytes`](Self::max_body_bytes) (`bulk.maxPayloadSize`), and each operation
+    /// counts as one request in the rate limits.
+    pub max_bulk_operations: usize,
 }
 
 /// A token-bucket rate: bursts of up to `burst` requests, `per_second` on average.
@@ -139,6 +145,7 @@ impl Default for Limits {
             max_scans: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             scan_cost: 1000,
             scan_share_percent: 50,
+            max_bulk_operations: 1000,
         }
     }
 }
@@ -148,6 +155,13 @@ impl Limits {
     /// [`max_scans_per_tenant`](Self::max_scans_per_tenant) lets run, before further ones are
     /// refused with `429`.
     pub const SCAN_QUEUE: usize = 4;
+
+    /// Sets [`max_bulk_operations`](Self::max_bulk_operations) (`0` turns `/Bulk` off).
+    #[must_use]
+    pub fn with_max_bulk_operations(mut self, max: usize) -> Self {
+        self.max_bulk_operations = max;
+        self
+    }
 
     /// Sets [`max_body_bytes`](Self::max_body_bytes).
     #[must_use]

@@ -182,7 +182,7 @@ fn preconditions_routes_and_methods() {
     server.raw("GET", "/nowhere", &[("Authorization", &auth)], None).expect_error(404, None);
     server.delete("/Users").expect_error(405, None);
     server.call("PUT", "/ServiceProviderConfig", Some(&json!({}))).expect_error(405, None);
-    server.post("/Bulk", &json!({})).expect_error(501, None);
+    server.post("/Bulk", &json!({})).expect_error(400, Some("invalidSyntax"));
     // POST /.search with a SearchRequest body.
     let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
         "filter": "userName eq \"e2@example.com\"", "startIndex": 1, "count": 10});

@@ -226,7 +226,9 @@ async fn routes_methods_and_media_types() {
     assert_eq!(header(&resp, "allow"), Some("GET, POST"));
     assert_error(&call(Method::POST, "/Schemas").json(&json!({})).send(&svc).await, 405, None);
     assert_error(&call(Method::GET, "/Users/.search").send(&svc).await, 405, None);
-    assert_error(&call(Method::POST, "/Bulk").json(&json!({})).send(&svc).await, 501, None);
+    assert_error(&call(Method::POST, "/Bulk").json(&json!({})).send(&svc).await, 400, Some("invalidSyntax"));
+    assert_error(&call(Method::GET, "/Bulk").send(&svc).await, 405, None);
+    assert_error(&call(Method::GET, "/Me").send(&svc).await, 501, None);
     let mut text = call(Method::POST, "/Users");
     text.body = b"{}".to_vec();
     text.headers.push(("content-type", "text/plain"));
@@ -435,4 +437,219 @@ async fn admit_then_handle_admitted() {
         other.token = None;
         assert_error(&svc.handle_admitted(admitted, other.request()).await, 401, None);
     }
+}
+
+// --- POST /Bulk (RFC 7644 §3.7) ---------------------------------------------------------------
+
+const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+
+async fn bulk(svc: &ScimService, ops: Value) -> Value {
+    bulk_with(svc, json!({"schemas": [BULK], "Operations": ops})).await
+}
+
+async fn bulk_with(svc: &ScimService, request: Value) -> Value {
+    let resp = call(Method::POST, "/Bulk").json(&request).send(svc).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", String::from_utf8_lossy(resp.body()));
+    let b = body(&resp);
+    assert_eq!(b["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:BulkResponse"]));
+    b
+}
+
+fn statuses(response: &Value) -> Vec<String> {
+    response["Operations"]
+        .as_array()
+        .expect("ops")
+        .iter()
+        .map(|o| o["status"].as_str().expect("status").to_owned())
+        .collect()
+}
+
+/// The id at the end of an operation's `location`.
+fn created_id(op: &Value) -> String {
+    op["location"].as_str().expect("location").rsplit('/').next().expect("id").to_owned()
+}
+
+async fn members(svc: &ScimService, group: &str) -> Vec<String> {
+    let g = body(&call(Method::GET, &format!("/Groups/{group}")).send(svc).await);
+    let mut ids: Vec<String> = g["members"]
+        .as_array()
+        .map(|m| m.iter().map(|x| x["value"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+async fn count(svc: &ScimService, endpoint: &str) -> u64 {
+    body(&call(Method::GET, endpoint).send(svc).await)["totalResults"].as_u64().expect("total")
+}
+
+#[tokio::test]
+async fn bulk_resolves_bulk_ids_in_any_order() {
+    let svc = service();
+    // The group comes first and names users created after it.
+    let response = bulk(
+        &svc,
+        json!([
+            {"method": "POST", "path": "/Groups", "bulkId": "g", "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Tour Guides", "members": [{"value": "bulkId:u1"}, {"value": "bulkId:u2"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "u1", "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice"}},
+            {"method": "POST", "path": "/Users", "bulkId": "u2", "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bob",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "bulkId:u1"}}}},
+            {"method": "PATCH", "path": "/Users/bulkId:u1", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "title", "value": "Guide"}]}},
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&response), ["201", "201", "201", "200"], "{response}");
+    let ops = response["Operations"].as_array().unwrap();
+    assert_eq!(ops[0]["bulkId"], "g");
+    assert_eq!(ops[0]["method"], "POST");
+    assert!(ops[0]["location"].as_str().unwrap().starts_with("https://scim.example.com/scim/v2/t/a/Groups/"));
+    assert!(ops[0]["version"].as_str().unwrap().starts_with("W/"));
+    let (group, alice, bob) = (created_id(&ops[0]), created_id(&ops[1]), created_id(&ops[2]));
+    let mut expected = vec![alice.clone(), bob.clone()];
+    expected.sort();
+    assert_eq!(members(&svc, &group).await, expected);
+    let b = body(&call(Method::GET, &format!("/Users/{bob}")).send(&svc).await);
+    assert_eq!(b["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"]["value"], alice.as_str());
+    let a = body(&call(Method::GET, &format!("/Users/{alice}")).send(&svc).await);
+    assert_eq!(a["title"], "Guide");
+}
+
+#[tokio::test]
+async fn bulk_breaks_group_cycles_and_refuses_others() {
+    let svc = service();
+    // Groups that are members of each other (RFC 7644 §3.7.1): created, then linked.
+    let response = bulk(
+        &svc,
+        json!([
+            {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]}},
+            {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]}},
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&response), ["201", "201"], "{response}");
+    let ops = response["Operations"].as_array().unwrap();
+    let (a, b) = (created_id(&ops[0]), created_id(&ops[1]));
+    assert_eq!(members(&svc, &a).await, [b.as_str()]);
+    assert_eq!(members(&svc, &b).await, [a.as_str()]);
+    // Users naming each other as manager cannot be split: 409 for both, nothing created.
+    let manager = |b: &str| json!({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": format!("bulkId:{b}")}}});
+    let mut x = manager("y");
+    x["userName"] = json!("x");
+    let mut y = manager("x");
+    y["userName"] = json!("y");
+    let response = bulk(
+        &svc,
+        json!([{"method": "POST", "path": "/Users", "bulkId": "x", "data": x},
+               {"method": "POST", "path": "/Users", "bulkId": "y", "data": y}]),
+    )
+    .await;
+    assert_eq!(statuses(&response), ["409", "409"], "{response}");
+    assert!(response["Operations"][0]["response"]["detail"].as_str().unwrap().contains("circular"));
+    assert_eq!(count(&svc, "/Users").await, 0);
+}
+
+#[tokio::test]
+async fn bulk_failures_are_per_operation_and_fail_on_errors_stops() {
+    let svc = service();
+    let existing = create_user(&svc, "taken").await;
+    let id = existing["id"].as_str().unwrap().to_owned();
+    let response = bulk(
+        &svc,
+        json!([
+            {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"userName": "taken"}},
+            {"method": "POST", "path": "/Groups", "bulkId": "g", "data": {"displayName": "G", "members": [{"value": "bulkId:dup"}]}},
+            {"method": "PATCH", "path": "/Users/bulkId:nowhere", "data": {"Operations": [{"op": "add", "path": "title", "value": "x"}]}},
+            {"method": "PUT", "path": format!("/Users/{id}"), "version": "W/\"stale\"", "data": {"userName": "taken2"}},
+            {"method": "DELETE", "path": "/Users/missing"},
+            {"method": "FETCH", "path": "/Users"},
+            {"method": "POST", "path": "/Users", "bulkId": "ok", "data": {"userName": "fresh", "active": "False"}},
+            {"method": "DELETE", "path": format!("/Users/{id}")},
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&response), ["409", "409", "409", "412", "404", "400", "201", "204"], "{response}");
+    let ops = response["Operations"].as_array().unwrap();
+    assert_eq!(ops[0]["response"]["scimType"], "uniqueness");
+    assert_eq!(ops[0]["response"]["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert!(ops[0].get("location").is_none());
+    assert!(ops[1]["response"]["detail"].as_str().unwrap().contains("dup"));
+    assert!(ops[2]["response"]["detail"].as_str().unwrap().contains("nowhere"));
+    assert_eq!(ops[5]["response"]["scimType"], "invalidSyntax");
+    assert_eq!(count(&svc, "/Groups").await, 0, "the group referencing a failed POST was not created");
+    // The suspended user exists; the deleted one does not.
+    let list = body(&call(Method::GET, "/Users").send(&svc).await);
+    assert_eq!(list["totalResults"], 1);
+    assert_eq!(list["Resources"][0]["userName"], "fresh");
+    assert_eq!(list["Resources"][0]["active"], false);
+
+    // failOnErrors: 1 stops after the first failure; what came after is not run nor listed.
+    let response = bulk_with(
+        &svc,
+        json!({"schemas": [BULK], "failOnErrors": 1, "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "one", "data": {"userName": "one"}},
+            {"method": "POST", "path": "/Users", "bulkId": "bad", "data": {"userName": ""}},
+            {"method": "POST", "path": "/Users", "bulkId": "two", "data": {"userName": "two"}},
+        ]}),
+    )
+    .await;
+    assert_eq!(statuses(&response), ["201", "400"], "{response}");
+    assert_eq!(count(&svc, "/Users").await, 2);
+}
+
+#[tokio::test]
+async fn bulk_limits_rate_limits_and_discovery() {
+    let store = Arc::new(MemoryUserStore::new());
+    let limits = Limits::default()
+        .with_max_bulk_operations(3)
+        .with_tenant_rate(Some(scim_core::RateLimit::new(1, 4)))
+        .with_token_rate(None);
+    let svc = ScimService::new(Provisioning::new(store.clone()).with_limits(limits), Tokens)
+        .with_base_path("/scim/v2/t/{tenant}");
+    let config = body(&call(Method::GET, "/ServiceProviderConfig").send(&svc).await);
+    assert_eq!(config["bulk"], json!({"supported": true, "maxOperations": 3, "maxPayloadSize": 8_388_608}));
+    let op = |n: usize| json!({"method": "POST", "path": "/Users", "bulkId": format!("b{n}"), "data": {"userName": format!("u{n}")}});
+    let four = json!({"schemas": [BULK], "Operations": [op(1), op(2), op(3), op(4)]});
+    let resp = call(Method::POST, "/Bulk").json(&four).send(&svc).await;
+    assert_error(&resp, 413, None);
+    assert!(body(&resp)["detail"].as_str().unwrap().contains("maxOperations"));
+    // Three operations take three requests from the bucket of four, which has two left after
+    // the discovery read and the refused request: the bulk is refused whole with 429.
+    let three = json!({"schemas": [BULK], "Operations": [op(1), op(2), op(3)]});
+    let resp = call(Method::POST, "/Bulk").json(&three).send(&svc).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "{}", String::from_utf8_lossy(resp.body()));
+    // Off: 501 and not advertised.
+    let off =
+        ScimService::new(Provisioning::new(store).with_limits(Limits::default().with_max_bulk_operations(0)), Tokens)
+            .with_base_path("/scim/v2/t/{tenant}");
+    assert_error(&call(Method::POST, "/Bulk").json(&three).send(&off).await, 501, None);
+    assert_eq!(body(&call(Method::GET, "/ServiceProviderConfig").send(&off).await)["bulk"]["supported"], false);
+}
+
+#[tokio::test]
+async fn bulk_operations_are_audited_one_by_one() {
+    let store = Arc::new(MemoryUserStore::new());
+    let svc = ScimService::new(Provisioning::new(store.clone()), Tokens).with_base_path("/scim/v2/t/{tenant}");
+    let response = bulk(
+        &svc,
+        json!([
+            {"method": "POST", "path": "/Users", "bulkId": "u", "data": {"userName": "audited"}},
+            {"method": "PATCH", "path": "/Users/bulkId:u", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "v", "data": {"userName": "audited"}},
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&response), ["201", "200", "409"], "{response}");
+    let provisioning = Provisioning::new(store);
+    let page = provisioning
+        .audit_records(&scim_core::TenantId::new("a"), &scim_core::audit::AuditQuery::default())
+        .await
+        .expect("audit");
+    let records: Vec<_> = page.records.iter().rev().collect();
+    let ops: Vec<(&str, Option<&str>, u16)> =
+        records.iter().map(|r| (r.operation.as_str(), r.method.as_deref(), r.status)).collect();
+    assert_eq!(ops, [("create", Some("POST"), 201), ("patch", Some("PATCH"), 200), ("create", Some("POST"), 409)]);
+    assert_eq!(records[1].quirks, ["patch-case", "bool-strings"], "quirks are reported per operation");
 }

@@ -33,9 +33,12 @@
 //!   over either, the answer is `429` with `Retry-After`. A list that scans (see
 //!   [`Limits`](crate::Limits#scans)) spends its cost as well, one request per
 //!   [`Limits::scan_cost`](crate::Limits::scan_cost) resources it examines, before it runs.
-//! - `/Me` and `/Bulk` answer `501`. Unknown query parameters are ignored.
+//! - `POST /Bulk` runs its operations through the same provisioning path as single requests
+//!   (see [`Limits::max_bulk_operations`](crate::Limits::max_bulk_operations)); `/Me` answers
+//!   `501`. Unknown query parameters are ignored.
 
 mod auth;
+mod bulk;
 mod query;
 mod rate;
 mod resources;
@@ -354,6 +357,7 @@ impl ScimService {
                     self.registry().service_provider_config(&self.config, self.provisioning.limits(), &ctx.base_url);
                 Ok(response::json(StatusCode::OK, &doc))
             }
+            (Route::Bulk, &Method::POST) => self.bulk(&ctx, &read_body()?).await,
             (Route::Unsupported(what), _) => {
                 Err(ScimError::not_implemented(format!("{what} is not supported by this service provider")).into())
             }

@@ -87,7 +87,9 @@ pub(crate) enum Route {
     ResourceTypes,
     ResourceType(String),
     ServiceProviderConfig,
-    /// `/Me` and `/Bulk`: defined by RFC 7644 but not offered (501).
+    /// `/Bulk` (RFC 7644 §3.7).
+    Bulk,
+    /// `/Me`: defined by RFC 7644 but not offered (501).
     Unsupported(&'static str),
 }
 
@@ -107,7 +109,7 @@ impl Route {
             [one] if one.eq_ignore_ascii_case("ServiceProviderConfig") => Self::ServiceProviderConfig,
             [one] if one.eq_ignore_ascii_case("ServiceProviderConfigs") => Self::ServiceProviderConfig,
             [one] if one.eq_ignore_ascii_case("Me") => Self::Unsupported("/Me"),
-            [one] if one.eq_ignore_ascii_case("Bulk") => Self::Unsupported("/Bulk"),
+            [one] if one.eq_ignore_ascii_case("Bulk") => Self::Bulk,
             [one] => Self::Collection(kind(one)?),
             [first, id] if first.eq_ignore_ascii_case("Schemas") => Self::Schema(id.clone()),
             [first, id] if first.eq_ignore_ascii_case("ResourceTypes") => Self::ResourceType(id.clone()),
@@ -154,7 +156,7 @@ impl Route {
     pub(crate) fn allowed(&self) -> &'static str {
         match self {
             Self::Collection(_) => "GET, POST",
-            Self::Search(_) => "POST",
+            Self::Search(_) | Self::Bulk => "POST",
             Self::Resource(..) => "GET, PUT, PATCH, DELETE",
             Self::Schemas | Self::Schema(_) | Self::ResourceTypes | Self::ResourceType(_) => "GET",
             Self::ServiceProviderConfig => "GET",
@@ -201,7 +203,7 @@ mod tests {
         assert_eq!(Route::parse(&rest(&[".search"])), Some(Route::Search(None)));
         assert_eq!(Route::parse(&rest(&["Schemas", "urn:x"])), Some(Route::Schema("urn:x".into())));
         assert_eq!(Route::parse(&rest(&["ServiceProviderConfig"])), Some(Route::ServiceProviderConfig));
-        assert_eq!(Route::parse(&rest(&["Bulk"])), Some(Route::Unsupported("/Bulk")));
+        assert_eq!(Route::parse(&rest(&["Bulk"])), Some(Route::Bulk));
         assert_eq!(Route::parse(&rest(&["Widgets"])), None);
         assert_eq!(Route::parse(&rest(&["Users", "1", "x"])), None);
         assert_eq!(Route::parse(&[]), None);

@@ -29,6 +29,16 @@ impl Provisioning {
         service
     }
 
+    /// This service, its writes recorded with `method` as the HTTP method (a Bulk
+    /// operation's); it shares the quirk tally of `self`.
+    pub(crate) fn with_method(&self, method: &str) -> Self {
+        let mut service = self.clone();
+        let mut context = (*self.context).clone();
+        context.method = Some(method.to_owned());
+        service.context = Arc::new(context);
+        service
+    }
+
     /// The context writes are recorded in.
     pub fn audit_context(&self) -> &AuditContext {
         &self.context

@@ -107,6 +107,12 @@ impl Provisioning {
         self.fired.get()
     }
 
+    /// Runs the synchronous `f` (a protocol-level parser) under the profile; what fired is
+    /// added to the service's tally.
+    pub(crate) fn check_quirks<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.quirked(&Tally::default(), f)
+    }
+
     /// Runs the synchronous `f` under the profile; what fired is added to `fired` (the
     /// operation's own tally, for its audit records) and to the service's.
     pub(super) fn quirked<R>(&self, fired: &Tally, f: impl FnOnce() -> R) -> R {

@@ -157,7 +157,7 @@ impl SchemaRegistry {
     }
 
     /// `GET /ServiceProviderConfig` (RFC 7643 §5). It states what this library does: PATCH is
-    /// supported; bulk is not; filtering is, up to `max_results`; changing passwords is not
+    /// supported; bulk is, up to `limits.max_bulk_operations` operations (off at 0); filtering is, up to `max_results`; changing passwords is not
     /// (`password` is never stored); sorting and ETags are; clients authenticate with OAuth
     /// bearer tokens; paging is by index (RFC 9865 `pagination`, no cursors).
     /// `filter.maxResults` and the page sizes are `limits.max_results`; `bulk.maxPayloadSize` is
@@ -166,7 +166,11 @@ impl SchemaRegistry {
         let mut doc = json!({
             "schemas": [urn::SERVICE_PROVIDER_CONFIG],
             "patch": {"supported": true},
-            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": limits.max_body_bytes},
+            "bulk": {
+                "supported": limits.max_bulk_operations > 0,
+                "maxOperations": limits.max_bulk_operations,
+                "maxPayloadSize": limits.max_body_bytes,
+            },
             "filter": {"supported": true, "maxResults": limits.max_results},
             "changePassword": {"supported": false},
             "sort": {"supported": true},

@@ -123,7 +123,9 @@ fn service_provider_config_tells_the_truth() {
     assert_eq!(doc["schemas"], json!([urn::SERVICE_PROVIDER_CONFIG]));
     assert_eq!(doc["documentationUri"], "https://docs.example.com/scim");
     assert_eq!(doc["patch"], json!({"supported": true}));
-    assert_eq!(doc["bulk"], json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 8_388_608}));
+    assert_eq!(doc["bulk"], json!({"supported": true, "maxOperations": 1000, "maxPayloadSize": 8_388_608}));
+    let off = registry().service_provider_config(&cfg, &Limits::default().with_max_bulk_operations(0), BASE);
+    assert_eq!(off["bulk"], json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 8_388_608}));
     assert_eq!(doc["filter"], json!({"supported": true, "maxResults": 1000}));
     assert_eq!(doc["changePassword"], json!({"supported": false}));
     assert_eq!(doc["sort"], json!({"supported": true}));
