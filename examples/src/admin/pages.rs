@@ -249,13 +249,18 @@ pub(super) async fn tenants(State(app): App, headers: HeaderMap) -> Result {
         p.muted { "Each tenant is one customer organisation, with its own Tenant URL, tokens, users and groups." }
         table {
             caption.muted { (tenants.len()) " tenant(s)" }
-            thead { tr { th scope="col" { "Name" } th scope="col" { "Tenant id" } th scope="col" { "Created" } } }
+            thead { tr {
+                th scope="col" { "Name" } th scope="col" { "Tenant id" } th scope="col" { "Created" }
+                th scope="col" { "Profile" } th scope="col" { "userName taken" }
+            } }
             tbody {
                 @for t in &tenants {
                     tr {
                         td { a href={ "/admin/t/" (t.id.as_str()) } { (tenant_title(t)) } }
                         td.mono { (t.id.as_str()) }
                         td { (t.created_at) }
+                        td.mono { (t.settings.profile) }
+                        td.mono { (t.settings.user_conflict) }
                     }
                 }
             }
@@ -372,7 +377,11 @@ fn token_table(session: &Session, base: &str, tokens: &[TokenInfo]) -> Markup {
                         td.mono { (t.id) }
                         td { (t.created_at) }
                         td { (t.last_used_at.as_deref().unwrap_or("never")) }
-                        td { @if let Some(at) = &t.revoked_at { "revoked " (at) } @else { "active" } }
+                        td {
+                            @if let Some(at) = &t.revoked_at { "revoked " (at) }
+                            @else if let Some(at) = &t.expires_at { "expires " (at) }
+                            @else { "active" }
+                        }
                         td {
                             @if t.revoked_at.is_none() {
                                 form.inline method="post" action={ (base) "/tokens/" (t.id) "/rotate" } {

@@ -204,7 +204,13 @@ fn every_post_needs_the_session_csrf_token() {
     let csrf = console.csrf();
     let resp = console.post("/admin/tenants", &[("name", "Real"), ("csrf", &csrf)]);
     assert_eq!(resp.status, 303, "{}", resp.text());
-    assert!(console.get("/admin").text().contains("Real"));
+    let page = console.get("/admin").text();
+    assert!(page.contains("Real"));
+    // Each tenant's compatibility profile and user conflict policy are shown.
+    assert!(
+        page.contains("<td class=\"mono\">lenient</td>") && page.contains("<td class=\"mono\">conflict</td>"),
+        "{page}"
+    );
     // Without a session a POST goes to the sign-in page.
     let mut stranger = Console::new(&server);
     assert_eq!(stranger.post("/admin/tenants", &[("name", "X"), ("csrf", &csrf)]).status, 303);
