@@ -976,21 +976,23 @@ fn google_workspace() {
     on_first_tenant(google_flow);
 }
 
+/// Every IdP's flow, under the name of its compatibility profile.
+const FLOWS: [(&str, Flow); 7] = [
+    ("onelogin", onelogin_flow),
+    ("jumpcloud", jumpcloud_flow),
+    ("pingfederate", pingfederate_flow),
+    ("rippling", rippling_flow),
+    ("authentik", authentik_flow),
+    ("auth0", auth0_flow),
+    ("google", google_flow),
+];
+
 /// The flows name nothing of the first tenant: each runs on a tenant created afterwards with the
 /// CLI, side by side on one server, and leaves the first tenant untouched.
 #[test]
 fn every_flow_on_a_tenant_created_later() {
     let server = Server::start(&[]);
-    let flows: [(&str, Flow); 7] = [
-        ("onelogin", onelogin_flow),
-        ("jumpcloud", jumpcloud_flow),
-        ("pingfederate", pingfederate_flow),
-        ("rippling", rippling_flow),
-        ("authentik", authentik_flow),
-        ("auth0", auth0_flow),
-        ("google", google_flow),
-    ];
-    for (name, flow) in flows {
+    for (name, flow) in FLOWS {
         let tenant = Tenant::create(&server, name);
         flow(&server, &tenant);
     }
@@ -1004,21 +1006,12 @@ fn every_flow_on_a_tenant_created_later() {
 #[test]
 fn every_flow_under_its_own_profile() {
     let server = Server::start(&[]);
-    let flows: [(&str, Flow); 7] = [
-        ("onelogin", onelogin_flow),
-        ("jumpcloud", jumpcloud_flow),
-        ("pingfederate", pingfederate_flow),
-        ("rippling", rippling_flow),
-        ("authentik", authentik_flow),
-        ("auth0", auth0_flow),
-        ("google", google_flow),
-    ];
-    for (name, flow) in flows {
+    for (name, flow) in FLOWS {
         let (base, token) = server.create_tenant_with(name, &["--profile", name]);
         flow(&server, &Tenant { base, token });
     }
     let listed = server.cli(&["tenant", "list"]);
-    for name in ["onelogin", "jumpcloud", "pingfederate", "rippling", "authentik", "auth0", "google"] {
+    for (name, _) in FLOWS {
         let row = |l: &&str| l.split('\t').nth(1) == Some(name);
         let line = listed.lines().find(row).unwrap_or_else(|| panic!("no tenant {name}: {listed}"));
         assert_eq!(line.split('\t').nth(3), Some(name), "{listed}");
