@@ -5,6 +5,7 @@
 #![allow(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use scim_core::quirks::Profile;
 use scim_core::{ResourceKind, SchemaRegistry};
 use serde_json::Value;
 use std::hint::black_box;
@@ -29,6 +30,17 @@ fn bench_validate(c: &mut Criterion) {
             let u = &users[i % users.len()];
             i += 1;
             black_box(registry.validate(user_type, black_box(u), None))
+        });
+    });
+    // The same under a compatibility profile, as `Provisioning` runs it: the cost of the
+    // scope that admits and reports quirks (issue 21).
+    let lenient = Profile::lenient();
+    let mut i = 0;
+    g.bench_function("user_in_profile", |b| {
+        b.iter(|| {
+            let u = &users[i % users.len()];
+            i += 1;
+            black_box(lenient.check(|| registry.validate(user_type, black_box(u), None)))
         });
     });
     // The owned variant, as a request handler holding the parsed body calls it (the copy of
