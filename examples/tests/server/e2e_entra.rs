@@ -276,7 +276,7 @@ fn schemas_discovery_is_served() {
     assert!(schemas["totalResults"].as_u64().is_some_and(|n| n >= 3), "{schemas}");
     let spc = server.get("/ServiceProviderConfig").expect(200).json();
     assert_eq!(spc["patch"]["supported"], true);
-    assert_eq!(spc["bulk"]["supported"], false);
+    assert_eq!(spc["bulk"]["supported"], true);
     let rts = server.get("/ResourceTypes").expect(200).json();
     assert!(rts["Resources"].as_array().is_some_and(|r| r.len() >= 2));
     server.get("/ResourceTypes/User").expect(200);
