@@ -104,6 +104,10 @@ pub struct Limits {
     /// together use at most half of `max_scans` cores. 100 turns the pause off (as does
     /// leaving out scim-core's feature `tokio`, which it needs); values are clamped to 1–100.
     pub scan_share_percent: u8,
+    /// How long an RFC 9865 cursor stays valid after the response that returned it: older
+    /// ones get `400 expiredCursor`. Advertised as `pagination.cursorTimeout` (whole seconds).
+    /// Default one hour.
+    pub cursor_timeout: std::time::Duration,
 }
 
 /// A token-bucket rate: bursts of up to `burst` requests, `per_second` on average.
@@ -139,6 +143,7 @@ impl Default for Limits {
             max_scans: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             scan_cost: 1000,
             scan_share_percent: 50,
+            cursor_timeout: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -160,6 +165,13 @@ impl Limits {
     #[must_use]
     pub fn with_max_filter_length(mut self, max: usize) -> Self {
         self.max_filter_length = max;
+        self
+    }
+
+    /// Sets [`cursor_timeout`](Self::cursor_timeout).
+    #[must_use]
+    pub fn with_cursor_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.cursor_timeout = timeout;
         self
     }
 
