@@ -306,8 +306,9 @@ pub struct MemberChange {
 ///   `sort_by` the order is creation order. With it, resources are ordered by
 ///   [`SortKey::value_of`] and [`compare_sort_values`] (missing
 ///   values last ascending, first descending), ties in creation order in both directions.
-///   Creation order is a store position (a sequence number) that a resource keeps for life,
-///   is never given to another resource of the tenant, and grows with each create.
+///   Creation order is a store position (a sequence number) that a resource keeps for life
+///   and that no other resource of the tenant holds at the same time; a create takes a
+///   position after every live resource's.
 /// - With [`ListQuery::seek`], `list` pages by keyset instead of by index: it returns the
 ///   `count` matches that follow (or precede) the [`Keyset`] in the list order (the sort key's
 ///   value, then the store position: see [`compare_keysets`]), with each one's keyset in
