@@ -138,6 +138,32 @@ struct Serve {
     /// How long a connection may take to send a request's headers, in seconds (closed after).
     #[arg(long, hide = true, default_value_t = 30)]
     header_read_timeout_seconds: u64,
+    /// A file holding the secret that signs RFC 9865 cursors (at least 16 bytes; e.g.
+    /// `head -c 32 /dev/urandom > cursor.key`). Give every replica behind one load balancer
+    /// the same file, or a cursor walk fails (`400 invalidCursor`) when its next request lands
+    /// on another replica or after a restart. Without it each process draws a random secret.
+    #[arg(long, env = "SCIM_CURSOR_KEY_FILE")]
+    cursor_key_file: Option<PathBuf>,
+    /// How long a cursor stays valid after the page that returned it, in seconds
+    /// (`pagination.cursorTimeout`; `400 expiredCursor` after).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    cursor_timeout_seconds: u64,
+}
+
+/// The cursor key of `--cursor-key-file`: the file's bytes (a trailing newline dropped).
+fn cursor_key(path: &std::path::Path) -> Result<scim_core::CursorKey, String> {
+    let mut secret = std::fs::read(path).map_err(|e| format!("--cursor-key-file {}: {e}", path.display()))?;
+    while secret.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        secret.pop();
+    }
+    scim_core::CursorKey::new(&secret).ok_or_else(|| {
+        format!(
+            "--cursor-key-file {}: the secret is shorter than {} bytes (make one with `head -c 32 /dev/urandom > {}`)",
+            path.display(),
+            scim_core::CursorKey::MIN_SECRET_BYTES,
+            path.display()
+        )
+    })
 }
 
 /// How long a client may take to finish its TLS handshake.
@@ -644,6 +670,13 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
         UnknownPolicy::Reject => UnknownAttributes::Reject,
     };
     let registry = SchemaRegistry::scim_default().with_unknown_attributes(policy);
+    let key = opts.cursor_key_file.as_deref().map(cursor_key).transpose()?;
+    if key.is_none() && matches!(global.store, StoreKind::Postgres) {
+        tracing::warn!(
+            "no --cursor-key-file: cursors are signed with a secret of this process only, so a cursor walk fails \
+             when its next request reaches another replica"
+        );
+    }
     let provisioning = Provisioning::from_stores(users, groups)
         .with_registry(Arc::new(registry))
         .with_retention(retention)
@@ -654,8 +687,13 @@ async fn serve(global: &Global, opts: &Serve) -> Result<(), String> {
             scim_core::Limits::default()
                 .with_max_body_bytes(opts.max_body_bytes)
                 .with_tenant_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst)))
-                .with_token_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst))),
+                .with_token_rate((opts.tenant_rate > 0).then(|| RateLimit::new(opts.tenant_rate, opts.tenant_burst)))
+                .with_cursor_timeout(Duration::from_secs(opts.cursor_timeout_seconds)),
         );
+    let provisioning = match key {
+        Some(key) => provisioning.with_cursor_key(key),
+        None => provisioning,
+    };
     let admin_listener = TcpListener::bind(opts.admin_listen)
         .await
         .map_err(|e| format!("cannot listen on {} (--admin-listen): {e}", opts.admin_listen))?;

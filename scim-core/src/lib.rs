@@ -35,6 +35,7 @@
 //! Hosts without tokio call `purge_expired` from their own scheduler (every minute is plenty).
 
 pub mod audit;
+mod cursor;
 mod error;
 mod kind;
 pub mod lifecycle;
@@ -52,6 +53,7 @@ pub mod store;
 pub mod urn;
 
 pub use audit::{AuditContext, AuditLog, AuditRecord};
+pub use cursor::CursorKey;
 pub use error::{ERROR_SCHEMA, ScimError, ScimType};
 pub use kind::ResourceKind;
 pub use lifecycle::{Clock, Lifecycle, ManualClock, SystemClock, UserStatus};

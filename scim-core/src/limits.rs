@@ -110,6 +110,10 @@ pub struct Limits {
     /// [`max_body_bytes`](Self::max_body_bytes) (`bulk.maxPayloadSize`), and each operation
     /// counts as one request in the rate limits.
     pub max_bulk_operations: usize,
+    /// How long an RFC 9865 cursor stays valid after the response that returned it: older
+    /// ones get `400 expiredCursor`. Advertised as `pagination.cursorTimeout` (whole seconds).
+    /// Default one hour.
+    pub cursor_timeout: std::time::Duration,
 }
 
 /// A token-bucket rate: bursts of up to `burst` requests, `per_second` on average.
@@ -146,6 +150,7 @@ impl Default for Limits {
             scan_cost: 1000,
             scan_share_percent: 50,
             max_bulk_operations: 1000,
+            cursor_timeout: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -174,6 +179,13 @@ impl Limits {
     #[must_use]
     pub fn with_max_filter_length(mut self, max: usize) -> Self {
         self.max_filter_length = max;
+        self
+    }
+
+    /// Sets [`cursor_timeout`](Self::cursor_timeout).
+    #[must_use]
+    pub fn with_cursor_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.cursor_timeout = timeout;
         self
     }
 

@@ -21,8 +21,8 @@ use std::sync::Arc;
 pub mod pushdown;
 mod rules;
 mod sort;
-pub use rules::{StoredMember, check_version, derived_group, distinct_members, sort_then_page};
-pub use sort::{SortValue, compare_sort_values};
+pub use rules::{StoredMember, check_version, derived_group, distinct_members, sort_then_page, sort_then_seek};
+pub use sort::{Keyset, Seek, SortValue, compare_keysets, compare_sort_values};
 
 /// What a store reports when it cannot do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +153,10 @@ pub struct ListQuery {
     pub count: usize,
     /// Groups only: whether to load `members` (Entra lists groups with `excludedAttributes=members`).
     pub include_members: bool,
+    /// Keyset paging (RFC 9865 cursors): `Some` pages from a position in the list order
+    /// instead of from `start_index` (which is then ignored), and the page reports each item's
+    /// [`Keyset`] in [`Page::keys`]. See [`Seek`] for what each position returns.
+    pub seek: Option<Seek>,
 }
 
 impl ListQuery {
@@ -190,6 +194,13 @@ impl ListQuery {
         self
     }
 
+    /// Keyset paging from `seek` (see [`ListQuery::seek`]).
+    #[must_use]
+    pub fn with_seek(mut self, seek: impl Into<Option<Seek>>) -> Self {
+        self.seek = seek.into();
+        self
+    }
+
     /// Groups only: whether to load `members`.
     #[must_use]
     pub fn with_members(mut self, include_members: bool) -> Self {
@@ -215,6 +226,7 @@ impl Default for ListQuery {
             start_index: 1,
             count: 100,
             include_members: true,
+            seek: None,
         }
     }
 }
@@ -225,16 +237,32 @@ impl Default for ListQuery {
 pub struct Page<T> {
     /// How many resources match the filter in all.
     pub total_results: usize,
-    /// The 1-based index of `items[0]` among them.
+    /// The 1-based index of `items[0]` among them (1 for a keyset page, where it is unknown).
     pub start_index: usize,
     /// The page.
     pub items: Vec<T>,
+    /// For a keyset query ([`ListQuery::seek`]): the [`Keyset`] of each item, in the same
+    /// order; empty otherwise. Stores fill it ([`Page::with_keys`]).
+    pub keys: Vec<Keyset>,
+    /// For a cursor walk: the RFC 9865 `nextCursor`, absent on the last page. Set by
+    /// [`Provisioning`](crate::Provisioning), never by stores.
+    pub next_cursor: Option<String>,
+    /// For a cursor walk: the RFC 9865 `previousCursor`, absent on the first page. Set by
+    /// [`Provisioning`](crate::Provisioning), never by stores.
+    pub previous_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
     /// A page of `items`, the first being the `start_index`-th of `total_results` matches.
     pub fn new(total_results: usize, start_index: usize, items: Vec<T>) -> Self {
-        Self { total_results, start_index, items }
+        Self { total_results, start_index, items, keys: Vec::new(), next_cursor: None, previous_cursor: None }
+    }
+
+    /// The same page with the [`Keyset`] of each item (for a keyset query).
+    #[must_use]
+    pub fn with_keys(mut self, keys: Vec<Keyset>) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// The same page with each item mapped.
@@ -243,6 +271,9 @@ impl<T> Page<T> {
             total_results: self.total_results,
             start_index: self.start_index,
             items: self.items.into_iter().map(f).collect(),
+            keys: self.keys,
+            next_cursor: self.next_cursor,
+            previous_cursor: self.previous_cursor,
         }
     }
 }
@@ -275,6 +306,15 @@ pub struct MemberChange {
 ///   `sort_by` the order is creation order. With it, resources are ordered by
 ///   [`SortKey::value_of`] and [`compare_sort_values`] (missing
 ///   values last ascending, first descending), ties in creation order in both directions.
+///   Creation order is a store position (a sequence number) that a resource keeps for life
+///   and that no other resource of the tenant holds at the same time; a create takes a
+///   position after every live resource's.
+/// - With [`ListQuery::seek`], `list` pages by keyset instead of by index: it returns the
+///   `count` matches that follow (or precede) the [`Keyset`] in the list order (the sort key's
+///   value, then the store position: see [`compare_keysets`]), with each one's keyset in
+///   [`Page::keys`]. A resource that matches during the whole walk is returned by exactly one
+///   page of it, whatever is created or deleted meanwhile; `total_results` still counts every
+///   match. Stores answer it from an ordered index (a range, not a skip) where they have one.
 ///   The filter result must be exactly what [`QueryFilter::compiled`] matches on the document
 ///   `get` would return (`groups` included).
 /// - `purge_expired` removes every user whose lifecycle (see [`User::lifecycle`]) is

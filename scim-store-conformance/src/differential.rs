@@ -5,7 +5,7 @@
 //! (`ß`, `İ`, `ς`, the Kelvin sign) and characters that SQL treats specially (`%`, `_`, `\\`).
 
 use chrono::{Duration, TimeZone, Utc};
-use scim_core::store::{ListQuery, QueryFilter, SortKey, SortOrder};
+use scim_core::store::{ListQuery, QueryFilter, Seek, SortKey, SortOrder};
 use scim_core::{DynUserStore, Lifecycle, TenantId, User, urn};
 use scim_query::{AttrPath, AttributeFacts, CompiledFilter, parse_filter};
 use serde_json::{Value, json};
@@ -227,7 +227,8 @@ fn filter_text(rng: &mut Rng, docs: &[Value], depth: usize) -> String {
 /// users in a second tenant that must not leak in) through `store` and through the evaluator,
 /// and asserts that they select the same users in creation order, with the same
 /// `totalResults`, the same page 2 of 3, and the same page when sorted by `userName`,
-/// `meta.created`, `meta.lastModified` or `title` in either direction.
+/// `meta.created`, `meta.lastModified` or `title` in either direction (and, for every fourth
+/// filter, the same sorted list walked by keyset in pages of 7).
 ///
 /// `facts` is how the filters are compiled: a schema's facts (`registry.facts(rt)`) or
 /// [`NoSchema`](scim_query::NoSchema); run both. `seed` picks the filters.
@@ -277,11 +278,29 @@ pub async fn generated_filters(store: &DynUserStore, facts: &dyn AttributeFacts,
             .map(|d| (key.value_of(d), d["id"].as_str().unwrap().to_owned()))
             .collect();
         want.sort_by(|a, b| scim_core::store::compare_sort_values(a.0.as_ref(), b.0.as_ref(), order));
-        let want: Vec<String> = want.into_iter().map(|w| w.1).skip(1).take(7).collect();
-        let q = ListQuery::new().with_filter(qf).with_sort(key, order).with_start_index(2).with_count(7);
+        let all_sorted: Vec<String> = want.into_iter().map(|w| w.1).collect();
+        let want: Vec<String> = all_sorted.iter().skip(1).take(7).cloned().collect();
+        let sorted = ListQuery::new().with_filter(qf).with_sort(key, order);
+        let q = sorted.clone().with_start_index(2).with_count(7);
         let page = store.list(&t, &q).await.unwrap();
         let got: Vec<String> = page.items.iter().map(|u| u.id().unwrap().to_owned()).collect();
         assert_eq!(got, want, "sorted by {name} {order:?}: {text}");
+        // Keyset pages of 7 (every fourth filter) walk the same order.
+        if round % 4 == 0 {
+            let mut walked = Vec::new();
+            let mut seek = Seek::First;
+            loop {
+                let page = store.list(&t, &sorted.clone().with_count(7).with_seek(seek)).await.unwrap();
+                assert_eq!(page.keys.len(), page.items.len(), "keysets of {text}");
+                assert_eq!(page.total_results, all_sorted.len(), "totalResults of a keyset page of {text}");
+                walked.extend(page.items.iter().map(|u| u.id().unwrap().to_owned()));
+                match page.keys.last() {
+                    Some(last) if page.items.len() == 7 => seek = Seek::After(last.clone()),
+                    _ => break,
+                }
+            }
+            assert_eq!(walked, all_sorted, "keyset walk sorted by {name} {order:?}: {text}");
+        }
         checked += 1;
         let distinct: BTreeSet<&String> = expected.iter().collect();
         non_empty += usize::from(!distinct.is_empty() && distinct.len() < stored.len());

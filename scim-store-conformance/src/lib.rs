@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+mod cursor;
 pub mod differential;
 mod fairness;
 mod filters;
@@ -13,6 +14,7 @@ mod support;
 mod users;
 
 pub use audit::*;
+pub use cursor::*;
 pub use fairness::*;
 pub use filters::*;
 pub use groups::*;
@@ -106,6 +108,13 @@ macro_rules! __conformance_list {
             sort_by_created,
             sort_missing_values_last_ascending_first_descending,
             sort_ties_keep_creation_order,
+            // keyset paging and cursor walks
+            keyset_walk_unsorted_visits_every_user_once,
+            keyset_walk_sorted_both_directions,
+            keyset_walk_with_filter,
+            keyset_walk_under_writes_returns_stable_users_once,
+            keyset_walk_of_groups,
+            service_cursor_walk_and_errors,
             // filters
             filter_table_matches_evaluation,
             filter_user_name_eq_ignores_case,
@@ -170,6 +179,7 @@ mod tests {
     /// The sources that define cases.
     const SOURCES: &[&str] = &[
         include_str!("audit.rs"),
+        include_str!("cursor.rs"),
         include_str!("fairness.rs"),
         include_str!("filters.rs"),
         include_str!("groups.rs"),

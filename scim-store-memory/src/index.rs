@@ -275,27 +275,40 @@ impl<R> IdMap<R> {
 /// removed. Appending and removing (by position) take constant time; listing walks a
 /// contiguous vector. The holes are dropped once they outnumber the resources
 /// ([`CreationOrder::compact`]), which renumbers the positions.
+///
+/// Each resource also has a birth number, given at `push` from a counter that only grows and
+/// kept through compaction: the store position of keyset paging. Slots are in birth order, so
+/// the slot after a birth number is a binary search away.
 #[derive(Debug, Default)]
 pub(crate) struct CreationOrder {
-    slots: Vec<Option<Arc<str>>>,
+    slots: Vec<Born>,
     live: usize,
+    /// The last birth number given (0: none yet; the first is 1).
+    born: u64,
+}
+
+#[derive(Debug)]
+struct Born {
+    born: u64,
+    id: Option<Arc<str>>,
 }
 
 /// How many holes a [`CreationOrder`] keeps at least before compacting.
 const MIN_HOLES: usize = 1024;
 
 impl CreationOrder {
-    /// Appends `id`; returns its position.
-    pub(crate) fn push(&mut self, id: Arc<str>) -> u64 {
-        self.slots.push(Some(id));
+    /// Appends `id`; returns its position and its birth number.
+    pub(crate) fn push(&mut self, id: Arc<str>) -> (u64, u64) {
+        self.born += 1;
+        self.slots.push(Born { born: self.born, id: Some(id) });
         self.live += 1;
-        (self.slots.len() - 1) as u64
+        ((self.slots.len() - 1) as u64, self.born)
     }
 
     /// Removes the resource at `position`.
     pub(crate) fn remove(&mut self, position: u64) {
         let slot = usize::try_from(position).ok().and_then(|i| self.slots.get_mut(i));
-        if slot.and_then(Option::take).is_some() {
+        if slot.and_then(|s| s.id.take()).is_some() {
             self.live -= 1;
         }
     }
@@ -309,9 +322,9 @@ impl CreationOrder {
     /// Drops the holes, keeping the order; `moved(id, position)` is told each resource's new
     /// position.
     pub(crate) fn compact(&mut self, mut moved: impl FnMut(&Arc<str>, u64)) {
-        self.slots.retain(Option::is_some);
+        self.slots.retain(|s| s.id.is_some());
         self.slots.shrink_to_fit();
-        for (position, id) in self.slots.iter().flatten().enumerate() {
+        for (position, id) in self.slots.iter().filter_map(|s| s.id.as_ref()).enumerate() {
             moved(id, position as u64);
         }
     }
@@ -319,12 +332,24 @@ impl CreationOrder {
     /// The resources from `position` on, in order, with their positions.
     pub(crate) fn from(&self, position: u64) -> impl Iterator<Item = (u64, &Arc<str>)> {
         let start = usize::try_from(position).unwrap_or(usize::MAX).min(self.slots.len());
-        self.slots[start..].iter().zip(position..).filter_map(|(slot, p)| slot.as_ref().map(|id| (p, id)))
+        self.slots[start..].iter().zip(position..).filter_map(|(slot, p)| slot.id.as_ref().map(|id| (p, id)))
+    }
+
+    /// The resources born after birth number `born`, in order, with their birth numbers.
+    pub(crate) fn born_after(&self, born: u64) -> impl Iterator<Item = (u64, &Arc<str>)> {
+        let start = self.slots.partition_point(|s| s.born <= born);
+        self.slots[start..].iter().filter_map(|s| s.id.as_ref().map(|id| (s.born, id)))
+    }
+
+    /// The resources born before birth number `born`, in reverse order, with their birth numbers.
+    pub(crate) fn born_before(&self, born: u64) -> impl Iterator<Item = (u64, &Arc<str>)> {
+        let end = self.slots.partition_point(|s| s.born < born);
+        self.slots[..end].iter().rev().filter_map(|s| s.id.as_ref().map(|id| (s.born, id)))
     }
 
     /// The resources, in order.
     pub(crate) fn ids(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.slots.iter().flatten()
+        self.slots.iter().filter_map(|s| s.id.as_ref())
     }
 
     /// How many resources.
@@ -421,7 +446,7 @@ mod tests {
     fn creation_order_removes_in_place_and_compacts() {
         let mut order = CreationOrder::default();
         let ids: Vec<Arc<str>> = (0..3000).map(|i| Arc::from(i.to_string())).collect();
-        let positions: Vec<u64> = ids.iter().map(|id| order.push(Arc::clone(id))).collect();
+        let positions: Vec<u64> = ids.iter().map(|id| order.push(Arc::clone(id)).0).collect();
         assert_eq!(positions[..3], [0, 1, 2]);
         for p in positions.iter().filter(|p| *p % 3 != 0) {
             order.remove(*p);
@@ -442,6 +467,11 @@ mod tests {
         assert!(!order.wants_compaction());
         let listed: Vec<String> = order.ids().map(|id| id.to_string()).collect();
         assert_eq!(listed, (0..3000).filter(|i| i % 3 == 0).map(|i| i.to_string()).collect::<Vec<_>>());
-        assert_eq!(order.push(Arc::from("new")), 1000);
+        assert_eq!(order.push(Arc::from("new")), (1000, 3001), "birth numbers survive compaction");
+        let after: Vec<(u64, String)> = order.born_after(2998).map(|(b, id)| (b, id.to_string())).collect();
+        assert_eq!(after, [(3001, "new".to_owned())], "2999 (id 2998) was removed; 3000 is id 2999, also removed");
+        let before: Vec<u64> = order.born_before(8).map(|(b, _)| b).collect();
+        assert_eq!(before, [7, 4, 1]);
+        assert_eq!(order.born_after(0).count(), 1001);
     }
 }

@@ -3,7 +3,7 @@
 use crate::index::{CreationOrder, IdMap, KeyIndex};
 use crate::tenant::groups::group_view;
 use crate::tenant::{GroupRec, PageHint, Tenant, UserRec};
-use scim_core::store::{ListQuery, SortKey, SortValue, sort_then_page};
+use scim_core::store::{Keyset, ListQuery, Seek, SortKey, SortValue, sort_then_page, sort_then_seek};
 use scim_core::{Group, Page, ResourceKind, User};
 use scim_query::fold::fold_cow;
 use scim_query::{AttrPath, CompValue, CompareOp, CompiledFilter, Filter};
@@ -119,6 +119,7 @@ fn candidates<'t>(
 trait Listed {
     type Out;
     fn seq(&self) -> u64;
+    fn born(&self) -> u64;
     fn out(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Self::Out;
     /// The document the filter and the sort see.
     fn view(&self, id: &str, tenant: &Tenant, query: &ListQuery) -> Value;
@@ -132,6 +133,9 @@ impl Listed for UserRec {
     type Out = User;
     fn seq(&self) -> u64 {
         self.seq
+    }
+    fn born(&self) -> u64 {
+        self.born
     }
     fn out(&self, id: &str, tenant: &Tenant, _query: &ListQuery) -> User {
         tenant.user_view(id, &self.doc)
@@ -151,6 +155,9 @@ impl Listed for GroupRec {
     type Out = Group;
     fn seq(&self) -> u64 {
         self.seq
+    }
+    fn born(&self) -> u64 {
+        self.born
     }
     fn out(&self, _id: &str, _tenant: &Tenant, query: &ListQuery) -> Group {
         group_view(self, query.include_members)
@@ -204,6 +211,25 @@ fn list<R: Listed>(
     let needs_derived = query.needs(kind.derived_attribute());
     let page = |total: usize, items: Vec<R::Out>| Page::new(total, query.start_index, items);
 
+    // Keyset paging in creation order without a filter: a range of the creation order.
+    if let (None, None, Some(seek)) = (&query.filter, &query.sort_by, &query.seek) {
+        let mut found: Vec<(u64, &Arc<str>)> = match seek {
+            Seek::After(k) => order.born_after(k.seq).take(take).collect(),
+            Seek::Before(k) => order.born_before(k.seq).take(take).collect(),
+            _ => order.born_after(0).take(take).collect(),
+        };
+        if matches!(seek, Seek::Before(_)) {
+            found.reverse();
+        }
+        let (keys, items) = found
+            .into_iter()
+            .filter_map(|(born, id)| {
+                recs.get_key_value(id).map(|(id, r)| (Keyset::new(None, born), r.out(id, tenant, query)))
+            })
+            .unzip();
+        return Page::new(recs.len(), 1, items).with_keys(keys);
+    }
+
     // The fast path: no filter, creation order.
     if query.filter.is_none() && query.sort_by.is_none() {
         if take == 0 {
@@ -240,6 +266,23 @@ fn list<R: Listed>(
             Some(f) => r.matches(&f.compiled),
         }
     };
+
+    if query.seek.is_some() {
+        // Keyset paging with a filter or a sort: every match with its keyset, then the page.
+        let hits: Vec<_> = source
+            .filter(|(id, r, certain)| matches(id, r, *certain))
+            .map(|(id, r, _)| {
+                let v = query.sort_by.as_ref().and_then(|key| {
+                    if needs_derived { key.value_of(&r.view(id, tenant, query)) } else { r.sort_value(key) }
+                });
+                (Keyset::new(v, r.born()), (id, r))
+            })
+            .collect();
+        let sorted = sort_then_seek(hits, query);
+        let keys = sorted.keys;
+        let items = sorted.items.into_iter().map(|(id, r)| r.out(id, tenant, query)).collect();
+        return Page::new(sorted.total_results, 1, items).with_keys(keys);
+    }
 
     match &query.sort_by {
         None => {

@@ -32,6 +32,9 @@ use scim_query::{AttrPath, CompValue, CompareOp, Filter};
 pub(crate) enum Param {
     Text(String),
     Int(i32),
+    BigInt(i64),
+    Float(f64),
+    Bool(bool),
     TextArray(Vec<String>),
     Time(DateTime<Utc>),
 }

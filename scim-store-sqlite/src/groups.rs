@@ -380,7 +380,7 @@ impl GroupStore for SqliteUserStore {
         let query = query.clone();
         let start_index = query.start_index;
         let include_members = query.include_members;
-        let (total, mut docs) = self
+        let (total, mut docs, keys) = self
             .db
             .read(move |conn| {
                 let for_eval = query.needs("members");
@@ -404,6 +404,7 @@ impl GroupStore for SqliteUserStore {
                 doc.remove("members");
             }
         }
-        Ok(Page::new(total, start_index, docs.into_iter().map(|d| Group::from_json(Value::Object(d))).collect()))
+        let items = docs.into_iter().map(|d| Group::from_json(Value::Object(d))).collect();
+        Ok(Page::new(total, start_index, items).with_keys(keys))
     }
 }

@@ -4,9 +4,10 @@
 use crate::error::Error;
 use crate::jsonb;
 use crate::pushdown::{self, Condition, KindTable};
+use crate::users::millis;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, params_from_iter};
-use scim_core::store::{ListQuery, SortKey, SortOrder, SortValue, compare_sort_values};
+use scim_core::store::{Keyset, ListQuery, Seek, SortKey, SortOrder, SortValue, compare_sort_values, sort_then_seek};
 use scim_core::{ResourceKind, Version};
 use serde_json::{Map, Value};
 use std::collections::BinaryHeap;
@@ -84,7 +85,56 @@ fn sort_column(key: &SortKey, kind: ResourceKind) -> Option<&'static str> {
     }
 }
 
-/// Lists one page; returns `(total_results, page)`.
+/// One page: `total_results`, the documents, and (for a keyset query) their keysets.
+pub(crate) type Listed = (usize, Vec<Map<String, Value>>, Vec<Keyset>);
+
+/// A keyset's sort value as the SQL sort column holds it.
+fn column_value(column: &str, value: &SortValue) -> SqlValue {
+    match value {
+        SortValue::Time(t) if column == "created" || column == "last_modified" => SqlValue::Integer(millis(*t)),
+        SortValue::Str(s) => SqlValue::Text(s.clone()),
+        SortValue::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        SortValue::Number(n) => SqlValue::Real(*n),
+        SortValue::Time(t) => SqlValue::Text(t.to_rfc3339()),
+    }
+}
+
+/// The condition (with its parameters) that keeps the rows strictly after (`forward`) or
+/// before a keyset in the order of `column` (`None`: creation order), as `ORDER BY` of
+/// [`list`] orders them: missing values last ascending, first descending, ties by `seq`.
+fn keyset_condition(column: Option<&str>, order: SortOrder, at: &Keyset, forward: bool) -> (String, Vec<SqlValue>) {
+    let seq = SqlValue::Integer(i64::try_from(at.seq).unwrap_or(i64::MAX));
+    let Some(c) = column else {
+        return (if forward { "seq > ?" } else { "seq < ?" }.to_owned(), vec![seq]);
+    };
+    // Whether the rows sought lie towards larger values (and missing ones, which sort as the
+    // largest of all).
+    let up = forward == (order == SortOrder::Ascending);
+    let seq_op = if forward { ">" } else { "<" };
+    match &at.value {
+        Some(v) => {
+            let v = column_value(c, v);
+            let (op, nulls) = if up { (">", format!(" OR {c} IS NULL")) } else { ("<", String::new()) };
+            (format!("({c} {op} ? OR ({c} = ? AND seq {seq_op} ?){nulls})"), vec![v.clone(), v, seq])
+        }
+        None if up => (format!("({c} IS NULL AND seq {seq_op} ?)"), vec![seq]),
+        None => (format!("({c} IS NOT NULL OR seq {seq_op} ?)"), vec![seq]),
+    }
+}
+
+/// The keyset of a document at row `seq` under `query`'s sort.
+fn keyset_of(query: &ListQuery, doc: &mut Map<String, Value>, seq: i64) -> Keyset {
+    let seq = u64::try_from(seq).unwrap_or(0);
+    let Some(key) = &query.sort_by else { return Keyset::new(None, seq) };
+    let whole = Value::Object(std::mem::take(doc));
+    let value = key.value_of(&whole);
+    if let Value::Object(map) = whole {
+        *doc = map;
+    }
+    Keyset::new(value, seq)
+}
+
+/// Lists one page; returns `(total_results, page, keysets)`.
 ///
 /// `attach` completes documents; it runs on every candidate before the Rust evaluation when
 /// `attach_for_eval` (the filter or sort names the attached attribute), and on the page's
@@ -100,7 +150,7 @@ pub(crate) fn list(
     attach_for_eval: bool,
     attach_page: bool,
     page_column: Option<&PageColumn>,
-) -> Result<(usize, Vec<Map<String, Value>>), Error> {
+) -> Result<Listed, Error> {
     let t = kind.table();
     let pushed = query.filter.as_ref().map(|f| pushdown::translate(&f.filter, kind));
     let exact = pushed.as_ref().is_none_or(|p| p.exact);
@@ -111,6 +161,7 @@ pub(crate) fn list(
     // instead of using the condition's index.
     let seq_order = if has_condition { "+seq" } else { "seq" };
     let (where_sql, params) = where_clause(tenant, condition);
+    let forward = !matches!(query.seek, Some(Seek::Before(_)));
     let sql_sort = match &query.sort_by {
         None => Some(None),
         Some(key) => sort_column(key, kind).map(Some),
@@ -123,17 +174,18 @@ pub(crate) fn list(
                 .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
             Ok(usize::try_from(total).unwrap_or(0))
         };
-        let offset = query.start_index.saturating_sub(1);
+        let offset = if query.seek.is_some() { 0 } else { query.start_index.saturating_sub(1) };
         if query.count == 0 {
-            return Ok((count_rows(&params)?, Vec::new()));
+            return Ok((count_rows(&params)?, Vec::new(), Vec::new()));
         }
         let mut items = Vec::new();
         let mut known_total = None;
+        let seqs: Vec<i64>;
         {
             // Order and page on the index (row ids only), then read the page's documents, so
             // sorting never copies documents that are not on the page.
-            let seqs = match (column, has_condition) {
-                (None, true) => {
+            seqs = match (column, has_condition) {
+                (None, true) if query.seek.is_none() => {
                     // Creation order under a condition: SQL would sort every candidate in a
                     // temporary b-tree and count them again for the total; one pass over the
                     // condition's (covering) index keeps the page's row ids and the count.
@@ -142,21 +194,36 @@ pub(crate) fn list(
                     seqs
                 }
                 _ => {
-                    let order = match (column, query.sort_order) {
-                        (None, _) => "seq".to_owned(),
-                        // As `compare_sort_values`: missing values last ascending, first
-                        // descending; ties in creation order either way.
-                        (Some(c), SortOrder::Ascending) => format!("{c} IS NULL, {c}, seq"),
-                        (Some(c), SortOrder::Descending) => format!("{c} IS NULL DESC, {c} DESC, seq"),
+                    // As `compare_sort_values`: missing values last ascending, first descending;
+                    // ties in creation order either way. A backward keyset page reads the
+                    // reverse order, then turns it round.
+                    let order = match (column, query.sort_order, forward) {
+                        (None, _, true) => "seq".to_owned(),
+                        (None, _, false) => "seq DESC".to_owned(),
+                        (Some(c), SortOrder::Ascending, true) => format!("{c} IS NULL, {c}, seq"),
+                        (Some(c), SortOrder::Descending, true) => format!("{c} IS NULL DESC, {c} DESC, seq"),
+                        (Some(c), SortOrder::Ascending, false) => format!("{c} IS NULL DESC, {c} DESC, seq DESC"),
+                        (Some(c), SortOrder::Descending, false) => format!("{c} IS NULL, {c}, seq DESC"),
                     };
                     let mut page_params = params.clone();
+                    let mut where_sql = where_sql.clone();
+                    if let Some(Seek::After(at) | Seek::Before(at)) = &query.seek {
+                        let (sql, keyset_params) = keyset_condition(column, query.sort_order, at, forward);
+                        where_sql = format!("{where_sql} AND {sql}");
+                        page_params.extend(keyset_params);
+                    }
                     page_params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
                     page_params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
                     let mut stmt = conn.prepare_cached(&format!(
                         "SELECT seq FROM {t} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
                     ))?;
-                    stmt.query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
-                        .collect::<Result<Vec<_>, _>>()?
+                    let mut seqs = stmt
+                        .query_map(params_from_iter(page_params.iter()), |r| r.get::<_, i64>(0))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if !forward {
+                        seqs.reverse();
+                    }
+                    seqs
                 }
             };
             let page_column = page_column.filter(|_| attach_page);
@@ -195,11 +262,16 @@ pub(crate) fn list(
                 items.extend(slots.into_iter().flatten());
             }
         }
+        let mut keys = Vec::new();
+        if query.seek.is_some() {
+            keys = items.iter_mut().zip(&seqs).map(|(doc, seq)| keyset_of(query, doc, *seq)).collect();
+        }
         // A page that is not full, and not past the end, tells the total without counting
-        // (an `eq` lookup then costs one index probe).
+        // (an `eq` lookup then costs one index probe). A keyset page after the first does not.
+        let from_start = matches!(query.seek, None | Some(Seek::First));
         let total = if let Some(total) = known_total {
             total
-        } else if items.len() < query.count && (!items.is_empty() || offset == 0) {
+        } else if from_start && items.len() < query.count && (!items.is_empty() || offset == 0) {
             offset + items.len()
         } else {
             count_rows(&params)?
@@ -207,33 +279,61 @@ pub(crate) fn list(
         if attach_page && page_column.is_none() {
             attach(conn, &mut items)?;
         }
-        return Ok((total, items));
+        return Ok((total, items, keys));
     }
 
     // Candidates from SQL (a superset), the exact answer from the compiled filter.
-    let mut stmt = conn.prepare_cached(&format!("SELECT version, doc FROM {t} {where_sql} ORDER BY {seq_order}"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT version, doc, seq FROM {t} {where_sql} ORDER BY {seq_order}"))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     let mut matches = Vec::new();
     let mut chunk = Vec::new();
-    let mut evaluate = |chunk: &mut Vec<Map<String, Value>>, matches: &mut Vec<Value>| -> Result<(), Error> {
+    let mut chunk_seqs = Vec::new();
+    let mut evaluate = |chunk: &mut Vec<Map<String, Value>>,
+                        seqs: &mut Vec<i64>,
+                        matches: &mut Vec<(i64, Value)>|
+     -> Result<(), Error> {
         if attach_for_eval {
             attach(conn, chunk)?;
         }
-        for doc in chunk.drain(..) {
+        for (doc, seq) in chunk.drain(..).zip(seqs.drain(..)) {
             let doc = Value::Object(doc);
             if query.filter.as_ref().is_none_or(|f| f.compiled.matches(&doc)) {
-                matches.push(doc);
+                matches.push((seq, doc));
             }
         }
         Ok(())
     };
     while let Some(row) = rows.next()? {
         chunk.push(decode_row(row, 0)?);
+        chunk_seqs.push(row.get::<_, i64>(2)?);
         if chunk.len() >= EVAL_CHUNK {
-            evaluate(&mut chunk, &mut matches)?;
+            evaluate(&mut chunk, &mut chunk_seqs, &mut matches)?;
         }
     }
-    evaluate(&mut chunk, &mut matches)?;
+    evaluate(&mut chunk, &mut chunk_seqs, &mut matches)?;
+    let as_map = |d: Value| match d {
+        Value::Object(m) => Some(m),
+        _ => None,
+    };
+    if query.seek.is_some() {
+        let hits = matches
+            .into_iter()
+            .map(|(seq, d)| {
+                let value = query.sort_by.as_ref().and_then(|k| k.value_of(&d));
+                (Keyset::new(value, u64::try_from(seq).unwrap_or(0)), d)
+            })
+            .collect();
+        let page = sort_then_seek(hits, query);
+        let keys = page.keys;
+        let mut items: Vec<Map<String, Value>> = page.items.into_iter().filter_map(as_map).collect();
+        if attach_page && !attach_for_eval {
+            attach(conn, &mut items)?;
+        }
+        return Ok((page.total_results, items, keys));
+    }
+    let matches: Vec<Value> = matches.into_iter().map(|(_, d)| d).collect();
+    let mut matches = matches;
     if let Some(key) = &query.sort_by {
         // The shared order of every store; the sort is stable, so ties keep creation order.
         let mut keyed: Vec<(Option<SortValue>, Value)> = matches.into_iter().map(|d| (key.value_of(&d), d)).collect();
@@ -242,19 +342,12 @@ pub(crate) fn list(
     }
     let total = matches.len();
     let offset = query.start_index.saturating_sub(1);
-    let mut items: Vec<Map<String, Value>> = matches
-        .into_iter()
-        .skip(offset)
-        .take(query.count)
-        .filter_map(|d| match d {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .collect();
+    let mut items: Vec<Map<String, Value>> =
+        matches.into_iter().skip(offset).take(query.count).filter_map(as_map).collect();
     if attach_page && !attach_for_eval {
         attach(conn, &mut items)?;
     }
-    Ok((total, items))
+    Ok((total, items, Vec::new()))
 }
 
 /// The row ids of rows `offset..offset + count` in creation order among those matching

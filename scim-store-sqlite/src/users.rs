@@ -340,7 +340,7 @@ impl UserStore for SqliteUserStore {
         let tenant = tenant.as_str().to_owned();
         let query = query.clone();
         let start_index = query.start_index;
-        let (total, docs) = self
+        let (total, docs, keys) = self
             .db
             .read(move |conn| {
                 let for_eval = query.needs("groups");
@@ -350,7 +350,8 @@ impl UserStore for SqliteUserStore {
                 list::list(conn, ResourceKind::User, &tenant, &query, &mut attach, for_eval, true, Some(&groups))
             })
             .await?;
-        Ok(Page::new(total, start_index, docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect()))
+        let items = docs.into_iter().map(|d| User::from_json(Value::Object(d))).collect();
+        Ok(Page::new(total, start_index, items).with_keys(keys))
     }
 
     async fn purge_expired(

@@ -10,6 +10,7 @@ mod e2e_admin_browser;
 mod e2e_audit;
 mod e2e_bad_input;
 mod e2e_bulk;
+mod e2e_cursor;
 mod e2e_entra;
 mod e2e_hyper;
 mod e2e_idps;

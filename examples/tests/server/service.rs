@@ -321,6 +321,56 @@ async fn default_base_path_and_host_based_locations() {
     assert!(location.starts_with("http://localhost:9999/scim/v2/Users/"), "{location}");
 }
 
+/// RFC 9865 cursor paging over HTTP: `cursor` (empty to start) and `count` in, `nextCursor`
+/// and `previousCursor` out, no `startIndex`; the errors; `/ServiceProviderConfig` says so.
+#[tokio::test]
+async fn cursor_paging() {
+    let svc = service();
+    let mut names = Vec::new();
+    for n in 0..5 {
+        names.push(create_user(&svc, &format!("c{n}@x.org")).await["userName"].clone());
+    }
+    let page_names = |b: &Value| {
+        b["Resources"].as_array().expect("Resources").iter().map(|u| u["userName"].clone()).collect::<Vec<_>>()
+    };
+    let first = body(&call(Method::GET, "/Users?cursor&count=2").send(&svc).await);
+    assert_eq!((first["totalResults"].as_u64(), first["itemsPerPage"].as_u64()), (Some(5), Some(2)));
+    assert!(first.get("startIndex").is_none() && first.get("previousCursor").is_none(), "{first}");
+    assert_eq!(page_names(&first), names[..2]);
+    let next = first["nextCursor"].as_str().expect("nextCursor").to_owned();
+    let second = body(&call(Method::GET, &format!("/Users?count=2&cursor={next}")).send(&svc).await);
+    assert_eq!(page_names(&second), names[2..4]);
+    assert!(second["previousCursor"].is_string());
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 2,
+                        "cursor": second["nextCursor"]});
+    let last = body(&call(Method::POST, "/Users/.search").json(&search).send(&svc).await);
+    assert_eq!(page_names(&last), names[4..]);
+    assert!(last.get("nextCursor").is_none(), "the last page has no nextCursor: {last}");
+    let back = last["previousCursor"].as_str().expect("previousCursor");
+    let back = body(&call(Method::GET, &format!("/Users?count=2&cursor={back}")).send(&svc).await);
+    assert_eq!(page_names(&back), names[2..4]);
+
+    assert_error(&call(Method::GET, "/Users?cursor=bm90IG91cnM").send(&svc).await, 400, Some("invalidCursor"));
+    assert_error(&call(Method::GET, "/Users?cursor=%00%ff").send(&svc).await, 400, Some("invalidValue"));
+    assert_error(&call(Method::GET, &format!("/Groups?cursor={next}")).send(&svc).await, 400, Some("invalidCursor"));
+    let other_filter = format!("/Users?count=2&cursor={next}&filter=userName%20pr");
+    assert_error(&call(Method::GET, &other_filter).send(&svc).await, 400, Some("invalidCursor"));
+    assert_error(&call(Method::GET, "/Users?cursor=&startIndex=1").send(&svc).await, 400, Some("invalidValue"));
+    assert_error(&call(Method::GET, "/Users?cursor=&count=1001").send(&svc).await, 400, Some("invalidCount"));
+    assert_error(&call(Method::GET, "/Users?cursor=&count=-1").send(&svc).await, 400, Some("invalidCount"));
+    let root = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "cursor": ""});
+    assert_error(&call(Method::POST, "/.search").json(&root).send(&svc).await, 400, Some("invalidValue"));
+    let index = body(&call(Method::GET, "/Users?startIndex=2&count=2").send(&svc).await);
+    assert!(index.get("nextCursor").is_none() && index["startIndex"] == 2, "index paging is unchanged: {index}");
+
+    let config = body(&call(Method::GET, "/ServiceProviderConfig").send(&svc).await);
+    assert_eq!(
+        config["pagination"],
+        json!({"cursor": true, "index": true, "defaultPaginationMethod": "index", "defaultPageSize": 1000,
+               "maxPageSize": 1000, "cursorTimeout": 3600})
+    );
+}
+
 #[tokio::test]
 async fn root_search_pages_users_then_groups() {
     let svc = service();

@@ -283,6 +283,8 @@ fn query() -> impl Strategy<Value = Vec<(String, String)>> {
         1 => proptest::sample::select(&["ascending", "descending", "up", ""][..]).prop_map(|s| ("sortOrder".to_owned(), s.to_owned())),
         2 => number.clone().prop_map(|n| ("startIndex".to_owned(), n)),
         2 => number.prop_map(|n| ("count".to_owned(), n)),
+        // RFC 9865: start a walk, or a cursor this service never issued.
+        1 => prop_oneof![Just(String::new()), "[A-Za-z0-9_-]{1,60}", "[ -~]{0,8}"].prop_map(|c| ("cursor".to_owned(), c)),
         1 => ("[a-zA-Z]{1,8}", "[ -~]{0,8}"),
     ];
     proptest::collection::vec(param, 0..4)

@@ -33,6 +33,10 @@
 //!   over either, the answer is `429` with `Retry-After`. A list that scans (see
 //!   [`Limits`](crate::Limits#scans)) spends its cost as well, one request per
 //!   [`Limits::scan_cost`](crate::Limits::scan_cost) resources it examines, before it runs.
+//! - **Paging**: by `startIndex` and `count` (RFC 7644 §3.4.2.4), or on `/Users`, `/Groups`
+//!   and their `/.search` by `cursor` (RFC 9865: empty to start, then `nextCursor` or
+//!   `previousCursor`; see [`ListRequest`](crate::ListRequest)). A cursor page has no
+//!   `startIndex`. The root `/.search` pages by index only (`400 invalidValue` for a cursor).
 //! - `POST /Bulk` runs its operations through the same provisioning path as single requests
 //!   (see [`Limits::max_bulk_operations`](crate::Limits::max_bulk_operations)); `/Me` answers
 //!   `501`. Unknown query parameters are ignored.

@@ -27,6 +27,8 @@ pub(crate) struct Params {
     pub(crate) sort_order: Option<String>,
     pub(crate) start_index: Option<i64>,
     pub(crate) count: Option<i64>,
+    /// RFC 9865 `cursor`; `Some("")` for `?cursor` or `?cursor=` (start a walk).
+    pub(crate) cursor: Option<String>,
 }
 
 impl Params {
@@ -70,6 +72,7 @@ impl Params {
             "sortorder" => self.sort_order = Some(text(name, value)?),
             "startindex" => self.start_index = Some(integer(name, &value)?),
             "count" => self.count = Some(integer(name, &value)?),
+            "cursor" => self.cursor = Some(text(name, value)?),
             _ => {}
         }
         Ok(())
@@ -83,6 +86,7 @@ impl Params {
             sort_order: self.sort_order.clone(),
             start_index: self.start_index,
             count: self.count,
+            cursor: self.cursor.clone(),
             include_members,
         }
     }

@@ -162,9 +162,14 @@ impl ScimService {
         self.check_filter(params)?;
         let projection = Self::projection(params)?;
         let request = params.list_request(kind == ResourceKind::User || Self::wants_members(params));
-        let (total, start, docs) = self.list_docs(ctx, kind, &request).await?;
-        let resources = docs.into_iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
-        Ok(response::json(StatusCode::OK, &response::list(total, start, resources)))
+        let listed = self.list_page(ctx, kind, &request).await?;
+        let resources = listed.items.into_iter().map(|doc| self.render(ctx, kind, doc, &projection).0).collect();
+        let body = if request.cursor.is_some() {
+            response::cursor_list(listed.total_results, listed.next_cursor, listed.previous_cursor, resources)
+        } else {
+            response::list(listed.total_results, listed.start_index, resources)
+        };
+        Ok(response::json(StatusCode::OK, &body))
     }
 
     async fn list_docs(
@@ -173,6 +178,16 @@ impl ScimService {
         kind: ResourceKind,
         request: &ListRequest,
     ) -> Result<(usize, usize, Vec<Value>), ScimError> {
+        let page = self.list_page(ctx, kind, request).await?;
+        Ok((page.total_results, page.start_index, page.items))
+    }
+
+    async fn list_page(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        request: &ListRequest,
+    ) -> Result<crate::Page<Value>, ScimError> {
         // A scan pays for what it examines in the rate limits before it runs.
         let limits = self.provisioning.limits();
         let charge = |examined: usize| -> Result<(), ScimError> {
@@ -183,19 +198,25 @@ impl ScimService {
         };
         Ok(match kind {
             ResourceKind::User => {
-                let page = self.provisioning.list_users_charged(&ctx.tenant, request, &charge).await?;
-                (page.total_results, page.start_index, page.items.into_iter().map(User::into_json).collect())
+                self.provisioning.list_users_charged(&ctx.tenant, request, &charge).await?.map(User::into_json)
             }
             ResourceKind::Group => {
-                let page = self.provisioning.list_groups_charged(&ctx.tenant, request, &charge).await?;
-                (page.total_results, page.start_index, page.items.into_iter().map(Group::into_json).collect())
+                self.provisioning.list_groups_charged(&ctx.tenant, request, &charge).await?.map(Group::into_json)
             }
         })
     }
 
-    /// `POST /.search`: users then groups, paged as one list.
+    /// `POST /.search`: users then groups, paged as one list (by index only: cursor walks are
+    /// per resource type, on `/Users` and `/Groups`).
     pub(super) async fn search_all(&self, ctx: &Ctx, params: &Params) -> Result<Response<Vec<u8>>, Failure> {
         self.check_filter(params)?;
+        if params.cursor.is_some() {
+            return Err(ScimError::invalid_value(
+                "a search across resource types pages by startIndex only: for a cursor walk (RFC 9865), \
+                 search /Users/.search and /Groups/.search",
+            )
+            .into());
+        }
         let projection = Self::projection(params)?;
         if params.sort_by.as_deref().is_some_and(|s| !s.trim().is_empty()) {
             return self.search_all_sorted(ctx, params, &projection).await;

@@ -68,6 +68,29 @@ pub(crate) fn method_not_allowed(method: &http::Method, allow: &'static str) -> 
 }
 
 /// A ListResponse (RFC 7644 §3.4.2); the counters are JSON integers.
+/// A `ListResponse` page of a cursor walk (RFC 9865): no `startIndex`; `nextCursor` unless it
+/// is the last page, `previousCursor` unless it is the first.
+pub(crate) fn cursor_list(
+    total_results: usize,
+    next: Option<String>,
+    previous: Option<String>,
+    resources: Vec<Value>,
+) -> Value {
+    let mut body = json!({
+        "schemas": [urn::LIST_RESPONSE],
+        "totalResults": total_results,
+        "itemsPerPage": resources.len(),
+    });
+    if let Some(next) = next {
+        body["nextCursor"] = Value::String(next);
+    }
+    if let Some(previous) = previous {
+        body["previousCursor"] = Value::String(previous);
+    }
+    body["Resources"] = Value::Array(resources);
+    body
+}
+
 pub(crate) fn list(total_results: usize, start_index: usize, resources: Vec<Value>) -> Value {
     let mut body = json!({
         "schemas": [urn::LIST_RESPONSE],

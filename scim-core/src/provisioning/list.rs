@@ -5,9 +5,10 @@
 use super::Provisioning;
 use super::compat::Tally;
 use super::scan::{Busy, ScanPermit, needs_scan, offload};
+use crate::cursor::{Binding, Cursor, CursorKey};
 use crate::schema::ResourceType;
-use crate::store::{ListQuery, QueryFilter, SortKey, SortOrder};
-use crate::{Group, Limits, Page, ResourceKind, SchemaRegistry, ScimError, TenantId, User};
+use crate::store::{Keyset, ListQuery, QueryFilter, Seek, SortKey, SortOrder};
+use crate::{Group, Limits, Page, ResourceKind, SchemaRegistry, ScimError, ScimType, TenantId, User};
 use scim_query::{AttributeFacts, PatchPath, parse_path};
 
 /// What the HTTP layer charges a scan of `n` resources to (the rate limits); `Err` refuses it.
@@ -26,16 +27,19 @@ impl Provisioning {
     ) -> Result<Page<User>, ScimError> {
         let kind = ResourceKind::User;
         let rt = self.registry.kind(kind)?;
-        let query =
+        let mut query =
             self.quirked(&Tally::default(), || list_query(&self.registry, rt, request, self.limits.max_results))?;
-        if !needs_scan(&query, kind) {
-            return Ok(self.user_store().list(tenant, &query).await?);
-        }
-        let all = self.user_store().list(tenant, &ListQuery::new().with_count(0)).await?.total_results;
-        let permit = self.admit_scan(tenant, kind, all, charge).await?;
-        let (store, tenant) = (self.users.clone(), tenant.clone());
-        let scan = async move { store.list(&tenant, &query).await };
-        Ok(offload(scan, permit, self.limits.scan_share_percent).await??)
+        let walk = self.start_walk(tenant, kind, request, &mut query)?;
+        let page = if needs_scan(&query, kind) {
+            let all = self.user_store().list(tenant, &ListQuery::new().with_count(0)).await?.total_results;
+            let permit = self.admit_scan(tenant, kind, all, charge).await?;
+            let (store, tenant) = (self.users.clone(), tenant.clone());
+            let scan = async move { store.list(&tenant, &query).await };
+            offload(scan, permit, self.limits.scan_share_percent).await??
+        } else {
+            self.user_store().list(tenant, &query).await?
+        };
+        self.finish_walk(page, walk.as_ref())
     }
 
     /// [`list_groups`](Self::list_groups), charging a scan to `charge` before it runs.
@@ -47,17 +51,148 @@ impl Provisioning {
     ) -> Result<Page<Group>, ScimError> {
         let kind = ResourceKind::Group;
         let rt = self.registry.kind(kind)?;
-        let query =
+        let mut query =
             self.quirked(&Tally::default(), || list_query(&self.registry, rt, request, self.limits.max_results))?;
-        if !needs_scan(&query, kind) {
-            return Ok(self.group_store().list(tenant, &query).await?);
+        let walk = self.start_walk(tenant, kind, request, &mut query)?;
+        let page = if needs_scan(&query, kind) {
+            let count = ListQuery::new().with_count(0).with_members(false);
+            let all = self.group_store().list(tenant, &count).await?.total_results;
+            let permit = self.admit_scan(tenant, kind, all, charge).await?;
+            let (store, tenant) = (self.groups.clone(), tenant.clone());
+            let scan = async move { store.list(&tenant, &query).await };
+            offload(scan, permit, self.limits.scan_share_percent).await??
+        } else {
+            self.group_store().list(tenant, &query).await?
+        };
+        self.finish_walk(page, walk.as_ref())
+    }
+
+    /// The key that signs cursors: the host's, else the process's random one.
+    fn cursor_key(&self) -> Result<&CursorKey, ScimError> {
+        match self.cursor_key.as_deref() {
+            Some(key) => Ok(key),
+            None => CursorKey::process_default().ok_or_else(ScimError::internal),
         }
-        let count = ListQuery::new().with_count(0).with_members(false);
-        let all = self.group_store().list(tenant, &count).await?.total_results;
-        let permit = self.admit_scan(tenant, kind, all, charge).await?;
-        let (store, tenant) = (self.groups.clone(), tenant.clone());
-        let scan = async move { store.list(&tenant, &query).await };
-        Ok(offload(scan, permit, self.limits.scan_share_percent).await??)
+    }
+
+    /// For a request with a `cursor` (RFC 9865): checks the cursor and the page size, and turns
+    /// `query` into a keyset query for one more item than the page (to tell whether another
+    /// page follows). `None` for index paging.
+    fn start_walk(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        request: &ListRequest,
+        query: &mut ListQuery,
+    ) -> Result<Option<Walk>, ScimError> {
+        let Some(text) = request.cursor.as_deref() else { return Ok(None) };
+        let max = self.limits.max_results;
+        let count = match request.count {
+            None => max,
+            Some(c) => match usize::try_from(c) {
+                Ok(c) if c <= max => c,
+                _ => {
+                    return Err(ScimError::bad_request(
+                        ScimType::InvalidCount,
+                        format!(
+                            "count {c} is not a page size of a cursor walk here: it must be between 0 and                              {max} (pagination.maxPageSize)"
+                        ),
+                    ));
+                }
+            },
+        };
+        let binding = binding_of(tenant, kind, request, query);
+        let text = text.trim();
+        let seek = if text.is_empty() {
+            Seek::First
+        } else {
+            let cursor = Cursor::decode(text, self.cursor_key()?)?;
+            if cursor.binding.scope != binding.scope {
+                return Err(ScimError::bad_request(
+                    ScimType::InvalidCursor,
+                    format!(
+                        "this cursor belongs to a walk of another resource type or tenant, not of {}: \
+                         send it where it was returned, or start a new walk with an empty `cursor`",
+                        kind.endpoint()
+                    ),
+                ));
+            }
+            let timeout = self.limits.cursor_timeout.as_secs();
+            let age = self.clock.now().timestamp().saturating_sub(cursor.issued);
+            if age > i64::try_from(timeout).unwrap_or(i64::MAX) {
+                return Err(ScimError::bad_request(
+                    ScimType::ExpiredCursor,
+                    format!(
+                        "this cursor has expired: a cursor is valid for {timeout} seconds after the response \
+                         that returned it (pagination.cursorTimeout); start a new walk with an empty `cursor`"
+                    ),
+                ));
+            }
+            if cursor.binding.query != binding.query {
+                return Err(ScimError::bad_request(
+                    ScimType::InvalidCursor,
+                    "this cursor was returned for another filter, sortBy or sortOrder: send the same ones \
+                     as the request that returned it, or start a new walk with an empty `cursor`",
+                ));
+            }
+            cursor.seek
+        };
+        query.start_index = 1;
+        query.count = count.saturating_add(1);
+        query.seek = Some(seek.clone());
+        Ok(Some(Walk { binding, count, seek }))
+    }
+
+    /// The page of a cursor walk: the extra item dropped, `nextCursor` and `previousCursor` set.
+    fn finish_walk<T>(&self, page: Page<T>, walk: Option<&Walk>) -> Result<Page<T>, ScimError> {
+        let Some(walk) = walk else { return Ok(page) };
+        let Page { total_results, mut items, mut keys, .. } = page;
+        if keys.len() != items.len() {
+            // A store that does not report keysets cannot continue a walk.
+            return Err(ScimError::internal());
+        }
+        let key = self.cursor_key()?;
+        let issued = self.clock.now().timestamp();
+        let sign = |seek: Seek| Cursor { binding: walk.binding, issued, seek }.encode(key);
+        let n = walk.count;
+        let (next, previous) = match &walk.seek {
+            Seek::Before(at) => {
+                // The last `n` before `at`; one more means more pages before.
+                let more_before = items.len() > n;
+                if more_before {
+                    let extra = items.len() - n;
+                    items.drain(..extra);
+                    keys.drain(..extra);
+                }
+                let previous = more_before.then(|| sign(Seek::Before(keys.first().cloned().unwrap_or(at.clone()))));
+                // `at` itself (and whatever follows it) is the next page.
+                let next =
+                    keys.last().cloned().unwrap_or_else(|| Keyset::new(at.value.clone(), at.seq.saturating_sub(1)));
+                (Some(sign(Seek::After(next))), previous)
+            }
+            seek => {
+                let more_after = items.len() > n;
+                items.truncate(n);
+                keys.truncate(n);
+                let next = more_after.then(|| sign(keys.last().cloned().map_or_else(|| seek.clone(), Seek::After)));
+                let previous = match seek {
+                    Seek::After(at) => {
+                        // `at` itself (and whatever precedes it) is the previous page.
+                        let before = keys
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| Keyset::new(at.value.clone(), at.seq.saturating_add(1)));
+                        Some(sign(Seek::Before(before)))
+                    }
+                    _ => None,
+                };
+                (next, previous)
+            }
+        };
+        let mut page = Page::new(total_results, 1, items);
+        page.next_cursor = next;
+        page.previous_cursor = previous;
+        Ok(page)
     }
 
     /// Lets a scan of `all` resources of `kind` run: within the budget, paid for, and with a
@@ -86,6 +221,28 @@ impl Provisioning {
     }
 }
 
+/// A cursor walk under way: what its cursors are bound to, the page size, and where this page
+/// starts.
+#[derive(Debug)]
+struct Walk {
+    binding: Binding,
+    count: usize,
+    seek: Seek,
+}
+
+/// What a cursor of this list is bound to: the tenant and resource type, and the filter and
+/// sort as the client wrote them (trimmed; the attribute path ignoring case).
+fn binding_of(tenant: &TenantId, kind: ResourceKind, request: &ListRequest, query: &ListQuery) -> Binding {
+    let filter = request.filter.as_deref().map_or("", str::trim);
+    let sort_by = request.sort_by.as_deref().map_or(String::new(), |s| s.trim().to_ascii_lowercase());
+    let order = match (&query.sort_by, query.sort_order) {
+        (None, _) => "",
+        (Some(_), SortOrder::Ascending) => "ascending",
+        (Some(_), SortOrder::Descending) => "descending",
+    };
+    Binding::new(tenant.as_str(), kind.endpoint(), filter, &sort_by, order)
+}
+
 /// The `400 tooMany` of a scan over the budget.
 fn over_budget(kind: ResourceKind, all: usize, max: usize) -> ScimError {
     let (what, cheap) = match kind {
@@ -103,11 +260,22 @@ fn over_budget(kind: ResourceKind, all: usize, max: usize) -> ScimError {
 }
 
 /// A list request with the client's raw parameters (`filter`, `sortBy`, `sortOrder`,
-/// `startIndex`, `count`); [`Provisioning::list_users`](crate::Provisioning::list_users) and
-/// `list_groups` validate it.
+/// `startIndex`, `count`, `cursor`); [`Provisioning::list_users`](crate::Provisioning::list_users)
+/// and `list_groups` validate it.
 ///
-/// `startIndex` below 1 counts as 1; a negative `count` as 0; a `count` above the service's
-/// maximum (and a missing one) as the maximum (RFC 7644 §3.4.2.4).
+/// Index paging (RFC 7644 §3.4.2.4): `startIndex` below 1 counts as 1; a negative `count` as
+/// 0; a `count` above the service's maximum (and a missing one) as the maximum.
+///
+/// Cursor paging (RFC 9865): a `cursor` (empty to start a walk, then the `nextCursor` or
+/// `previousCursor` of the page before) pages by keyset; `count` must then be between 0 and the
+/// maximum (`400 invalidCount` otherwise; missing means the maximum), `startIndex` must be
+/// absent (`400 invalidValue`), and the filter and sort must be those of the walk's first
+/// request (`400 invalidCursor` otherwise, as for a cursor that was altered or issued by a
+/// service with another [`CursorKey`](crate::CursorKey)); a cursor older than
+/// [`Limits::cursor_timeout`](crate::Limits::cursor_timeout) is `400 expiredCursor`. The page
+/// then has [`Page::next_cursor`] (absent on the last page) and [`Page::previous_cursor`]
+/// (absent on the first). A resource that matches during the whole walk is on exactly one page
+/// of it, whatever is created or deleted meanwhile.
 ///
 /// ```
 /// let request = scim_core::ListRequest::new().with_filter(r#"userName eq "bjensen""#).with_count(10);
@@ -126,6 +294,8 @@ pub struct ListRequest {
     pub start_index: Option<i64>,
     /// `count`.
     pub count: Option<i64>,
+    /// `cursor` (RFC 9865): `Some("")` starts a cursor walk.
+    pub cursor: Option<String>,
     /// Groups only: whether to return `members` (false for `excludedAttributes=members`).
     pub include_members: bool,
 }
@@ -165,6 +335,14 @@ impl ListRequest {
         self
     }
 
+    /// `cursor` (RFC 9865): `""` starts a cursor walk; then the `nextCursor` or `previousCursor`
+    /// of the page before.
+    #[must_use]
+    pub fn with_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+
     /// Groups only: whether to return `members`.
     #[must_use]
     pub fn with_members(mut self, include_members: bool) -> Self {
@@ -175,7 +353,15 @@ impl ListRequest {
 
 impl Default for ListRequest {
     fn default() -> Self {
-        Self { filter: None, sort_by: None, sort_order: None, start_index: None, count: None, include_members: true }
+        Self {
+            filter: None,
+            sort_by: None,
+            sort_order: None,
+            start_index: None,
+            count: None,
+            cursor: None,
+            include_members: true,
+        }
     }
 }
 
@@ -189,6 +375,12 @@ pub(crate) fn list_query(
     request: &ListRequest,
     max_results: usize,
 ) -> Result<ListQuery, ScimError> {
+    if request.cursor.is_some() && request.start_index.is_some() {
+        return Err(ScimError::invalid_value(
+            "startIndex and cursor cannot be used together: send startIndex to page by index, or cursor \
+             (empty at first, then the nextCursor of each page) to page by cursor (RFC 9865)",
+        ));
+    }
     let facts = registry.facts(rt);
     let filter = match request.filter.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -218,7 +410,15 @@ pub(crate) fn list_query(
     };
     let start_index = request.start_index.map_or(1, |i| usize::try_from(i.max(1)).unwrap_or(usize::MAX));
     let count = request.count.map_or(max_results, |c| usize::try_from(c.max(0)).unwrap_or(usize::MAX).min(max_results));
-    Ok(ListQuery { filter, sort_by, sort_order, start_index, count, include_members: request.include_members })
+    Ok(ListQuery {
+        filter,
+        sort_by,
+        sort_order,
+        start_index,
+        count,
+        include_members: request.include_members,
+        seek: None,
+    })
 }
 
 #[cfg(test)]

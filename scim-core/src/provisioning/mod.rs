@@ -120,6 +120,8 @@ pub struct Provisioning {
     user_conflict: UserConflictPolicy,
     /// The quirks fired through this value since `acting_as` made it.
     fired: Arc<compat::Tally>,
+    /// Signs RFC 9865 cursors; `None`: the process's random key.
+    cursor_key: Option<Arc<crate::CursorKey>>,
 }
 
 impl Provisioning {
@@ -148,7 +150,18 @@ impl Provisioning {
             profile: Arc::default(),
             user_conflict: UserConflictPolicy::default(),
             fired: Arc::default(),
+            cursor_key: None,
         }
+    }
+
+    /// Signs RFC 9865 cursors with `key` (see [`ListRequest`]). By default each process
+    /// draws a random key ([`CursorKey::process_default`](crate::CursorKey::process_default)),
+    /// so a cursor walk breaks when a load balancer sends its next request to another
+    /// process (`400 invalidCursor`) and when the process restarts: replicas must share a key.
+    #[must_use]
+    pub fn with_cursor_key(mut self, key: crate::CursorKey) -> Self {
+        self.cursor_key = Some(Arc::new(key));
+        self
     }
 
     /// Uses this schema registry (for hosts with their own extensions).

@@ -305,11 +305,14 @@ impl Provisioning {
         Err(conflict_exhausted())
     }
 
-    /// Lists users (`GET /Users`).
+    /// Lists users (`GET /Users`), by index or, with a `cursor`, by RFC 9865 cursor (see
+    /// [`ListRequest`]).
     ///
     /// # Errors
     /// `400 invalidFilter` for a filter that does not parse or apply, `400 invalidValue` for a
-    /// bad `sortBy`/`sortOrder`, `400 tooMany` for a scan over [`Limits::max_scan`](crate::Limits::max_scan)
+    /// bad `sortBy`/`sortOrder` (or `cursor` with `startIndex`), `400 invalidCursor`,
+    /// `expiredCursor` or `invalidCount` for a cursor walk's bad cursor or page size, `400
+    /// tooMany` for a scan over [`Limits::max_scan`](crate::Limits::max_scan)
     /// and `429` when the tenant has too many scans waiting (see [`Limits`](crate::Limits#scans)).
     pub async fn list_users(&self, tenant: &TenantId, request: &ListRequest) -> Result<Page<User>, ScimError> {
         self.list_users_charged(tenant, request, &|_| Ok(())).await

@@ -159,7 +159,8 @@ impl SchemaRegistry {
     /// `GET /ServiceProviderConfig` (RFC 7643 §5). It states what this library does: PATCH is
     /// supported; bulk is, up to `limits.max_bulk_operations` operations (off at 0); filtering is, up to `max_results`; changing passwords is not
     /// (`password` is never stored); sorting and ETags are; clients authenticate with OAuth
-    /// bearer tokens; paging is by index (RFC 9865 `pagination`, no cursors).
+    /// bearer tokens; paging is by index (the default) and by cursor on `/Users` and `/Groups`
+    /// (RFC 9865 `pagination`, `cursorTimeout` from `limits.cursor_timeout`).
     /// `filter.maxResults` and the page sizes are `limits.max_results`; `bulk.maxPayloadSize` is
     /// `limits.max_body_bytes`.
     pub fn service_provider_config(&self, config: &ServiceProviderConfig, limits: &Limits, base_url: &str) -> Value {
@@ -176,11 +177,12 @@ impl SchemaRegistry {
             "sort": {"supported": true},
             "etag": {"supported": true},
             "pagination": {
-                "cursor": false,
+                "cursor": true,
                 "index": true,
                 "defaultPaginationMethod": "index",
                 "defaultPageSize": limits.max_results,
                 "maxPageSize": limits.max_results,
+                "cursorTimeout": limits.cursor_timeout.as_secs(),
             },
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",

@@ -2,7 +2,7 @@
 //! the version check, the derived `groups` element, member de-duplication, and sort-then-page.
 //! Case folding lives in [`scim_query::fold`], filter inspection in [`Filter::mentions`](scim_query::Filter::mentions).
 
-use super::{ListQuery, Page, SortValue, StoreError, compare_sort_values};
+use super::{Keyset, ListQuery, Page, Seek, SortValue, StoreError, compare_keysets, compare_sort_values};
 use crate::Version;
 use serde_json::{Map, Value};
 use std::borrow::Borrow;
@@ -89,7 +89,52 @@ pub fn sort_then_page<T>(mut hits: Vec<(Option<SortValue>, T)>, query: &ListQuer
     hits.sort_by(|a, b| compare_sort_values(a.0.as_ref(), b.0.as_ref(), query.sort_order));
     let total_results = hits.len();
     let items = hits.into_iter().skip(query.start_index.saturating_sub(1)).take(query.count).map(|(_, t)| t).collect();
-    Page { total_results, start_index: query.start_index, items }
+    Page::new(total_results, query.start_index, items)
+}
+
+/// [`sort_then_page`] for every kind of query: `hits` are the matches (in any order), each
+/// with its [`Keyset`]. An index query ([`ListQuery::seek`] `None`) gets the page by position;
+/// a keyset query the `count` hits after or before its keyset, found without sorting the
+/// others (a selection, linear in the hits), with their keys. `total_results` counts them all.
+pub fn sort_then_seek<T>(mut hits: Vec<(Keyset, T)>, query: &ListQuery) -> Page<T> {
+    let order = query.sort_order;
+    let total_results = hits.len();
+    let cmp = |a: &(Keyset, T), b: &(Keyset, T)| compare_keysets(&a.0, &b.0, order);
+    let backward = match &query.seek {
+        None => {
+            hits.sort_by(cmp);
+            let items: Vec<_> = hits.into_iter().skip(query.start_index.saturating_sub(1)).take(query.count).collect();
+            return Page::new(total_results, query.start_index, items.into_iter().map(|(_, t)| t).collect());
+        }
+        Some(Seek::First) => false,
+        Some(Seek::After(k)) => {
+            hits.retain(|(h, _)| compare_keysets(h, k, order).is_gt());
+            false
+        }
+        Some(Seek::Before(k)) => {
+            hits.retain(|(h, _)| compare_keysets(h, k, order).is_lt());
+            true
+        }
+    };
+    let take = query.count.min(hits.len());
+    if backward {
+        // The `take` largest, in order.
+        if take < hits.len() {
+            let at = hits.len() - take;
+            hits.select_nth_unstable_by(at, cmp);
+            hits.drain(..at);
+        }
+    } else if take < hits.len() {
+        if take == 0 {
+            hits.clear();
+        } else {
+            hits.select_nth_unstable_by(take - 1, cmp);
+            hits.truncate(take);
+        }
+    }
+    hits.sort_by(cmp);
+    let (keys, items) = hits.into_iter().unzip();
+    Page::new(total_results, 1, items).with_keys(keys)
 }
 
 #[cfg(test)]

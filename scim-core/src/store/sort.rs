@@ -153,6 +153,44 @@ pub fn compare_sort_values(a: Option<&SortValue>, b: Option<&SortValue>, order: 
     }
 }
 
+/// A position in a list's order, for keyset paging ([`ListQuery::seek`](super::ListQuery::seek)):
+/// the sort key's value of a resource ([`SortKey::value_of`]; `None` for an unsorted list or a
+/// resource without one) and the resource's store position (its creation sequence number,
+/// which only its store can read, and which it keeps for life).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyset {
+    /// The sort key's value; `None` in an unsorted list.
+    pub value: Option<SortValue>,
+    /// The store position (creation sequence).
+    pub seq: u64,
+}
+
+impl Keyset {
+    /// The keyset of a resource with sort value `value` at store position `seq`.
+    pub fn new(value: Option<SortValue>, seq: u64) -> Self {
+        Self { value, seq }
+    }
+}
+
+/// Where a keyset page starts.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Seek {
+    /// The first `count` matches.
+    First,
+    /// The first `count` matches strictly after this keyset in the list order.
+    After(Keyset),
+    /// The last `count` matches strictly before this keyset in the list order (returned in
+    /// the list order).
+    Before(Keyset),
+}
+
+/// The list order of two keysets: by value as [`compare_sort_values`] orders them in `order`,
+/// then by store position, ascending in both directions (what ties are broken by).
+pub fn compare_keysets(a: &Keyset, b: &Keyset, order: SortOrder) -> Ordering {
+    compare_sort_values(a.value.as_ref(), b.value.as_ref(), order).then(a.seq.cmp(&b.seq))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +252,18 @@ mod tests {
         let doc = json!({"emails": [{"value": "b@x"}, {"value": "a@x"}]});
         let k = SortKey { path: AttrPath::new("emails").with_sub_attr("value"), facts: None };
         assert_eq!(k.value_of(&doc), Some(SortValue::Str("b@x".into())));
+    }
+
+    #[test]
+    fn keysets_order_by_value_then_position() {
+        let k = |v: Option<&str>, seq| Keyset::new(v.map(|v| SortValue::Str(v.into())), seq);
+        let asc = SortOrder::Ascending;
+        let desc = SortOrder::Descending;
+        assert_eq!(compare_keysets(&k(Some("a"), 9), &k(Some("b"), 1), asc), Ordering::Less);
+        assert_eq!(compare_keysets(&k(Some("a"), 9), &k(Some("b"), 1), desc), Ordering::Greater);
+        assert_eq!(compare_keysets(&k(Some("a"), 1), &k(Some("a"), 2), desc), Ordering::Less, "ties: position up");
+        assert_eq!(compare_keysets(&k(None, 1), &k(Some("z"), 2), asc), Ordering::Greater, "missing last");
+        assert_eq!(compare_keysets(&k(None, 1), &k(Some("z"), 2), desc), Ordering::Less, "missing first");
     }
 
     #[test]

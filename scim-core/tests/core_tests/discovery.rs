@@ -134,7 +134,9 @@ fn service_provider_config_tells_the_truth() {
     assert_eq!(schemes.len(), 1);
     assert_eq!(schemes[0]["type"], "oauthbearertoken");
     assert!(schemes[0]["name"].is_string() && schemes[0]["description"].is_string());
-    assert_eq!(doc["pagination"]["cursor"], false);
+    assert_eq!(doc["pagination"]["cursor"], true);
+    assert_eq!(doc["pagination"]["cursorTimeout"], 3600);
+    assert_eq!(doc["pagination"]["defaultPaginationMethod"], "index");
     assert_eq!(doc["pagination"]["index"], true);
     assert_eq!(
         doc["meta"],

@@ -81,9 +81,9 @@ impl Tenant {
             self.link(m, &id);
             self.membership_changed(m, now);
         }
-        let seq = self.group_order.push(Arc::clone(&id));
+        let (seq, born) = self.group_order.push(Arc::clone(&id));
         self.group_gen += 1;
-        let rec = GroupRec { doc: group, seq, rev: 1, members, member_ids };
+        let rec = GroupRec { doc: group, seq, born, rev: 1, members, member_ids };
         let out = group_view(&rec, true);
         self.groups.insert_vacant(vacant, id, rec);
         Ok(out)

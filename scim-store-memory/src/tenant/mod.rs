@@ -28,6 +28,8 @@ pub(crate) struct UserRec {
     pub(crate) doc: Arc<CompactValue>,
     /// Position in the tenant's creation order (renumbered when the order is compacted).
     pub(crate) seq: u64,
+    /// Birth number in the creation order (kept for life): the keyset's store position.
+    pub(crate) born: u64,
     pub(crate) rev: u64,
     /// Set when the user is suspended with a purge time (mirrors the purge index).
     pub(crate) purge_at: Option<DateTime<Utc>>,
@@ -39,6 +41,8 @@ pub(crate) struct GroupRec {
     pub(crate) doc: Group,
     /// Position in the tenant's group creation order.
     pub(crate) seq: u64,
+    /// Birth number in the group creation order (kept for life).
+    pub(crate) born: u64,
     pub(crate) rev: u64,
     pub(crate) members: Vec<Value>,
     pub(crate) member_ids: HashSet<Arc<str>>,

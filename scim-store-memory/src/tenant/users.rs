@@ -68,12 +68,12 @@ impl Tenant {
         if is_mixed_case(&id) {
             self.mixed_case_user_ids += 1;
         }
-        let seq = self.user_order.push(Arc::clone(&id));
+        let (seq, born) = self.user_order.push(Arc::clone(&id));
         self.user_gen += 1;
         let purge_at = purge_time(&user);
         let doc = compact_and_free(user);
         let out = self.user_view(&id, &doc);
-        self.users.insert_vacant(vacant, Arc::clone(&id), UserRec { doc, seq, rev: 1, purge_at });
+        self.users.insert_vacant(vacant, Arc::clone(&id), UserRec { doc, seq, born, rev: 1, purge_at });
         Ok((out, id, purge_at))
     }
 

@@ -24,3 +24,20 @@ mod on_disk {
 
     scim_store_conformance::conformance_tests!(fresh());
 }
+
+/// A cursor walk while another task creates and deletes users returns every user present for
+/// the whole walk exactly once, and no user twice: in memory and on disk (reads on the reader
+/// threads, beside the writer).
+#[test]
+fn cursor_walks_under_concurrent_writes() {
+    scim_store_conformance::cursor_walks_under_writes(32, || async {
+        let store = std::sync::Arc::new(scim_store_sqlite::SqliteUserStore::open_in_memory().unwrap());
+        Some((store.clone() as _, store as _))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("walk.db");
+    scim_store_conformance::cursor_walks_under_writes(32, || async move {
+        let store = std::sync::Arc::new(scim_store_sqlite::SqliteUserStore::open(&path).unwrap());
+        Some((store.clone() as _, store as _))
+    });
+}
