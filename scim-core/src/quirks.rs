@@ -177,8 +177,15 @@ quirks! {
     EchoedReadOnly = "echoed-read-only" {
         accepts: "read-only attributes (`id`, `meta`, `groups`, …) inside a no-path PATCH value, ignored",
         strict: "400 mutability: a PATCH may not write a read-only attribute (RFC 7644 §3.5.2)",
-        senders: ["authentik (pathless replace of the whole group)"],
-        sources: ["https://github.com/goauthentik/authentik/blob/main/authentik/providers/scim/clients/groups.py"],
+        senders: [
+            "Okta (group push: `{\"op\":\"replace\",\"value\":{\"id\":…,\"displayName\":…}}` on every membership update)",
+            "authentik (pathless replace of the whole group)",
+        ],
+        sources: [
+            "https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20",
+            "https://github.com/imulab/go-scim/issues/57",
+            "https://github.com/goauthentik/authentik/blob/main/authentik/providers/scim/clients/groups.py",
+        ],
     }
     /// `remove` with `path: "members"` (or another multi-valued attribute) and a `value` array:
     /// removes exactly those values.
@@ -410,9 +417,9 @@ impl Profile {
             ]
             .into_iter()
             .collect(),
-            // Okta's requests are RFC-shaped; its PUT echoes read-only attributes, which the RFC
-            // tells a server to ignore (no quirk needed).
-            "okta" => QuirkSet::EMPTY,
+            // Okta's group push repeats the group's `id` in a no-path replace; its PUT echoes
+            // read-only attributes too, which the RFC tells a server to ignore (no quirk needed).
+            "okta" => [EchoedReadOnly].into_iter().collect(),
             "onelogin" => [Scim11Urns, ScalarForMultiValued, ForeignSchemaUris].into_iter().collect(),
             "jumpcloud" => [RemoveByValue].into_iter().collect(),
             "pingfederate" => [BareFilterValues].into_iter().collect(),

@@ -171,3 +171,30 @@ fn adopt_turns_a_repeated_create_into_an_update() {
     server.cli(&["tenant", "user-conflict", &adopt.id, "conflict"]);
     adopt.send(&server, "POST", "/Users", Some(&again)).expect_error(409, Some("uniqueness"));
 }
+
+/// Okta's group push repeats the group's `id` in a no-path replace (OKTA.md of the design
+/// notes, Group Push step 5): accepted under `okta` (quirk `echoed-read-only`), refused under
+/// `strict` with `400 mutability`.
+#[test]
+fn okta_group_push_rename_needs_its_profile() {
+    let server = Server::start(&[]);
+    for (profile, status) in [("okta", 204), ("strict", 400)] {
+        let tenant = Tenant::create(&server, profile, &["--profile", profile]);
+        let group =
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Push", "members": []});
+        let gid = tenant.send(&server, "POST", "/Groups", Some(&group)).expect(201).json()["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let rename = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": gid, "displayName": "Push 2"}}]});
+        let resp = tenant.send(&server, "PATCH", &format!("/Groups/{gid}"), Some(&rename));
+        if status == 204 {
+            resp.expect(204);
+        } else {
+            let err = resp.expect_error(400, Some("mutability"));
+            assert!(err["detail"].as_str().unwrap_or_default().contains("echoed-read-only"), "{err}");
+        }
+        let read = tenant.send(&server, "GET", &format!("/Groups/{gid}"), None).expect(200).json();
+        assert_eq!(read["displayName"], if status == 204 { "Push 2" } else { "Push" }, "{profile}");
+    }
+}

@@ -428,6 +428,7 @@ const SENDER_PROFILES: &[(&str, &str)] = &[
     ("OneLogin", "onelogin"),
     ("Google Workspace", "google"),
     ("PingFederate", "pingfederate"),
+    ("Okta", "okta"),
 ];
 
 /// The built-in profiles of the identity providers that send `quirk`.
