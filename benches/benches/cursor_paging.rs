@@ -19,34 +19,12 @@ use criterion::{Criterion, black_box, criterion_main};
 use scim_core::store::{Keyset, ListQuery, Seek};
 use scim_core::{ListRequest, Provisioning, TenantId, UserStore};
 use scim_store_memory::MemoryUserStore;
-use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
-use serde_json::Value;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 const USERS: usize = 1_000_000;
 const PAGE: usize = 100;
-
-/// Opens (building if needed) the SQLite database of `n` users at `path`, as `store_sqlite` does.
-fn sqlite_dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, path: &Path, n: usize) -> SqliteUserStore {
-    let loader =
-        SqliteUserStore::open_with(path, SqliteOptions::new().with_durability(Durability::Normal).with_max_batch(2048))
-            .expect("open bench database");
-    let have = store_scale::count_users(rt, &loader);
-    if have < n {
-        let started = Instant::now();
-        eprintln!("loading {} users into {} ...", n - have, path.display());
-        if have == 0 {
-            store_scale::load_groups(rt, &loader);
-        }
-        store_scale::load_users(rt, &loader, templates, have, n, 256);
-        eprintln!("loaded in {:.1?}", started.elapsed());
-    }
-    drop(loader);
-    SqliteUserStore::open(path).expect("reopen bench database")
-}
 
 fn bench_store<S>(c: &mut Criterion, name: &str, rt: &Runtime, store: &Arc<S>)
 where
@@ -119,7 +97,7 @@ fn benches(c: &mut Criterion) {
     if which.split(',').any(|s| s.trim() == "sqlite") {
         let cache = scim_benches::target_dir().join("bench-data");
         std::fs::create_dir_all(&cache).expect("bench-data dir");
-        let store = Arc::new(sqlite_dataset(&rt, &templates, &cache.join("sqlite-1m.db"), USERS));
+        let store = Arc::new(store_scale::sqlite_dataset(&rt, &templates, &cache.join("sqlite-1m.db"), USERS));
         bench_store(c, "sqlite", &rt, &store);
     }
 }

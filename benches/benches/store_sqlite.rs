@@ -12,30 +12,15 @@
 mod store_scale;
 
 use criterion::{Criterion, criterion_main};
-use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
+use scim_store_sqlite::SqliteUserStore;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::runtime::Runtime;
 
 /// Opens (building if needed) a database of `n` users at `path`.
 fn dataset(rt: &Runtime, templates: &Arc<Vec<Value>>, path: &Path, n: usize) -> SqliteUserStore {
-    let loader =
-        SqliteUserStore::open_with(path, SqliteOptions::new().with_durability(Durability::Normal).with_max_batch(2048))
-            .expect("open bench database");
-    let have = store_scale::count_users(rt, &loader);
-    if have < n {
-        let started = Instant::now();
-        eprintln!("loading {} users into {} ...", n - have, path.display());
-        if have == 0 {
-            store_scale::load_groups(rt, &loader);
-        }
-        store_scale::load_users(rt, &loader, templates, have, n, 256);
-        eprintln!("loaded in {:.1?}", started.elapsed());
-    }
-    drop(loader);
-    let store = SqliteUserStore::open(path).expect("reopen bench database");
+    let store = store_scale::sqlite_dataset(rt, templates, path, n);
     // Closing the loader checkpointed the log into the main file; the log file that remains is
     // reused scratch space, not data, so only the main file counts.
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);

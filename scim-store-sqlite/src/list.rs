@@ -124,14 +124,7 @@ fn keyset_condition(column: Option<&str>, order: SortOrder, at: &Keyset, forward
 
 /// The keyset of a document at row `seq` under `query`'s sort.
 fn keyset_of(query: &ListQuery, doc: &mut Map<String, Value>, seq: i64) -> Keyset {
-    let seq = u64::try_from(seq).unwrap_or(0);
-    let Some(key) = &query.sort_by else { return Keyset::new(None, seq) };
-    let whole = Value::Object(std::mem::take(doc));
-    let value = key.value_of(&whole);
-    if let Value::Object(map) = whole {
-        *doc = map;
-    }
-    Keyset::new(value, seq)
+    Keyset::of_document(query.sort_by.as_ref(), doc, u64::try_from(seq).unwrap_or(0))
 }
 
 /// Lists one page; returns `(total_results, page, keysets)`.

@@ -197,3 +197,30 @@ pub(crate) fn bench_scale<S: UserStore + Clone>(
     });
     g.finish();
 }
+
+/// Opens the SQLite bench database of `n` users at `path`, loading the missing users first
+/// (batched, `synchronous = NORMAL` while loading), and reopens it with the durable default.
+#[allow(dead_code, reason = "used by the SQLite benches, not by store_postgres")]
+pub(crate) fn sqlite_dataset(
+    rt: &Runtime,
+    templates: &Arc<Vec<Value>>,
+    path: &std::path::Path,
+    n: usize,
+) -> scim_store_sqlite::SqliteUserStore {
+    use scim_store_sqlite::{Durability, SqliteOptions, SqliteUserStore};
+    let loader =
+        SqliteUserStore::open_with(path, SqliteOptions::new().with_durability(Durability::Normal).with_max_batch(2048))
+            .expect("open bench database");
+    let have = count_users(rt, &loader);
+    if have < n {
+        let started = Instant::now();
+        eprintln!("loading {} users into {} ...", n - have, path.display());
+        if have == 0 {
+            load_groups(rt, &loader);
+        }
+        load_users(rt, &loader, templates, have, n, 256);
+        eprintln!("loaded in {:.1?}", started.elapsed());
+    }
+    drop(loader);
+    SqliteUserStore::open(path).expect("reopen bench database")
+}

@@ -170,6 +170,19 @@ impl Keyset {
     pub fn new(value: Option<SortValue>, seq: u64) -> Self {
         Self { value, seq }
     }
+
+    /// The keyset of the document `doc` at store position `seq` in a list sorted by `sort_by`
+    /// (`None`: unsorted). `doc` is only read (it is lent to [`SortKey::value_of`] as a
+    /// [`Value`] without copying).
+    pub fn of_document(sort_by: Option<&SortKey>, doc: &mut Map<String, Value>, seq: u64) -> Self {
+        let Some(key) = sort_by else { return Self::new(None, seq) };
+        let whole = Value::Object(std::mem::take(doc));
+        let value = key.value_of(&whole);
+        if let Value::Object(map) = whole {
+            *doc = map;
+        }
+        Self::new(value, seq)
+    }
 }
 
 /// Where a keyset page starts.
