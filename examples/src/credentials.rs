@@ -326,21 +326,23 @@ mod sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether the new columns of `example_tenants` (added after the table's first release)
-    /// are there; adds the missing ones.
-    pub(super) fn add_settings_columns(conn: &Connection) -> Result<(), CredentialsError> {
-        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('example_tenants')")?;
-        let columns = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        if !columns.iter().any(|c| c == "profile") {
-            conn.execute("ALTER TABLE example_tenants ADD COLUMN profile TEXT NOT NULL DEFAULT 'lenient'", [])?;
-        }
-        if !columns.iter().any(|c| c == "user_conflict") {
-            conn.execute("ALTER TABLE example_tenants ADD COLUMN user_conflict TEXT NOT NULL DEFAULT 'conflict'", [])?;
-        }
-        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('example_tokens')")?;
-        let columns = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        if !columns.iter().any(|c| c == "expires_at") {
-            conn.execute("ALTER TABLE example_tokens ADD COLUMN expires_at TEXT", [])?;
+    /// Adds the columns added after the tables' first release (tenant settings, token expiry)
+    /// to tables created before, where they are missing.
+    pub(super) fn add_missing_columns(conn: &Connection) -> Result<(), CredentialsError> {
+        const ADDED: [(&str, &str, &str); 3] = [
+            ("example_tenants", "profile", "TEXT NOT NULL DEFAULT 'lenient'"),
+            ("example_tenants", "user_conflict", "TEXT NOT NULL DEFAULT 'conflict'"),
+            ("example_tokens", "expires_at", "TEXT"),
+        ];
+        for (table, column, definition) in ADDED {
+            let present: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                [table, column],
+                |r| r.get(0),
+            )?;
+            if !present {
+                conn.execute(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"), [])?;
+            }
         }
         Ok(())
     }
@@ -464,7 +466,7 @@ impl Credentials {
                  updated_at TEXT NOT NULL
              );",
         )?;
-        sqlite::add_settings_columns(&conn)?;
+        sqlite::add_missing_columns(&conn)?;
         Ok(Self::with_backend(Backend::Sqlite(Mutex::new(conn))))
     }
 

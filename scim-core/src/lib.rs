@@ -68,6 +68,15 @@ pub use resource::{Group, Meta, PluralValue, TenantId, User, Version};
 pub use schema::{SchemaRegistry, ServiceProviderConfig, UnknownAttributes};
 pub use store::{DynGroupStore, DynUserStore, GroupStore, Page, StoreError, UserStore};
 
+/// The member of `map` named `key`, ignoring case (SCIM names are case-insensitive); the exact
+/// spelling is tried first, so canonical input costs no case folding.
+pub(crate) fn get_ignoring_case<'a>(
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
 /// Formats a time as SCIM does: RFC 3339 in UTC with a `Z`, to the millisecond.
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

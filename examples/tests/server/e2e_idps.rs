@@ -11,7 +11,7 @@
 
 use crate::common;
 
-use common::{Resp, Server, entra_query, okta_query};
+use common::{Resp, Server, Tenant, entra_query, okta_query};
 use serde_json::{Value, json};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -23,26 +23,6 @@ const SCIM11_CORE: &str = "urn:scim:schemas:core:1.0";
 const LIFECYCLE: &str = "urn:scim-rs:params:scim:schemas:extension:lifecycle:2.0:User";
 const SCIM_JSON: &str = "application/scim+json";
 const PLAIN_JSON: &str = "application/json";
-
-/// The tenant a flow talks to: its SCIM base path (`/scim/v2/t/<id>`) and one of its tokens.
-#[derive(Debug, Clone)]
-struct Tenant {
-    base: String,
-    token: String,
-}
-
-impl Tenant {
-    /// The tenant the server created on its first start.
-    fn first(server: &Server) -> Self {
-        Self { base: server.base_path.clone(), token: server.token.clone() }
-    }
-
-    /// Another tenant, created with the CLI (`tenant create`).
-    fn create(server: &Server, name: &str) -> Self {
-        let (base, token) = server.create_tenant(name);
-        Self { base, token }
-    }
-}
 
 /// One IdP's HTTP client for one tenant: its `Authorization` header, the `Content-Type` of its
 /// bodies, and any other header it is known to send.
@@ -354,7 +334,7 @@ fn onelogin() {
 fn onelogin_base_url_with_a_trailing_slash() {
     let server = Server::start(&[]);
     let tenant = Tenant::first(&server);
-    let slash = Tenant { base: format!("{}/", tenant.base), token: tenant.token.clone() };
+    let slash = Tenant { base: format!("{}/", tenant.base), ..tenant.clone() };
     let idp = Idp::new(&server, &slash).header("User-Agent", "");
     let list = idp.get("/Users?startIndex=1&count=1").expect(200).json();
     assert_eq!(list["schemas"][0], LIST);
@@ -1007,8 +987,7 @@ fn every_flow_on_a_tenant_created_later() {
 fn every_flow_under_its_own_profile() {
     let server = Server::start(&[]);
     for (name, flow) in FLOWS {
-        let (base, token) = server.create_tenant_with(name, &["--profile", name]);
-        flow(&server, &Tenant { base, token });
+        flow(&server, &Tenant::create_with(&server, name, &["--profile", name]));
     }
     let listed = server.cli(&["tenant", "list"]);
     for (name, _) in FLOWS {

@@ -5,37 +5,12 @@
 
 use crate::common;
 
-use common::{Resp, Server};
+use common::{Server, Tenant};
 use serde_json::{Value, json};
 use std::process::Command;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// A tenant of the server other than its first: base path, token and id.
-struct Tenant {
-    base: String,
-    token: String,
-    id: String,
-}
-
-impl Tenant {
-    fn create(server: &Server, name: &str, extra: &[&str]) -> Self {
-        let (base, token) = server.create_tenant_with(name, extra);
-        let id = base.rsplit('/').next().expect("tenant id").to_owned();
-        Self { base, token, id }
-    }
-
-    fn send(&self, server: &Server, method: &str, path: &str, body: Option<&Value>) -> Resp {
-        let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
-        let auth = format!("Bearer {}", self.token);
-        let mut headers = vec![("Authorization", auth.as_str())];
-        if bytes.is_some() {
-            headers.push(("Content-Type", "application/scim+json"));
-        }
-        server.raw(method, &format!("{}{path}", self.base), &headers, bytes.as_deref())
-    }
-}
 
 fn user(name: &str, external_id: &str) -> Value {
     json!({"schemas": [USER], "userName": name, "externalId": external_id, "active": true,
@@ -64,8 +39,8 @@ fn strict_refuses_a_quirk_that_the_idp_profile_accepts_and_reports() {
     let dir = tempfile::tempdir().expect("dir");
     let log = dir.path().join("server.log");
     let server = Server::start_logged(&[], None, &log);
-    let strict = Tenant::create(&server, "strict", &["--profile", "strict"]);
-    let entra = Tenant::create(&server, "entra", &["--profile", "entra"]);
+    let strict = Tenant::create_with(&server, "strict", &["--profile", "strict"]);
+    let entra = Tenant::create_with(&server, "entra", &["--profile", "entra"]);
     let listed = server.cli(&["tenant", "list"]);
     assert!(listed.lines().any(|l| l.starts_with(&strict.id) && l.contains("\tstrict\tconflict\t")), "{listed}");
     assert!(listed.lines().any(|l| l.starts_with(&entra.id) && l.contains("\tentra\tconflict\t")), "{listed}");
@@ -139,13 +114,13 @@ fn unknown_profiles_are_refused_and_quirks_are_listed() {
 #[test]
 fn adopt_turns_a_repeated_create_into_an_update() {
     let server = Server::start(&[]);
-    let conflict = Tenant::create(&server, "conflict", &[]);
+    let conflict = Tenant::create_with(&server, "conflict", &[]);
     conflict.send(&server, "POST", "/Users", Some(&user("okta@example.com", "00u1"))).expect(201);
     conflict
         .send(&server, "POST", "/Users", Some(&user("okta@example.com", "00u1")))
         .expect_error(409, Some("uniqueness"));
 
-    let adopt = Tenant::create(&server, "adopt", &["--profile", "okta", "--user-conflict", "adopt"]);
+    let adopt = Tenant::create_with(&server, "adopt", &["--profile", "okta", "--user-conflict", "adopt"]);
     let first = adopt.send(&server, "POST", "/Users", Some(&user("okta@example.com", "00u1"))).expect(201).json();
     let id = first["id"].as_str().expect("id").to_owned();
     // Okta deactivates, then re-POSTs the user when the group is assigned again.
@@ -179,7 +154,7 @@ fn adopt_turns_a_repeated_create_into_an_update() {
 fn okta_group_push_rename_needs_its_profile() {
     let server = Server::start(&[]);
     for (profile, status) in [("okta", 204), ("strict", 400)] {
-        let tenant = Tenant::create(&server, profile, &["--profile", profile]);
+        let tenant = Tenant::create_with(&server, profile, &["--profile", profile]);
         let group =
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Push", "members": []});
         let gid = tenant.send(&server, "POST", "/Groups", Some(&group)).expect(201).json()["id"]

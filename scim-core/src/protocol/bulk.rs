@@ -29,9 +29,10 @@ use super::route::Route;
 use super::{Ctx, Failure, ScimService, response};
 use crate::audit::AuditOperation;
 use crate::quirks::{self, Quirk};
-use crate::{Provisioning, ResourceKind, ScimError, Version};
+use crate::{Provisioning, ResourceKind, ScimError, Version, get_ignoring_case};
 use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
@@ -89,7 +90,7 @@ struct Op {
 /// What one operation came to.
 #[derive(Debug)]
 enum Outcome {
-    Done { status: StatusCode, location: Option<String>, version: Option<Version> },
+    Done { status: StatusCode, id: String, location: String, version: Option<Version> },
     Failed(ScimError),
 }
 
@@ -121,17 +122,12 @@ fn resolve_refs(value: &mut Value, created: &HashMap<String, (ResourceKind, Stri
     }
 }
 
-/// The member of `obj` named `name`, ignoring case (exact spelling first).
-fn member<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
-}
-
 /// Reads one operation; an error is that operation's answer.
 fn parse_op(value: &Value) -> Result<Op, ScimError> {
     let Value::Object(obj) = value else {
         return Err(ScimError::invalid_syntax("a bulk operation must be a JSON object"));
     };
-    let method_text = match member(obj, "method") {
+    let method_text = match get_ignoring_case(obj, "method") {
         Some(Value::String(m)) => m.clone(),
         Some(_) => return Err(ScimError::invalid_syntax("\"method\" must be a string")),
         None => return Err(ScimError::invalid_syntax("a bulk operation needs \"method\"")),
@@ -147,12 +143,12 @@ fn parse_op(value: &Value) -> Result<Op, ScimError> {
             )));
         }
     };
-    let path = match member(obj, "path") {
+    let path = match get_ignoring_case(obj, "path") {
         Some(Value::String(p)) => p.clone(),
         Some(_) => return Err(ScimError::invalid_syntax("\"path\" must be a string")),
         None => return Err(ScimError::invalid_syntax("a bulk operation needs \"path\"")),
     };
-    let text = |name: &str| match member(obj, name) {
+    let text = |name: &str| match get_ignoring_case(obj, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ScimError::invalid_syntax(format!("\"{name}\" must be a string"))),
@@ -174,7 +170,7 @@ fn parse_op(value: &Value) -> Result<Op, ScimError> {
     if method == Method::Post && bulk_id.as_deref().is_none_or(str::is_empty) {
         return Err(ScimError::invalid_syntax("a bulk POST needs a \"bulkId\" (RFC 7644 §3.7)"));
     }
-    let data = member(obj, "data").filter(|d| !d.is_null()).cloned();
+    let data = get_ignoring_case(obj, "data").filter(|d| !d.is_null()).cloned();
     match (&data, method) {
         (None, Method::Post | Method::Put | Method::Patch) => {
             return Err(ScimError::invalid_syntax(format!("a bulk {} needs \"data\"", method.as_str())));
@@ -202,7 +198,7 @@ fn parse_request(body: &Value, max_operations: usize) -> Result<Request, ScimErr
     let Value::Object(obj) = body else {
         return Err(ScimError::invalid_syntax("a bulk request must be a JSON object (a BulkRequest message)"));
     };
-    match member(obj, "schemas") {
+    match get_ignoring_case(obj, "schemas") {
         Some(schemas) => {
             let ok = schemas.as_array().is_some_and(|list| {
                 list.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST)))
@@ -215,7 +211,7 @@ fn parse_request(body: &Value, max_operations: usize) -> Result<Request, ScimErr
             ScimError::invalid_syntax(format!("a bulk request needs \"schemas\": [\"{BULK_REQUEST}\"]"))
         })?,
     }
-    let fail_on_errors = match member(obj, "failOnErrors") {
+    let fail_on_errors = match get_ignoring_case(obj, "failOnErrors") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_u64().and_then(|n| usize::try_from(n).ok()) {
             Some(n) if n >= 1 => Some(n),
@@ -223,7 +219,7 @@ fn parse_request(body: &Value, max_operations: usize) -> Result<Request, ScimErr
         },
         Some(_) => return Err(ScimError::invalid_value("\"failOnErrors\" must be a whole number of at least 1")),
     };
-    let ops = match member(obj, "Operations") {
+    let ops = match get_ignoring_case(obj, "Operations") {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
         Some(Value::Array(_)) => {
             return Err(ScimError::invalid_syntax("\"Operations\" must hold at least one operation"));
@@ -287,26 +283,29 @@ impl Run<'_> {
     /// `deferred` left out of its data (a group `POST` in a cycle).
     async fn execute(&mut self, op: &Op, deferred: &BTreeSet<String>) -> Outcome {
         let provisioning = self.ctx.provisioning.with_method(op.method.as_str());
-        let mut data = op.data.clone();
-        if let Some(Value::Object(map)) = data.as_mut() {
-            if !deferred.is_empty() {
-                strip_members(map, deferred);
+        // Copied only when it holds references to replace.
+        let data = match &op.data {
+            Some(d) if !op.refs.is_empty() => {
+                let mut d = d.clone();
+                if let (Value::Object(map), false) = (&mut d, deferred.is_empty()) {
+                    strip_members(map, deferred);
+                }
+                resolve_refs(&mut d, &self.created);
+                Some(Cow::Owned(d))
             }
-        }
-        if let Some(d) = data.as_mut() {
-            resolve_refs(d, &self.created);
-        }
+            d => d.as_ref().map(Cow::Borrowed),
+        };
         let id = op.id.as_deref().map(|id| match id.strip_prefix(BULK_ID_PREFIX) {
             Some(b) => self.created.get(b).map_or_else(|| id.to_owned(), |(_, id)| id.clone()),
             None => id.to_owned(),
         });
-        let result = self.call(&provisioning, op, id.as_deref(), data.as_ref()).await;
+        let result = self.call(&provisioning, op, id.as_deref(), data.as_deref()).await;
         match result {
             Ok((status, id, version)) => {
                 if let (Method::Post, Some(b)) = (op.method, &op.bulk_id) {
                     self.created.insert(b.clone(), (op.kind, id.clone()));
                 }
-                Outcome::Done { status, location: Some(self.location(op.kind, &id)), version }
+                Outcome::Done { status, location: self.location(op.kind, &id), id, version }
             }
             Err(e) => {
                 // Recorded as the single request's refusal would be.
@@ -496,9 +495,8 @@ impl ScimService {
                 Some((i, later)) => {
                     let Ok(op) = &ops[i] else { continue };
                     let outcome = run.execute(op, &later).await;
-                    if let (Outcome::Done { location: Some(location), .. }, false) = (&outcome, later.is_empty()) {
-                        let id = location.rsplit('/').next().unwrap_or_default().to_owned();
-                        deferred.push((i, id, later));
+                    if let (Outcome::Done { id, .. }, false) = (&outcome, later.is_empty()) {
+                        deferred.push((i, id.clone(), later));
                     }
                     run.finish(i, Some(op), outcome);
                     pending.retain(|&p| p != i);
@@ -568,10 +566,8 @@ fn operation_json(op: Option<&Op>, outcome: Outcome) -> Value {
         }
     }
     match outcome {
-        Outcome::Done { status, location, version } => {
-            if let Some(location) = location {
-                out.insert("location".into(), Value::String(location));
-            }
+        Outcome::Done { status, location, version, .. } => {
+            out.insert("location".into(), Value::String(location));
             if let Some(v) = version {
                 out.insert("version".into(), Value::String(v.as_str().to_owned()));
             }

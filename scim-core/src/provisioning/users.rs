@@ -115,10 +115,7 @@ impl Provisioning {
         let Some(existing) = self.user_store().list(tenant, &query).await?.items.into_iter().next() else {
             return Ok(None);
         };
-        let posted = body
-            .as_object()
-            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("externalId")))
-            .and_then(|(_, v)| v.as_str());
+        let posted = body.as_object().and_then(|o| crate::get_ignoring_case(o, "externalId")).and_then(Value::as_str);
         if existing.external_id().is_some_and(|held| Some(held) != posted) {
             return Err(ScimError::uniqueness(
                 "userName is already in use in this tenant by a user with another externalId; not adopted",

@@ -362,8 +362,7 @@ fn not_an_object(rt: &ResourceType, input: &Value) -> ScimError {
 /// (`scalar-for-multi-valued`), SCIM 1.1 URNs (`scim-1.1-urns`) or other URIs that name no schema
 /// of `rt` (`foreign-schema-uris`). The shape itself is checked by [`check_schemas`].
 fn check_schema_list(rt: &ResourceType, obj: &Map<String, Value>) -> Result<(), ScimError> {
-    let schemas =
-        obj.get("schemas").or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v));
+    let schemas = crate::get_ignoring_case(obj, "schemas");
     let uris = match schemas {
         None => {
             return quirks::admit(Quirk::MissingSchemas, || {

@@ -55,10 +55,6 @@ impl Ord for SortValue {
     }
 }
 
-fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
-}
-
 /// Of a multi-valued attribute, the primary element, else the first (RFC 7644 §3.4.2.3).
 fn pick(v: &Value) -> Option<&Value> {
     match v {
@@ -99,7 +95,7 @@ impl SortKey {
             None => {
                 let mut keys = Vec::with_capacity(3);
                 if let Some(urn) = self.path.urn.as_deref() {
-                    if get_ci(obj, urn).is_some() {
+                    if crate::get_ignoring_case(obj, urn).is_some() {
                         keys.push(urn);
                     }
                 }
@@ -113,11 +109,11 @@ impl SortKey {
         let mut cur = doc;
         for key in keys {
             let next = pick(cur)?;
-            cur = get_ci(next.as_object()?, key)?;
+            cur = crate::get_ignoring_case(next.as_object()?, key)?;
         }
         let mut leaf = pick(cur)?;
         if let Value::Object(m) = leaf {
-            leaf = get_ci(m, "value")?;
+            leaf = crate::get_ignoring_case(m, "value")?;
         }
         let (attr_type, case_exact) = self.facts.as_ref().map_or((None, false), |f| (Some(f.attr_type), f.case_exact));
         match leaf {

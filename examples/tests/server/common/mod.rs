@@ -388,3 +388,46 @@ pub fn entra_query(value: &str) -> String {
 pub fn okta_query(value: &str) -> String {
     entra_query(value).replace('+', "%20")
 }
+
+/// A tenant of a running server: its SCIM base path (`/scim/v2/t/<id>`), one of its tokens, and
+/// its id.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub base: String,
+    pub token: String,
+    pub id: String,
+}
+
+impl Tenant {
+    fn new(base: String, token: String) -> Self {
+        let id = base.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+        Self { base, token, id }
+    }
+
+    /// The tenant the server created on its first start.
+    pub fn first(server: &Server) -> Self {
+        Self::new(server.base_path.clone(), server.token.clone())
+    }
+
+    /// Another tenant, created with the CLI (`tenant create --name NAME`).
+    pub fn create(server: &Server, name: &str) -> Self {
+        Self::create_with(server, name, &[])
+    }
+
+    /// Another tenant, created with the CLI with more arguments (`--profile strict`).
+    pub fn create_with(server: &Server, name: &str, extra: &[&str]) -> Self {
+        let (base, token) = server.create_tenant_with(name, extra);
+        Self::new(base, token)
+    }
+
+    /// A request under the tenant's base path with its token (`scim+json` bodies).
+    pub fn send(&self, server: &Server, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
+        let auth = format!("Bearer {}", self.token);
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if bytes.is_some() {
+            headers.push(("Content-Type", "application/scim+json"));
+        }
+        server.raw(method, &format!("{}{path}", self.base), &headers, bytes.as_deref())
+    }
+}
